@@ -1,0 +1,85 @@
+/** The validated, typed configuration of every taskqueue program (SPEC §2). */
+
+export type QueueType = 'classic' | 'quorum';
+
+export interface TlsFiles {
+  /** Paths as written in the config; read when connecting. */
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+}
+
+export interface AmqpConfig {
+  /**
+   * Broker URLs to try in order. From `TASKQUEUE_AMQP_URL` if set, else `urls`, else `url`, else
+   * built from host/port/user/passwd/vhost (defaults localhost, 5672, guest, guest, `/`).
+   */
+  urls: string[];
+  /** Heartbeat in seconds (default 30); 0 disables. */
+  heartbeat: number;
+  tls: TlsFiles;
+  /** `classic` (default) or `quorum`, for every queue the system declares. */
+  queueType: QueueType;
+  /** Connection attempts before giving up with exit 69 (default 30). */
+  connectRetries: number;
+}
+
+export interface DispatcherConfig {
+  /** Input queue (default `taskqueue`); invalid input goes to `<queue>.invalid`. */
+  queue: string;
+  /** Unacked messages in flight (default 100). */
+  prefetch: number;
+}
+
+export interface WorkerpoolConfig {
+  /** Extra plugin paths, searched before the defaults. */
+  pluginPaths: string[];
+  /** `'*'` (default) or the types allowed to run. */
+  enabled: '*' | string[];
+  /** Seconds to let in-flight tasks finish on stop (default 30). */
+  shutdownTimeout: number;
+  /** pino level (default `info`). */
+  logLevel: string;
+}
+
+/** One group of identical children: a type section, or one instance of a type. */
+export interface GroupConfig {
+  /** The section the group comes from: `<type>` or `<type>_<instance>` (`<type>` for DEFAULT-only types). */
+  name: string;
+  type: string;
+  instance: string | undefined;
+  /** Number of children. */
+  workers: number;
+  user: string | undefined;
+  group: string | undefined;
+  resultsExchange: string;
+  resultsRoutingKey: string;
+  /** Per-child prefetch (default 1). */
+  prefetch: number;
+  maxAttempts: number;
+  /** Seconds before the first retry (default 10); doubles each retry. */
+  retryDelay: number;
+  maxCrashes: number;
+  /** Seconds a task may run, or undefined for no limit. */
+  timeout: number | undefined;
+  maxTasksPerChild: number | undefined;
+  /** MiB of RSS after which a child is replaced between tasks. */
+  maxMemoryPerChild: number | undefined;
+  /** Every non-reserved key of the group's sections (instance → type → DEFAULT), for the plugin. */
+  settings: Record<string, string>;
+}
+
+export interface Config {
+  /** The file the config came from (for messages). */
+  file: string;
+  amqp: AmqpConfig;
+  dispatcher: DispatcherConfig;
+  workerpool: WorkerpoolConfig;
+  /** The types that have a section of their own, in file order. */
+  configuredTypes: string[];
+  /**
+   * The groups of one type: from its sections when it has one, else a single group from
+   * [DEFAULT] alone (every installed plugin runs, SPEC §2).
+   */
+  groupsFor(type: string): GroupConfig[];
+}

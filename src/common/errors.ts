@@ -1,0 +1,58 @@
+/**
+ * Every error a user or an operator can meet has a stable code. Tests assert the code, never the
+ * text; `exit.ts` maps codes to exit statuses.
+ */
+export const ErrorCodes = {
+  /** The config file is syntactically not a ConfigParser file. */
+  TQ_ERR_CONFIG_SYNTAX: 'config syntax',
+  /** A key has a value of the wrong type or out of range, or is unknown where keys are fixed. */
+  TQ_ERR_CONFIG_VALUE: 'config value',
+  /** The config file cannot be read. */
+  TQ_ERR_CONFIG_READ: 'config file unreadable',
+  /** The broker could not be reached within the configured retries. */
+  TQ_ERR_AMQP_UNREACHABLE: 'broker unreachable',
+  /** A publish was not confirmed because the channel or connection closed first. */
+  TQ_ERR_AMQP_CHANNEL_CLOSED: 'channel closed before confirm',
+  /** The broker refused (nacked) a publish. */
+  TQ_ERR_AMQP_NACK: 'publish nacked by broker',
+  /** A mandatory publish was returned: no queue would receive it. */
+  TQ_ERR_AMQP_UNROUTABLE: 'publish unroutable',
+  /** A queue exists with arguments other than the ones this system declares. */
+  TQ_ERR_AMQP_QUEUE_MISMATCH: 'queue declared with other arguments',
+  /** A plugin package could not be loaded. */
+  TQ_ERR_PLUGIN_LOAD: 'plugin failed to load',
+  /** A plugin declares an API range this host does not satisfy. */
+  TQ_ERR_PLUGIN_API: 'plugin API incompatible',
+  /** A plugin's default export is not a worker class. */
+  TQ_ERR_PLUGIN_SHAPE: 'plugin is not a worker',
+  /** A plugin's setup() threw. */
+  TQ_ERR_PLUGIN_SETUP: 'plugin setup failed',
+  /** A command line is malformed. */
+  TQ_ERR_CLI_USAGE: 'usage',
+  /** `taskqueue submit --wait` saw no result in time. */
+  TQ_ERR_CLI_TIMEOUT: 'timed out waiting',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** An error with a stable `code` and, where there is one, the `cause` that led to it. */
+export class TqError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TqError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/** True when `err` is a TqError with `code` (by value, so it works across module copies). */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}

@@ -1,0 +1,28 @@
+import { type ErrorCode, hasCode } from './errors.js';
+
+/** Exit statuses from sysexits.h that SPEC §4 promises. */
+export const ExitStatus = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 64,
+  UNAVAILABLE: 69,
+  SOFTWARE: 70,
+  CONFIG: 78,
+} as const;
+
+const statusByCode: Partial<Record<ErrorCode, number>> = {
+  TQ_ERR_CONFIG_SYNTAX: ExitStatus.CONFIG,
+  TQ_ERR_CONFIG_VALUE: ExitStatus.CONFIG,
+  TQ_ERR_CONFIG_READ: ExitStatus.CONFIG,
+  TQ_ERR_AMQP_UNREACHABLE: ExitStatus.UNAVAILABLE,
+  TQ_ERR_AMQP_QUEUE_MISMATCH: ExitStatus.CONFIG,
+  TQ_ERR_CLI_USAGE: ExitStatus.USAGE,
+};
+
+/** The exit status a program ends with when `err` stops it. */
+export function exitStatusFor(err: unknown): number {
+  for (const [code, status] of Object.entries(statusByCode)) {
+    if (hasCode(err, code as ErrorCode)) return status;
+  }
+  return ExitStatus.SOFTWARE;
+}

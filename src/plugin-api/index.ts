@@ -1,0 +1,106 @@
+/**
+ * The API between taskqueue and its worker plugins.
+ *
+ * A plugin is an npm package named `taskqueue-plugin-<type>` whose default export is a class with
+ * a `handleTask` method (usually a subclass of {@link BaseWorker}). It declares the API range it
+ * needs in its package.json, `"taskqueue": { "api": "^1.0.0" }`; the host checks that range
+ * against {@link apiVersion} by value, so a plugin may bring its own copy of this package.
+ *
+ * @packageDocumentation
+ */
+
+/** The version of this API. The host refuses plugins whose declared range does not include it. */
+export const apiVersion = '1.0.0';
+
+/**
+ * A Ruote workitem: the JSON document that travels through the queues. `fields` holds the task's
+ * data; `fields.params.worker_type` names the worker type. Other keys are kept as they are.
+ */
+export interface Workitem {
+  fields: {
+    params?: { worker_type?: string; [key: string]: unknown };
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** The structured logger a plugin gets; every line carries the task's ids. */
+export interface TaskLogger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+/** The settings of the plugin: every key of its INI sections, instance → type → DEFAULT. */
+export type Settings = Readonly<Record<string, string>>;
+
+/** What a plugin learns once per child, before the first task. */
+export interface SetupContext {
+  /** The worker type, e.g. `echo`. */
+  type: string;
+  /** The instance name when the group is `<type>_<instance>`, else undefined. */
+  instance: string | undefined;
+  settings: Settings;
+  logger: TaskLogger;
+}
+
+/** What a plugin learns about the task it is handling. */
+export interface TaskContext {
+  settings: Settings;
+  logger: TaskLogger;
+  /** Fires when the task must stop: its timeout passed, or the child is shutting down. */
+  signal: AbortSignal;
+  /** 1 for the first attempt, 2 for the first retry, and so on. */
+  attempt: number;
+  /** The task's id: the message's correlation_id, else its message_id, else one made up. */
+  taskId: string;
+}
+
+/** Publishes a result; resolves once the broker has confirmed it. */
+export type PublishResult = (workitem: Workitem) => Promise<void>;
+
+/**
+ * The base class of worker plugins. Subclasses implement {@link BaseWorker.handleTask}; the other
+ * methods are optional hooks with harmless defaults.
+ */
+export abstract class BaseWorker {
+  /**
+   * Handles one task. Return the result workitem, or nothing to return the input workitem (which
+   * may have been changed in place). Throw to fail the task: a {@link NonRetryableError} is
+   * reported at once, any other error is retried up to `max_attempts`.
+   */
+  abstract handleTask(workitem: Workitem, ctx: TaskContext): Promise<Workitem | undefined | void>;
+
+  /** Runs once per child before it consumes; a throw here stops the child from starting. */
+  async setup(_ctx: SetupContext): Promise<void> {}
+
+  /** Runs once when the child stops. */
+  async teardown(): Promise<void> {}
+
+  /**
+   * Sends the result where it goes. Override to track results elsewhere, or to send none; the
+   * default publishes to the configured results exchange and routing key (or to `reply_to`).
+   */
+  async reportResults(workitem: Workitem, publish: PublishResult): Promise<void> {
+    await publish(workitem);
+  }
+}
+
+/**
+ * Thrown by a plugin for a failure that retrying cannot fix (bad input, say): the task's error
+ * result is published at once. The host recognises it by its `nonRetryable` flag, not by class.
+ */
+export class NonRetryableError extends Error {
+  readonly nonRetryable = true;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NonRetryableError';
+  }
+}
+
+/** True when `err` asks not to be retried, whichever copy of this package created it. */
+export function isNonRetryable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { nonRetryable?: unknown }).nonRetryable === true;
+}
