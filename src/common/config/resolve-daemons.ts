@@ -1,0 +1,27 @@
+import type { IniDocument } from './parse.js';
+import type { ProblemList } from './problems.js';
+import { checkKnownKeys, tableReader } from './read.js';
+import { DISPATCHER_KEYS, WORKERPOOL_KEYS } from './schema.js';
+import type { DispatcherConfig, WorkerpoolConfig } from './types.js';
+import { SectionView } from './view.js';
+
+/** [dispatcher] (plus [DEFAULT]). */
+export function resolveDispatcher(doc: IniDocument, problems: ProblemList): DispatcherConfig {
+  const view = new SectionView(doc, [doc.sections.get('dispatcher')]);
+  checkKnownKeys(view, 'dispatcher', DISPATCHER_KEYS, problems);
+  const read = tableReader(view, DISPATCHER_KEYS, problems);
+  return { queue: read('queue'), prefetch: read('prefetch') };
+}
+
+/** [workerpool] (plus [DEFAULT]). */
+export function resolveWorkerpool(doc: IniDocument, problems: ProblemList): WorkerpoolConfig {
+  const view = new SectionView(doc, [doc.sections.get('workerpool')]);
+  checkKnownKeys(view, 'workerpool', WORKERPOOL_KEYS, problems);
+  const read = tableReader(view, WORKERPOOL_KEYS, problems);
+  return {
+    pluginPaths: read('plugin_paths'),
+    enabled: read('enabled'),
+    shutdownTimeout: read('shutdown_timeout'),
+    logLevel: read('log_level'),
+  };
+}

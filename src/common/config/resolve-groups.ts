@@ -1,0 +1,88 @@
+import type { IniDocument } from './parse.js';
+import type { ProblemList } from './problems.js';
+import { readKey, tableReader } from './read.js';
+import { GROUP_KEYS, INSTANCE_WORKERS, isReservedGroupKey } from './schema.js';
+import type { TypePlan } from './sections.js';
+import type { GroupConfig } from './types.js';
+import { SectionView } from './view.js';
+
+/** Which group a view describes. */
+interface GroupIdentity {
+  name: string;
+  type: string;
+  instance: string | undefined;
+}
+
+/** The groups of every configured type: the type section itself, or one per instance. */
+export function resolveGroups(
+  doc: IniDocument,
+  plans: readonly TypePlan[],
+  problems: ProblemList,
+): Map<string, GroupConfig[]> {
+  const groups = new Map<string, GroupConfig[]>();
+  for (const { type, section, workers } of plans) {
+    if ('count' in workers) {
+      const view = new SectionView(doc, [section]);
+      const identity = { name: type, type, instance: undefined };
+      groups.set(type, [readGroup(view, identity, workers.count, problems)]);
+      continue;
+    }
+    const instances = workers.instances.map(({ name, section: instanceSection }) => {
+      const view = new SectionView(doc, [instanceSection, section]);
+      // The type section's `workers` is the list of instances, never a count for one of them,
+      // so an instance's count comes from its own section or [DEFAULT] only.
+      const countView = new SectionView(doc, [instanceSection]);
+      const count = readKey(countView, 'workers', INSTANCE_WORKERS, problems);
+      const identity = { name: instanceSection.name, type, instance: name };
+      return readGroup(view, identity, count, problems);
+    });
+    groups.set(type, instances);
+  }
+  return groups;
+}
+
+/**
+ * The group of a type that has no section: [DEFAULT] alone (SPEC §2: every installed plugin
+ * runs). Resolved once, with an empty name and type that `groupsFor` fills in.
+ */
+export function resolveDefaultGroup(doc: IniDocument, problems: ProblemList): GroupConfig {
+  const view = new SectionView(doc, []);
+  const count = readKey(view, 'workers', INSTANCE_WORKERS, problems);
+  return readGroup(view, { name: '', type: '', instance: undefined }, count, problems);
+}
+
+function readGroup(
+  view: SectionView,
+  identity: GroupIdentity,
+  workers: number,
+  problems: ProblemList,
+): GroupConfig {
+  const read = tableReader(view, GROUP_KEYS, problems);
+  return {
+    ...identity,
+    workers,
+    user: read('user'),
+    group: read('group'),
+    resultsExchange: read('results_exchange'),
+    resultsRoutingKey: read('results_routing_key'),
+    prefetch: read('prefetch'),
+    maxAttempts: read('max_attempts'),
+    retryDelay: read('retry_delay'),
+    maxCrashes: read('max_crashes'),
+    timeout: read('timeout'),
+    maxTasksPerChild: read('max_tasks_per_child'),
+    maxMemoryPerChild: read('max_memory_per_child'),
+    settings: settingsOf(view),
+  };
+}
+
+/** Every key the group sees that is not reserved, interpolated: the plugin's settings. */
+function settingsOf(view: SectionView): Record<string, string> {
+  // fromEntries defines own properties, so even a key named `__proto__` stays a plain setting.
+  return Object.fromEntries(
+    view
+      .keys()
+      .filter((key) => !isReservedGroupKey(key))
+      .map((key) => [key, view.get(key)!.value]),
+  );
+}

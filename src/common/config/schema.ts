@@ -1,0 +1,189 @@
+import { redactUrl, redactUrlList } from './amqp-url.js';
+import type { QueueType } from './types.js';
+import {
+  absolutePath,
+  amqpUrl,
+  hostName,
+  INVALID,
+  integer,
+  list,
+  MAX_TIMER_SECONDS,
+  matching,
+  oneOf,
+  optional,
+  seconds,
+  text,
+  typeName,
+  unixName,
+  type ValueParser,
+} from './values.js';
+
+/** How one config key is read: its parser, the phrase for messages, and its default. */
+export interface KeySpec<T> {
+  /** What a valid value looks like: "an integer from 1 to 65535". */
+  readonly expected: string;
+  readonly parse: ValueParser<T>;
+  /** The value when no section of the lookup has the key. */
+  readonly default: T;
+  /** How to show a value in messages (masks passwords); the value itself by default. */
+  readonly show?: (value: string) => string;
+}
+
+function key<T>(
+  expected: string,
+  parse: ValueParser<T>,
+  defaultValue: T,
+  show?: (value: string) => string,
+): KeySpec<T> {
+  return show === undefined
+    ? { expected, parse, default: defaultValue }
+    : { expected, parse, default: defaultValue, show };
+}
+
+/** A type section's `workers`: a number of children, or the names of its instances. */
+export type WorkersValue = { count: number } | { instances: string[] };
+
+const count = integer(0);
+const instanceNames = list(typeName, { allowEmpty: false, unique: true });
+
+// A value that looks like a number but is not a count ("-1", "2.5") is a wrong count, not the
+// name of an instance whose section would then be reported missing.
+const workersCountOrList: ValueParser<WorkersValue> = (value) => {
+  if (/^[-+]?[0-9]*\.?[0-9]+$/.test(value)) {
+    const n = count(value);
+    return n === INVALID ? INVALID : { count: n };
+  }
+  const instances = instanceNames(value);
+  return instances === INVALID ? INVALID : { instances };
+};
+
+// `<queue>.invalid` must still fit RabbitMQ's 255 bytes; `amq.` names are reserved by the broker.
+const queueName: ValueParser<string> = (value) =>
+  /^[A-Za-z0-9_.:-]{1,247}$/.test(value) && !value.startsWith('amq.') ? value : INVALID;
+
+const enabledTypes: ValueParser<'*' | string[]> = (value) =>
+  value === '*' ? '*' : list(typeName, { allowEmpty: false, unique: true })(value);
+
+/** pino's level names. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const PORT = 'an integer from 1 to 65535';
+const PREFETCH = 'an integer from 1 to 65535';
+const SECONDS = `a number of seconds from 0 to ${MAX_TIMER_SECONDS}`;
+const ABSOLUTE_PATH = 'an absolute path';
+const UNIX_NAME_RULE = '[a-z_][a-z0-9_.-]*, at most 32 characters';
+
+/** [amqp]: how to reach the broker. */
+export const AMQP_KEYS = {
+  host: key('a host name or IP address', hostName, 'localhost'),
+  /** Default: 5672, or 5671 when TLS files are given. */
+  port: key<number | undefined>(PORT, integer(1, 65535), undefined),
+  user: key('a broker user name (not empty)', text({ nonEmpty: true }), 'guest'),
+  passwd: key('a password', text({ nonEmpty: false }), 'guest', () => '***'),
+  vhost: key('a virtual host name (not empty)', text({ nonEmpty: true }), '/'),
+  url: key<string | undefined>('an amqp:// or amqps:// URL', amqpUrl, undefined, redactUrl),
+  urls: key<string[] | undefined>(
+    'a comma-separated list of amqp:// or amqps:// URLs',
+    list(amqpUrl, { allowEmpty: false, unique: false }),
+    undefined,
+    redactUrlList,
+  ),
+  heartbeat: key('an integer number of seconds from 0 to 65535', integer(0, 65535), 30),
+  tls_ca: key<string | undefined>(ABSOLUTE_PATH, absolutePath, undefined),
+  tls_cert: key<string | undefined>(ABSOLUTE_PATH, absolutePath, undefined),
+  tls_key: key<string | undefined>(ABSOLUTE_PATH, absolutePath, undefined),
+  queue_type: key<QueueType>('classic or quorum', oneOf(['classic', 'quorum']), 'classic'),
+  connect_retries: key('an integer ≥ 1', integer(1), 30),
+};
+
+/** [dispatcher]. */
+export const DISPATCHER_KEYS = {
+  queue: key(
+    'a queue name (letters, digits, - _ . :, at most 247 characters, not starting with amq.)',
+    queueName,
+    'taskqueue',
+  ),
+  prefetch: key(PREFETCH, integer(1, 65535), 100),
+};
+
+/** [workerpool]. */
+export const WORKERPOOL_KEYS = {
+  plugin_paths: key<string[]>(
+    'a comma-separated list of absolute paths',
+    list(absolutePath, { allowEmpty: true, unique: false }),
+    [],
+  ),
+  enabled: key<'*' | string[]>(
+    '* or a comma-separated list of worker type names',
+    enabledTypes,
+    '*',
+  ),
+  shutdown_timeout: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 30),
+  log_level: key<string>(`one of ${LOG_LEVELS.join(', ')}`, oneOf(LOG_LEVELS), 'info'),
+};
+
+/**
+ * The keys of type and instance sections (and [DEFAULT] as their last fallback). They are
+ * reserved: every other key of those sections is a plugin setting.
+ */
+export const GROUP_KEYS = {
+  /** In a type section; an instance's `workers` is read with INSTANCE_WORKERS. */
+  workers: key<WorkersValue>(
+    'a number of children (an integer ≥ 0) or a comma-separated list of instance names',
+    workersCountOrList,
+    { count: 1 },
+  ),
+  user: key<string | undefined>(`a Unix user name (${UNIX_NAME_RULE})`, unixName, undefined),
+  group: key<string | undefined>(`a Unix group name (${UNIX_NAME_RULE})`, unixName, undefined),
+  results_routing_key: key(
+    'a routing key of at most 255 bytes',
+    text({ nonEmpty: false, maxBytes: 255 }),
+    'results',
+  ),
+  results_exchange: key(
+    'an exchange name (letters, digits, - _ . :), or empty for the default exchange',
+    matching(/^[A-Za-z0-9_.:-]{0,255}$/),
+    '',
+  ),
+  prefetch: key(PREFETCH, integer(1, 65535), 1),
+  max_attempts: key('an integer ≥ 1', integer(1), 1),
+  retry_delay: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 10),
+  max_crashes: key('an integer ≥ 1', integer(1), 3),
+  timeout: key<number | undefined>(
+    `a number of seconds above 0 (at most ${MAX_TIMER_SECONDS}), or none`,
+    optional(seconds(0, MAX_TIMER_SECONDS, true)),
+    undefined,
+  ),
+  max_tasks_per_child: key<number | undefined>(
+    'an integer ≥ 1, or none',
+    optional(integer(1)),
+    undefined,
+  ),
+  max_memory_per_child: key<number | undefined>(
+    'a number of MiB (an integer ≥ 1), or none',
+    optional(integer(1)),
+    undefined,
+  ),
+};
+
+/**
+ * `workers` of an instance section, and of [DEFAULT] for types without a section: a count only,
+ * since only a type section can list instances.
+ */
+export const INSTANCE_WORKERS = key('a number of children (an integer ≥ 0)', count, 1);
+
+/** Every key of SPEC §2 by the kind of section it belongs to. */
+export const SCHEMA = {
+  amqp: AMQP_KEYS,
+  dispatcher: DISPATCHER_KEYS,
+  workerpool: WORKERPOOL_KEYS,
+  group: GROUP_KEYS,
+} as const;
+
+/** The sections whose keys are fixed (an unknown key written in them is an error). */
+export type FixedSection = 'amqp' | 'dispatcher' | 'workerpool';
+
+/** True for a key of type/instance sections that is not a plugin setting. */
+export function isReservedGroupKey(name: string): boolean {
+  return Object.hasOwn(GROUP_KEYS, name);
+}
