@@ -6,6 +6,7 @@ export const ExitStatus = {
   FAILURE: 1,
   USAGE: 64,
   UNAVAILABLE: 69,
+  TEMPFAIL: 75,
   SOFTWARE: 70,
   CONFIG: 78,
 } as const;
@@ -17,6 +18,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_AMQP_UNREACHABLE: ExitStatus.UNAVAILABLE,
   TQ_ERR_AMQP_QUEUE_MISMATCH: ExitStatus.CONFIG,
   TQ_ERR_CLI_USAGE: ExitStatus.USAGE,
+  TQ_ERR_CLI_TIMEOUT: ExitStatus.TEMPFAIL,
 };
 
 /** The exit status a program ends with when `err` stops it. */

@@ -70,6 +70,7 @@ export abstract class BaseWorker {
    * may have been changed in place). Throw to fail the task: a {@link NonRetryableError} is
    * reported at once, any other error is retried up to `max_attempts`.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: lets a subclass's `async handleTask` return nothing.
   abstract handleTask(workitem: Workitem, ctx: TaskContext): Promise<Workitem | undefined | void>;
 
   /** Runs once per child before it consumes; a throw here stops the child from starting. */
@@ -102,5 +103,9 @@ export class NonRetryableError extends Error {
 
 /** True when `err` asks not to be retried, whichever copy of this package created it. */
 export function isNonRetryable(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { nonRetryable?: unknown }).nonRetryable === true;
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { nonRetryable?: unknown }).nonRetryable === true
+  );
 }

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Workitem } from '@taskqueue/plugin-api';
+import { ConfirmedPublisher } from '../common/amqp/publisher.js';
+import { declareQueue } from '../common/amqp/queues.js';
+import type { Config } from '../common/config/types.js';
+import { TqError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { connectForCommand } from './broker.js';
+
+/** RabbitMQ's direct reply-to pseudo queue: no queue to declare or clean up for `--wait`. */
+const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+export interface SubmitOptions {
+  type: string;
+  /** JSON fields, or `-` for stdin; empty for no fields. */
+  fields: string | undefined;
+  wait: boolean;
+  timeoutSeconds: number;
+}
+
+/** Wraps fields in a Ruote workitem for `type` (SPEC §4). */
+export function buildWorkitem(type: string, fieldsJson: string | undefined): Workitem {
+  let fields: Record<string, unknown> = {};
+  if (fieldsJson !== undefined && fieldsJson.trim() !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fieldsJson);
+    } catch (err) {
+      throw new TqError('TQ_ERR_CLI_USAGE', `fields are not JSON: ${(err as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new TqError('TQ_ERR_CLI_USAGE', 'fields must be a JSON object');
+    }
+    fields = parsed as Record<string, unknown>;
+  }
+  const params = typeof fields.params === 'object' && fields.params !== null ? fields.params : {};
+  return { fields: { ...fields, params: { ...params, worker_type: type } } };
+}
+
+/**
+ * Publishes one task to the input queue and waits for the broker's confirm; with `wait`, prints
+ * the result that comes back through direct reply-to. Returns the exit status.
+ */
+export async function submit(config: Config, log: Logger, options: SubmitOptions): Promise<number> {
+  const raw = options.fields === '-' ? readFileSync(0, 'utf8') : options.fields;
+  const workitem = buildWorkitem(options.type, raw);
+  const queue = config.dispatcher.queue;
+  const { connection, channel } = await connectForCommand(config, log, 'taskqueue-submit', (ch) =>
+    declareQueue(ch, queue, config.amqp.queueType),
+  );
+  try {
+    const id = randomUUID();
+    let result: Promise<Buffer> | undefined;
+    if (options.wait) {
+      let resolveResult: (body: Buffer) => void = () => {};
+      result = new Promise<Buffer>((resolve, reject) => {
+        resolveResult = resolve;
+        setTimeout(
+          () =>
+            reject(
+              new TqError(
+                'TQ_ERR_CLI_TIMEOUT',
+                `no result for task ${id} within ${options.timeoutSeconds} s`,
+              ),
+            ),
+          options.timeoutSeconds * 1000,
+        ).unref();
+      });
+      // Direct reply-to needs the consumer in place before the publish names it.
+      await channel.consume(
+        DIRECT_REPLY_TO,
+        (message) => {
+          if (message?.properties.correlationId === id) resolveResult(message.content);
+        },
+        { noAck: true },
+      );
+    }
+    await new ConfirmedPublisher(channel).publish(
+      '',
+      queue,
+      Buffer.from(JSON.stringify(workitem)),
+      {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: id,
+        correlationId: id,
+        timestamp: Math.floor(Date.now() / 1000),
+        ...(options.wait ? { replyTo: DIRECT_REPLY_TO } : {}),
+      },
+    );
+    if (!result) {
+      process.stdout.write(`${id}\n`);
+      return 0;
+    }
+    const body = await result;
+    process.stdout.write(`${body.toString('utf8')}\n`);
+    return isErrorResult(body) ? 1 : 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+function isErrorResult(body: Buffer): boolean {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: unknown };
+    return parsed.error !== undefined;
+  } catch {
+    return false;
+  }
+}

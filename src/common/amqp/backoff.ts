@@ -1,0 +1,18 @@
+/** Bounds of the reconnect delay. */
+export interface BackoffOptions {
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 200, maxMs: 10_000 };
+
+/**
+ * The delay before attempt number `attempt` (0 for the first retry): exponential, capped, and
+ * jittered over [50 %, 100 %] of the capped value so that many clients losing the same broker do
+ * not all come back at the same instant.
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+  const exponential = options.baseMs * 2 ** Math.min(attempt, 30);
+  const capped = Math.min(options.maxMs, exponential);
+  return Math.round(capped * (0.5 + Math.random() * 0.5));
+}

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { AmqpConfig } from '../config/types.js';
+
+/** What amqplib's `connect(url, socketOptions)` needs for one URL. */
+export interface ConnectTarget {
+  url: string;
+  socketOptions: Record<string, unknown>;
+}
+
+/**
+ * amqplib options for every URL of the config. `noDelay` matters: without it Nagle's algorithm
+ * holds small frames back and a one-at-a-time round trip costs ~40 ms.
+ */
+export function connectTargets(amqp: AmqpConfig, connectionName: string): ConnectTarget[] {
+  const tls: Record<string, unknown> = {};
+  if (amqp.tls.ca) tls.ca = [readFileSync(amqp.tls.ca)];
+  if (amqp.tls.cert) tls.cert = readFileSync(amqp.tls.cert);
+  if (amqp.tls.key) tls.key = readFileSync(amqp.tls.key);
+  return amqp.urls.map((url) => {
+    const withHeartbeat = new URL(url);
+    if (!withHeartbeat.searchParams.has('heartbeat')) {
+      withHeartbeat.searchParams.set('heartbeat', String(amqp.heartbeat));
+    }
+    return {
+      url: withHeartbeat.toString(),
+      socketOptions: {
+        noDelay: true,
+        timeout: 10_000,
+        ...(withHeartbeat.protocol === 'amqps:' ? tls : {}),
+        clientProperties: { connection_name: `${connectionName}@${hostname()}:${process.pid}` },
+      },
+    };
+  });
+}

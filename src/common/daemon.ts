@@ -1,0 +1,96 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DEFAULT_CONFIG_FILE, loadConfig } from './config/load.js';
+import type { Config } from './config/types.js';
+import { ExitStatus, exitStatusFor } from './exit.js';
+import { createLogger, type Logger } from './logger.js';
+
+/** What a daemon's body gets: its config and logger, and how to register its stop. */
+export interface DaemonContext {
+  config: Config;
+  log: Logger;
+  /** Makes the daemon exit with `status` (a fatal error after start, say). */
+  exit(status: number): void;
+}
+
+/** A running daemon: `stop()` is called once on SIGTERM or SIGINT. */
+export interface RunningDaemon {
+  stop(): Promise<void>;
+  reload?(): Promise<void>;
+}
+
+/**
+ * The shared frame of `taskqueue-dispatcher` and `taskqueue-workerpool`: parse `-c`/`-f`, load
+ * the config (exit 78 before connecting anywhere when it is bad), start, stop on SIGTERM/SIGINT,
+ * reload on SIGHUP, and map errors to SPEC §4's exit statuses.
+ */
+export async function runDaemon(
+  name: string,
+  start: (ctx: DaemonContext) => Promise<RunningDaemon>,
+): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName(name)
+    .usage(`$0 [-c FILE] [-f]`)
+    .option('c', {
+      alias: 'config',
+      type: 'string',
+      default: DEFAULT_CONFIG_FILE,
+      describe: 'config file',
+    })
+    .option('f', {
+      alias: 'foreground',
+      type: 'boolean',
+      default: true,
+      describe: 'stay in the foreground (always)',
+    })
+    .strict()
+    .help()
+    .parseAsync();
+  const bootLog = createLogger(name);
+  let config: Config;
+  try {
+    config = loadConfig(argv.c);
+  } catch (err) {
+    bootLog.fatal({ code: (err as { code?: string }).code, file: argv.c }, (err as Error).message);
+    process.exit(exitStatusFor(err));
+  }
+  const log = createLogger(name, config.workerpool.logLevel);
+  let stopping: Promise<void> | undefined;
+  const exit = (status: number) => {
+    process.exitCode = status;
+    void stopAndExit(status);
+  };
+  let running: RunningDaemon | undefined;
+  const stopAndExit = async (status: number) => {
+    stopping ??= (async () => {
+      try {
+        await running?.stop();
+      } catch (err) {
+        log.error({ err }, 'error while stopping');
+      }
+      log.info({ status }, 'stopped');
+      process.exit(status);
+    })();
+    await stopping;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      log.info({ signal }, 'stopping');
+      void stopAndExit(ExitStatus.OK);
+    });
+  }
+  process.on('SIGHUP', () => {
+    if (!running?.reload) {
+      log.info('SIGHUP ignored: nothing to reload');
+      return;
+    }
+    running.reload().catch((err) => log.error({ err }, 'reload failed'));
+  });
+  try {
+    running = await start({ config, log, exit });
+  } catch (err) {
+    const status = exitStatusFor(err);
+    log.fatal({ code: (err as { code?: string }).code, err }, (err as Error).message);
+    await stopAndExit(status);
+  }
+}

@@ -1,0 +1,86 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { ChildMessage, ChildSpec, ParentMessage } from './ipc.js';
+
+/** The child's entry point, next to this file in dist/. */
+const CHILD_ENTRY = fileURLToPath(new URL('./child/main.js', import.meta.url));
+/** A child that has not said `ready` by then counts as failed to start. */
+export const READY_TIMEOUT_MS = 60_000;
+/** After the drain deadline, SIGTERM; after this much more, SIGKILL. */
+export const KILL_GRACE_MS = 5_000;
+
+/** Environment variables a child must not inherit: credentials travel over IPC only. */
+const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET'];
+
+/**
+ * One forked worker child and its handshake. Events: `ready`, `task-done` (message), `exit`
+ * ({code, signal, ready}). `stop()` is idempotent and bounded: `stop` over IPC, SIGTERM at the
+ * deadline, SIGKILL after KILL_GRACE_MS.
+ */
+export class ChildHandle extends EventEmitter {
+  readonly spec: ChildSpec;
+  #process: ChildProcess;
+  #ready = false;
+  #exited: Promise<void>;
+  #stopping: Promise<void> | undefined;
+
+  constructor(spec: ChildSpec) {
+    super();
+    this.spec = spec;
+    const env = { ...process.env };
+    for (const name of PRIVATE_ENV) delete env[name];
+    this.#process = fork(CHILD_ENTRY, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const readyTimer = setTimeout(() => {
+      if (!this.#ready) this.#process.kill('SIGKILL');
+    }, READY_TIMEOUT_MS);
+    this.#process.on('message', (message: ChildMessage) => {
+      if (message.kind === 'ready') {
+        this.#ready = true;
+        clearTimeout(readyTimer);
+        this.emit('ready');
+      } else {
+        this.emit(message.kind, message);
+      }
+    });
+    this.#exited = new Promise((resolve) => {
+      this.#process.once('exit', (code, signal) => {
+        clearTimeout(readyTimer);
+        this.emit('exit', { code, signal, ready: this.#ready });
+        resolve();
+      });
+    });
+    this.#send({ kind: 'start', spec });
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Asks the child to drain; after `deadlineMs` SIGTERM, then SIGKILL. Resolves on exit. */
+  stop(deadlineMs: number): Promise<void> {
+    this.#stopping ??= (async () => {
+      if (this.#process.exitCode !== null || this.#process.signalCode !== null) return;
+      this.#send({ kind: 'stop' });
+      const term = setTimeout(() => this.#process.kill('SIGTERM'), deadlineMs);
+      const kill = setTimeout(() => this.#process.kill('SIGKILL'), deadlineMs + KILL_GRACE_MS);
+      await this.#exited;
+      clearTimeout(term);
+      clearTimeout(kill);
+    })();
+    return this.#stopping;
+  }
+
+  /** Kills at once (the pool is going away hard). */
+  kill(): void {
+    this.#process.kill('SIGKILL');
+  }
+
+  #send(message: ParentMessage): void {
+    if (this.#process.connected) this.#process.send(message);
+  }
+}

@@ -1,0 +1,87 @@
+import type { BaseWorker } from '@taskqueue/plugin-api';
+import { createLogger, type Logger } from '../../common/logger.js';
+import type { ChildMessage, ChildSpec, ParentMessage } from '../ipc.js';
+import { loadWorker } from '../plugins/load.js';
+import { readPluginPackage } from '../plugins/package-info.js';
+import { switchUser } from './switch-user.js';
+import { WorkerRuntime } from './worker-runtime.js';
+
+/**
+ * The entry of a worker child, forked by the pool. Order matters: switch user before any plugin
+ * code loads, then load, `setup`, consume, and only then tell the pool `ready`.
+ */
+
+/** Exit status of a child that could not start (the pool does not count it as a task crash). */
+export const EXIT_STARTUP_FAILED = 3;
+/** How long a child lets running tasks finish when told to stop, unless the spec says more. */
+const DEFAULT_GRACE_MS = 30_000;
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function startChild(spec: ChildSpec): Promise<void> {
+  const log = createLogger('taskqueue-worker', spec.logLevel).child({
+    group: spec.group.name,
+    type: spec.group.type,
+  });
+  let worker: BaseWorker;
+  try {
+    if (spec.identity) switchUser(spec.identity);
+    const plugin = readPluginPackage(spec.pluginDir);
+    worker = await loadWorker(plugin);
+    await worker.setup?.call(worker, {
+      type: spec.group.type,
+      instance: spec.group.instance,
+      settings: spec.group.settings,
+      logger: log,
+    });
+  } catch (err) {
+    failStartup(log, err);
+    return;
+  }
+  const runtime = new WorkerRuntime(spec, worker, log);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await runtime.stop(DEFAULT_GRACE_MS);
+    process.exit(0);
+  };
+  process.on('message', (message: ParentMessage) => {
+    if (message.kind === 'stop') void stop();
+  });
+  process.on('SIGTERM', () => void stop());
+  runtime.on('task-done', (tasks: number) => {
+    send({ kind: 'task-done', tasks, rssMiB: Math.round(process.memoryUsage.rss() / 1048576) });
+  });
+  runtime.connection.on('fatal', (err: Error & { code?: string }) => {
+    log.fatal({ code: err.code }, err.message);
+    process.exit(69);
+  });
+  try {
+    await runtime.start();
+  } catch (err) {
+    failStartup(log, err);
+    return;
+  }
+  send({ kind: 'ready' });
+}
+
+function failStartup(log: Logger, err: unknown): void {
+  const code = (err as { code?: string }).code ?? 'TQ_ERR_PLUGIN_SETUP';
+  const message = (err as Error)?.message ?? String(err);
+  log.fatal({ code, err }, `child failed to start: ${message}`);
+  send({ kind: 'fatal', code, message });
+  process.exitCode = EXIT_STARTUP_FAILED;
+  process.disconnect?.();
+}
+
+// The pool coordinates stopping: a Ctrl-C on the terminal reaches the whole process group, and
+// the child must then drain with the pool instead of dying mid-task.
+process.on('SIGINT', () => {});
+// Without the pool nobody supervises this child: leave at once, the broker redelivers its tasks.
+process.on('disconnect', () => process.exit());
+process.once('message', (message: ParentMessage) => {
+  if (message.kind === 'start') void startChild(message.spec);
+});

@@ -1,0 +1,34 @@
+import type { Workitem } from '@taskqueue/plugin-api';
+import type { MessageProperties } from 'amqplib';
+
+/**
+ * The workitem a plugin gets from a task message. JSON bodies are passed as they are; a
+ * `text/plain` body `"<type> <rest>"` becomes a Ruote-shaped workitem so plugins need one shape.
+ */
+export function parseWorkitem(content: Buffer, properties: MessageProperties): Workitem {
+  const text = content.toString('utf8');
+  if (properties.contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'text/plain') {
+    const trimmed = text.trimStart();
+    const space = trimmed.search(/\s/);
+    const type = space === -1 ? trimmed : trimmed.slice(0, space);
+    const rest = space === -1 ? '' : trimmed.slice(space + 1);
+    return { fields: { params: { worker_type: type }, text: rest } };
+  }
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('task body is not a JSON object');
+  }
+  return parsed as Workitem;
+}
+
+/** The task's id for logs and for the plugin: correlation_id, else message_id, else made up. */
+export function taskIdOf(properties: MessageProperties, fallback: () => string): string {
+  return properties.correlationId ?? properties.messageId ?? fallback();
+}
+
+/** SPEC §1 *Failure*: the input workitem plus `error` and `trace`, the original's shape. */
+export function errorWorkitem(workitem: Workitem, err: unknown): Workitem {
+  const error = err instanceof Error ? err.message : String(err);
+  const trace = err instanceof Error ? (err.stack ?? error) : error;
+  return { ...workitem, error, trace };
+}
