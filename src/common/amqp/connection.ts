@@ -59,8 +59,19 @@ export class AmqpConnection extends EventEmitter {
   async close(): Promise<void> {
     this.#closing = true;
     const model = this.#model;
+    const channel = this.#channel;
     this.#model = undefined;
     this.#channel = undefined;
+    if (channel) {
+      // Channel first: amqplib buffers frames per channel, so a bare connection close can reach
+      // the broker before the channel's last acks, and the broker would requeue those tasks.
+      // The broker answers a channel close only after everything sent before it on that channel.
+      try {
+        await channel.close();
+      } catch {
+        // Already closed: its acks either landed or the broker redelivers those tasks.
+      }
+    }
     if (model) {
       try {
         await model.close();
