@@ -8,6 +8,8 @@ import { createLogger, type Logger } from './logger.js';
 /** What a daemon's body gets: its config and logger, and how to register its stop. */
 export interface DaemonContext {
   config: Config;
+  /** The file the config came from (to read again on reload). */
+  configFile: string;
   log: Logger;
   /** Makes the daemon exit with `status` (a fatal error after start, say). */
   exit(status: number): void;
@@ -87,7 +89,7 @@ export async function runDaemon(
     running.reload().catch((err) => log.error({ err }, 'reload failed'));
   });
   try {
-    running = await start({ config, log, exit });
+    running = await start({ config, configFile: argv.c, log, exit });
   } catch (err) {
     const status = exitStatusFor(err);
     log.fatal({ code: (err as { code?: string }).code, err }, (err as Error).message);

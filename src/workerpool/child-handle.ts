@@ -14,8 +14,8 @@ export const KILL_GRACE_MS = 5_000;
 const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET'];
 
 /**
- * One forked worker child and its handshake. Events: `ready`, `task-done` (message), `exit`
- * ({code, signal, ready}). `stop()` is idempotent and bounded: `stop` over IPC, SIGTERM at the
+ * One forked worker child and its handshake. Events: `ready`, `message` (any other
+ * ChildMessage), `exit` ({code, signal, ready}). `stop()` is idempotent and bounded: `stop` over IPC, SIGTERM at the
  * deadline, SIGKILL after KILL_GRACE_MS.
  */
 export class ChildHandle extends EventEmitter {
@@ -40,7 +40,7 @@ export class ChildHandle extends EventEmitter {
         clearTimeout(readyTimer);
         this.emit('ready');
       } else {
-        this.emit(message.kind, message);
+        this.emit('message', message);
       }
     });
     this.#exited = new Promise((resolve) => {
@@ -65,7 +65,7 @@ export class ChildHandle extends EventEmitter {
   stop(deadlineMs: number): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#process.exitCode !== null || this.#process.signalCode !== null) return;
-      this.#send({ kind: 'stop' });
+      this.#send({ kind: 'stop', graceMs: deadlineMs });
       const term = setTimeout(() => this.#process.kill('SIGTERM'), deadlineMs);
       const kill = setTimeout(() => this.#process.kill('SIGKILL'), deadlineMs + KILL_GRACE_MS);
       await this.#exited;

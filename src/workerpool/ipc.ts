@@ -18,10 +18,16 @@ export interface ChildSpec {
 }
 
 /** Pool → child. */
-export type ParentMessage = { kind: 'start'; spec: ChildSpec } | { kind: 'stop' };
+export type ParentMessage =
+  | { kind: 'start'; spec: ChildSpec }
+  /** Drain: finish running tasks for `graceMs` (shutdown_timeout), hand back the rest, exit. */
+  | { kind: 'stop'; graceMs: number };
 
-/** Child → pool. `ready` comes only after the plugin is loaded, set up and consuming. */
+/**
+ * Child → pool. `ready` comes only after the plugin is loaded, set up and consuming; `recycle`
+ * asks for a successor (max_tasks_per_child is near, or max_memory_per_child passed).
+ */
 export type ChildMessage =
   | { kind: 'ready' }
-  | { kind: 'task-done'; tasks: number; rssMiB: number }
+  | { kind: 'recycle'; reason: string }
   | { kind: 'fatal'; code: string; message: string };

@@ -1,10 +1,29 @@
 #!/usr/bin/env node
+import { loadConfig } from '../common/config/load.js';
 import { runDaemon } from '../common/daemon.js';
 import { WorkerPool } from './pool.js';
 
-await runDaemon('taskqueue-workerpool', async ({ config, log }) => {
+await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
   const pool = new WorkerPool(config, log);
   const groups = pool.start();
-  log.info({ groups: groups.map((g) => g.name) }, 'worker pool started');
-  return { stop: () => pool.stop() };
+  log.info({ groups }, 'worker pool started');
+  return {
+    stop: () => pool.stop(),
+    // SIGHUP: a config that does not load is refused and the running children carry on.
+    reload: async () => {
+      let next: typeof config;
+      try {
+        next = loadConfig(configFile);
+      } catch (err) {
+        log.error(
+          { code: (err as { code?: string }).code, file: configFile },
+          `reload refused: ${(err as Error).message}`,
+        );
+        return;
+      }
+      log.info({ file: configFile }, 'reloading');
+      await pool.reload(next);
+      log.info({ groups: Object.keys(pool.status()) }, 'reloaded');
+    },
+  };
 });

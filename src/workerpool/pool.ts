@@ -1,113 +1,149 @@
-import { backoffDelay } from '../common/amqp/backoff.js';
-import type { Config, GroupConfig } from '../common/config/types.js';
+import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
-import { ChildHandle } from './child-handle.js';
 import { decideIdentity } from './identity.js';
 import type { ChildSpec } from './ipc.js';
 import { discoverPlugins, pluginSearchPaths } from './plugins/discovery.js';
 import { apiIncompatibility } from './plugins/load.js';
+import {
+  type ChildView,
+  DEFAULT_POLICY,
+  type GroupPolicy,
+  GroupSupervisor,
+} from './supervisor/group.js';
 
-interface RunningGroup {
-  group: GroupConfig;
-  spec: ChildSpec;
-  children: Set<ChildHandle>;
-  restarts: number;
+/** The groups a config asks for on this host, and why the others do not run. */
+export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
+  const { workerpool } = config;
+  const discovery = discoverPlugins(pluginSearchPaths(workerpool.pluginPaths));
+  for (const { plugin, by } of discovery.shadowed) {
+    log.warn(
+      { type: plugin.type, path: plugin.dir, by: by.dir },
+      'plugin shadowed by an earlier one',
+    );
+  }
+  for (const { dir, reason } of discovery.broken)
+    log.error({ path: dir }, `plugin unreadable: ${reason}`);
+  for (const type of config.configuredTypes) {
+    if (!discovery.plugins.has(type)) {
+      log.error(
+        { type, paths: discovery.paths },
+        `config has a section for ${type} but no plugin provides it`,
+      );
+    }
+  }
+  const specs: ChildSpec[] = [];
+  for (const [type, plugin] of discovery.plugins) {
+    if (workerpool.enabled !== '*' && !workerpool.enabled.includes(type)) continue;
+    const incompatible = apiIncompatibility(plugin);
+    if (incompatible) {
+      log.error({ type, path: plugin.dir }, `plugin refused: ${incompatible}`);
+      continue;
+    }
+    for (const group of config.groupsFor(type)) {
+      const identity = decideIdentity(group);
+      if (!identity.ok) {
+        log.error({ group: group.name }, `group refused: ${identity.reason}`);
+        continue;
+      }
+      if (identity.note) log.warn({ group: group.name }, identity.note);
+      specs.push({
+        group,
+        amqp: config.amqp,
+        pluginDir: plugin.dir,
+        identity: identity.identity,
+        logLevel: workerpool.logLevel,
+      });
+    }
+  }
+  return specs;
+}
+
+/** Two specs that differ at most in the number of children: the running children can stay. */
+function sameExceptCount(a: ChildSpec, b: ChildSpec): boolean {
+  const withoutCount = (spec: ChildSpec) =>
+    JSON.stringify({ ...spec, group: { ...spec.group, workers: 0 } });
+  return withoutCount(a) === withoutCount(b);
 }
 
 /**
- * Starts the configured children of every installed plugin and replaces the ones that exit.
- * (The full supervisor — restart intensity, reload, recycling — builds on this.)
+ * The worker pool: one GroupSupervisor per group of the config. `reload()` applies a new config
+ * by difference: unchanged groups keep their children, a changed count only adds or stops
+ * children, a changed group is drained and started anew, removed groups are drained.
  */
 export class WorkerPool {
   #config: Config;
   #log: Logger;
-  #groups: RunningGroup[] = [];
-  #stopping = false;
+  #policy: GroupPolicy;
+  #groups = new Map<string, GroupSupervisor>();
+  #stopping: Promise<void> | undefined;
 
-  constructor(config: Config, log: Logger) {
+  constructor(config: Config, log: Logger, policy: GroupPolicy = DEFAULT_POLICY) {
     this.#config = config;
     this.#log = log;
+    this.#policy = policy;
   }
 
-  /** Forks every group's children; returns the groups it started. */
-  start(): GroupConfig[] {
-    const { workerpool } = this.#config;
-    const discovery = discoverPlugins(pluginSearchPaths(workerpool.pluginPaths));
-    for (const { plugin, by } of discovery.shadowed) {
-      this.#log.warn(
-        { type: plugin.type, path: plugin.dir, by: by.dir },
-        'plugin shadowed by an earlier one',
-      );
-    }
-    for (const type of this.#config.configuredTypes) {
-      if (!discovery.plugins.has(type)) {
-        this.#log.error(
-          { type, paths: discovery.paths },
-          `config has a section for ${type} but no plugin provides it`,
-        );
-      }
-    }
-    for (const [type, plugin] of discovery.plugins) {
-      if (workerpool.enabled !== '*' && !workerpool.enabled.includes(type)) continue;
-      const incompatible = apiIncompatibility(plugin);
-      if (incompatible) {
-        this.#log.error({ type, path: plugin.dir }, `plugin refused: ${incompatible}`);
+  start(): string[] {
+    for (const spec of plannedGroups(this.#config, this.#log)) this.#startGroup(spec);
+    return [...this.#groups.keys()];
+  }
+
+  /** Every group's children, for status output and tests. */
+  status(): Record<string, ChildView[]> {
+    return Object.fromEntries([...this.#groups].map(([name, group]) => [name, group.children()]));
+  }
+
+  /** Applies `config` (already validated) by difference. */
+  async reload(config: Config): Promise<void> {
+    this.#config = config;
+    const wanted = new Map(plannedGroups(config, this.#log).map((spec) => [spec.group.name, spec]));
+    const draining: Promise<void>[] = [];
+    for (const [name, group] of this.#groups) {
+      const spec = wanted.get(name);
+      if (spec && sameExceptCount(spec, group.spec)) {
+        if (spec.group.workers !== group.spec.group.workers) {
+          this.#log.info(
+            { group: name, workers: spec.group.workers },
+            'reload: new number of children',
+          );
+        }
+        group.setWanted(spec.group.workers);
+        wanted.delete(name);
         continue;
       }
-      for (const group of this.#config.groupsFor(type)) {
-        const identity = decideIdentity(group);
-        if (!identity.ok) {
-          this.#log.error({ group: group.name }, `group refused: ${identity.reason}`);
-          continue;
-        }
-        if (identity.note) this.#log.warn({ group: group.name }, identity.note);
-        const spec: ChildSpec = {
-          group,
-          amqp: this.#config.amqp,
-          pluginDir: plugin.dir,
-          identity: identity.identity,
-          logLevel: workerpool.logLevel,
-        };
-        const running: RunningGroup = { group, spec, children: new Set(), restarts: 0 };
-        this.#groups.push(running);
-        for (let i = 0; i < group.workers; i++) this.#startChild(running);
-        this.#log.info(
-          { group: group.name, workers: group.workers, user: identity.identity?.user },
-          'group started',
-        );
-      }
+      this.#log.info(
+        { group: name },
+        spec ? 'reload: group changed; restarting it' : 'reload: group removed; draining it',
+      );
+      this.#groups.delete(name);
+      draining.push(group.stop(this.#drainMs()));
     }
-    return this.#groups.map((g) => g.group);
+    for (const spec of wanted.values()) {
+      this.#log.info({ group: spec.group.name }, 'reload: starting group');
+      this.#startGroup(spec);
+    }
+    await Promise.all(draining);
   }
 
-  /** Drains every child within `shutdown_timeout`, then kills what is left. */
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    const deadline = this.#config.workerpool.shutdownTimeout * 1000;
-    await Promise.all(
-      this.#groups.flatMap((g) => [...g.children].map((child) => child.stop(deadline))),
+  /** Drains every group within `shutdown_timeout`, then kills what is left; idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= Promise.all(
+      [...this.#groups.values()].map((group) => group.stop(this.#drainMs())),
+    ).then(() => {});
+    return this.#stopping;
+  }
+
+  #startGroup(spec: ChildSpec): void {
+    const group = new GroupSupervisor(spec, this.#drainMs(), this.#log, this.#policy);
+    this.#groups.set(spec.group.name, group);
+    group.start();
+    this.#log.info(
+      { group: spec.group.name, workers: spec.group.workers, user: spec.identity?.user },
+      'group started',
     );
   }
 
-  #startChild(running: RunningGroup): void {
-    const child = new ChildHandle(running.spec);
-    running.children.add(child);
-    const log = this.#log.child({ group: running.group.name, child: child.pid });
-    child.on('ready', () => {
-      running.restarts = 0;
-      log.info('child ready');
-    });
-    child.on('fatal', (message: { code: string; message: string }) => {
-      log.error({ code: message.code }, `child failed to start: ${message.message}`);
-    });
-    child.on('exit', ({ code, signal }: { code: number | null; signal: string | null }) => {
-      running.children.delete(child);
-      if (this.#stopping) return;
-      const delay = backoffDelay(running.restarts++, { baseMs: 500, maxMs: 60_000 });
-      log.warn({ code, signal, restartInMs: delay }, 'child exited; restarting');
-      setTimeout(() => {
-        if (!this.#stopping) this.#startChild(running);
-      }, delay);
-    });
+  #drainMs(): number {
+    return this.#config.workerpool.shutdownTimeout * 1000;
   }
 }

@@ -13,7 +13,7 @@ import { WorkerRuntime } from './worker-runtime.js';
 
 /** Exit status of a child that could not start (the pool does not count it as a task crash). */
 export const EXIT_STARTUP_FAILED = 3;
-/** How long a child lets running tasks finish when told to stop, unless the spec says more. */
+/** Drain time on a SIGTERM that did not come through the pool (its stop message says how long). */
 const DEFAULT_GRACE_MS = 30_000;
 
 function send(message: ChildMessage): void {
@@ -42,19 +42,18 @@ async function startChild(spec: ChildSpec): Promise<void> {
   }
   const runtime = new WorkerRuntime(spec, worker, log);
   let stopping = false;
-  const stop = async () => {
+  const stop = async (graceMs: number) => {
     if (stopping) return;
     stopping = true;
-    await runtime.stop(DEFAULT_GRACE_MS);
+    await runtime.stop(graceMs);
     process.exit(0);
   };
   process.on('message', (message: ParentMessage) => {
-    if (message.kind === 'stop') void stop();
+    if (message.kind === 'stop') void stop(message.graceMs);
   });
-  process.on('SIGTERM', () => void stop());
-  runtime.on('task-done', (tasks: number) => {
-    send({ kind: 'task-done', tasks, rssMiB: Math.round(process.memoryUsage.rss() / 1048576) });
-  });
+  process.on('SIGTERM', () => void stop(DEFAULT_GRACE_MS));
+  runtime.on('recycle', (reason: string) => send({ kind: 'recycle', reason }));
+  runtime.on('retired', () => void stop(DEFAULT_GRACE_MS));
   runtime.connection.on('fatal', (err: Error & { code?: string }) => {
     log.fatal({ code: err.code }, err.message);
     process.exit(69);

@@ -13,6 +13,7 @@ import {
 } from '../../common/amqp/queues.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChildSpec } from '../ipc.js';
+import { RecyclePolicy } from './recycle-policy.js';
 import { publishResult } from './result-route.js';
 import { errorWorkitem, parseWorkitem, taskIdOf } from './workitem.js';
 
@@ -20,12 +21,21 @@ import { errorWorkitem, parseWorkitem, taskIdOf } from './workitem.js';
 type Worker = Pick<BaseWorker, 'handleTask'> &
   Partial<Pick<BaseWorker, 'setup' | 'teardown' | 'reportResults'>>;
 
+/** A task in the plugin's hands; `abandoned` once the stop deadline handed it back. */
+interface RunningTask {
+  controller: AbortController;
+  channel: ConfirmChannel;
+  message: ConsumeMessage;
+  abandoned: boolean;
+}
+
 /**
  * Consumes `worker_<type>` and runs each task through the plugin: parse, handleTask, publish the
  * result (or the error result), and ack only once the result is confirmed. Tasks run
  * concurrently up to the group's prefetch.
  *
- * Events: `task-done` (count), `connected`.
+ * Events: `connected`; `recycle` (reason): a successor should start; `retired`: the child took
+ * its last task (max_tasks_per_child) and finished it.
  */
 export class WorkerRuntime extends EventEmitter {
   #spec: ChildSpec;
@@ -33,16 +43,18 @@ export class WorkerRuntime extends EventEmitter {
   #log: Logger;
   #connection: AmqpConnection;
   #consumer: { channel: ConfirmChannel; tag: string } | undefined;
-  #running = new Map<string, AbortController>();
+  #running = new Map<string, RunningTask>();
   #idle: (() => void) | undefined;
   #stopping = false;
-  #tasksDone = 0;
+  #recycle: RecyclePolicy;
+  #retiring = false;
 
   constructor(spec: ChildSpec, worker: Worker, log: Logger) {
     super();
     this.#spec = spec;
     this.#worker = worker;
     this.#log = log;
+    this.#recycle = new RecyclePolicy(spec.group.maxTasksPerChild, spec.group.maxMemoryPerChild);
     this.#connection = new AmqpConnection(spec.amqp, {
       name: `taskqueue-worker-${spec.group.name}`,
       logger: log,
@@ -59,9 +71,10 @@ export class WorkerRuntime extends EventEmitter {
   }
 
   /**
-   * Stops taking tasks, lets the running ones finish until `deadline` (then aborts their
-   * signals), runs the plugin's teardown and disconnects. Unfinished tasks stay unacked and the
-   * broker redelivers them.
+   * Stops taking tasks and lets the running ones finish for `graceMs`. Past that, each unfinished
+   * task is handed back to the broker (nack with requeue) for another child, and its signal is
+   * aborted; whatever the plugin still returns for it is dropped, never published as a failure.
+   * Then runs the plugin's teardown and disconnects.
    */
   async stop(graceMs: number): Promise<void> {
     if (this.#stopping) return;
@@ -71,8 +84,8 @@ export class WorkerRuntime extends EventEmitter {
     if (this.#running.size > 0) {
       const drained = new Promise<void>((resolve) => (this.#idle = resolve));
       const timer = setTimeout(() => {
-        for (const controller of this.#running.values())
-          controller.abort(new Error('worker stopping'));
+        this.#abandonRunning();
+        this.#idle?.();
       }, graceMs);
       await drained;
       clearTimeout(timer);
@@ -81,6 +94,20 @@ export class WorkerRuntime extends EventEmitter {
       this.#log.warn({ err }, 'plugin teardown failed');
     });
     await this.#connection.close();
+  }
+
+  #abandonRunning(): void {
+    const count = this.#running.size;
+    for (const task of this.#running.values()) {
+      task.abandoned = true;
+      try {
+        task.channel.nack(task.message, false, true);
+      } catch {
+        // The channel is gone: the broker requeues the task by itself.
+      }
+      task.controller.abort(new Error('worker stopping: shutdown_timeout passed'));
+    }
+    this.#log.warn({ tasks: count }, 'shutdown_timeout passed; unfinished tasks handed back');
   }
 
   async #setup(channel: ConfirmChannel): Promise<void> {
@@ -93,9 +120,13 @@ export class WorkerRuntime extends EventEmitter {
       await declareQueue(channel, group.resultsRoutingKey, amqp.queueType);
     await channel.prefetch(group.prefetch);
     const publisher = new ConfirmedPublisher(channel);
-    if (this.#stopping) return;
+    if (this.#stopping || this.#retiring) return;
     const { consumerTag } = await channel.consume(queue, (message) => {
-      if (message) void this.#run(channel, publisher, message);
+      if (!message) return;
+      const taken = this.#recycle.taken();
+      if (taken.askSuccessor) this.emit('recycle', taken.askSuccessor);
+      if (taken.last) this.#retire(channel, consumerTag);
+      void this.#run(channel, publisher, message);
     });
     this.#consumer = { channel, tag: consumerTag };
     this.#log.info({ queue, prefetch: group.prefetch }, 'worker consuming');
@@ -111,7 +142,8 @@ export class WorkerRuntime extends EventEmitter {
     const taskId = taskIdOf(message.properties, randomUUID);
     const key = `${message.fields.deliveryTag}:${taskId}`;
     const controller = new AbortController();
-    this.#running.set(key, controller);
+    const task: RunningTask = { controller, channel, message, abandoned: false };
+    this.#running.set(key, task);
     const log = this.#log.child({
       taskId,
       messageId: message.properties.messageId,
@@ -129,6 +161,10 @@ export class WorkerRuntime extends EventEmitter {
       const started = performance.now();
       const result = await this.#handle(workitem, { controller, taskId, log });
       const facts = { attempts: 1, durationMs: Math.round(performance.now() - started) };
+      if (task.abandoned) {
+        log.info('task handed back at shutdown; its late outcome is dropped');
+        return;
+      }
       if (this.#connection.channel !== channel) {
         log.warn('connection lost while the task ran; the broker redelivers it');
         return;
@@ -138,18 +174,30 @@ export class WorkerRuntime extends EventEmitter {
       if (this.#worker.reportResults)
         await this.#worker.reportResults.call(this.#worker, result, publish);
       else await publish(result);
-      channel.ack(message);
-      this.#tasksDone++;
+      // Handed back while its result was being confirmed: the broker already has it again.
+      if (!task.abandoned) channel.ack(message);
+      const memory = this.#recycle.finished(process.memoryUsage.rss());
+      if (memory) this.emit('recycle', memory);
       log.debug({ durationMs: facts.durationMs, error: 'error' in result }, 'task done');
-      this.emit('task-done', this.#tasksDone);
     } catch (err) {
       // Publishing failed (the channel closed, or the broker refused): leave the task unacked so
       // the broker redelivers it.
       log.warn({ err: (err as Error).message }, 'result not confirmed; task left for redelivery');
     } finally {
       this.#running.delete(key);
-      if (this.#running.size === 0) this.#idle?.();
+      if (this.#running.size === 0) {
+        this.#idle?.();
+        if (this.#retiring) this.emit('retired');
+      }
     }
+  }
+
+  /** Takes no more tasks: the broker gives the rest to the other children. */
+  #retire(channel: ConfirmChannel, consumerTag: string): void {
+    if (this.#retiring) return;
+    this.#retiring = true;
+    this.#log.info('last task taken (max_tasks_per_child); retiring');
+    channel.cancel(consumerTag).catch(() => {});
   }
 
   async #handle(

@@ -1,0 +1,181 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TestClient, workitem } from '../support/amqp-client.js';
+import { useVhost } from '../support/broker.js';
+import { childPids, isAlive } from '../support/processes.js';
+import { type Program, startPool, testConfig, writeConfig } from '../support/programs.js';
+
+/** Publishes `count` tasks straight to `worker_<type>` (the pool alone is under test here). */
+async function publishTasks(
+  client: TestClient,
+  type: string,
+  count: number,
+  prefix: string,
+  fields = {},
+) {
+  await client.declare(`worker_${type}`);
+  await Promise.all(
+    Array.from({ length: count }, (_, n) =>
+      client.publish(`worker_${type}`, workitem(type, { n, ...fields }), {
+        correlationId: `${prefix}-${n}`,
+      }),
+    ),
+  );
+}
+
+const ids = (messages: Array<{ properties: { correlationId?: string } }>) =>
+  messages.map((m) => String(m.properties.correlationId)).sort();
+const expectedIds = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, n) => `${prefix}-${n}`).sort();
+const stateLines = (pool: Program, group: string, to: string) =>
+  pool.logs().filter((l) => l.msg === 'child state' && l.group === group && l.to === to);
+
+describe('worker pool supervision', () => {
+  let url: string;
+  let client: TestClient;
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  beforeAll(async () => {
+    url = await useVhost('supervision');
+    client = await TestClient.connect(url);
+  });
+
+  // Each test's pools stop before the next test, so no pool consumes another test's tasks.
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  function pool(
+    enabled: string[],
+    sections: string,
+    extraWorkerpool = '',
+  ): { program: Program; file: string } {
+    // Keys in extraWorkerpool replace testConfig's (a key twice in a section is a config error).
+    let text = testConfig(url, enabled, sections);
+    for (const line of extraWorkerpool.split('\n').filter(Boolean)) {
+      const key = line.split('=')[0]!.trim();
+      text = text.replace(new RegExp(`^${key} *=.*\n`, 'm'), '');
+    }
+    const config = writeConfig(text.replace('[workerpool]\n', `[workerpool]\n${extraWorkerpool}`));
+    const program = startPool(config.file);
+    cleanups.push(async () => {
+      await program.stop();
+      config.cleanup();
+    });
+    return { program, file: config.file };
+  }
+
+  it('replaces a child killed with SIGKILL mid-task; its task is redelivered and completed', async () => {
+    const { program } = pool(['slow'], '[slow]\nworkers = 2\nsleep_ms = 1500\n');
+    await program.waitFor(/"group":"slow".*"to":"running"/);
+    await expect
+      .poll(() => stateLines(program, 'slow', 'running').length, { timeout: 20_000 })
+      .toBe(2);
+    await publishTasks(client, 'slow', 4, 'kill');
+    await sleep(500); // both children are inside a task now
+    const victim = childPids(program.pid)[0]!;
+    process.kill(victim, 'SIGKILL');
+    const results = await client.collect('results', 4, 60_000);
+    expect(ids(results)).toEqual(expectedIds('kill', 4));
+    expect(results.every((m) => JSON.parse(m.content.toString()).fields.pid !== victim)).toBe(true);
+    const exit = program
+      .logs()
+      .find((l) => l.msg === 'child state' && l.pid === victim && l.to === 'exited');
+    expect(exit?.cause).toBe('signal SIGKILL');
+    await expect.poll(() => childPids(program.pid).length, { timeout: 20_000 }).toBe(2);
+    expect(childPids(program.pid)).not.toContain(victim);
+  });
+
+  it('restarts a plugin that fails at startup with growing delays, then gives up on the group', async () => {
+    const { program } = pool(
+      ['crash-on-start', 'pid'],
+      '[crash-on-start]\nworkers = 1\n[pid]\nworkers = 1\n',
+    );
+    await program.waitFor(/GROUP FAILED/, 90_000);
+    await sleep(3000); // nothing more may happen in the failed group
+    const starts = stateLines(program, 'crash-on-start', 'starting').map((l) => Number(l.time));
+    // The first start and DEFAULT_POLICY.maxRestarts (5) restarts; the sixth failure marks it failed.
+    expect(starts).toHaveLength(6);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    console.info(`crash-on-start: ${starts.length} starts, gaps ${gaps.join(', ')} ms`);
+    expect(gaps.at(-1)!).toBeGreaterThan(gaps[0]!);
+    expect(
+      program.lines.filter((l) => l.includes('this plugin cannot start')).length,
+    ).toBeGreaterThanOrEqual(6);
+    // The other group is unaffected.
+    await publishTasks(client, 'pid', 1, 'healthy');
+    expect(ids(await client.collect('results', 1, 30_000))).toEqual(['healthy-0']);
+  });
+
+  it('on SIGTERM finishes the 20 tasks in flight, publishes their results and exits 0', async () => {
+    const { program } = pool(['slow'], '[slow]\nworkers = 4\nprefetch = 5\nsleep_ms = 1000\n');
+    await expect
+      .poll(() => stateLines(program, 'slow', 'running').length, { timeout: 30_000 })
+      .toBe(4);
+    await publishTasks(client, 'slow', 20, 'drain');
+    await expect
+      .poll(() => client.messageCount('worker_slow'), { timeout: 10_000, interval: 20 })
+      .toBe(0);
+    const { code } = await program.stop();
+    expect(code).toBe(0);
+    const results = await client.collect('results', 20, 10_000);
+    expect(ids(results)).toEqual(expectedIds('drain', 20));
+    // Every ack reached the broker before the children disconnected: nothing came back.
+    expect(await client.messageCount('worker_slow')).toBe(0);
+  });
+
+  it('hands a task longer than shutdown_timeout back to the broker for another pool', async () => {
+    const sections = '[slow]\nworkers = 1\nsleep_ms = 6000\n';
+    const first = pool(['slow'], sections, 'shutdown_timeout = 1\n').program;
+    await first.waitFor(/"group":"slow".*"to":"running"/);
+    const firstChild = childPids(first.pid)[0];
+    await publishTasks(client, 'slow', 1, 'long');
+    await expect
+      .poll(() => client.messageCount('worker_slow'), { timeout: 10_000, interval: 20 })
+      .toBe(0);
+    await first.stop();
+    const second = pool(['slow'], sections).program;
+    const [result] = await client.collect('results', 1, 60_000);
+    expect(result?.properties.correlationId).toBe('long-0');
+    const pid = JSON.parse(result!.content.toString()).fields.pid;
+    expect(pid).not.toBe(firstChild);
+    expect(childPids(second.pid)).toContain(pid);
+  });
+
+  it('leaves no child behind when the pool is killed with SIGKILL', async () => {
+    const { program } = pool(['slow'], '[slow]\nworkers = 3\nsleep_ms = 10000\n');
+    await expect
+      .poll(() => stateLines(program, 'slow', 'running').length, { timeout: 30_000 })
+      .toBe(3);
+    await publishTasks(client, 'slow', 3, 'orphan'); // children busy in a task
+    await sleep(300);
+    const children = childPids(program.pid);
+    expect(children).toHaveLength(3);
+    program.process.kill('SIGKILL');
+    await program.exited();
+    await expect.poll(() => children.filter(isAlive), { timeout: 5_000 }).toEqual([]);
+    // Their tasks are not lost: the broker holds them again.
+    await expect.poll(() => client.messageCount('worker_slow'), { timeout: 10_000 }).toBe(3);
+    await client.drain('worker_slow');
+  });
+
+  it('recycles children after max_tasks_per_child without losing a task', async () => {
+    const { program } = pool(['pid'], '[pid]\nworkers = 1\nmax_tasks_per_child = 10\n');
+    await program.waitFor(/"group":"pid".*"to":"running"/);
+    await publishTasks(client, 'pid', 100, 'recycle');
+    const results = await client.collect('results', 100, 120_000);
+    expect(ids(results)).toEqual(expectedIds('recycle', 100));
+    const pids = new Set(results.map((m) => JSON.parse(m.content.toString()).fields.pid));
+    console.info(`max_tasks_per_child=10: 100 tasks over ${pids.size} children`);
+    expect(pids.size).toBeGreaterThanOrEqual(10);
+    expect(
+      program
+        .logs()
+        .some((l) => l.to === 'retiring' && String(l.cause).includes('max_tasks_per_child')),
+    ).toBe(true);
+  });
+});
