@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * Run by npm before `start` and `test`: makes a fresh checkout runnable with no manual steps.
+ *
+ *  1. node_modules missing or older than package-lock.json → `npm ci` (`npm install` without a lock)
+ *  2. unless TASKQUEUE_AMQP_URL is set or a Docker engine answers: RabbitMQ must be installed for
+ *     the private broker (SPEC §6); as root apt-get installs it, otherwise we say what to install
+ *  3. `tsc -b` (incremental) builds dist/
+ *
+ * Plain Node, no dependencies (it runs before they are installed). One line per step it does.
+ */
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const say = (line) => console.log(`ensure-ready: ${line}`);
+
+function run(cmd, args, env = process.env) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  if (r.error) {
+    console.error(`ensure-ready: ${cmd}: ${r.error.message}`);
+    process.exit(1);
+  }
+  if (r.status !== 0) {
+    console.error(`ensure-ready: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+const mtime = (p) => {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+
+// 1. Dependencies -----------------------------------------------------------------------------
+{
+  const lock = path.join(root, 'package-lock.json');
+  const nm = path.join(root, 'node_modules');
+  const lockTime = mtime(lock);
+  // npm writes node_modules/.package-lock.json after every install: the time of the last install.
+  const installed = mtime(path.join(nm, '.package-lock.json')) ?? mtime(nm);
+  if (installed === undefined || (lockTime !== undefined && lockTime > installed)) {
+    const why = installed === undefined ? 'node_modules missing' : 'package-lock.json is newer';
+    if (lockTime !== undefined) {
+      say(`${why}: npm ci`);
+      run('npm', ['ci', '--no-audit', '--no-fund']);
+    } else {
+      say(`${why}: npm install (no package-lock.json)`);
+      run('npm', ['install', '--no-audit', '--no-fund']);
+    }
+  }
+}
+
+// 2. RabbitMQ ---------------------------------------------------------------------------------
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function rabbitmqInstalled() {
+  const candidates = [
+    process.env.TASKQUEUE_RABBITMQ_SERVER,
+    '/usr/lib/rabbitmq/bin/rabbitmq-server',
+    '/usr/sbin/rabbitmq-server',
+    ...(process.env.PATH ?? '')
+      .split(path.delimiter)
+      .map((d) => d && path.join(d, 'rabbitmq-server')),
+  ];
+  return candidates.some((c) => c && isExecutable(c));
+}
+
+/** Whether a Docker engine answers (then testcontainers provides the broker). */
+function dockerAnswers() {
+  if (process.env.TASKQUEUE_TEST_BROKER === 'node') return Promise.resolve(false);
+  const dh = process.env.DOCKER_HOST;
+  let target;
+  if (!dh) target = { socketPath: '/var/run/docker.sock' };
+  else if (dh.startsWith('unix://')) target = { socketPath: dh.slice(7) };
+  else if (dh.startsWith('tcp://') && !process.env.DOCKER_TLS_VERIFY) {
+    const u = new URL(dh.replace(/^tcp:/, 'http:'));
+    target = { host: u.hostname, port: Number(u.port || 2375) };
+  } else return Promise.resolve(false);
+  if (target.socketPath && !existsSync(target.socketPath)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const req = http.get({ ...target, path: '/_ping', timeout: 1500 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.once('error', () => resolve(false));
+  });
+}
+
+if (!process.env.TASKQUEUE_AMQP_URL && !rabbitmqInstalled() && !(await dockerAnswers())) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && isExecutable('/usr/bin/apt-get')) {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    say('rabbitmq-server missing: apt-get update');
+    run('apt-get', ['update', '-q'], env);
+    say('apt-get install rabbitmq-server');
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'rabbitmq-server'], env);
+  } else {
+    console.error(
+      [
+        'ensure-ready: the tests and `npm start` need RabbitMQ (SPEC §6). Either',
+        '  sudo apt-get install --no-install-recommends rabbitmq-server',
+        'or run a Docker engine (testcontainers), or set TASKQUEUE_AMQP_URL=amqp://USER:PASS@HOST:5672',
+      ].join('\n'),
+    );
+    process.exit(1);
+  }
+}
+
+// 3. Build ------------------------------------------------------------------------------------
+{
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  say('tsc -b');
+  if (existsSync(tsc)) run(process.execPath, [tsc, '-b']);
+  else run('npx', ['--no-install', 'tsc', '-b']);
+}
