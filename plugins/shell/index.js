@@ -37,6 +37,7 @@ export default class ShellWorker extends BaseWorker {
    * Validates the settings once, before the first task: a missing or malformed key, a `cwd` that
    * is not a directory or a program that cannot be found fails here, naming the key and section.
    *
+   * @override
    * @param {SetupContext} ctx
    */
   async setup(ctx) {

@@ -49,6 +49,8 @@ describe('dispatcher forwarding', () => {
       appId: 'test-suite',
       type: 'build',
     };
+    // Declared first so the consumer below does not race the dispatcher's declaration.
+    await client.declare('worker_fwd');
     await client.publish('taskqueue', body, properties);
     const [forwarded] = await client.collect('worker_fwd', 1, 30_000);
     expect(forwarded).toBeDefined();

@@ -39,9 +39,19 @@ export class TestClient {
     });
   }
 
+  /**
+   * Ready messages on `queue`. Uses a channel of its own: checking a queue that does not exist
+   * yet (tests poll for one a program declares) closes the channel it ran on.
+   */
   async messageCount(queue: string): Promise<number> {
-    const { messageCount } = await this.channel.checkQueue(queue);
-    return messageCount;
+    const channel = await this.connection.createChannel();
+    channel.on('error', () => {});
+    try {
+      const { messageCount } = await channel.checkQueue(queue);
+      return messageCount;
+    } finally {
+      await channel.close().catch(() => {});
+    }
   }
 
   /** Takes every message now on `queue` (acking each). */
@@ -60,6 +70,7 @@ export class TestClient {
    */
   async collect(queue: string, count: number, timeoutMs = 60_000): Promise<ConsumeMessage[]> {
     const messages: ConsumeMessage[] = [];
+    await this.#waitForQueue(queue, timeoutMs);
     let tag = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, timeoutMs);
@@ -89,6 +100,20 @@ export class TestClient {
     });
     if (tag) await this.channel.cancel(tag);
     return messages;
+  }
+
+  /** Waits until a program under test has declared `queue` (consuming a missing one fails). */
+  async #waitForQueue(queue: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.messageCount(queue);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 
   async close(): Promise<void> {
