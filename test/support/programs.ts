@@ -17,9 +17,15 @@ export class Program {
   #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
 
-  constructor(name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  constructor(
+    name: string,
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+    as: { uid: number; gid: number } | undefined = undefined,
+  ) {
     this.name = name;
     this.process = spawn(process.execPath, [join(ROOT, `dist/${name}/main.js`), ...args], {
+      ...as,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TASKQUEUE_LOG_PRETTY: '0', TASKQUEUE_AMQP_URL: '', ...env },
     });
