@@ -1,0 +1,110 @@
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClient, workitem } from '../support/amqp-client.js';
+import { useVhost } from '../support/broker.js';
+import { childPids, isAlive } from '../support/processes.js';
+import { type Program, startPool, testConfig, writeConfig } from '../support/programs.js';
+
+/** Live children per group, from the pool's own transition log and /proc. */
+function livePids(pool: Program, group: string): number[] {
+  const children = new Set(childPids(pool.pid));
+  const started = pool
+    .logs()
+    .filter((l) => l.msg === 'child state' && l.group === group && l.to === 'running')
+    .map((l) => Number(l.pid));
+  return [...new Set(started)].filter((pid) => children.has(pid) && isAlive(pid)).sort();
+}
+
+async function answered(client: TestClient, type: string, count: number, prefix: string) {
+  await client.declare(`worker_${type}`);
+  for (let n = 0; n < count; n++) {
+    await client.publish(`worker_${type}`, workitem(type, { n }), {
+      correlationId: `${prefix}-${n}`,
+    });
+  }
+  const results = await client.collect('results', count, 30_000);
+  return results.map((m) => String(m.properties.correlationId)).sort();
+}
+
+const ids = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, n) => `${prefix}-${n}`).sort();
+
+describe('worker pool reload (SIGHUP)', () => {
+  let url: string;
+  let client: TestClient;
+  let pool: Program;
+  let config: ReturnType<typeof writeConfig>;
+  const sections = (pidWorkers: number, slowSleep = 10) =>
+    `[pid]\nworkers = ${pidWorkers}\n[slow]\nworkers = 2\nsleep_ms = ${slowSleep}\n`;
+
+  beforeAll(async () => {
+    url = await useVhost('reload');
+    client = await TestClient.connect(url);
+    await client.declare('results');
+    config = writeConfig(testConfig(url, ['pid', 'slow'], sections(2)));
+    pool = startPool(config.file);
+    await pool.waitForRunning('pid', 2);
+    await pool.waitForRunning('slow', 2);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await pool?.stop();
+    config?.cleanup();
+  });
+
+  it('after one group’s count changes, only that group’s PIDs change', async () => {
+    const pidBefore = livePids(pool, 'pid');
+    const slowBefore = livePids(pool, 'slow');
+    expect(pidBefore).toHaveLength(2);
+    expect(slowBefore).toHaveLength(2);
+
+    writeFileSync(config.file, testConfig(url, ['pid', 'slow'], sections(4)));
+    pool.process.kill('SIGHUP');
+    await pool.waitFor(/"msg":"reloaded"/);
+    await expect.poll(() => livePids(pool, 'pid'), { timeout: 20_000 }).toHaveLength(4);
+    const pidAfter = livePids(pool, 'pid');
+    expect(pidAfter).toEqual(expect.arrayContaining(pidBefore)); // grown, nobody replaced
+    expect(livePids(pool, 'slow')).toEqual(slowBefore);
+
+    writeFileSync(config.file, testConfig(url, ['pid', 'slow'], sections(1)));
+    pool.process.kill('SIGHUP');
+    await expect.poll(() => livePids(pool, 'pid'), { timeout: 20_000 }).toHaveLength(1);
+    expect(pidAfter).toEqual(expect.arrayContaining(livePids(pool, 'pid')));
+    expect(livePids(pool, 'slow')).toEqual(slowBefore);
+    expect(await answered(client, 'pid', 5, 'shrunk')).toEqual(ids('shrunk', 5));
+  });
+
+  it('restarts a group whose settings changed, and leaves the others alone', async () => {
+    const pidBefore = livePids(pool, 'pid');
+    const slowBefore = livePids(pool, 'slow');
+    writeFileSync(config.file, testConfig(url, ['pid', 'slow'], sections(1, 20)));
+    pool.process.kill('SIGHUP');
+    await expect
+      .poll(
+        () => {
+          const now = livePids(pool, 'slow');
+          return now.length === 2 && now.every((pid) => !slowBefore.includes(pid));
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    expect(livePids(pool, 'pid')).toEqual(pidBefore);
+    expect(await answered(client, 'slow', 4, 'resettled')).toEqual(ids('resettled', 4));
+  });
+
+  it('refuses a broken edit, logs why, and the running children keep serving', async () => {
+    const before = [...livePids(pool, 'pid'), ...livePids(pool, 'slow')];
+    writeFileSync(
+      config.file,
+      `${testConfig(url, ['pid', 'slow'], sections(3))}\n[pid]\nworkers = lots\n`,
+    );
+    pool.process.kill('SIGHUP');
+    const refused = JSON.parse(await pool.waitFor(/reload refused/)) as Record<string, unknown>;
+    expect(refused.level).toBe(50);
+    expect(String(refused.msg)).toContain(config.file);
+    expect([...livePids(pool, 'pid'), ...livePids(pool, 'slow')]).toEqual(before);
+    expect(await answered(client, 'pid', 5, 'after-broken')).toEqual(ids('after-broken', 5));
+    expect(pool.process.exitCode).toBeNull();
+  });
+});
