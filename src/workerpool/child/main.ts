@@ -71,9 +71,10 @@ function failStartup(log: Logger, err: unknown): void {
   const code = (err as { code?: string }).code ?? 'TQ_ERR_PLUGIN_SETUP';
   const message = (err as Error)?.message ?? String(err);
   log.fatal({ code, err }, `child failed to start: ${message}`);
-  send({ kind: 'fatal', code, message });
   process.exitCode = EXIT_STARTUP_FAILED;
-  process.disconnect?.();
+  // Disconnect once the message is out: disconnecting inside the 'message' handler that is still
+  // running (a failure before the first await) crashes Node's IPC code.
+  if (process.send) process.send({ kind: 'fatal', code, message }, () => process.disconnect());
 }
 
 // The pool coordinates stopping: a Ctrl-C on the terminal reaches the whole process group, and
