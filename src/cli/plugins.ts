@@ -1,7 +1,7 @@
 import type { Config } from '../common/config/types.js';
+import { discoverPlugins, pluginSearchPaths } from '../workerpool/discovery/discovery.js';
+import { apiIncompatibility } from '../workerpool/discovery/load.js';
 import { decideIdentity } from '../workerpool/identity.js';
-import { discoverPlugins, pluginSearchPaths } from '../workerpool/plugins/discovery.js';
-import { apiIncompatibility } from '../workerpool/plugins/load.js';
 
 /** `taskqueue plugins`: what the pool would run, and why it would not run the rest. */
 export function listPlugins(config: Config, out: (line: string) => void): number {

@@ -1,9 +1,9 @@
 import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
+import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
+import { apiIncompatibility } from './discovery/load.js';
 import { decideIdentity } from './identity.js';
 import type { ChildSpec } from './ipc.js';
-import { discoverPlugins, pluginSearchPaths } from './plugins/discovery.js';
-import { apiIncompatibility } from './plugins/load.js';
 import {
   type ChildView,
   DEFAULT_POLICY,

@@ -1,8 +1,8 @@
 import type { BaseWorker } from '@taskqueue/plugin-api';
 import { createLogger, type Logger } from '../../common/logger.js';
+import { loadWorker } from '../discovery/load.js';
+import { readPluginPackage } from '../discovery/package-info.js';
 import type { ChildMessage, ChildSpec, ParentMessage } from '../ipc.js';
-import { loadWorker } from '../plugins/load.js';
-import { readPluginPackage } from '../plugins/package-info.js';
 import { switchUser } from './switch-user.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
