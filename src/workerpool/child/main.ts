@@ -40,20 +40,14 @@ async function startChild(spec: ChildSpec): Promise<void> {
     failStartup(log, err);
     return;
   }
+  if (stopRequested !== undefined) process.exit(0); // told to stop while the plugin set up
   const runtime = new WorkerRuntime(spec, worker, log);
-  let stopping = false;
-  const stop = async (graceMs: number) => {
-    if (stopping) return;
-    stopping = true;
+  stopRuntime = async (graceMs: number) => {
     await runtime.stop(graceMs);
     process.exit(0);
   };
-  process.on('message', (message: ParentMessage) => {
-    if (message.kind === 'stop') void stop(message.graceMs);
-  });
-  process.on('SIGTERM', () => void stop(DEFAULT_GRACE_MS));
   runtime.on('recycle', (reason: string) => send({ kind: 'recycle', reason }));
-  runtime.on('retired', () => void stop(DEFAULT_GRACE_MS));
+  runtime.on('retired', () => requestStop(DEFAULT_GRACE_MS));
   runtime.connection.on('fatal', (err: Error & { code?: string }) => {
     log.fatal({ code: err.code }, err.message);
     process.exit(69);
@@ -61,7 +55,7 @@ async function startChild(spec: ChildSpec): Promise<void> {
   try {
     await runtime.start();
   } catch (err) {
-    failStartup(log, err);
+    if (stopRequested === undefined) failStartup(log, err); // else: the stop closed it
     return;
   }
   send({ kind: 'ready' });
@@ -82,6 +76,20 @@ function failStartup(log: Logger, err: unknown): void {
 process.on('SIGINT', () => {});
 // Without the pool nobody supervises this child: leave at once, the broker redelivers its tasks.
 process.on('disconnect', () => process.exit());
-process.once('message', (message: ParentMessage) => {
+
+/**
+ * A stop may come at any time, even while the plugin loads or the child connects: before the
+ * runtime exists there is nothing to drain and the child leaves at once; after, it drains.
+ */
+let stopRequested: number | undefined;
+let stopRuntime: ((graceMs: number) => Promise<void>) | undefined;
+function requestStop(graceMs: number): void {
+  if (stopRequested !== undefined) return;
+  stopRequested = graceMs;
+  if (stopRuntime) void stopRuntime(graceMs);
+}
+process.on('SIGTERM', () => requestStop(DEFAULT_GRACE_MS));
+process.on('message', (message: ParentMessage) => {
   if (message.kind === 'start') void startChild(message.spec);
+  else if (message.kind === 'stop') requestStop(message.graceMs);
 });
