@@ -178,4 +178,26 @@ describe('worker pool supervision', () => {
         .some((l) => l.to === 'retiring' && String(l.cause).includes('max_tasks_per_child')),
     ).toBe(true);
   });
+
+  it('replaces a child above max_memory_per_child between tasks, without losing a task', async () => {
+    const { program } = pool(
+      ['hog'],
+      '[hog]\nworkers = 1\nmax_memory_per_child = 150\nmib_per_task = 40\n',
+    );
+    await program.waitFor(/"group":"hog".*"to":"running"/);
+    await publishTasks(client, 'hog', 12, 'hog');
+    const results = await client.collect('results', 12, 60_000);
+    expect(ids(results)).toEqual(expectedIds('hog', 12));
+    const fields = results.map((m) => JSON.parse(m.content.toString()).fields);
+    const pids = new Set(fields.map((f) => f.pid));
+    const peak = Math.max(...fields.map((f) => f.rss_mib));
+    console.info(
+      `max_memory_per_child=150: 12 tasks over ${pids.size} children, peak RSS ${peak} MiB`,
+    );
+    expect(pids.size).toBeGreaterThanOrEqual(2);
+    // Replaced between tasks: no child grew much past the limit plus one task's worth.
+    expect(peak).toBeLessThan(150 + 2 * 40);
+    const retiring = program.logs().find((l) => l.to === 'retiring');
+    expect(String(retiring?.cause)).toContain('max_memory_per_child');
+  });
 });

@@ -1,4 +1,6 @@
 const MiB = 1024 * 1024;
+/** Share of max_memory_per_child at which a successor is started. */
+const SUCCESSOR_AT = 0.9;
 
 /**
  * When a child should be replaced between tasks (SPEC §2 `max_tasks_per_child`,
@@ -28,12 +30,22 @@ export class RecyclePolicy {
     return { askSuccessor: ask, last };
   }
 
-  /** Call after each task with the child's RSS; returns why to ask for a successor, if so. */
-  finished(rssBytes: number): string | undefined {
-    if (this.maxMemoryMiB === undefined || rssBytes <= this.maxMemoryMiB * MiB) return undefined;
-    return this.#ask(
-      `max_memory_per_child: RSS ${Math.round(rssBytes / MiB)} MiB > ${this.maxMemoryMiB} MiB`,
-    );
+  /**
+   * Call after each task with the child's RSS. From 90 % of max_memory_per_child on it asks for a
+   * successor (which starts while this child still serves); above the limit this child must take
+   * no more tasks (`stopTaking` says why), since each one may grow it further.
+   */
+  finished(rssBytes: number): { askSuccessor: string | undefined; stopTaking: string | undefined } {
+    if (this.maxMemoryMiB === undefined || rssBytes < this.maxMemoryMiB * MiB * SUCCESSOR_AT)
+      return { askSuccessor: undefined, stopTaking: undefined };
+    const rss = `RSS ${Math.round(rssBytes / MiB)} MiB`;
+    const over = rssBytes > this.maxMemoryMiB * MiB;
+    return {
+      askSuccessor: this.#ask(
+        `max_memory_per_child: ${rss} ${over ? '>' : 'near'} ${this.maxMemoryMiB} MiB`,
+      ),
+      stopTaking: over ? `max_memory_per_child: ${rss} > ${this.maxMemoryMiB} MiB` : undefined,
+    };
   }
 
   #ask(reason: string): string | undefined {

@@ -35,7 +35,7 @@ interface RunningTask {
  * concurrently up to the group's prefetch.
  *
  * Events: `connected`; `recycle` (reason): a successor should start; `retired`: the child took
- * its last task (max_tasks_per_child) and finished it.
+ * its last task (max_tasks_per_child, or RSS above max_memory_per_child) and finished it.
  */
 export class WorkerRuntime extends EventEmitter {
   #spec: ChildSpec;
@@ -125,7 +125,7 @@ export class WorkerRuntime extends EventEmitter {
       if (!message) return;
       const taken = this.#recycle.taken();
       if (taken.askSuccessor) this.emit('recycle', taken.askSuccessor);
-      if (taken.last) this.#retire(channel, consumerTag);
+      if (taken.last) this.#retire(channel, consumerTag, 'max_tasks_per_child reached');
       void this.#run(channel, publisher, message);
     });
     this.#consumer = { channel, tag: consumerTag };
@@ -177,7 +177,9 @@ export class WorkerRuntime extends EventEmitter {
       // Handed back while its result was being confirmed: the broker already has it again.
       if (!task.abandoned) channel.ack(message);
       const memory = this.#recycle.finished(process.memoryUsage.rss());
-      if (memory) this.emit('recycle', memory);
+      if (memory.askSuccessor) this.emit('recycle', memory.askSuccessor);
+      if (memory.stopTaking && this.#consumer)
+        this.#retire(this.#consumer.channel, this.#consumer.tag, memory.stopTaking);
       log.debug({ durationMs: facts.durationMs, error: 'error' in result }, 'task done');
     } catch (err) {
       // Publishing failed (the channel closed, or the broker refused): leave the task unacked so
@@ -193,10 +195,10 @@ export class WorkerRuntime extends EventEmitter {
   }
 
   /** Takes no more tasks: the broker gives the rest to the other children. */
-  #retire(channel: ConfirmChannel, consumerTag: string): void {
+  #retire(channel: ConfirmChannel, consumerTag: string, reason: string): void {
     if (this.#retiring) return;
     this.#retiring = true;
-    this.#log.info('last task taken (max_tasks_per_child); retiring');
+    this.#log.info({ reason }, 'taking no more tasks; retiring');
     channel.cancel(consumerTag).catch(() => {});
   }
 
