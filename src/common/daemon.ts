@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
 import { ExitStatus, exitStatusFor } from './exit.js';
 import { createLogger, type Logger } from './logger.js';
+import { notifySystemd } from './systemd.js';
 
 /** What a daemon's body gets: its config and logger, and how to register its stop. */
 export interface DaemonContext {
@@ -19,6 +20,8 @@ export interface DaemonContext {
 export interface RunningDaemon {
   stop(): Promise<void>;
   reload?(): Promise<void>;
+  /** Resolves once the daemon serves (connected and consuming); systemd hears READY=1 then. */
+  ready?: Promise<void>;
 }
 
 /**
@@ -65,6 +68,7 @@ export async function runDaemon(
   let running: RunningDaemon | undefined;
   const stopAndExit = async (status: number) => {
     stopping ??= (async () => {
+      await notifySystemd(log, 'STOPPING=1');
       try {
         await running?.stop();
       } catch (err) {
@@ -86,10 +90,20 @@ export async function runDaemon(
       log.info('SIGHUP ignored: nothing to reload');
       return;
     }
-    running.reload().catch((err) => log.error({ err }, 'reload failed'));
+    const reload = running.reload.bind(running);
+    void (async () => {
+      await notifySystemd(log, 'RELOADING=1');
+      await reload().catch((err) => log.error({ err }, 'reload failed'));
+      await notifySystemd(log, 'READY=1');
+    })();
   });
   try {
     running = await start({ config, configFile: argv.c, log, exit });
+    await running.ready;
+    if (!stopping) {
+      log.info('ready');
+      await notifySystemd(log, 'READY=1');
+    }
   } catch (err) {
     const status = exitStatusFor(err);
     log.fatal({ code: (err as { code?: string }).code, err }, (err as Error).message);

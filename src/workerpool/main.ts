@@ -8,6 +8,7 @@ await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
   const groups = pool.start();
   log.info({ groups }, 'worker pool started');
   return {
+    ready: pool.settled(),
     stop: () => pool.stop(),
     // SIGHUP: a config that does not load is refused and the running children carry on.
     reload: async () => {

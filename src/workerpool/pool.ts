@@ -88,6 +88,11 @@ export class WorkerPool {
     return [...this.#groups.keys()];
   }
 
+  /** Resolves once every group started at `start()` has settled (running or failed). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#groups.values()].map((group) => group.settled));
+  }
+
   /** Every group's children, for status output and tests. */
   status(): Record<string, ChildView[]> {
     return Object.fromEntries([...this.#groups].map(([name, group]) => [name, group.children()]));

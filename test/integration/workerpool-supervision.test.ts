@@ -106,6 +106,10 @@ describe('worker pool supervision', () => {
     expect(
       program.lines.filter((l) => l.includes('this plugin cannot start')).length,
     ).toBeGreaterThanOrEqual(6);
+    // The pool tells systemd it is ready only once every group settled: running or failed.
+    const messages = program.logs().map((l) => String(l.msg));
+    const ready = messages.indexOf('ready');
+    expect(ready).toBeGreaterThan(messages.findIndex((m) => m.startsWith('GROUP FAILED')));
     // The other group is unaffected.
     await publishTasks(client, 'pid', 1, 'healthy');
     expect(ids(await client.collect('results', 1, 30_000))).toEqual(['healthy-0']);

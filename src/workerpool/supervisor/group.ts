@@ -49,6 +49,14 @@ export class GroupSupervisor {
   #failed = false;
   #stopping = false;
   #drainMs: number;
+  #settle!: () => void;
+  /**
+   * Resolves the first time the group has all its wanted children running, or has failed: the
+   * pool counts as ready (systemd's READY=1) once every group settled either way.
+   */
+  readonly settled = new Promise<void>((resolve) => {
+    this.#settle = resolve;
+  });
 
   constructor(spec: ChildSpec, drainMs: number, log: Logger, policy: GroupPolicy = DEFAULT_POLICY) {
     this.name = spec.group.name;
@@ -73,6 +81,7 @@ export class GroupSupervisor {
   }
 
   start(): void {
+    if (this.#wanted === 0) this.#settle();
     this.#reconcile('start');
   }
 
@@ -85,6 +94,7 @@ export class GroupSupervisor {
   /** Drains every child within `deadlineMs`, killing stragglers; idempotent. */
   async stop(deadlineMs = this.#drainMs): Promise<void> {
     this.#stopping = true;
+    this.#settle();
     clearTimeout(this.#timer);
     const exits: Promise<void>[] = [];
     for (const child of this.#children.keys()) {
@@ -120,6 +130,8 @@ export class GroupSupervisor {
 
   #onReady(child: ChildHandle): void {
     this.#apply(child, 'ready', 'handshake');
+    const running = [...this.#children.values()].filter((state) => state === 'running').length;
+    if (running >= this.#wanted) this.#settle();
     // A ready successor lets one retiring child go.
     const retiring = [...this.#children].find(([, state]) => state === 'retiring');
     if (retiring) {
@@ -174,6 +186,7 @@ export class GroupSupervisor {
 
   #markFailed(): void {
     this.#failed = true;
+    this.#settle();
     const { maxRestarts, restartPeriodMs, failedPauseMs } = this.#policy;
     this.#log.error(
       { maxRestarts, periodS: restartPeriodMs / 1000, retryInS: failedPauseMs / 1000 },
