@@ -9,6 +9,8 @@ export const ErrorCodes = {
   TQ_ERR_CONFIG_VALUE: 'config value',
   /** The config file cannot be read. */
   TQ_ERR_CONFIG_READ: 'config file unreadable',
+  /** A TLS file named by tls_ca, tls_cert or tls_key cannot be read. */
+  TQ_ERR_CONFIG_TLS_READ: 'TLS file unreadable',
   /** The broker could not be reached within the configured retries. */
   TQ_ERR_AMQP_UNREACHABLE: 'broker unreachable',
   /** A publish was not confirmed because the channel or connection closed first. */

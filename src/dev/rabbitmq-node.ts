@@ -87,6 +87,8 @@ export interface RabbitNodeOptions {
   management?: boolean;
   /** Progress lines of this harness (the broker's own output goes to files in `dir`). */
   log?: (line: string) => void;
+  /** More rabbitmq.conf lines, e.g. a TLS listener for a test of amqps. */
+  extraConfig?: string[];
 }
 
 interface NodeState {
@@ -471,6 +473,8 @@ export async function reapStaleNodes(log: (line: string) => void = () => {}): Pr
 // ---------------------------------------------------------------------------------------------
 
 export class RabbitNode {
+  /** Lines appended to rabbitmq.conf (RabbitNodeOptions.extraConfig). */
+  extraConfig: string[] = [];
   readonly nodeName: string;
   readonly dir: string;
   port: number;
@@ -581,6 +585,7 @@ export class RabbitNode {
       mgmtPort: opts.management ? p4 : undefined,
     };
     const node = new RabbitNode(name, dir, ports, tempDir, fixed, log);
+    node.extraConfig = opts.extraConfig ?? [];
     try {
       await node.prepareDir();
       await node.run(() => node.startAll(true));
@@ -667,6 +672,7 @@ export class RabbitNode {
       ...(this.mgmtPort === undefined
         ? []
         : ['management.tcp.ip = 127.0.0.1', `management.tcp.port = ${this.mgmtPort}`]),
+      ...this.extraConfig,
       '',
     ].join('\n');
     await writeFile(path.join(this.dir, 'rabbitmq.conf'), conf);

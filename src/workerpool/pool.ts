@@ -1,3 +1,4 @@
+import { withTlsMaterial } from '../common/amqp/tls-material.js';
 import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
 import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
@@ -31,6 +32,8 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
       );
     }
   }
+  // Read here, by the pool: the children run as plugin users who cannot read the client key.
+  const amqp = withTlsMaterial(config.amqp);
   const specs: ChildSpec[] = [];
   for (const [type, plugin] of discovery.plugins) {
     if (workerpool.enabled !== '*' && !workerpool.enabled.includes(type)) continue;
@@ -48,7 +51,7 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
       if (identity.note) log.warn({ group: group.name }, identity.note);
       specs.push({
         group,
-        amqp: config.amqp,
+        amqp,
         pluginDir: plugin.dir,
         identity: identity.identity,
         logLevel: workerpool.logLevel,
@@ -100,8 +103,9 @@ export class WorkerPool {
 
   /** Applies `config` (already validated) by difference. */
   async reload(config: Config): Promise<void> {
-    this.#config = config;
+    // Planned first: when it throws (an unreadable TLS file), nothing has changed yet.
     const wanted = new Map(plannedGroups(config, this.#log).map((spec) => [spec.group.name, spec]));
+    this.#config = config;
     const draining: Promise<void>[] = [];
     for (const [name, group] of this.#groups) {
       const spec = wanted.get(name);

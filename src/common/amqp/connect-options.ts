@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { AmqpConfig } from '../config/types.js';
+import { readTlsMaterial } from './tls-material.js';
 
 /** What amqplib's `connect(url, socketOptions)` needs for one URL. */
 export interface ConnectTarget {
@@ -13,10 +13,11 @@ export interface ConnectTarget {
  * holds small frames back and a one-at-a-time round trip costs ~40 ms.
  */
 export function connectTargets(amqp: AmqpConfig, connectionName: string): ConnectTarget[] {
+  const material = amqp.tlsMaterial ?? readTlsMaterial(amqp);
   const tls: Record<string, unknown> = {};
-  if (amqp.tls.ca) tls.ca = [readFileSync(amqp.tls.ca)];
-  if (amqp.tls.cert) tls.cert = readFileSync(amqp.tls.cert);
-  if (amqp.tls.key) tls.key = readFileSync(amqp.tls.key);
+  if (material.ca) tls.ca = [material.ca];
+  if (material.cert) tls.cert = material.cert;
+  if (material.key) tls.key = material.key;
   return amqp.urls.map((url) => {
     const withHeartbeat = new URL(url);
     if (!withHeartbeat.searchParams.has('heartbeat')) {

@@ -9,6 +9,13 @@ export interface TlsFiles {
   key: string | undefined;
 }
 
+/** The contents of the TLS files (PEM), read by a process that may read them. */
+export interface TlsMaterial {
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+}
+
 export interface AmqpConfig {
   /**
    * Broker URLs to try in order. From `TASKQUEUE_AMQP_URL` if set, else `urls`, else `url`, else
@@ -18,6 +25,11 @@ export interface AmqpConfig {
   /** Heartbeat in seconds (default 30); 0 disables. */
   heartbeat: number;
   tls: TlsFiles;
+  /**
+   * The files' contents, when already read: the pool reads them as root and hands them to its
+   * children, which run as plugin users who must not be able to read the client key.
+   */
+  tlsMaterial?: TlsMaterial;
   /** `classic` (default) or `quorum`, for every queue the system declares. */
   queueType: QueueType;
   /** Connection attempts before giving up with exit 69 (default 30). */
