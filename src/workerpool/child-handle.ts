@@ -1,10 +1,9 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { CHILD_ENTRY, childCommand } from './child-command.js';
 import type { ChildMessage, ChildSpec, ParentMessage } from './ipc.js';
 
-/** The child's entry point, next to this file in dist/. */
-const CHILD_ENTRY = fileURLToPath(new URL('./child/main.js', import.meta.url));
 /** A child that has not said `ready` by then counts as failed to start. */
 export const READY_TIMEOUT_MS = 60_000;
 /** After the drain deadline, SIGTERM; after this much more, SIGKILL. */
@@ -28,9 +27,14 @@ export class ChildHandle extends EventEmitter {
   constructor(spec: ChildSpec) {
     super();
     this.spec = spec;
-    const env = { ...process.env };
+    const command = childCommand(spec.identity, fileURLToPath(CHILD_ENTRY));
+    const env = { ...process.env, ...command.env };
     for (const name of PRIVATE_ENV) delete env[name];
-    this.#process = fork(CHILD_ENTRY, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // spawn, not fork: the command may be setpriv, which execs Node with the IPC channel open.
+    this.#process = spawn(command.file, command.args, {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const readyTimer = setTimeout(() => {
       if (!this.#ready) this.#process.kill('SIGKILL');
     }, READY_TIMEOUT_MS);
@@ -41,6 +45,12 @@ export class ChildHandle extends EventEmitter {
         this.emit('ready');
       } else {
         this.emit('message', message);
+      }
+    });
+    // A command that cannot start at all (spawn error) ends like a child that failed to start.
+    this.#process.on('error', (err) => {
+      if (this.#process.exitCode === null && this.#process.pid === undefined) {
+        this.emit('message', { kind: 'fatal', code: 'TQ_ERR_PLUGIN_LOAD', message: err.message });
       }
     });
     this.#exited = new Promise((resolve) => {

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { GroupConfig } from '../common/config/types.js';
+import { SETPRIV } from './child-command.js';
 import type { ChildIdentity } from './ipc.js';
 
 /** Users tried, in order, for a group without `user` when the pool runs as root. */
@@ -18,6 +20,9 @@ export function decideIdentity(
   euid = process.geteuid?.() ?? -1,
 ): IdentityDecision {
   const isRoot = euid === 0;
+  if (isRoot && !existsSync(SETPRIV)) {
+    return { ok: false, reason: `cannot switch users: ${SETPRIV} (util-linux) is missing` };
+  }
   if (group.user === undefined) {
     if (!isRoot) return { ok: true, identity: undefined };
     for (const user of UNPRIVILEGED_FALLBACK_USERS) {

@@ -3,7 +3,7 @@ import { createLogger, type Logger } from '../../common/logger.js';
 import { loadWorker } from '../discovery/load.js';
 import { readPluginPackage } from '../discovery/package-info.js';
 import type { ChildMessage, ChildSpec, ParentMessage } from '../ipc.js';
-import { switchUser } from './switch-user.js';
+import { verifyIdentity } from './verify-identity.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
 /**
@@ -27,7 +27,7 @@ async function startChild(spec: ChildSpec): Promise<void> {
   });
   let worker: BaseWorker;
   try {
-    if (spec.identity) switchUser(spec.identity);
+    if (spec.identity) verifyIdentity(spec.identity);
     const plugin = readPluginPackage(spec.pluginDir);
     worker = await loadWorker(plugin);
     await worker.setup?.call(worker, {
