@@ -68,7 +68,6 @@ export async function runDaemon(
   let running: RunningDaemon | undefined;
   const stopAndExit = async (status: number) => {
     stopping ??= (async () => {
-      await notifySystemd(log, 'STOPPING=1');
       try {
         await running?.stop();
       } catch (err) {

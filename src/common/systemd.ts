@@ -3,7 +3,8 @@ import type { Logger } from './logger.js';
 
 /**
  * Tells systemd about the daemon's state (`Type=notify` units): `READY=1` once it is connected
- * and consuming, `RELOADING=1` / `READY=1` around a reload, `STOPPING=1` when it drains.
+ * and consuming, `RELOADING=1` / `READY=1` around a reload. (No `STOPPING=1`: systemd sent the
+ * SIGTERM itself, and systemd-notify failed for it once the stop had begun.)
  *
  * It runs `systemd-notify --pid=<our pid>` rather than writing the datagram itself: Node has no
  * Unix datagram sockets. The unit needs `NotifyAccess=all`, since the message comes from that

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Runs inside a booted Debian 13 (systemd as PID 1, no network) with the .debs in /root/debs and
+# the higher-version rebuild in /root/debs/upgrade. Each check prints one line; the first that
+# fails ends the run with its reason.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+cd /root
+
+started=$(date +%s)
+ok() { echo "check ok: $* ($(($(date +%s) - started)) s)"; }
+fail() {
+  echo "check FAILED: $*"
+  for unit in taskqueue-dispatcher taskqueue-workerpool; do
+    echo "--- journal of $unit"
+    journalctl -u "$unit" --no-pager -n 40 -o cat || true
+  done
+  exit 1
+}
+# Waits up to $1 seconds for the command after it to succeed.
+wait_for() {
+  local seconds=$1
+  shift
+  local deadline=$(($(date +%s) + seconds))
+  until "$@"; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
+main_pid() { systemctl show -P MainPID "$1"; }
+children() { pgrep -P "$(main_pid taskqueue-workerpool)" | sort -n || true; }
+count_children() { [ "$(children | wc -l)" -eq "$1" ]; }
+user_of() { ps -o user= -p "$1" | tr -d ' '; }
+
+# Submits $2 tasks of type $1 with fields {"batch": $3, "n": i}, 8 at a time.
+submit() {
+  local type=$1 count=$2 batch=$3
+  seq 0 $((count - 1)) | xargs -P 8 -I{} taskqueue submit "$type" "{\"batch\":\"$batch\",\"n\":{}}" >/dev/null
+}
+# Takes results until $2 distinct n of batch $1 arrived (or $3 seconds passed); prints the count.
+collect() {
+  local batch=$1 want=$2 seconds=$3 file
+  file=$(mktemp)
+  local deadline=$(($(date +%s) + seconds))
+  while :; do
+    taskqueue results >>"$file"
+    local got
+    got=$(node -e '
+      const [file, batch] = process.argv.slice(1);
+      const seen = new Set();
+      for (const line of require("fs").readFileSync(file, "utf8").split("\n")) {
+        if (!line) continue;
+        const fields = JSON.parse(line).fields ?? {};
+        if (fields.batch === batch && !fields.error) seen.add(fields.n);
+      }
+      console.log(seen.size);' "$file" "$batch")
+    if [ "$got" -ge "$want" ] || [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "$got"
+      rm -f "$file"
+      return
+    fi
+    sleep 0.5
+  done
+}
+
+# --- broker and packages ------------------------------------------------------------------------
+systemctl start rabbitmq-server
+timeout 60 rabbitmqctl -q await_startup || fail "rabbitmq-server did not start"
+ok "rabbitmq-server $(dpkg-query -W -f '${Version}' rabbitmq-server) active"
+
+apt-get install -y -q --no-install-recommends ./debs/taskqueue-*.deb >/tmp/apt.log 2>&1 ||
+  { tail -20 /tmp/apt.log; fail "apt install of the .debs"; }
+ok "apt install ./taskqueue-*.deb ($(dpkg-query -W -f '${Version}' taskqueue-common))"
+getent passwd taskqueue >/dev/null || fail "system user taskqueue missing"
+[ "$(systemctl is-enabled taskqueue-dispatcher)" = enabled ] || fail "dispatcher unit not enabled"
+systemctl is-active --quiet taskqueue-dispatcher && fail "dispatcher started before being asked"
+ok "user taskqueue exists; units enabled, not started"
+
+# --- configuration: plugin children as their own users ------------------------------------------
+useradd --system --user-group --home-dir /var/lib/builder --create-home builder
+cat >/etc/taskqueue/config.ini <<'INI'
+; edited by the system test: must survive the upgrade
+[amqp]
+host: localhost
+user: guest
+passwd: guest
+
+[workerpool]
+shutdown_timeout: 20
+
+[echo]
+workers: 2
+user: builder
+
+[shell]
+workers: 2
+prefetch: 5
+user: builder
+command: /bin/sh -c "sleep 0.3; cat"
+INI
+taskqueue check-config >/dev/null || fail "check-config refuses the test config"
+
+systemctl start taskqueue-dispatcher taskqueue-workerpool ||
+  fail "systemctl start (Type=notify: READY=1 never came?)"
+for unit in taskqueue-dispatcher taskqueue-workerpool; do
+  [ "$(systemctl is-active "$unit")" = active ] || fail "$unit not active"
+done
+ok "systemctl start: both active (readiness reported)"
+[ "$(user_of "$(main_pid taskqueue-dispatcher)")" = taskqueue ] || fail "dispatcher not running as taskqueue"
+wait_for 30 count_children 4 || fail "expected 4 children, have: $(children | tr '\n' ' ')"
+for pid in $(children); do
+  [ "$(user_of "$pid")" = builder ] || fail "child $pid runs as $(user_of "$pid"), not builder"
+done
+ok "dispatcher runs as taskqueue; 4 children, all as builder, none as root"
+journalctl -u taskqueue-workerpool -o cat -n 5 | head -1 | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => JSON.parse(s))' ||
+  fail "the pool does not log JSON lines to the journal"
+ok "journal holds JSON lines"
+
+# --- 100 tasks --------------------------------------------------------------------------------
+submit echo 100 hundred
+got=$(collect hundred 100 90)
+[ "$got" -eq 100 ] || fail "100 tasks submitted, $got results"
+ok "100 tasks via taskqueue submit -> 100 results"
+
+# --- kill -9 of a child -------------------------------------------------------------------------
+victim=$(children | head -1)
+kill -9 "$victim"
+replaced() { count_children 4 && ! children | grep -qx "$victim"; }
+wait_for 30 replaced || fail "child $victim not replaced"
+ok "kill -9 of child $victim -> replaced"
+
+# --- reload with an edited count ------------------------------------------------------------------
+shell_pids() { journalctl -u taskqueue-workerpool -o cat | node -e '
+  const live = new Set(process.argv.slice(1).map(Number));
+  const pids = new Set();
+  for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
+    try { const l = JSON.parse(line); if (l.group === "shell" && l.to === "running") pids.add(l.pid); } catch {}
+  }
+  console.log([...pids].filter((p) => live.has(p)).sort().join(" "));' $(children); }
+before_all=$(children | tr '\n' ' ')
+before_shell=$(shell_pids)
+[ -n "$before_shell" ] || fail "no running shell children found in the journal"
+sed -i '/^\[echo\]/,/^\[/ s/^workers: 2/workers: 3/' /etc/taskqueue/config.ini
+systemctl reload taskqueue-workerpool
+wait_for 30 count_children 5 || fail "after reload: $(children | wc -l) children, want 5"
+[ "$(shell_pids)" = "$before_shell" ] || fail "shell children changed on reload: $before_shell -> $(shell_pids)"
+for pid in $before_all; do kill -0 "$pid" 2>/dev/null || fail "child $pid gone after reload"; done
+submit echo 20 after-reload
+got=$(collect after-reload 20 60)
+[ "$got" -eq 20 ] || fail "after reload: 20 tasks, $got results"
+ok "systemctl reload: echo 2 -> 3 children, the other children keep their PIDs, 20/20 answered"
+
+# --- restart with tasks in flight -----------------------------------------------------------------
+submit shell 50 restart
+sleep 1 # the shell children hold 10 of them now, each takes 0.3 s
+systemctl restart taskqueue-workerpool || fail "systemctl restart taskqueue-workerpool"
+got=$(collect restart 50 120)
+[ "$got" -eq 50 ] || fail "restart with 50 in flight: $got results"
+ok "systemctl restart with 50 tasks in flight -> 50 results, none lost"
+
+# --- a broken config fails once with 78 -----------------------------------------------------------
+cp /etc/taskqueue/config.ini /root/config.good
+printf '[echo]\nworkers: many\n' >>/etc/taskqueue/config.ini
+systemctl restart taskqueue-dispatcher && fail "dispatcher started with a broken config"
+sleep 8 # RestartSec=5: a restart loop would have shown by now
+[ "$(systemctl show -P ExecMainStatus taskqueue-dispatcher)" = 78 ] || fail "exit status $(systemctl show -P ExecMainStatus taskqueue-dispatcher), want 78"
+[ "$(systemctl show -P NRestarts taskqueue-dispatcher)" = 0 ] || fail "dispatcher restarted $(systemctl show -P NRestarts taskqueue-dispatcher) times"
+[ "$(systemctl is-active taskqueue-dispatcher)" = failed ] || fail "dispatcher is $(systemctl is-active taskqueue-dispatcher), want failed"
+ok "broken config -> dispatcher failed once with exit 78, no restart loop"
+cp /root/config.good /etc/taskqueue/config.ini
+systemctl reset-failed taskqueue-dispatcher
+systemctl start taskqueue-dispatcher || fail "dispatcher does not start again with the good config"
+
+# --- security exposure, for the README ------------------------------------------------------------
+for unit in taskqueue-dispatcher taskqueue-workerpool; do
+  echo "security: $unit: $(systemd-analyze security "$unit" --no-pager | tail -1)"
+done
+
+# --- upgrade keeps the edited conffile ------------------------------------------------------------
+apt-get install -y -q --no-install-recommends ./debs/upgrade/taskqueue-*.deb >/tmp/apt.log 2>&1 ||
+  { tail -20 /tmp/apt.log; fail "upgrade"; }
+new=$(dpkg-query -W -f '${Version}' taskqueue-common)
+case "$new" in *systemtest*) ;; *) fail "upgrade did not install the rebuilt version ($new)" ;; esac
+grep -q 'edited by the system test' /etc/taskqueue/config.ini || fail "upgrade replaced the edited conffile"
+for unit in taskqueue-dispatcher taskqueue-workerpool; do
+  [ "$(systemctl is-active "$unit")" = active ] || fail "$unit not active after the upgrade"
+done
+submit echo 10 after-upgrade
+got=$(collect after-upgrade 10 60)
+[ "$got" -eq 10 ] || fail "after upgrade: $got/10 results"
+ok "upgrade to $new keeps the edited conffile; both units active and serving"
+
+# --- purge ----------------------------------------------------------------------------------------
+apt-get purge -y -q taskqueue-common taskqueue-dispatcher taskqueue-workerpool taskqueue-extra \
+  >/tmp/apt.log 2>&1 || { tail -20 /tmp/apt.log; fail "apt purge"; }
+for unit in taskqueue-dispatcher taskqueue-workerpool; do
+  [ ! -e "/usr/lib/systemd/system/$unit.service" ] && [ ! -e "/lib/systemd/system/$unit.service" ] ||
+    fail "$unit.service still installed"
+done
+[ ! -e /var/lib/taskqueue ] || fail "/var/lib/taskqueue left behind"
+[ ! -e /etc/taskqueue ] || fail "/etc/taskqueue left behind"
+if pgrep -f '/usr/lib/taskqueue/' >/dev/null; then fail "taskqueue processes left: $(pgrep -af /usr/lib/taskqueue/)"; fi
+ok "apt purge: units and /var/lib/taskqueue gone, no process left"
+echo "all system checks passed"
