@@ -1,4 +1,4 @@
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AmqpConnection } from '../common/amqp/connection.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
@@ -6,6 +6,7 @@ import { declareQueue, invalidQueue, workerQueue } from '../common/amqp/queues.j
 import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
 import { routeTask } from './route.js';
+import { WorkerQueues } from './worker-queues.js';
 
 /** The header that says why a message was parked on the invalid queue. */
 export const ERROR_HEADER = 'x-taskqueue-error';
@@ -30,7 +31,7 @@ export class Dispatcher {
     this.#connection = new AmqpConnection(config.amqp, {
       name: 'taskqueue-dispatcher',
       logger: log,
-      setup: (channel) => this.#setup(channel),
+      setup: (channel, model) => this.#setup(channel, model),
     });
   }
 
@@ -54,27 +55,17 @@ export class Dispatcher {
     await this.#connection.close();
   }
 
-  async #setup(channel: ConfirmChannel): Promise<void> {
+  async #setup(channel: ConfirmChannel, model: ChannelModel): Promise<void> {
     const { queue, prefetch } = this.#config.dispatcher;
     const queueType = this.#config.amqp.queueType;
     await declareQueue(channel, queue, queueType);
     await declareQueue(channel, invalidQueue(queue), queueType);
     await channel.prefetch(prefetch);
     const publisher = new ConfirmedPublisher(channel);
-    const declared = new Map<string, Promise<void>>();
-    const ensureWorkerQueue = (name: string): Promise<void> => {
-      let done = declared.get(name);
-      if (!done) {
-        done = declareQueue(channel, name, queueType);
-        declared.set(name, done);
-        done.catch(() => declared.delete(name));
-      }
-      return done;
-    };
+    const workerQueues = new WorkerQueues(model, queueType, this.#log);
     if (this.#stopping) return;
     const { consumerTag } = await channel.consume(queue, (message) => {
-      if (message)
-        this.#track(this.#handle(channel, publisher, ensureWorkerQueue, message, declared));
+      if (message) this.#track(this.#handle(channel, publisher, workerQueues, message));
     });
     this.#consumerTag = consumerTag;
     this.#log.info({ queue, prefetch }, 'dispatcher consuming');
@@ -83,9 +74,8 @@ export class Dispatcher {
   async #handle(
     channel: ConfirmChannel,
     publisher: ConfirmedPublisher,
-    ensureWorkerQueue: (name: string) => Promise<void>,
+    workerQueues: WorkerQueues,
     message: ConsumeMessage,
-    declared: Map<string, Promise<void>>,
   ): Promise<void> {
     const { properties, content } = message;
     const ids = { messageId: properties.messageId, correlationId: properties.correlationId };
@@ -93,7 +83,7 @@ export class Dispatcher {
     try {
       if (route.ok) {
         const target = workerQueue(route.type);
-        await ensureWorkerQueue(target);
+        await workerQueues.ensure(route.type);
         await publisher.publish('', target, content, forwardProperties(properties));
         this.#log.debug({ ...ids, type: route.type, queue: target }, 'task forwarded');
       } else {
@@ -111,7 +101,7 @@ export class Dispatcher {
       const code = (err as { code?: string }).code;
       if (code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return; // the broker redelivers it
       // Refused or unroutable (the queue was deleted meanwhile): declare again and retry later.
-      if (route.ok) declared.delete(workerQueue(route.type));
+      if (route.ok) workerQueues.forget(route.type);
       this.#log.error({ ...ids, err: (err as Error).message, code }, 'forward failed; requeued');
       try {
         channel.nack(message, false, true);

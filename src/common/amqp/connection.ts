@@ -12,7 +12,7 @@ import { connectTargets } from './connect-options.js';
  * Declares what a program needs on a fresh channel: queues, prefetch, consumers. It runs again
  * after every reconnect, so nothing is declared once and forgotten.
  */
-export type SetupFunction = (channel: ConfirmChannel) => Promise<void>;
+export type SetupFunction = (channel: ConfirmChannel, model: ChannelModel) => Promise<void>;
 
 export interface AmqpConnectionOptions {
   /** Shown in the broker's connection list, with host and pid. */
@@ -22,7 +22,7 @@ export interface AmqpConnectionOptions {
 }
 
 /** AMQP reply code of a declare whose arguments differ from the existing queue's. */
-const PRECONDITION_FAILED = 406;
+export const PRECONDITION_FAILED = 406;
 
 /**
  * One broker connection with one confirm channel, kept up: on loss it reconnects over the
@@ -121,7 +121,7 @@ export class AmqpConnection extends EventEmitter {
       // Errors are reported through 'close'; without a listener amqplib would throw them.
       model.on('error', () => {});
       channel.on('error', () => {});
-      await this.#options.setup(channel);
+      await this.#options.setup(channel, model);
     } catch (err) {
       await model.close().catch(() => {});
       throw asQueueMismatch(err);

@@ -1,4 +1,4 @@
-import type { Channel } from 'amqplib';
+import type { Channel, Options } from 'amqplib';
 import type { QueueType } from '../config/types.js';
 
 /** The queue a type's tasks wait on. */
@@ -7,16 +7,82 @@ export const workerQueue = (type: string): string => `worker_${type}`;
 export const invalidQueue = (inputQueue: string): string => `${inputQueue}.invalid`;
 /** Where a type's poison messages go. */
 export const deadQueue = (type: string): string => `worker_${type}.dead`;
+/** Where a type's failed tasks wait `delayMs` before they go back to `worker_<type>`. */
+export const retryQueue = (type: string, delayMs: number): string =>
+  `worker_${type}.retry.${delayMs}ms`;
 /** Where results go that no queue would receive on their configured route. */
 export const UNROUTABLE_RESULTS_QUEUE = 'taskqueue.unroutable';
 
 /**
- * The arguments of every queue the system declares. One function, so that the dispatcher, the
- * pool and the CLI always declare a queue identically and never meet PRECONDITION_FAILED.
+ * The broker's own backstop on quorum queues: a message delivered this many times without an
+ * ack is dead-lettered (worker queues: to `worker_<type>.dead`). RabbitMQ 4 sets 20 by default
+ * and then drops; taskqueue counts crashes itself (max_crashes, at most MAX_CRASHES_LIMIT) and
+ * re-publishes a redelivered task with its count, so this limit is only reached by a task that
+ * keeps losing its consumer's connection.
  */
-export function queueArguments(queueType: QueueType): Record<string, unknown> {
-  if (queueType === 'quorum') return { 'x-queue-type': 'quorum' };
+export const QUORUM_DELIVERY_LIMIT = 1000;
+
+/** A declaration: the same name always gets the same arguments, in every program. */
+export interface QueueDeclaration {
+  name: string;
+  options: Options.AssertQueue;
+}
+
+function baseArguments(queueType: QueueType): Record<string, unknown> {
+  if (queueType === 'quorum')
+    return { 'x-queue-type': 'quorum', 'x-delivery-limit': QUORUM_DELIVERY_LIMIT };
   return {};
+}
+
+/** Any queue of the system that is not a worker or retry queue (input, invalid, results, dead). */
+export function plainQueue(name: string, queueType: QueueType): QueueDeclaration {
+  return { name, options: { durable: true, arguments: baseArguments(queueType) } };
+}
+
+/**
+ * `worker_<type>`. On quorum queues the broker's delivery limit dead-letters to the type's dead
+ * queue, so even that backstop never drops a task.
+ */
+export function workerQueueDeclaration(type: string, queueType: QueueType): QueueDeclaration {
+  const args = baseArguments(queueType);
+  if (queueType === 'quorum') {
+    Object.assign(args, {
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': deadQueue(type),
+      // At-least-once dead-lettering (RabbitMQ ≥ 3.10) needs reject-publish overflow.
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+    });
+  }
+  return { name: workerQueue(type), options: { durable: true, arguments: args } };
+}
+
+/**
+ * `worker_<type>.retry.<ms>ms`: nobody consumes it; a message expires after `delayMs` (or its own
+ * shorter `expiration`) and the broker dead-letters it back to `worker_<type>`. The delay lives
+ * in the broker, so a waiting retry holds no child and survives a restart of the pool.
+ */
+export function retryQueueDeclaration(
+  type: string,
+  delayMs: number,
+  queueType: QueueType,
+): QueueDeclaration {
+  const args: Record<string, unknown> = {
+    ...baseArguments(queueType),
+    'x-message-ttl': delayMs,
+    'x-dead-letter-exchange': '',
+    'x-dead-letter-routing-key': workerQueue(type),
+  };
+  if (queueType === 'quorum') {
+    args['x-dead-letter-strategy'] = 'at-least-once';
+    args['x-overflow'] = 'reject-publish';
+  }
+  return { name: retryQueue(type, delayMs), options: { durable: true, arguments: args } };
+}
+
+/** Declares `declaration` on `channel`. */
+export async function declare(channel: Channel, declaration: QueueDeclaration): Promise<void> {
+  await channel.assertQueue(declaration.name, declaration.options);
 }
 
 /** Declares a durable queue of the system with the system's arguments. */
@@ -25,5 +91,5 @@ export async function declareQueue(
   name: string,
   queueType: QueueType,
 ): Promise<void> {
-  await channel.assertQueue(name, { durable: true, arguments: queueArguments(queueType) });
+  await declare(channel, plainQueue(name, queueType));
 }

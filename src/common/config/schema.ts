@@ -146,9 +146,10 @@ export const GROUP_KEYS = {
     '',
   ),
   prefetch: key(PREFETCH, integer(1, 65535), 1),
-  max_attempts: key('an integer ≥ 1', integer(1), 1),
+  max_attempts: key('an integer from 1 to 1000', integer(1, 1000), 1),
   retry_delay: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 10),
-  max_crashes: key('an integer ≥ 1', integer(1), 3),
+  // At most 100: well under the quorum queues' delivery limit (QUORUM_DELIVERY_LIMIT).
+  max_crashes: key('an integer from 1 to 100', integer(1, 100), 3),
   timeout: key<number | undefined>(
     `a number of seconds above 0 (at most ${MAX_TIMER_SECONDS}), or none`,
     optional(seconds(0, MAX_TIMER_SECONDS, true)),

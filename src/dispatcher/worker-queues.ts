@@ -1,0 +1,75 @@
+import type { Channel, ChannelModel } from 'amqplib';
+import { PRECONDITION_FAILED } from '../common/amqp/connection.js';
+import { workerQueueDeclaration } from '../common/amqp/queues.js';
+import type { QueueType } from '../common/config/types.js';
+import type { Logger } from '../common/logger.js';
+
+/**
+ * Declares `worker_<type>` before the first task of a type goes there, once per connection.
+ * It uses a channel of its own: a declaration the broker refuses (the queue exists with other
+ * arguments) closes that channel only, never the one tasks flow on. Such a queue is reported
+ * loudly and used as it is, so tasks keep flowing to the consumers that are already there.
+ */
+export class WorkerQueues {
+  #model: ChannelModel;
+  #queueType: QueueType;
+  #log: Logger;
+  #channel: Promise<Channel> | undefined;
+  #declared = new Map<string, Promise<void>>();
+
+  constructor(model: ChannelModel, queueType: QueueType, log: Logger) {
+    this.#model = model;
+    this.#queueType = queueType;
+    this.#log = log;
+  }
+
+  ensure(type: string): Promise<void> {
+    let done = this.#declared.get(type);
+    if (!done) {
+      done = this.#declare(type);
+      this.#declared.set(type, done);
+      // Failed for another reason (the connection went): try again with the next task.
+      done.catch(() => this.#declared.delete(type));
+    }
+    return done;
+  }
+
+  /** Declare again before the next forward (the queue may have been deleted meanwhile). */
+  forget(type: string): void {
+    this.#declared.delete(type);
+  }
+
+  async #declare(type: string): Promise<void> {
+    const { name, options } = workerQueueDeclaration(type, this.#queueType);
+    const channel = await this.#openChannel();
+    try {
+      await channel.assertQueue(name, options);
+    } catch (err) {
+      this.#channel = undefined; // the broker closed it
+      if ((err as { code?: unknown }).code !== PRECONDITION_FAILED) throw err;
+      this.#log.error(
+        { code: 'TQ_ERR_AMQP_QUEUE_MISMATCH', queue: name, wanted: options.arguments },
+        `queue ${name} exists with other arguments than this system declares ` +
+          `(queue_type ${this.#queueType}); tasks still go to it as it is. Delete it, or make ` +
+          'queue_type match, to give it the intended arguments',
+      );
+    }
+  }
+
+  #openChannel(): Promise<Channel> {
+    if (!this.#channel) {
+      const opening = this.#model.createChannel().then((channel) => {
+        channel.on('error', () => {});
+        channel.once('close', () => {
+          if (this.#channel === opening) this.#channel = undefined;
+        });
+        return channel;
+      });
+      opening.catch(() => {
+        if (this.#channel === opening) this.#channel = undefined;
+      });
+      this.#channel = opening;
+    }
+    return this.#channel;
+  }
+}
