@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CHILD_ENTRY, childCommand } from './child-command.js';
-import type { ChildMessage, ChildSpec, ParentMessage } from './ipc.js';
+import type { ChildMessage, ChildSpec, ParentMessage, Verdict } from './ipc.js';
 
 /** A child that has not said `ready` by then counts as failed to start. */
 export const READY_TIMEOUT_MS = 60_000;
@@ -85,7 +85,12 @@ export class ChildHandle extends EventEmitter {
     return this.#stopping;
   }
 
-  /** Kills at once (the pool is going away hard). */
+  /** Answers the child's `ask` about a redelivered task. */
+  answer(id: number, verdict: Verdict | undefined): void {
+    this.#send({ kind: 'verdict', id, verdict });
+  }
+
+  /** Kills at once (the pool is going away hard, or the child is stuck past a task's timeout). */
   kill(): void {
     this.#process.kill('SIGKILL');
   }

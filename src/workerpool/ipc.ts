@@ -17,9 +17,22 @@ export interface ChildSpec {
   logLevel: string;
 }
 
+/**
+ * What the pool knows about a task that comes back redelivered: its last consumer on this host
+ * died (`crash`, with the exit code or signal), was killed for running past `timeout`
+ * (`timeout`: a failed attempt, not a crash), or let go of it through no fault of the task
+ * (`lost`: a lost connection, a stop). Nothing known means a consumer elsewhere was lost.
+ */
+export type Verdict =
+  | { kind: 'crash'; cause: string }
+  | { kind: 'timeout'; cause: string }
+  | { kind: 'lost'; cause: string };
+
 /** Pool → child. */
 export type ParentMessage =
   | { kind: 'start'; spec: ChildSpec }
+  /** The answer to an `ask`. */
+  | { kind: 'verdict'; id: number; verdict: Verdict | undefined }
   /** Drain: finish running tasks for `graceMs` (shutdown_timeout), hand back the rest, exit. */
   | { kind: 'stop'; graceMs: number };
 
@@ -29,5 +42,13 @@ export type ParentMessage =
  */
 export type ChildMessage =
   | { kind: 'ready' }
+  /** The child took a task (`key`: see attempts.ts taskKey) and now runs it. */
+  | { kind: 'task'; key: string }
+  /** The task is settled: acked, or left to the broker with `lost` said first. */
+  | { kind: 'done'; key: string }
+  /** These tasks go back to the broker through no fault of theirs. */
+  | { kind: 'lost'; keys: string[]; cause: string }
+  /** What does the pool know about this redelivered task? */
+  | { kind: 'ask'; id: number; key: string }
   | { kind: 'recycle'; reason: string }
   | { kind: 'fatal'; code: string; message: string };

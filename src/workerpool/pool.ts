@@ -11,6 +11,8 @@ import {
   type GroupPolicy,
   GroupSupervisor,
 } from './supervisor/group.js';
+import { TaskLedger } from './supervisor/ledger.js';
+import { BROKER_CONSUMER_TIMEOUT_S } from './timeouts.js';
 
 /** The groups a config asks for on this host, and why the others do not run. */
 export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
@@ -78,6 +80,8 @@ export class WorkerPool {
   #log: Logger;
   #policy: GroupPolicy;
   #groups = new Map<string, GroupSupervisor>();
+  /** One for all groups: instances of a type share its queue, so a task may move between them. */
+  #ledger = new TaskLedger();
   #stopping: Promise<void> | undefined;
 
   constructor(config: Config, log: Logger, policy: GroupPolicy = DEFAULT_POLICY) {
@@ -143,7 +147,8 @@ export class WorkerPool {
   }
 
   #startGroup(spec: ChildSpec): void {
-    const group = new GroupSupervisor(spec, this.#drainMs(), this.#log, this.#policy);
+    const group = new GroupSupervisor(spec, this.#drainMs(), this.#log, this.#policy, this.#ledger);
+    warnAboutConsumerTimeout(spec, this.#log);
     this.#groups.set(spec.group.name, group);
     group.start();
     this.#log.info(
@@ -154,5 +159,26 @@ export class WorkerPool {
 
   #drainMs(): number {
     return this.#config.workerpool.shutdownTimeout * 1000;
+  }
+}
+
+/**
+ * RabbitMQ closes the channel of a consumer that holds a delivery longer than its
+ * `consumer_timeout` (30 min by default): the task is redelivered and all the child's other
+ * tasks with it. Say so at start rather than let long tasks be cut by surprise.
+ */
+function warnAboutConsumerTimeout(spec: ChildSpec, log: Logger): void {
+  const { name, timeout } = spec.group;
+  const limit = BROKER_CONSUMER_TIMEOUT_S;
+  if (timeout === undefined) {
+    log.warn(
+      { group: name, brokerConsumerTimeoutS: limit },
+      `group ${name} has no timeout: a task running longer than the broker's consumer_timeout (${limit} s by default) loses its channel and is redelivered; set timeout, or raise consumer_timeout in rabbitmq.conf`,
+    );
+  } else if (timeout > limit) {
+    log.warn(
+      { group: name, timeoutS: timeout, brokerConsumerTimeoutS: limit },
+      `group ${name} has timeout ${timeout} s, longer than the broker's default consumer_timeout (${limit} s): raise consumer_timeout in rabbitmq.conf or its tasks are redelivered after ${limit} s`,
+    );
   }
 }

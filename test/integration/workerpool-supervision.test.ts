@@ -148,6 +148,9 @@ describe('worker pool supervision', () => {
     const pid = JSON.parse(result!.content.toString()).fields.pid;
     expect(pid).not.toBe(firstChild);
     expect(childPids(second.pid)).toContain(pid);
+    // Handed back, not crashed: no crash counted, and no second copy left behind.
+    expect(second.logs().some((l) => l.msg === 'consumer died with the task')).toBe(false);
+    expect(await client.messageCount('worker_slow')).toBe(0);
   });
 
   it('leaves no child behind when the pool is killed with SIGKILL', async () => {

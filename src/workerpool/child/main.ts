@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../../common/logger.js';
 import { loadWorker } from '../discovery/load.js';
 import { readPluginPackage } from '../discovery/package-info.js';
 import type { ChildMessage, ChildSpec, ParentMessage } from '../ipc.js';
+import { ipcPoolLink } from './pool-link.js';
 import { verifyIdentity } from './verify-identity.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
@@ -41,7 +42,7 @@ async function startChild(spec: ChildSpec): Promise<void> {
     return;
   }
   if (stopRequested !== undefined) process.exit(0); // told to stop while the plugin set up
-  const runtime = new WorkerRuntime(spec, worker, log);
+  const runtime = new WorkerRuntime(spec, worker, log, ipcPoolLink());
   stopRuntime = async (graceMs: number) => {
     await runtime.stop(graceMs);
     process.exit(0);

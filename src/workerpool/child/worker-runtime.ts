@@ -1,20 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { BaseWorker, Workitem } from '@taskqueue/plugin-api';
+import { type BaseWorker, isNonRetryable, type Workitem } from '@taskqueue/plugin-api';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AmqpConnection } from '../../common/amqp/connection.js';
-import { forwardProperties } from '../../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../../common/amqp/publisher.js';
 import {
   deadQueue,
+  declare,
   declareQueue,
   UNROUTABLE_RESULTS_QUEUE,
   workerQueue,
+  workerQueueDeclaration,
 } from '../../common/amqp/queues.js';
 import type { Logger } from '../../common/logger.js';
-import type { ChildSpec } from '../ipc.js';
+import type { ChildSpec, Verdict } from '../ipc.js';
+import { TIMEOUT_GRACE_MS } from '../timeouts.js';
+import { attemptOf, CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf, taskKey } from './attempts.js';
+import { type Invocation, invokePlugin } from './invoke.js';
+import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import { publishResult } from './result-route.js';
+import { TaskRouter } from './task-outcome.js';
 import { errorWorkitem, parseWorkitem, taskIdOf } from './workitem.js';
 
 /** A plugin's worker as the host sees it: only handleTask is required (checked at load). */
@@ -23,24 +29,45 @@ type Worker = Pick<BaseWorker, 'handleTask'> &
 
 /** A task in the plugin's hands; `abandoned` once the stop deadline handed it back. */
 interface RunningTask {
+  key: string;
   controller: AbortController;
   channel: ConfirmChannel;
+  router: TaskRouter;
   message: ConsumeMessage;
   abandoned: boolean;
 }
 
+/** What one channel's tasks publish with. */
+interface ChannelTools {
+  channel: ConfirmChannel;
+  publisher: ConfirmedPublisher;
+  router: TaskRouter;
+}
+
+/** Nobody would ask about this task: the pool has no memory of it (a child started by hand). */
+const NO_POOL: PoolLink = {
+  started: () => {},
+  finished: () => {},
+  lost: () => {},
+  verdict: async () => undefined,
+};
+
 /**
  * Consumes `worker_<type>` and runs each task through the plugin: parse, handleTask, publish the
  * result (or the error result), and ack only once the result is confirmed. Tasks run
- * concurrently up to the group's prefetch.
+ * concurrently up to the group's prefetch. A failed task is retried through the broker
+ * (max_attempts, retry_delay); a task whose consumer died comes back with the crash counted, and
+ * after max_crashes it is poison: parked on `worker_<type>.dead` with an error result.
  *
  * Events: `connected`; `recycle` (reason): a successor should start; `retired`: the child took
- * its last task (max_tasks_per_child, or RSS above max_memory_per_child) and finished it.
+ * its last task (max_tasks_per_child, RSS above max_memory_per_child, a task hung past its
+ * timeout) and finished the others.
  */
 export class WorkerRuntime extends EventEmitter {
   #spec: ChildSpec;
   #worker: Worker;
   #log: Logger;
+  #pool: PoolLink;
   #connection: AmqpConnection;
   #consumer: { channel: ConfirmChannel; tag: string } | undefined;
   #running = new Map<string, RunningTask>();
@@ -49,16 +76,23 @@ export class WorkerRuntime extends EventEmitter {
   #recycle: RecyclePolicy;
   #retiring = false;
 
-  constructor(spec: ChildSpec, worker: Worker, log: Logger) {
+  constructor(spec: ChildSpec, worker: Worker, log: Logger, pool: PoolLink = NO_POOL) {
     super();
     this.#spec = spec;
     this.#worker = worker;
     this.#log = log;
+    this.#pool = pool;
     this.#recycle = new RecyclePolicy(spec.group.maxTasksPerChild, spec.group.maxMemoryPerChild);
     this.#connection = new AmqpConnection(spec.amqp, {
       name: `taskqueue-worker-${spec.group.name}`,
       logger: log,
       setup: (channel) => this.#setup(channel),
+    });
+    // The broker takes back what this child held: tell the pool it was not the tasks' doing, so
+    // that their redelivery does not count as a crash.
+    this.#connection.on('disconnected', () => {
+      const keys = [...this.#running.values()].filter((t) => !t.abandoned).map((t) => t.key);
+      this.#pool.lost(keys, 'the child lost its broker connection');
     });
   }
 
@@ -72,9 +106,9 @@ export class WorkerRuntime extends EventEmitter {
 
   /**
    * Stops taking tasks and lets the running ones finish for `graceMs`. Past that, each unfinished
-   * task is handed back to the broker (nack with requeue) for another child, and its signal is
-   * aborted; whatever the plugin still returns for it is dropped, never published as a failure.
-   * Then runs the plugin's teardown and disconnects.
+   * task is handed back to the broker for another child, and its signal is aborted; whatever
+   * the plugin still returns for it is dropped, never published as a failure. Then runs the
+   * plugin's teardown and disconnects.
    */
   async stop(graceMs: number): Promise<void> {
     if (this.#stopping) return;
@@ -83,12 +117,15 @@ export class WorkerRuntime extends EventEmitter {
     if (consumer) await consumer.channel.cancel(consumer.tag).catch(() => {});
     if (this.#running.size > 0) {
       const drained = new Promise<void>((resolve) => (this.#idle = resolve));
+      let abandoning: Promise<void> | undefined;
       const timer = setTimeout(() => {
-        this.#abandonRunning();
-        this.#idle?.();
+        abandoning = this.#abandonRunning();
       }, graceMs);
       await drained;
       clearTimeout(timer);
+      // An aborted plugin may return at once, before its task's copy is confirmed: the
+      // connection must stay up until the copy is in the broker and the original acked.
+      await abandoning;
     }
     await this.#worker.teardown?.call(this.#worker).catch((err: unknown) => {
       this.#log.warn({ err }, 'plugin teardown failed');
@@ -96,71 +133,114 @@ export class WorkerRuntime extends EventEmitter {
     await this.#connection.close();
   }
 
-  #abandonRunning(): void {
-    const count = this.#running.size;
-    for (const task of this.#running.values()) {
-      task.abandoned = true;
-      try {
-        task.channel.nack(task.message, false, true);
-      } catch {
-        // The channel is gone: the broker requeues the task by itself.
-      }
-      task.controller.abort(new Error('worker stopping: shutdown_timeout passed'));
-    }
-    this.#log.warn({ tasks: count }, 'shutdown_timeout passed; unfinished tasks handed back');
+  /**
+   * Hands the unfinished tasks back: a copy with the same headers goes to the end of the queue
+   * and the original is acked, so that the copy does not come back flagged as redelivered (which
+   * any pool, on any host, would count as a crash). If that fails, a plain requeue.
+   */
+  async #abandonRunning(): Promise<void> {
+    const tasks = [...this.#running.values()].filter((t) => !t.abandoned);
+    this.#log.warn(
+      { tasks: tasks.length },
+      'shutdown_timeout passed; unfinished tasks handed back',
+    );
+    this.#pool.lost(
+      tasks.map((t) => t.key),
+      'handed back at shutdown',
+    );
+    await Promise.all(
+      tasks.map(async (task) => {
+        task.abandoned = true;
+        task.controller.abort(new Error('worker stopping: shutdown_timeout passed'));
+        try {
+          const { count, log } = crashesOf(task.message.properties);
+          await task.router.requeueAfterCrash(task.message, count, log);
+          task.channel.ack(task.message);
+        } catch {
+          try {
+            task.channel.nack(task.message, false, true);
+          } catch {
+            // The channel is gone: the broker requeues the task by itself.
+          }
+        }
+      }),
+    );
+    this.#idle?.();
   }
 
   async #setup(channel: ConfirmChannel): Promise<void> {
     const { group, amqp } = this.#spec;
     const queue = workerQueue(group.type);
-    await declareQueue(channel, queue, amqp.queueType);
+    await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
     await declareQueue(channel, deadQueue(group.type), amqp.queueType);
     await declareQueue(channel, UNROUTABLE_RESULTS_QUEUE, amqp.queueType);
     if (group.resultsExchange === '')
       await declareQueue(channel, group.resultsRoutingKey, amqp.queueType);
     await channel.prefetch(group.prefetch);
     const publisher = new ConfirmedPublisher(channel);
+    const tools: ChannelTools = {
+      channel,
+      publisher,
+      router: new TaskRouter(channel, publisher, group.type, amqp.queueType),
+    };
     if (this.#stopping || this.#retiring) return;
     const { consumerTag } = await channel.consume(queue, (message) => {
       if (!message) return;
       const taken = this.#recycle.taken();
       if (taken.askSuccessor) this.emit('recycle', taken.askSuccessor);
-      if (taken.last) this.#retire(channel, consumerTag, 'max_tasks_per_child reached');
-      void this.#run(channel, publisher, message);
+      if (taken.last) this.#retire('max_tasks_per_child reached', { channel, tag: consumerTag });
+      void this.#run(tools, message);
     });
     this.#consumer = { channel, tag: consumerTag };
     this.#log.info({ queue, prefetch: group.prefetch }, 'worker consuming');
     this.emit('connected');
   }
 
-  async #run(
-    channel: ConfirmChannel,
-    publisher: ConfirmedPublisher,
-    message: ConsumeMessage,
-  ): Promise<void> {
+  async #run(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
     const { group } = this.#spec;
+    const { channel, router } = tools;
+    const key = taskKey(group.type, message.properties, message.content);
     const taskId = taskIdOf(message.properties, randomUUID);
-    const key = `${message.fields.deliveryTag}:${taskId}`;
+    const runKey = `${message.fields.deliveryTag}:${key}`;
     const controller = new AbortController();
-    const task: RunningTask = { controller, channel, message, abandoned: false };
-    this.#running.set(key, task);
+    const task: RunningTask = { key, controller, channel, router, message, abandoned: false };
+    this.#running.set(runKey, task);
+    this.#pool.started(key);
+    const attempt = attemptOf(message.properties);
     const log = this.#log.child({
       taskId,
       messageId: message.properties.messageId,
       type: group.type,
+      attempt,
     });
     try {
+      const verdict = message.fields.redelivered ? await this.#pool.verdict(key) : undefined;
       let workitem: Workitem;
       try {
         workitem = parseWorkitem(message.content, message.properties);
       } catch (err) {
-        await this.#park(publisher, message, `unreadable task: ${(err as Error).message}`, log);
+        const reason = `unreadable task: ${(err as Error).message}`;
+        await router.park(message, reason);
+        log.error({ queue: deadQueue(group.type), reason }, 'task parked');
+        channel.ack(message);
+        return;
+      }
+      if (message.fields.redelivered && verdict?.kind !== 'lost') {
+        await this.#afterLostConsumer(tools, message, workitem, verdict, attempt, log);
         channel.ack(message);
         return;
       }
       const started = performance.now();
-      const result = await this.#handle(workitem, { controller, taskId, log });
-      const facts = { attempts: 1, durationMs: Math.round(performance.now() - started) };
+      const outcome = await invokePlugin(this.#worker, workitem, {
+        settings: group.settings,
+        logger: log,
+        controller,
+        attempt,
+        taskId,
+        timeoutS: group.timeout,
+        graceMs: TIMEOUT_GRACE_MS,
+      });
+      const durationMs = Math.round(performance.now() - started);
       if (task.abandoned) {
         log.info('task handed back at shutdown; its late outcome is dropped');
         return;
@@ -169,24 +249,37 @@ export class WorkerRuntime extends EventEmitter {
         log.warn('connection lost while the task ran; the broker redelivers it');
         return;
       }
-      const publish = (item: Workitem) =>
-        publishResult(publisher, group, message, item, facts, log);
-      if (this.#worker.reportResults)
-        await this.#worker.reportResults.call(this.#worker, result, publish);
-      else await publish(result);
+      if (outcome.kind === 'hung') {
+        // The plugin ignores its signal: whatever it still does, this child is not to be trusted
+        // with more tasks. The successor starts first; this one leaves once the others finish.
+        this.emit('recycle', `a task ran past timeout + ${TIMEOUT_GRACE_MS} ms`);
+        this.#retire('a task hung past its timeout');
+      }
+      if (outcome.kind === 'result') {
+        await this.#publish(
+          tools,
+          message,
+          outcome.workitem,
+          { attempts: attempt, durationMs },
+          log,
+        );
+      } else {
+        await this.#failAttempt(tools, message, workitem, outcome, attempt, durationMs, log);
+      }
       // Handed back while its result was being confirmed: the broker already has it again.
       if (!task.abandoned) channel.ack(message);
       const memory = this.#recycle.finished(process.memoryUsage.rss());
       if (memory.askSuccessor) this.emit('recycle', memory.askSuccessor);
-      if (memory.stopTaking && this.#consumer)
-        this.#retire(this.#consumer.channel, this.#consumer.tag, memory.stopTaking);
-      log.debug({ durationMs: facts.durationMs, error: 'error' in result }, 'task done');
+      if (memory.stopTaking) this.#retire(memory.stopTaking);
+      log.debug({ durationMs, outcome: outcome.kind }, 'task done');
     } catch (err) {
       // Publishing failed (the channel closed, or the broker refused): leave the task unacked so
       // the broker redelivers it.
-      log.warn({ err: (err as Error).message }, 'result not confirmed; task left for redelivery');
+      log.warn({ err: (err as Error).message }, 'outcome not confirmed; task left for redelivery');
+      this.#pool.lost([key], 'its outcome was not confirmed');
     } finally {
-      this.#running.delete(key);
+      this.#running.delete(runKey);
+      this.#pool.finished(key);
       if (this.#running.size === 0) {
         this.#idle?.();
         if (this.#retiring) this.emit('retired');
@@ -194,53 +287,97 @@ export class WorkerRuntime extends EventEmitter {
     }
   }
 
+  /**
+   * A task that comes back redelivered, and not because its consumer let go of it: its
+   * consumer died. A consumer killed for a timeout failed an attempt; any other death counts as
+   * a crash, carried in the message's headers so that every pool on every host counts the same.
+   */
+  async #afterLostConsumer(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    workitem: Workitem,
+    verdict: Verdict | undefined,
+    attempt: number,
+    log: Logger,
+  ): Promise<void> {
+    const { group } = this.#spec;
+    if (verdict?.kind === 'timeout') {
+      const failure = { kind: 'timeout' as const, error: new Error(verdict.cause) };
+      await this.#failAttempt(tools, message, workitem, failure, attempt, 0, log);
+      return;
+    }
+    const cause = verdict?.cause ?? 'its consumer went away (on another host, or its connection)';
+    const previous = crashesOf(message.properties);
+    const crashes = previous.count + 1;
+    const crashLog = [...previous.log, `${new Date().toISOString()} ${cause}`];
+    if (crashes < group.maxCrashes) {
+      await tools.router.requeueAfterCrash(message, crashes, crashLog);
+      log.warn({ crashes, maxCrashes: group.maxCrashes, cause }, 'consumer died with the task');
+      return;
+    }
+    const reason = `poison: ${crashes} consumers died running this task (max_crashes ${group.maxCrashes})`;
+    await tools.router.park(message, reason, {
+      [CRASHES_HEADER]: crashes,
+      [CRASH_LOG_HEADER]: crashLog,
+    });
+    const error = new Error(`${reason}: ${crashLog.join('; ')}`);
+    await this.#publish(
+      tools,
+      message,
+      errorWorkitem(workitem, error),
+      { attempts: attempt, durationMs: 0 },
+      log,
+    );
+    log.error({ queue: deadQueue(group.type), crashes, crashLog }, 'poison task parked');
+  }
+
+  /** A failed attempt: retried through the broker while attempts remain, else the error result. */
+  async #failAttempt(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    workitem: Workitem,
+    failure: Exclude<Invocation, { kind: 'result' }>,
+    attempt: number,
+    durationMs: number,
+    log: Logger,
+  ): Promise<void> {
+    const { group } = this.#spec;
+    const text = describeError(failure.error);
+    const retryable = !isNonRetryable(failure.error);
+    if (retryable && attempt < group.maxAttempts) {
+      const delayMs = await tools.router.retry(message, group.retryDelay, attempt + 1, text);
+      log.info({ err: text, nextAttempt: attempt + 1, delayMs }, 'task failed; retry scheduled');
+      return;
+    }
+    log.info({ err: text, outcome: failure.kind, retryable }, 'task failed');
+    const result = errorWorkitem(workitem, failure.error);
+    await this.#publish(tools, message, result, { attempts: attempt, durationMs }, log);
+  }
+
+  async #publish(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    result: Workitem,
+    facts: { attempts: number; durationMs: number },
+    log: Logger,
+  ): Promise<void> {
+    const { group } = this.#spec;
+    const publish = (item: Workitem) =>
+      publishResult(tools.publisher, group, message, item, facts, log);
+    if (this.#worker.reportResults)
+      await this.#worker.reportResults.call(this.#worker, result, publish);
+    else await publish(result);
+  }
+
   /** Takes no more tasks: the broker gives the rest to the other children. */
-  #retire(channel: ConfirmChannel, consumerTag: string, reason: string): void {
+  #retire(reason: string, consumer = this.#consumer): void {
     if (this.#retiring) return;
     this.#retiring = true;
     this.#log.info({ reason }, 'taking no more tasks; retiring');
-    channel.cancel(consumerTag).catch(() => {});
+    if (consumer) consumer.channel.cancel(consumer.tag).catch(() => {});
   }
+}
 
-  async #handle(
-    workitem: Workitem,
-    task: { controller: AbortController; taskId: string; log: Logger },
-  ): Promise<Workitem> {
-    const { group } = this.#spec;
-    const timer =
-      group.timeout === undefined
-        ? undefined
-        : setTimeout(
-            () => task.controller.abort(new Error(`task timed out after ${group.timeout} s`)),
-            group.timeout * 1000,
-          );
-    try {
-      const returned = await this.#worker.handleTask(workitem, {
-        settings: group.settings,
-        logger: task.log,
-        signal: task.controller.signal,
-        attempt: 1,
-        taskId: task.taskId,
-      });
-      return returned ?? workitem;
-    } catch (err) {
-      task.log.info({ err: (err as Error)?.message }, 'plugin failed the task');
-      return errorWorkitem(workitem, err);
-    } finally {
-      if (timer) clearTimeout(timer);
-    }
-  }
-
-  /** A body no plugin can read goes to the type's dead queue with the reason, never dropped. */
-  async #park(
-    publisher: ConfirmedPublisher,
-    message: ConsumeMessage,
-    reason: string,
-    log: Logger,
-  ): Promise<void> {
-    const queue = deadQueue(this.#spec.group.type);
-    const options = forwardProperties(message.properties, { 'x-taskqueue-error': reason });
-    await publisher.publish('', queue, message.content, options);
-    log.error({ queue, reason }, 'task parked');
-  }
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,8 +1,11 @@
+import { hostname } from 'node:os';
 import { backoffDelay } from '../../common/amqp/backoff.js';
 import type { Logger } from '../../common/logger.js';
 import { ChildHandle } from '../child-handle.js';
-import type { ChildMessage, ChildSpec } from '../ipc.js';
+import type { ChildMessage, ChildSpec, Verdict } from '../ipc.js';
+import { TIMEOUT_GRACE_MS, WATCHDOG_MARGIN_MS } from '../timeouts.js';
 import { RestartIntensity } from './intensity.js';
+import { TaskLedger } from './ledger.js';
 import { type ChildEvent, type ChildState, exitMeaning, isActive, transition } from './states.js';
 
 /** The supervision limits of a group; the defaults suit a production pool. */
@@ -26,6 +29,8 @@ export const DEFAULT_POLICY: GroupPolicy = {
   restartMaxMs: 30_000,
 };
 
+const HOST = hostname();
+
 /** A child of the group as `taskqueue plugins`, tests and logs see it. */
 export interface ChildView {
   pid: number | undefined;
@@ -36,6 +41,11 @@ export interface ChildView {
  * Supervises the children of one group: keeps `wanted` of them active, replaces the ones that
  * exit with a jittered, growing delay, gives up for `failedPauseMs` after too many restarts, and
  * recycles children (successor first) when they ask for it.
+ *
+ * Only a child that dies before it finished a single task counts towards the restart intensity
+ * (the plugin cannot get going: that is what must not spin). One that has done work and dies is
+ * replaced after a short delay: the task it held counts as a crash of that task instead, and
+ * max_crashes stops a poison task, not the group.
  */
 export class GroupSupervisor {
   readonly name: string;
@@ -44,6 +54,12 @@ export class GroupSupervisor {
   #log: Logger;
   #policy: GroupPolicy;
   #children = new Map<ChildHandle, ChildState>();
+  /** Tasks each child finished: one is enough to show the plugin works. */
+  #completed = new Map<ChildHandle, number>();
+  /** Tasks of a child the watchdog killed for running past their timeout. */
+  #overdue = new Map<ChildHandle, Set<string>>();
+  #ledger: TaskLedger;
+  #watchdog: NodeJS.Timeout | undefined;
   #intensity: RestartIntensity;
   #timer: NodeJS.Timeout | undefined;
   #failed = false;
@@ -58,8 +74,15 @@ export class GroupSupervisor {
     this.#settle = resolve;
   });
 
-  constructor(spec: ChildSpec, drainMs: number, log: Logger, policy: GroupPolicy = DEFAULT_POLICY) {
+  constructor(
+    spec: ChildSpec,
+    drainMs: number,
+    log: Logger,
+    policy: GroupPolicy = DEFAULT_POLICY,
+    ledger: TaskLedger = new TaskLedger(),
+  ) {
     this.name = spec.group.name;
+    this.#ledger = ledger;
     this.#spec = spec;
     this.#wanted = spec.group.workers;
     this.#drainMs = drainMs;
@@ -82,6 +105,11 @@ export class GroupSupervisor {
 
   start(): void {
     if (this.#wanted === 0) this.#settle();
+    const { timeout } = this.#spec.group;
+    if (timeout !== undefined) {
+      this.#watchdog = setInterval(() => this.#killOverdue(timeout), 1000);
+      this.#watchdog.unref();
+    }
     this.#reconcile('start');
   }
 
@@ -96,6 +124,7 @@ export class GroupSupervisor {
     this.#stopping = true;
     this.#settle();
     clearTimeout(this.#timer);
+    clearInterval(this.#watchdog);
     const exits: Promise<void>[] = [];
     for (const child of this.#children.keys()) {
       this.#apply(child, 'stop', 'pool stopping');
@@ -141,7 +170,19 @@ export class GroupSupervisor {
   }
 
   #onMessage(child: ChildHandle, message: ChildMessage): void {
-    if (message.kind === 'recycle') {
+    if (message.kind === 'task') {
+      this.#ledger.hold(child, message.key);
+    } else if (message.kind === 'done') {
+      this.#ledger.release(child, message.key);
+      this.#completed.set(child, (this.#completed.get(child) ?? 0) + 1);
+    } else if (message.kind === 'lost') {
+      for (const key of message.keys)
+        this.#ledger.record(key, { kind: 'lost', cause: message.cause });
+    } else if (message.kind === 'ask') {
+      void this.#ledger
+        .ask(child, message.key)
+        .then((verdict) => child.answer(message.id, verdict));
+    } else if (message.kind === 'recycle') {
       this.#apply(child, 'recycle', message.reason);
       this.#reconcile('successor');
     } else if (message.kind === 'fatal') {
@@ -154,16 +195,40 @@ export class GroupSupervisor {
 
   #onExit(child: ChildHandle, status: { code: number | null; signal: string | null }): void {
     const before = this.#children.get(child) ?? 'stopping';
-    this.#apply(
-      child,
-      'exit',
-      status.signal ? `signal ${status.signal}` : `exit code ${status.code}`,
-    );
+    const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+    this.#apply(child, 'exit', how);
     this.#children.delete(child);
     const meaning = exitMeaning(before);
+    const completed = this.#completed.get(child) ?? 0;
+    this.#completed.delete(child);
+    const overdue = this.#overdue.get(child);
+    this.#overdue.delete(child);
+    this.#ledger.holderGone(child, (key): Verdict => {
+      const who = `pid ${child.pid} on ${HOST}`;
+      if (overdue?.has(key))
+        return {
+          kind: 'timeout',
+          cause: `task timed out after ${this.#spec.group.timeout} s (its child, ${who}, was stuck and killed)`,
+        };
+      if (meaning === 'planned') return { kind: 'lost', cause: `its child (${who}) was stopped` };
+      return { kind: 'crash', cause: `child ${who} ended with ${how}` };
+    });
     if (this.#stopping) return;
     if (meaning === 'planned') {
       this.#reconcile('replace');
+      return;
+    }
+    if (meaning === 'crash' && (completed > 0 || overdue)) {
+      // It worked before: replace it, without counting towards giving up on the group.
+      const delay = backoffDelay(0, {
+        baseMs: this.#policy.restartBaseMs,
+        maxMs: this.#policy.restartMaxMs,
+      });
+      this.#log.warn(
+        { pid: child.pid, meaning, completed, restartInMs: delay },
+        'child died after doing work; replacing it',
+      );
+      this.#scheduleReconcile(delay, 'replace a child that died');
       return;
     }
     if (!this.#intensity.record()) {
@@ -178,10 +243,37 @@ export class GroupSupervisor {
       { pid: child.pid, meaning, restartInMs: delay, recentRestarts: this.#intensity.recent() },
       'child will be restarted',
     );
+    this.#scheduleReconcile(delay, `restart after ${meaning}`);
+  }
+
+  /** One pending restart timer at a time; a later request waits for it. */
+  #scheduleReconcile(delay: number, cause: string): void {
+    if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#reconcile(`restart after ${meaning}`);
+      this.#reconcile(cause);
     }, delay);
+  }
+
+  /**
+   * The backstop for a child that cannot even notice its task's timeout (a plugin spinning in a
+   * loop blocks the child's event loop): past timeout + grace + margin it is killed, and its
+   * overdue tasks count as failed attempts, not crashes.
+   */
+  #killOverdue(timeoutS: number): void {
+    const limit = timeoutS * 1000 + TIMEOUT_GRACE_MS + WATCHDOG_MARGIN_MS;
+    const now = Date.now();
+    for (const child of this.#children.keys()) {
+      if (this.#overdue.has(child)) continue;
+      const late = [...this.#ledger.heldBy(child)].filter(([, since]) => now - since > limit);
+      if (late.length === 0) continue;
+      this.#overdue.set(child, new Set(late.map(([key]) => key)));
+      this.#log.error(
+        { pid: child.pid, tasks: late.length, timeoutS },
+        'child stuck past its task timeout; killing it',
+      );
+      child.kill();
+    }
   }
 
   #markFailed(): void {

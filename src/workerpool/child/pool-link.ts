@@ -1,0 +1,49 @@
+import type { ChildMessage, ParentMessage, Verdict } from '../ipc.js';
+
+/** An unanswered question gets no verdict: the task then counts as a crash elsewhere. */
+const ASK_TIMEOUT_MS = 5_000;
+
+/**
+ * The child's side of the task ledger: it tells the pool which tasks it holds, so that the pool
+ * knows which ones a death of this child interrupted, and asks about a task that comes back
+ * redelivered. Without a pool (a child started by hand) it knows nothing and says nothing.
+ */
+export interface PoolLink {
+  started(key: string): void;
+  finished(key: string): void;
+  lost(keys: string[], cause: string): void;
+  verdict(key: string): Promise<Verdict | undefined>;
+}
+
+export function ipcPoolLink(): PoolLink {
+  let next = 0;
+  const waiting = new Map<number, (verdict: Verdict | undefined) => void>();
+  const send = (message: ChildMessage) => {
+    if (process.connected) process.send?.(message);
+  };
+  process.on('message', (message: ParentMessage) => {
+    if (message.kind !== 'verdict') return;
+    waiting.get(message.id)?.(message.verdict);
+  });
+  return {
+    started: (key) => send({ kind: 'task', key }),
+    finished: (key) => send({ kind: 'done', key }),
+    lost: (keys, cause) => {
+      if (keys.length > 0) send({ kind: 'lost', keys, cause });
+    },
+    verdict: (key) => {
+      if (!process.connected) return Promise.resolve(undefined);
+      const id = ++next;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => answer(undefined), ASK_TIMEOUT_MS);
+        const answer = (verdict: Verdict | undefined) => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          resolve(verdict);
+        };
+        waiting.set(id, answer);
+        send({ kind: 'ask', id, key });
+      });
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { forwardProperties } from '../../common/amqp/properties.js';
+import type { ConfirmedPublisher } from '../../common/amqp/publisher.js';
+import {
+  deadQueue,
+  declare,
+  retryQueueDeclaration,
+  workerQueue,
+} from '../../common/amqp/queues.js';
+import type { QueueType } from '../../common/config/types.js';
+import {
+  ATTEMPT_HEADER,
+  CRASH_LOG_HEADER,
+  CRASHES_HEADER,
+  ERROR_HEADER,
+  jittered,
+  retryDelayMs,
+} from './attempts.js';
+
+/** The longest error text carried in a header (headers travel with every redelivery). */
+const MAX_ERROR_HEADER = 1_000;
+
+/** Sends a task's message somewhere other than its result: a retry, a crash count, the dead queue. */
+export class TaskRouter {
+  #channel: ConfirmChannel;
+  #publisher: ConfirmedPublisher;
+  #type: string;
+  #queueType: QueueType;
+  #declared = new Map<number, Promise<void>>();
+
+  constructor(
+    channel: ConfirmChannel,
+    publisher: ConfirmedPublisher,
+    type: string,
+    queueType: QueueType,
+  ) {
+    this.#channel = channel;
+    this.#publisher = publisher;
+    this.#type = type;
+    this.#queueType = queueType;
+  }
+
+  /**
+   * Puts the task back for attempt `nextAttempt`, after `retryDelayMs` (jittered) in the broker:
+   * it waits in `worker_<type>.retry.<ms>ms` and is dead-lettered back to `worker_<type>`.
+   */
+  async retry(
+    message: ConsumeMessage,
+    retryDelaySeconds: number,
+    nextAttempt: number,
+    error: string,
+  ): Promise<number> {
+    const delay = retryDelayMs(retryDelaySeconds, nextAttempt);
+    const options = forwardProperties(message.properties, {
+      [ATTEMPT_HEADER]: nextAttempt,
+      [ERROR_HEADER]: error.slice(0, MAX_ERROR_HEADER),
+    });
+    if (delay === 0) {
+      delete options.expiration;
+      await this.#publisher.publish('', workerQueue(this.#type), message.content, options);
+      return 0;
+    }
+    const declaration = retryQueueDeclaration(this.#type, delay, this.#queueType);
+    let declared = this.#declared.get(delay);
+    if (!declared) {
+      declared = declare(this.#channel, declaration);
+      this.#declared.set(delay, declared);
+      declared.catch(() => this.#declared.delete(delay));
+    }
+    await declared;
+    options.expiration = String(jittered(delay));
+    await this.#publisher.publish('', declaration.name, message.content, options);
+    return delay;
+  }
+
+  /** Puts a task whose consumer died back at the end of its queue, with the crash counted. */
+  async requeueAfterCrash(message: ConsumeMessage, crashes: number, log: string[]): Promise<void> {
+    const options = forwardProperties(message.properties, {
+      [CRASHES_HEADER]: crashes,
+      [CRASH_LOG_HEADER]: log,
+    });
+    await this.#publisher.publish('', workerQueue(this.#type), message.content, options);
+  }
+
+  /** Parks a task on `worker_<type>.dead`, unchanged but for headers saying why. */
+  async park(message: ConsumeMessage, reason: string, extra: Record<string, unknown> = {}) {
+    const options = forwardProperties(message.properties, {
+      ...extra,
+      [ERROR_HEADER]: reason.slice(0, MAX_ERROR_HEADER),
+    });
+    await this.#publisher.publish('', deadQueue(this.#type), message.content, options);
+  }
+}

@@ -1,0 +1,106 @@
+import type { Verdict } from '../ipc.js';
+
+/** How long the pool remembers what happened to a task: redeliveries come within seconds. */
+const KEEP_MS = 15 * 60_000;
+/** Bounded memory even under a storm of crashes. */
+const MAX_ENTRIES = 100_000;
+/**
+ * A task may come back to a second child before the pool has even seen the first one exit (the
+ * broker notices the closed socket first): the question then waits this long for the answer.
+ */
+const ASK_WAIT_MS = 3_000;
+
+/**
+ * The pool's memory of the tasks its children hold and of why tasks went back to the broker,
+ * shared by every group: a child that gets a redelivered task asks here whether its last holder
+ * crashed, was killed for a timeout, or let go of it through no fault of the task.
+ */
+export class TaskLedger {
+  #verdicts = new Map<string, { verdict: Verdict; at: number }>();
+  /** key → holder → since when. A key is rarely held twice (a duplicate of a task). */
+  #held = new Map<string, Map<object, number>>();
+  #byHolder = new Map<object, Set<string>>();
+  #waiting = new Map<string, Set<() => void>>();
+  #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** `holder` (a child) took the task `key`. */
+  hold(holder: object, key: string): void {
+    const holders = this.#held.get(key) ?? new Map<object, number>();
+    this.#held.set(key, holders);
+    holders.set(holder, this.#now());
+    const keys = this.#byHolder.get(holder) ?? new Set<string>();
+    this.#byHolder.set(holder, keys);
+    keys.add(key);
+  }
+
+  /** `holder` settled the task `key`. */
+  release(holder: object, key: string): void {
+    const holders = this.#held.get(key);
+    holders?.delete(holder);
+    if (holders?.size === 0) this.#held.delete(key);
+    this.#byHolder.get(holder)?.delete(key);
+  }
+
+  /** The tasks `holder` holds, with the time it took each. */
+  heldBy(holder: object): Map<string, number> {
+    const keys = this.#byHolder.get(holder) ?? new Set<string>();
+    return new Map([...keys].map((key) => [key, this.#held.get(key)?.get(holder) ?? 0]));
+  }
+
+  /** `holder` is gone: what happened to each task it still held is `verdictFor(key)`. */
+  holderGone(holder: object, verdictFor: (key: string) => Verdict): void {
+    for (const key of [...(this.#byHolder.get(holder) ?? [])]) {
+      this.release(holder, key);
+      this.record(key, verdictFor(key));
+    }
+    this.#byHolder.delete(holder);
+  }
+
+  record(key: string, verdict: Verdict): void {
+    // Re-inserted at the end: the Map's order stays oldest first, for the eviction below.
+    this.#verdicts.delete(key);
+    this.#verdicts.set(key, { verdict, at: this.#now() });
+    if (this.#verdicts.size > MAX_ENTRIES) {
+      const oldest = this.#verdicts.keys().next().value;
+      if (oldest !== undefined) this.#verdicts.delete(oldest);
+    }
+    for (const wake of this.#waiting.get(key) ?? []) wake();
+  }
+
+  /**
+   * What happened to `key` before `asker` got it again. If another holder still has it on
+   * record, its exit may not have been seen yet: wait a little for it.
+   */
+  async ask(asker: object, key: string, waitMs = ASK_WAIT_MS): Promise<Verdict | undefined> {
+    const known = this.#take(key);
+    if (known) return known;
+    const others = [...(this.#held.get(key)?.keys() ?? [])].filter((h) => h !== asker);
+    if (others.length === 0) return undefined;
+    await new Promise<void>((resolve) => {
+      const waiters = this.#waiting.get(key) ?? new Set<() => void>();
+      this.#waiting.set(key, waiters);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0) this.#waiting.delete(key);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      waiters.add(done);
+    });
+    return this.#take(key);
+  }
+
+  #take(key: string): Verdict | undefined {
+    const entry = this.#verdicts.get(key);
+    if (!entry) return undefined;
+    // A loss is kept (until a newer verdict replaces it): after a lost connection the same task
+    // may come back twice, the dispatcher having forwarded it twice. A death is told once.
+    if (entry.verdict.kind !== 'lost') this.#verdicts.delete(key);
+    return this.#now() - entry.at <= KEEP_MS ? entry.verdict : undefined;
+  }
+}
