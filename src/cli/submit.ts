@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Workitem } from '@taskqueue/plugin-api';
-import { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { declareQueue } from '../common/amqp/queues.js';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { connectForCommand } from './broker.js';
+import { publishWithRetry } from './publish-with-retry.js';
 
 /** RabbitMQ's direct reply-to pseudo queue: no queue to declare or clean up for `--wait`. */
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -76,19 +76,14 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
         { noAck: true },
       );
     }
-    await new ConfirmedPublisher(channel).publish(
-      '',
-      queue,
-      Buffer.from(JSON.stringify(workitem)),
-      {
-        persistent: true,
-        contentType: 'application/json',
-        messageId: id,
-        correlationId: id,
-        timestamp: Math.floor(Date.now() / 1000),
-        ...(options.wait ? { replyTo: DIRECT_REPLY_TO } : {}),
-      },
-    );
+    await publishWithRetry(connection, queue, Buffer.from(JSON.stringify(workitem)), {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: id,
+      correlationId: id,
+      timestamp: Math.floor(Date.now() / 1000),
+      ...(options.wait ? { replyTo: DIRECT_REPLY_TO } : {}),
+    });
     if (!result) {
       process.stdout.write(`${id}\n`);
       return 0;
