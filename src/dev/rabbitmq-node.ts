@@ -18,6 +18,11 @@
  * Cleanup has three layers: stop()/destroy(); a detached watchdog shell that stops the node when
  * the process that started it dies without stopping it (Ctrl-C, crash, SIGKILL); and, at the next
  * start(), a reaper that removes what a dead owner and its dead watchdog left in os.tmpdir().
+ *
+ * Clusters: nodes started with the same `cookie` and the `epmdPort` of a first node (whose epmd
+ * they then share, so that they find each other) join it with `joinCluster(first)`. `halt()` and
+ * `resume()` stop and start one member's server while its data, ports and the shared epmd stay;
+ * stop the first node (the epmd's owner) last.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -89,6 +94,13 @@ export interface RabbitNodeOptions {
   log?: (line: string) => void;
   /** More rabbitmq.conf lines, e.g. a TLS listener for a test of amqps. */
   extraConfig?: string[];
+  /** The Erlang cookie (default a random one); the nodes of a cluster need the same. */
+  cookie?: string;
+  /**
+   * Use the epmd already listening on this port (another node's, for a cluster) instead of
+   * starting one: this node neither starts nor stops it.
+   */
+  epmdPort?: number;
 }
 
 interface NodeState {
@@ -488,6 +500,9 @@ export class RabbitNode {
   private readonly tempDir: boolean;
   /** Ports the caller chose: kept when a port clash makes start() retry with others. */
   private readonly fixed: { port: boolean; distPort: boolean };
+  /** The epmd belongs to another node (RabbitNodeOptions.epmdPort). */
+  private readonly sharedEpmd: boolean;
+  private readonly cookie: string | undefined;
   private server: ChildProcess | undefined;
   private epmd: ChildProcess | undefined;
   private watchdogPid: number | undefined;
@@ -500,6 +515,7 @@ export class RabbitNode {
     tempDir: boolean,
     fixed: { port: boolean; distPort: boolean },
     log: (line: string) => void,
+    shared: { epmd: boolean; cookie: string | undefined } = { epmd: false, cookie: undefined },
   ) {
     this.nodeName = nodeName;
     this.dir = dir;
@@ -510,6 +526,8 @@ export class RabbitNode {
     this.tempDir = tempDir;
     this.fixed = fixed;
     this.log = log;
+    this.sharedEpmd = shared.epmd;
+    this.cookie = shared.cookie;
   }
 
   get url(): string {
@@ -581,10 +599,13 @@ export class RabbitNode {
     const ports = {
       port: opts.port ?? p1!,
       distPort: opts.distPort ?? p2!,
-      epmdPort: p3!,
+      epmdPort: opts.epmdPort ?? p3!,
       mgmtPort: opts.management ? p4 : undefined,
     };
-    const node = new RabbitNode(name, dir, ports, tempDir, fixed, log);
+    const node = new RabbitNode(name, dir, ports, tempDir, fixed, log, {
+      epmd: opts.epmdPort !== undefined,
+      cookie: opts.cookie,
+    });
     node.extraConfig = opts.extraConfig ?? [];
     try {
       await node.prepareDir();
@@ -610,6 +631,40 @@ export class RabbitNode {
       await this.startAll(false);
       this.log(`node ${this.nodeName} restarted in ${Date.now() - t0} ms`);
     });
+  }
+
+  /**
+   * Stops the server only (gracefully, as stop()): the node's data, ports, epmd and watchdog stay
+   * for resume(). A cluster member going down; in a cluster, the other nodes keep the shared epmd.
+   */
+  halt(): Promise<void> {
+    return this.run(() => this.stopServer());
+  }
+
+  /** Starts the server again after halt(), on the same ports and data (a no-op when running). */
+  resume(): Promise<void> {
+    return this.run(async () => {
+      if (!this.running) await this.startAll(false);
+    });
+  }
+
+  /**
+   * Makes this node a member of `seed`'s cluster (`stop_app`, `join_cluster`, `start_app`). Both
+   * must share the cookie and the epmd (start this one with `cookie` and `epmdPort` of `seed`).
+   * This node's own data is reset by the join.
+   */
+  async joinCluster(seed: Pick<RabbitNodeInfo, 'nodeName' | 'epmdPort'>): Promise<void> {
+    if (seed.epmdPort !== this.epmdPort) {
+      throw new RabbitNodeError(
+        `${this.nodeName} cannot join ${seed.nodeName}: nodes of a cluster must share an epmd ` +
+          `(ports ${this.epmdPort} and ${seed.epmdPort}); start it with epmdPort: ${seed.epmdPort}`,
+      );
+    }
+    await this.ctl(['stop_app']);
+    await this.ctl(['join_cluster', seed.nodeName]);
+    await this.ctl(['start_app']);
+    await this.ctl(['await_startup']);
+    this.log(`node ${this.nodeName} joined the cluster of ${seed.nodeName}`);
   }
 
   /** stop() and remove the node's directory. */
@@ -653,7 +708,11 @@ export class RabbitNode {
     for (const sub of ['home', 'mnesia', 'log', 'conf.d'])
       await mkdir(path.join(d, sub), { recursive: true });
     const cookie = path.join(d, 'home', '.erlang.cookie');
-    if (!existsSync(cookie)) {
+    if (this.cookie !== undefined) {
+      // Erlang refuses a cookie file that others may read; rm first: the old one is read-only.
+      await rm(cookie, { force: true });
+      await writeFile(cookie, this.cookie, { mode: 0o400 });
+    } else if (!existsSync(cookie)) {
       await writeFile(cookie, randomBytes(24).toString('hex').toUpperCase(), { mode: 0o400 });
     }
     await writeFile(path.join(d, 'rabbitmq-env.conf'), '# intentionally empty\n');
@@ -735,7 +794,7 @@ export class RabbitNode {
         const [p1, p2, p3, p4] = await freePorts(4);
         if (!this.fixed.port) this.port = p1!;
         if (!this.fixed.distPort) this.distPort = p2!;
-        this.epmdPort = p3!;
+        if (!this.sharedEpmd) this.epmdPort = p3!;
         if (this.mgmtPort !== undefined) this.mgmtPort = p4!;
         await this.writeConfig();
       }
@@ -743,6 +802,12 @@ export class RabbitNode {
   }
 
   private async startEpmd(): Promise<void> {
+    if (this.sharedEpmd) {
+      if (await portAnswers(this.epmdPort, 2_000)) return;
+      throw new RabbitNodeError(
+        `no epmd answers on port ${this.epmdPort} (the cluster's first node)`,
+      );
+    }
     if (this.epmd && this.epmd.exitCode === null && this.epmd.signalCode === null) return;
     const out = path.join(this.dir, 'epmd.out');
     const fd = openSync(out, 'a');
