@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+
+export interface Options {
+  quick: boolean;
+  tasks: number;
+  rounds: number;
+  only: string[] | undefined;
+  soakSeconds: number | undefined;
+  rate: number | undefined;
+}
+
+export const USAGE = `npm run bench -- [options]
+  --quick          fewer variants and tasks (main variants still 3 interleaved rounds)
+  --tasks N        tasks per measured run (default 20000, --quick 3000)
+  --rounds R       interleaved rounds per variant (default 3)
+  --only A,B       only these variants (see the list printed at start)
+  --soak SECONDS   run taskqueue at half its capacity for that long, report RSS
+  --rate R         the soak's tasks/s (default: half the capacity, measured first)
+  --help`;
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
+  return value;
+}
+
+/** undefined for --help. */
+export function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      tasks: { type: 'string' },
+      rounds: { type: 'string' },
+      only: { type: 'string' },
+      soak: { type: 'string' },
+      rate: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return undefined;
+  const quick = values.quick === true;
+  return {
+    quick,
+    tasks: Math.round(positive('tasks', values.tasks, quick ? 3000 : 20_000)),
+    rounds: Math.round(positive('rounds', values.rounds, 3)),
+    only: values.only?.split(',').map((s) => s.trim()),
+    soakSeconds: values.soak === undefined ? undefined : positive('soak', values.soak, 0),
+    rate: values.rate === undefined ? undefined : positive('rate', values.rate, 0),
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * One measured run: fresh queues, a fresh system, a warm-up (JIT, connections, queue
+ * declarations), then the measured tasks with CPU and memory of every process around them.
+ */
+import { type Broker, resetQueues } from './broker.js';
+import { Load, type LoadResult, type LoadSpec } from './load.js';
+import {
+  alive,
+  type Counters,
+  delta,
+  type PeakMemory,
+  RssSampler,
+  snapshot,
+} from './proc-sampler.js';
+import { unlessFailed } from './processes.js';
+import { percentile, round } from './stats.js';
+import { type SystemKind, startSystem } from './systems.js';
+import type { Variant } from './variants.js';
+import { TYPE } from './workitem.js';
+
+export interface RunRow {
+  type: 'run';
+  at: string;
+  variant: string;
+  system: SystemKind;
+  round: number;
+  k: number;
+  w: number;
+  payloadBytes: number;
+  window: number;
+  tasks: number;
+  /** Set when the run produced no figure (a missing result, a process that died...). */
+  error?: string;
+  tasksPerSec?: number;
+  elapsedMs?: number;
+  latencyMs?: { p50: number; p99: number; max: number };
+  /** CPU ms per task: all processes of the system under test; the broker apart. */
+  cpuMsPerTask?: { system: number; broker: number | null };
+  /** CPU ms during the measured tasks, per role. */
+  cpuMs?: Record<string, number>;
+  /** Per task, per role: read/write syscalls and context switches. */
+  ioCallsPerTask?: Record<string, number>;
+  switchesPerTask?: Record<string, number>;
+  /** The publisher/collector's own CPU (the bench process), for judging the noise. */
+  loadCpuMs?: number;
+  rssMiB?: Record<string, PeakMemory>;
+  duplicates?: number;
+  strays?: number;
+}
+
+export interface BenchContext {
+  broker: Broker;
+  workDir: string;
+  log: (line: string) => void;
+  /** Ctrl-C: failures from now on are the stop's doing, not the system's. */
+  interrupted: () => boolean;
+}
+
+const STALL_MS = 30_000;
+
+function loadSpec(run: string, v: Variant, count: number, window: number): LoadSpec {
+  return {
+    run,
+    count,
+    window,
+    payloadBytes: v.payloadBytes,
+    stallMs: STALL_MS,
+    deadlineMs: 60_000 + count * 20,
+    keepLatencies: true,
+  };
+}
+
+export function baseRow(v: Variant, system: SystemKind, roundNo: number): RunRow {
+  return {
+    type: 'run',
+    at: new Date().toISOString(),
+    variant: v.name,
+    system,
+    round: roundNo,
+    k: v.k,
+    w: v.w,
+    payloadBytes: v.payloadBytes,
+    window: v.window,
+    tasks: v.tasks,
+  };
+}
+
+/** The row's figures from the load's result and what the processes used meanwhile. */
+function figures(
+  v: Variant,
+  result: LoadResult,
+  used: Record<string, Counters>,
+  loadCpuMs: number,
+): Partial<RunRow> {
+  const perRole = (pick: (c: Counters) => number, digits: number) =>
+    Object.fromEntries(Object.entries(used).map(([r, c]) => [r, round(pick(c), digits)]));
+  const cpu = perRole((c) => c.cpuMs, 1);
+  const { broker = null, ...own } = cpu;
+  const systemCpu = Object.values(own).reduce((a, b) => a + b, 0);
+  const lat = result.latenciesMs;
+  return {
+    tasksPerSec: round(result.tasksPerSec, 1),
+    elapsedMs: round(result.elapsedMs, 1),
+    latencyMs: {
+      p50: round(percentile(lat, 50), 3),
+      p99: round(percentile(lat, 99), 3),
+      max: round(percentile(lat, 100), 3),
+    },
+    cpuMsPerTask: {
+      system: round(systemCpu / v.tasks, 4),
+      broker: broker === null ? null : round(broker / v.tasks, 4),
+    },
+    cpuMs: cpu,
+    ioCallsPerTask: perRole((c) => c.ioCalls / v.tasks, 2),
+    switchesPerTask: perRole((c) => c.switches / v.tasks, 2),
+    loadCpuMs: round(loadCpuMs, 1),
+    duplicates: result.duplicates,
+    strays: result.strays,
+  };
+}
+
+export async function measure(
+  ctx: BenchContext,
+  v: Variant,
+  kind: SystemKind,
+  roundNo: number,
+): Promise<RunRow> {
+  const row = baseRow(v, kind, roundNo);
+  const runId = `${v.name}-${kind}-r${roundNo}-${Date.now().toString(36)}`;
+  const url = ctx.broker.url;
+  await resetQueues(url, TYPE);
+  const system = await startSystem(kind, { url, workDir: ctx.workDir, runId }, v);
+  try {
+    const load = await Load.open(url);
+    try {
+      // Warm-up: the window is no less than 100 so that a round-trip variant warms up quickly.
+      const warm = Math.max(1, Math.min(500, Math.ceil(v.tasks / 4)));
+      await unlessFailed(
+        load.run(loadSpec(`${runId}-warm`, v, warm, Math.max(100, v.window))),
+        system.failed,
+      );
+      const roles = new Map([...system.roles].map(([role, pid]) => [role, [pid]]));
+      const brokerPids = ctx.broker.pids();
+      if (brokerPids.length > 0) roles.set('broker', brokerPids);
+      const sampler = new RssSampler(system.roles);
+      try {
+        const before = snapshot(roles);
+        const selfBefore = process.cpuUsage();
+        const result = await unlessFailed(
+          load.run(loadSpec(runId, v, v.tasks, v.window)),
+          system.failed,
+        );
+        const self = process.cpuUsage(selfBefore);
+        const used = delta(before, snapshot(roles));
+        // A process that died and was replaced (the pool restarts children) took its counters
+        // with it, and the run did not measure the system as configured.
+        const gone = [...system.roles].filter(([, pid]) => !alive(pid)).map(([role]) => role);
+        if (gone.length > 0) throw new Error(`${gone.join(', ')} exited during the run`);
+        Object.assign(row, figures(v, result, used, (self.user + self.system) / 1000));
+      } finally {
+        row.rssMiB = sampler.stop();
+      }
+      return row;
+    } finally {
+      await load.close();
+    }
+  } catch (err) {
+    throw Object.assign(err as Error, { logFiles: system.logFiles });
+  } finally {
+    await system.stop();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The two systems under test, started fresh for every run and identified by role: the ceiling
+ * (relay + K bench workers) and taskqueue (the real dispatcher and pool, with the echo plugin).
+ */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { INPUT_QUEUE, workerQueue } from './amqp.js';
+import { waitForConsumers } from './broker.js';
+import { childrenOf, commandLine } from './proc-sampler.js';
+import { adopt, Launched, releaseAdopted } from './processes.js';
+import type { Variant } from './variants.js';
+import { TYPE } from './workitem.js';
+
+export type SystemKind = 'ceiling' | 'taskqueue';
+
+export interface System {
+  kind: SystemKind;
+  /** role → PID: relay, worker1..K / dispatcher, pool, child1..K. */
+  roles: Map<string, number>;
+  /** Rejects as soon as one of its processes exits before stop(). */
+  failed: Promise<never>;
+  /** Where the processes' output went (shown when a run fails). */
+  logFiles: string[];
+  stop(): Promise<void>;
+}
+
+export interface SystemContext {
+  url: string;
+  /** Configs and logs of this bench invocation. */
+  workDir: string;
+  runId: string;
+}
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+export const ROOT = resolve(HERE, '../..');
+/**
+ * The taskqueue under test: this checkout, or BENCH_TASKQUEUE_DIR (another build with its dist/
+ * and node_modules/, e.g. a patched copy) to compare two versions against the same ceiling.
+ */
+export const TASKQUEUE_DIR = resolve(process.env.BENCH_TASKQUEUE_DIR ?? ROOT);
+const READY_TIMEOUT_MS = 60_000;
+/** What identifies a taskqueue worker child in /proc/PID/cmdline. */
+const CHILD_ENTRY = 'workerpool/child/main.js';
+
+/**
+ * The environment of every process under test. BENCH_NODE_OPTIONS becomes their NODE_OPTIONS
+ * (the pool's children inherit it); BENCH_PROFILE_DIR adds the CPU profiler (cpu-profile.ts).
+ */
+function environment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TASKQUEUE_LOG_PRETTY: '0' };
+  delete env.TASKQUEUE_AMQP_URL; // the config names the broker
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', process.env.BENCH_NODE_OPTIONS ?? ''];
+  if (process.env.BENCH_PROFILE_DIR)
+    nodeOptions.push(`--import=${new URL('./cpu-profile.js', import.meta.url).href}`);
+  const joined = nodeOptions.join(' ').trim();
+  if (joined) env.NODE_OPTIONS = joined;
+  return env;
+}
+
+function launch(ctx: SystemContext, role: string, args: string[]): Launched {
+  const log = join(ctx.workDir, `${ctx.runId}.${role}.log`);
+  return new Launched(role, process.execPath, args, log, environment());
+}
+
+/** A promise that rejects when any of `processes` exits while `running()` still holds. */
+function failureOf(processes: Launched[], running: () => boolean): Promise<never> {
+  const failed = new Promise<never>((_, reject) => {
+    for (const p of processes) {
+      void p.exited.then(({ code, signal }) => {
+        if (running()) reject(new Error(`${p.name} exited (${signal ?? code}); see ${p.logFile}`));
+      });
+    }
+  });
+  failed.catch(() => {}); // observed through Promise.race where it matters
+  return failed;
+}
+
+async function started(
+  ctx: SystemContext,
+  kind: SystemKind,
+  processes: Launched[],
+  expectedChildren: number,
+): Promise<{ failed: Promise<never>; stop: () => Promise<void> }> {
+  let running = true;
+  const failed = failureOf(processes, () => running);
+  const stop = async () => {
+    running = false;
+    await Promise.all(processes.map((p) => p.stop()));
+    releaseAdopted();
+  };
+  try {
+    await waitForConsumers(
+      ctx.url,
+      { [INPUT_QUEUE]: 1, [workerQueue(TYPE)]: expectedChildren },
+      READY_TIMEOUT_MS,
+      failed,
+    );
+  } catch (err) {
+    await stop();
+    throw new Error(`${kind} did not start: ${(err as Error).message}`);
+  }
+  return { failed, stop };
+}
+
+export async function startCeiling(ctx: SystemContext, v: Variant): Promise<System> {
+  const dist = HERE;
+  const relay = launch(ctx, 'relay', [
+    join(dist, 'ceiling-relay.js'),
+    ctx.url,
+    `${v.relayPrefetch}`,
+  ]);
+  const workers = Array.from({ length: v.k }, (_, i) =>
+    launch(ctx, `worker${i + 1}`, [join(dist, 'ceiling-worker.js'), ctx.url, `${v.w}`, TYPE]),
+  );
+  const all = [relay, ...workers];
+  const { failed, stop } = await started(ctx, 'ceiling', all, v.k);
+  return {
+    kind: 'ceiling',
+    roles: new Map(all.map((p) => [p.name, p.pid])),
+    failed,
+    logFiles: all.map((p) => p.logFile),
+    stop,
+  };
+}
+
+function taskqueueConfig(url: string, v: Variant): string {
+  return `[amqp]
+url = ${url}
+connect_retries = 5
+
+[dispatcher]
+prefetch = ${v.relayPrefetch}
+
+[workerpool]
+plugin_paths = ${join(TASKQUEUE_DIR, 'node_modules')}
+enabled = ${TYPE}
+shutdown_timeout = 10
+log_level = info
+
+[${TYPE}]
+workers = ${v.k}
+prefetch = ${v.w}
+`;
+}
+
+export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<System> {
+  const config = join(ctx.workDir, `${ctx.runId}.ini`);
+  writeFileSync(config, taskqueueConfig(ctx.url, v));
+  const dispatcher = launch(ctx, 'dispatcher', [
+    join(TASKQUEUE_DIR, 'dist/dispatcher/main.js'),
+    '-c',
+    config,
+  ]);
+  const pool = launch(ctx, 'pool', [join(TASKQUEUE_DIR, 'dist/workerpool/main.js'), '-c', config]);
+  const { failed, stop } = await started(ctx, 'taskqueue', [dispatcher, pool], v.k);
+  const children = childrenOf(pool.pid)
+    .filter((pid) => commandLine(pid).includes(CHILD_ENTRY))
+    .sort((a, b) => a - b);
+  for (const pid of children) adopt(pid, CHILD_ENTRY);
+  if (children.length !== v.k) {
+    await stop();
+    throw new Error(`taskqueue: ${children.length} children under the pool, expected ${v.k}`);
+  }
+  return {
+    kind: 'taskqueue',
+    roles: new Map([
+      ['dispatcher', dispatcher.pid],
+      ['pool', pool.pid],
+      ...children.map((pid, i) => [`child${i + 1}`, pid] as [string, number]),
+    ]),
+    failed,
+    logFiles: [dispatcher.logFile, pool.logFile],
+    stop,
+  };
+}
+
+export const startSystem = (kind: SystemKind, ctx: SystemContext, v: Variant) =>
+  kind === 'ceiling' ? startCeiling(ctx, v) : startTaskqueue(ctx, v);

@@ -1,0 +1,128 @@
+/** The human summary: one table per variant, then the ratios of all variants. */
+import type { RunRow } from './run.js';
+import { median } from './stats.js';
+import type { SystemKind } from './systems.js';
+import type { Variant } from './variants.js';
+
+const SYSTEMS: SystemKind[] = ['ceiling', 'taskqueue'];
+
+interface Summary {
+  rounds: number;
+  failed: number;
+  rate: { median: number; min: number; max: number };
+  p50: number;
+  p99: number;
+  max: number;
+  cpu: number;
+  brokerCpu: number;
+  /** read/write syscalls and context switches per task, all processes of the system. */
+  ioCalls: number;
+  switches: number;
+  /** Peak VmHWM per role over all rounds, MiB. */
+  rss: Map<string, number>;
+}
+
+export function summarize(rows: RunRow[]): Summary | undefined {
+  const ok = rows.filter((r) => r.error === undefined && r.tasksPerSec !== undefined);
+  if (ok.length === 0) return undefined;
+  const rates = ok.map((r) => r.tasksPerSec!);
+  const rss = new Map<string, number>();
+  for (const r of ok)
+    for (const [role, m] of Object.entries(r.rssMiB ?? {}))
+      rss.set(role, Math.max(rss.get(role) ?? 0, m.hwmMiB));
+  const brokers = ok.map((r) => r.cpuMsPerTask!.broker).filter((b): b is number => b !== null);
+  const ownSum = (perRole: Record<string, number> | undefined) =>
+    Object.entries(perRole ?? {})
+      .filter(([role]) => role !== 'broker')
+      .reduce((sum, [, n]) => sum + n, 0);
+  return {
+    rounds: ok.length,
+    failed: rows.length - ok.length,
+    rate: { median: median(rates), min: Math.min(...rates), max: Math.max(...rates) },
+    p50: median(ok.map((r) => r.latencyMs!.p50)),
+    p99: median(ok.map((r) => r.latencyMs!.p99)),
+    max: Math.max(...ok.map((r) => r.latencyMs!.max)),
+    cpu: median(ok.map((r) => r.cpuMsPerTask!.system)),
+    brokerCpu: brokers.length ? median(brokers) : Number.NaN,
+    ioCalls: median(ok.map((r) => ownSum(r.ioCallsPerTask))),
+    switches: median(ok.map((r) => ownSum(r.switchesPerTask))),
+    rss,
+  };
+}
+
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || !Number.isFinite(a / b) ? '   -' : `×${(a / b).toFixed(2)}`;
+
+function sizeOf(bytes: number): string {
+  return bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`;
+}
+
+export function describeVariant(v: Variant): string {
+  return (
+    `${v.name}: K=${v.k} W=${v.w}, ${sizeOf(v.payloadBytes)} tasks, window ${v.window}, ` +
+    `${v.tasks} tasks × ${v.rounds} round${v.rounds > 1 ? 's' : ''}`
+  );
+}
+
+export function variantTable(v: Variant, rows: RunRow[]): string {
+  const out: string[] = [`\n=== ${describeVariant(v)}`];
+  out.push(
+    `${'system'.padEnd(10)} ${'tasks/s'.padStart(8)} ${'(min–max)'.padEnd(15)} ` +
+      `${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ` +
+      `${'CPU ms/task'.padStart(12)} ${'broker ms/task'.padStart(15)}`,
+  );
+  const sums = new Map<SystemKind, Summary | undefined>();
+  for (const kind of SYSTEMS) {
+    const s = summarize(rows.filter((r) => r.system === kind));
+    sums.set(kind, s);
+    const failed = rows.filter((r) => r.system === kind && r.error !== undefined).length;
+    if (!s) {
+      out.push(`${kind.padEnd(10)} no figure: ${failed} run(s) failed`);
+      continue;
+    }
+    out.push(
+      `${kind.padEnd(10)} ${s.rate.median.toFixed(0).padStart(8)} ` +
+        `${`(${s.rate.min.toFixed(0)}–${s.rate.max.toFixed(0)})`.padEnd(15)} ` +
+        `${ms(s.p50).padStart(8)} ${ms(s.p99).padStart(8)} ${ms(s.max).padStart(8)} ` +
+        `${s.cpu.toFixed(3).padStart(12)} ${(Number.isNaN(s.brokerCpu) ? '-' : s.brokerCpu.toFixed(3)).padStart(15)}` +
+        (failed ? `   (${failed} failed run(s) left out)` : ''),
+    );
+  }
+  const c = sums.get('ceiling');
+  const t = sums.get('taskqueue');
+  out.push(
+    `ratio taskqueue/ceiling: tasks/s ${ratio(t?.rate.median, c?.rate.median)}, ` +
+      `p50 ${ratio(t?.p50, c?.p50)}, p99 ${ratio(t?.p99, c?.p99)}, ` +
+      `CPU/task ${ratio(t?.cpu, c?.cpu)}, broker CPU/task ${ratio(t?.brokerCpu, c?.brokerCpu)}`,
+  );
+  const rss = (s: Summary | undefined) =>
+    s ? [...s.rss].map(([role, mib]) => `${role} ${mib.toFixed(0)}`).join(', ') : '-';
+  out.push(`peak RSS MiB (VmHWM): ceiling ${rss(c)} | taskqueue ${rss(t)}`);
+  const perTask = (s: Summary | undefined) =>
+    s
+      ? `${s.ioCalls.toFixed(1)} read/write syscalls, ${s.switches.toFixed(1)} context switches`
+      : '-';
+  out.push(`per task, all its processes: ceiling ${perTask(c)} | taskqueue ${perTask(t)}`);
+  return out.join('\n');
+}
+
+export function overallTable(variants: Variant[], rows: RunRow[]): string {
+  const out = ['\n=== summary (medians; ratio = taskqueue / ceiling)'];
+  out.push(
+    `${'variant'.padEnd(12)} ${'ceiling/s'.padStart(10)} ${'taskqueue/s'.padStart(12)} ` +
+      `${'tasks/s'.padStart(8)} ${'p50'.padStart(7)} ${'CPU/task'.padStart(9)}`,
+  );
+  for (const v of variants) {
+    const mine = rows.filter((r) => r.variant === v.name);
+    const c = summarize(mine.filter((r) => r.system === 'ceiling'));
+    const t = summarize(mine.filter((r) => r.system === 'taskqueue'));
+    out.push(
+      `${v.name.padEnd(12)} ${(c ? c.rate.median.toFixed(0) : '-').padStart(10)} ` +
+        `${(t ? t.rate.median.toFixed(0) : '-').padStart(12)} ` +
+        `${ratio(t?.rate.median, c?.rate.median).padStart(8)} ${ratio(t?.p50, c?.p50).padStart(7)} ` +
+        `${ratio(t?.cpu, c?.cpu).padStart(9)}`,
+    );
+  }
+  return out.join('\n');
+}

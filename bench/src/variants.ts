@@ -1,0 +1,85 @@
+/** What one row of the bench varies: children K, prefetch W, payload, in-flight window. */
+export interface Variant {
+  name: string;
+  /** Worker processes (ceiling) or children (taskqueue). */
+  k: number;
+  /** Per-worker prefetch (taskqueue: the type section's `prefetch`). */
+  w: number;
+  payloadBytes: number;
+  /** Tasks in flight at most; 1 measures the unloaded round trip. */
+  window: number;
+  tasks: number;
+  rounds: number;
+  /** The dispatcher's (and the ceiling relay's) prefetch. */
+  relayPrefetch: number;
+}
+
+export interface Plan {
+  tasks: number;
+  rounds: number;
+  quick: boolean;
+}
+
+/** Enough in flight to keep every stage busy: relay prefetch 100 plus K × W at most 40. */
+const LOADED_WINDOW = 1000;
+const RELAY_PREFETCH = 100;
+
+function variant(
+  name: string,
+  k: number,
+  w: number,
+  extra: Partial<Variant> & Pick<Variant, 'tasks' | 'rounds'>,
+): Variant {
+  return {
+    name,
+    k,
+    w,
+    payloadBytes: 200,
+    window: LOADED_WINDOW,
+    relayPrefetch: RELAY_PREFETCH,
+    ...extra,
+  };
+}
+
+/**
+ * All variants. 64 KiB tasks are fewer (each is written to disk three times by the broker) and
+ * the round trip is measured one task at a time, so on fewer tasks too.
+ */
+export function allVariants({ tasks, rounds }: Plan): Variant[] {
+  const big = Math.max(100, Math.round(tasks / 10));
+  const rtt = Math.max(100, Math.min(2000, Math.round(tasks / 10)));
+  return [
+    variant('k2-w1', 2, 1, { tasks, rounds }),
+    variant('k2-w10', 2, 10, { tasks, rounds }),
+    variant('k1-w1', 1, 1, { tasks, rounds }),
+    variant('k1-w10', 1, 10, { tasks, rounds }),
+    variant('k4-w1', 4, 1, { tasks, rounds }),
+    variant('k4-w10', 4, 10, { tasks, rounds }),
+    variant('k2-w10-1k', 2, 10, { tasks, rounds, payloadBytes: 1024 }),
+    variant('k2-w10-64k', 2, 10, { tasks: big, rounds, payloadBytes: 65536, window: 200 }),
+    variant('k2-w1-rtt', 2, 1, { tasks: rtt, rounds, window: 1 }),
+  ];
+}
+
+/** --quick: the two main variants with every round, the round trip and 64 KiB briefly. */
+export function quickVariants(plan: Plan): Variant[] {
+  const all = new Map(allVariants(plan).map((v) => [v.name, v]));
+  const pick = (name: string, change: Partial<Variant> = {}) => ({ ...all.get(name)!, ...change });
+  return [
+    pick('k2-w1'),
+    pick('k2-w10'),
+    pick('k2-w1-rtt', { tasks: Math.max(100, Math.round(plan.tasks / 20)) }),
+    pick('k2-w10-64k', { rounds: 1 }),
+  ];
+}
+
+/** The variants of a plan, narrowed by --only (any variant's name, quick or not). */
+export function selectVariants(plan: Plan, only: string[] | undefined): Variant[] {
+  if (!only) return plan.quick ? quickVariants(plan) : allVariants(plan);
+  const all = new Map(allVariants(plan).map((v) => [v.name, v]));
+  return only.map((name) => {
+    const found = all.get(name);
+    if (!found) throw new Error(`unknown variant ${name}; known: ${[...all.keys()].join(', ')}`);
+    return found;
+  });
+}
