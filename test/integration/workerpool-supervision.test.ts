@@ -115,6 +115,38 @@ describe('worker pool supervision', () => {
     expect(ids(await client.collect('results', 1, 30_000))).toEqual(['healthy-0']);
   });
 
+  it('never gives up on a group whose children are killed one after another while it makes progress', async () => {
+    const { program } = pool(['slow'], '[slow]\nworkers = 2\nsleep_ms = 1000\n');
+    await expect
+      .poll(() => stateLines(program, 'slow', 'running').length, { timeout: 20_000 })
+      .toBe(2);
+    const first = childPids(program.pid);
+    await publishTasks(client, 'slow', 30, 'storm');
+    // Eight kills of children still starting (each one a counted restart: DEFAULT_POLICY allows
+    // five a minute), while the surviving child keeps finishing tasks, one a second.
+    const seen = new Set(first);
+    let killed = 0;
+    process.kill(first[1]!, 'SIGKILL');
+    killed++;
+    for (let round = 0; round < 3000 && killed < 8; round++) {
+      await sleep(10);
+      const fresh = childPids(program.pid).filter((pid) => !seen.has(pid));
+      if (fresh.length === 0) continue;
+      for (const pid of fresh) seen.add(pid);
+      process.kill(fresh[0]!, 'SIGKILL');
+      killed++;
+      await sleep(1100);
+    }
+    expect(killed).toBe(8);
+    const results = await client.collect('results', 30, 90_000);
+    expect(ids(results)).toEqual(expectedIds('storm', 30));
+    expect(program.logs().some((l) => String(l.msg).startsWith('GROUP FAILED'))).toBe(false);
+    // More counted restarts than DEFAULT_POLICY's five a minute: only the progress kept it alive.
+    expect(
+      program.logs().filter((l) => l.msg === 'child will be restarted').length,
+    ).toBeGreaterThan(5);
+  });
+
   it('on SIGTERM finishes the 20 tasks in flight, publishes their results and exits 0', async () => {
     const { program } = pool(['slow'], '[slow]\nworkers = 4\nprefetch = 5\nsleep_ms = 1000\n');
     await expect

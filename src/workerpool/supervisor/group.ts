@@ -43,9 +43,11 @@ export interface ChildView {
  * recycles children (successor first) when they ask for it.
  *
  * Only a child that dies before it finished a single task counts towards the restart intensity
- * (the plugin cannot get going: that is what must not spin). One that has done work and dies is
- * replaced after a short delay: the task it held counts as a crash of that task instead, and
- * max_crashes stops a poison task, not the group.
+ * (the plugin cannot get going: that is what must not spin), and only while the group makes no
+ * progress: a task finished by any child of the group clears the count, so children killed one
+ * after another (an operator, the OOM killer) while the others work never fail the group. One
+ * that has done work and dies is replaced after a short delay: the task it held counts as a
+ * crash of that task instead, and max_crashes stops a poison task, not the group.
  */
 export class GroupSupervisor {
   readonly name: string;
@@ -175,6 +177,7 @@ export class GroupSupervisor {
     } else if (message.kind === 'done') {
       this.#ledger.release(child, message.key);
       this.#completed.set(child, (this.#completed.get(child) ?? 0) + 1);
+      this.#intensity.reset();
     } else if (message.kind === 'lost') {
       for (const key of message.keys)
         this.#ledger.record(key, { kind: 'lost', cause: message.cause });
@@ -213,7 +216,8 @@ export class GroupSupervisor {
       if (meaning === 'planned') return { kind: 'lost', cause: `its child (${who}) was stopped` };
       return { kind: 'crash', cause: `child ${who} ended with ${how}` };
     });
-    if (this.#stopping) return;
+    // Failed already: the pause's timer brings the group back, no restart before.
+    if (this.#stopping || this.#failed) return;
     if (meaning === 'planned') {
       this.#reconcile('replace');
       return;
@@ -278,6 +282,7 @@ export class GroupSupervisor {
 
   #markFailed(): void {
     this.#failed = true;
+    clearTimeout(this.#timer);
     this.#settle();
     const { maxRestarts, restartPeriodMs, failedPauseMs } = this.#policy;
     this.#log.error(
