@@ -17,6 +17,13 @@ export const ErrorCodes = {
   TQ_ERR_AMQP_CHANNEL_CLOSED: 'channel closed before confirm',
   /** The broker refused (nacked) a publish. */
   TQ_ERR_AMQP_NACK: 'publish nacked by broker',
+  /**
+   * A message that cannot be written in AMQP (e.g. a header value out of its type's range, as
+   * another client may send it): nothing was sent, and sending it again cannot help.
+   */
+  TQ_ERR_AMQP_ENCODE: 'message cannot be encoded',
+  /** A result that cannot be serialized as JSON (nested too deeply, a cycle, a BigInt). */
+  TQ_ERR_RESULT_UNSERIALIZABLE: 'result not serializable',
   /** A mandatory publish was returned: no queue would receive it. */
   TQ_ERR_AMQP_UNROUTABLE: 'publish unroutable',
   /** A queue exists with arguments other than the ones this system declares. */

@@ -1,4 +1,5 @@
-import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { AmqpConnection } from '../common/amqp/connection.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
@@ -10,6 +11,9 @@ import { WorkerQueues } from './worker-queues.js';
 
 /** The header that says why a message was parked on the invalid queue. */
 export const ERROR_HEADER = 'x-taskqueue-error';
+
+/** How long a message whose forward the broker refused waits before it is requeued. */
+const REQUEUE_PAUSE_MS = 1_000;
 
 /**
  * Reads every task from the input queue and forwards it, byte for byte, to `worker_<type>`;
@@ -24,10 +28,12 @@ export class Dispatcher {
   #idle: (() => void) | undefined;
   #consumerTag: string | undefined;
   #stopping = false;
+  #debug: boolean;
 
   constructor(config: Config, log: Logger) {
     this.#config = config;
     this.#log = log;
+    this.#debug = log.isLevelEnabled('debug');
     this.#connection = new AmqpConnection(config.amqp, {
       name: 'taskqueue-dispatcher',
       logger: log,
@@ -83,26 +89,82 @@ export class Dispatcher {
     try {
       if (route.ok) {
         const target = workerQueue(route.type);
-        await workerQueues.ensure(route.type);
+        if (!workerQueues.declared(route.type)) await workerQueues.ensure(route.type);
         await publisher.publish('', target, content, forwardProperties(properties));
-        this.#log.debug({ ...ids, type: route.type, queue: target }, 'task forwarded');
+        // Guarded: building the fields for every task costs at full speed, even when dropped.
+        if (this.#debug)
+          this.#log.debug({ ...ids, type: route.type, queue: target }, 'task forwarded');
       } else {
-        const target = invalidQueue(this.#config.dispatcher.queue);
-        await publisher.publish(
-          '',
-          target,
-          content,
-          forwardProperties(properties, { [ERROR_HEADER]: route.reason }),
-        );
-        this.#log.warn({ ...ids, reason: route.reason, queue: target }, 'invalid task parked');
+        await this.#park(publisher, message, route.reason);
       }
       channel.ack(message);
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return; // the broker redelivers it
-      // Refused or unroutable (the queue was deleted meanwhile): declare again and retry later.
+      if (code === 'TQ_ERR_AMQP_ENCODE') {
+        // Its properties cannot be written again as they came (another client's header value
+        // out of range): as it is, it cannot be forwarded, ever.
+        await this.#parkUnencodable(channel, publisher, message, (err as Error).message);
+        return;
+      }
+      // Refused or unroutable (the queue was deleted meanwhile): declare again and retry later,
+      // after a pause, so that a broker refusing everything is not asked again in a hot loop.
       if (route.ok) workerQueues.forget(route.type);
       this.#log.error({ ...ids, err: (err as Error).message, code }, 'forward failed; requeued');
+      await sleep(REQUEUE_PAUSE_MS);
+      try {
+        channel.nack(message, false, true);
+      } catch {
+        // The channel closed in between: the broker redelivers it anyway.
+      }
+    }
+  }
+
+  /** Parks an invalid task on `<input>.invalid`, unchanged, with the reason in a header. */
+  async #park(publisher: ConfirmedPublisher, message: ConsumeMessage, reason: string) {
+    const target = invalidQueue(this.#config.dispatcher.queue);
+    const { properties, content } = message;
+    await publisher.publish(
+      '',
+      target,
+      content,
+      forwardProperties(properties, { [ERROR_HEADER]: reason }),
+    );
+    this.#log.warn(
+      { messageId: properties.messageId, reason, queue: target },
+      'invalid task parked',
+    );
+  }
+
+  /**
+   * Parks a task whose properties cannot be encoded: the body and content type unchanged, the
+   * headers replaced by the reason (they are what cannot be written). Failing that, the message
+   * is requeued after a pause, like any refused forward.
+   */
+  async #parkUnencodable(
+    channel: ConfirmChannel,
+    publisher: ConfirmedPublisher,
+    message: ConsumeMessage,
+    why: string,
+  ): Promise<void> {
+    const { properties, content } = message;
+    const reason = `properties cannot be forwarded as they are: ${why}`.slice(0, 1000);
+    const target = invalidQueue(this.#config.dispatcher.queue);
+    const bare: Options.Publish = { persistent: true, headers: { [ERROR_HEADER]: reason } };
+    for (const key of ['contentType', 'messageId', 'correlationId'] as const) {
+      if (properties[key] !== undefined) bare[key] = properties[key];
+    }
+    try {
+      await publisher.publish('', target, content, bare);
+      channel.ack(message);
+      this.#log.warn(
+        { messageId: properties.messageId, reason, queue: target },
+        'invalid task parked',
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return;
+      this.#log.error({ err: (err as Error).message }, 'parking failed; requeued');
+      await sleep(REQUEUE_PAUSE_MS);
       try {
         channel.nack(message, false, true);
       } catch {

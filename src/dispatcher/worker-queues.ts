@@ -16,6 +16,8 @@ export class WorkerQueues {
   #log: Logger;
   #channel: Promise<Channel> | undefined;
   #declared = new Map<string, Promise<void>>();
+  /** Types whose declaration completed: checked synchronously on every forward. */
+  #done = new Set<string>();
 
   constructor(model: ChannelModel, queueType: QueueType, log: Logger) {
     this.#model = model;
@@ -23,11 +25,23 @@ export class WorkerQueues {
     this.#log = log;
   }
 
+  /** True once `worker_<type>` was declared on this connection (no await on the hot path). */
+  declared(type: string): boolean {
+    return this.#done.has(type);
+  }
+
   ensure(type: string): Promise<void> {
     let done = this.#declared.get(type);
     if (!done) {
       done = this.#declare(type);
       this.#declared.set(type, done);
+      const declaring = done;
+      declaring.then(
+        () => {
+          if (this.#declared.get(type) === declaring) this.#done.add(type);
+        },
+        () => {},
+      );
       // Failed for another reason (the connection went): try again with the next task.
       done.catch(() => this.#declared.delete(type));
     }
@@ -37,6 +51,7 @@ export class WorkerQueues {
   /** Declare again before the next forward (the queue may have been deleted meanwhile). */
   forget(type: string): void {
     this.#declared.delete(type);
+    this.#done.delete(type);
   }
 
   async #declare(type: string): Promise<void> {

@@ -11,7 +11,8 @@ interface Pending {
 /**
  * Publishes on a confirm channel and settles each publish on the broker's answer: resolves on
  * ack, rejects on nack (TQ_ERR_AMQP_NACK), on a mandatory return (TQ_ERR_AMQP_UNROUTABLE: no
- * queue would receive it) or when the channel closes first (TQ_ERR_AMQP_CHANNEL_CLOSED).
+ * queue would receive it), when the channel closes first (TQ_ERR_AMQP_CHANNEL_CLOSED), or at
+ * once when the message cannot be encoded (TQ_ERR_AMQP_ENCODE).
  *
  * One publisher per channel: the broker sends basic.return before the ack of the same message,
  * so a return is matched to the oldest pending publish with the same route and bytes.
@@ -82,7 +83,20 @@ export class ConfirmedPublisher {
           settle,
         );
       } catch (err) {
-        settle(err);
+        // amqplib encodes the whole frame before it writes or registers the confirm callback:
+        // a throw other than "channel closed" means nothing was sent and the message itself
+        // cannot be sent as it is.
+        if (/closed/i.test(String((err as Error)?.message ?? err))) settle(err);
+        else {
+          this.#pending.delete(pending);
+          reject(
+            new TqError(
+              'TQ_ERR_AMQP_ENCODE',
+              `cannot encode the message for ${describe(exchange, routingKey)}: ${(err as Error)?.message ?? err}`,
+              { cause: err },
+            ),
+          );
+        }
       }
     });
   }

@@ -4,7 +4,7 @@ import type { ConsumeMessage, Options } from 'amqplib';
 import type { ConfirmedPublisher } from '../../common/amqp/publisher.js';
 import { UNROUTABLE_RESULTS_QUEUE } from '../../common/amqp/queues.js';
 import type { GroupConfig } from '../../common/config/types.js';
-import { hasCode } from '../../common/errors.js';
+import { hasCode, TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 
 const HOST = hostname();
@@ -31,7 +31,7 @@ export async function publishResult(
   facts: RunFacts,
   log: Logger,
 ): Promise<void> {
-  const body = Buffer.from(JSON.stringify(workitem));
+  const body = serialize(workitem);
   const options = resultProperties(group, task, facts);
   const replyTo = task.properties.replyTo as string | undefined;
   if (replyTo?.startsWith(DIRECT_REPLY_TO)) {
@@ -57,6 +57,18 @@ export async function publishResult(
       ...options,
       headers: { ...options.headers, 'x-taskqueue-error': reason },
     });
+  }
+}
+
+function serialize(workitem: Workitem): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(workitem));
+  } catch (err) {
+    throw new TqError(
+      'TQ_ERR_RESULT_UNSERIALIZABLE',
+      `the result cannot be serialized as JSON: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type BaseWorker, isNonRetryable, type Workitem } from '@taskqueue/plugin-api';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AmqpConnection } from '../../common/amqp/connection.js';
@@ -12,6 +13,7 @@ import {
   workerQueue,
   workerQueueDeclaration,
 } from '../../common/amqp/queues.js';
+import { hasCode } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
@@ -21,7 +23,7 @@ import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import { publishResult } from './result-route.js';
 import { TaskRouter } from './task-outcome.js';
-import { errorWorkitem, parseWorkitem, taskIdOf } from './workitem.js';
+import { errorWorkitem, parseWorkitem, shallowErrorWorkitem, taskIdOf } from './workitem.js';
 
 /** A plugin's worker as the host sees it: only handleTask is required (checked at load). */
 type Worker = Pick<BaseWorker, 'handleTask'> &
@@ -43,6 +45,9 @@ interface ChannelTools {
   publisher: ConfirmedPublisher;
   router: TaskRouter;
 }
+
+/** How long a task whose outcome the broker refused waits before it is handed back. */
+const REQUEUE_PAUSE_MS = 1_000;
 
 /** Nobody would ask about this task: the pool has no memory of it (a child started by hand). */
 const NO_POOL: PoolLink = {
@@ -273,10 +278,22 @@ export class WorkerRuntime extends EventEmitter {
       if (memory.stopTaking) this.#retire(memory.stopTaking);
       log.debug({ durationMs, outcome: outcome.kind }, 'task done');
     } catch (err) {
-      // Publishing failed (the channel closed, or the broker refused): leave the task unacked so
-      // the broker redelivers it.
-      log.warn({ err: (err as Error).message }, 'outcome not confirmed; task left for redelivery');
+      // Publishing failed. The pool is told first, so that the redelivery is not taken for a
+      // crash of this task.
       this.#pool.lost([key], 'its outcome was not confirmed');
+      if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED') || this.#connection.channel !== channel) {
+        log.warn({ err: (err as Error).message }, 'outcome not confirmed; the broker redelivers');
+      } else {
+        // Refused by the broker (a full queue, say): handed back after a pause, never held
+        // forever by this child, never asked for again in a hot loop.
+        log.error({ err: (err as Error).message }, 'outcome refused; task requeued');
+        if (!this.#stopping) await sleep(REQUEUE_PAUSE_MS);
+        try {
+          channel.nack(message, false, true);
+        } catch {
+          // The channel closed in between: the broker redelivers it anyway.
+        }
+      }
     } finally {
       this.#running.delete(runKey);
       this.#pool.finished(key);
@@ -362,8 +379,19 @@ export class WorkerRuntime extends EventEmitter {
     log: Logger,
   ): Promise<void> {
     const { group } = this.#spec;
-    const publish = (item: Workitem) =>
-      publishResult(tools.publisher, group, message, item, facts, log);
+    const publish = async (item: Workitem) => {
+      try {
+        await publishResult(tools.publisher, group, message, item, facts, log);
+      } catch (err) {
+        if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
+        // The input stays available to the operator; the workflow gets an error it can read.
+        const reason = (err as Error).message;
+        await tools.router.park(message, reason);
+        log.error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
+        const fallback = shallowErrorWorkitem(item, err);
+        await publishResult(tools.publisher, group, message, fallback, facts, log);
+      }
+    };
     if (this.#worker.reportResults)
       await this.#worker.reportResults.call(this.#worker, result, publish);
     else await publish(result);

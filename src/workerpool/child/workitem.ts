@@ -6,7 +6,8 @@ import type { MessageProperties } from 'amqplib';
  * `text/plain` body `"<type> <rest>"` becomes a Ruote-shaped workitem so plugins need one shape.
  */
 export function parseWorkitem(content: Buffer, properties: MessageProperties): Workitem {
-  const text = content.toString('utf8');
+  // A UTF-8 byte order mark is dropped, as the dispatcher's decoder drops it when it routes.
+  const text = stripBom(content.toString('utf8'));
   if (properties.contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'text/plain') {
     const trimmed = text.trimStart();
     const space = trimmed.search(/\s/);
@@ -21,6 +22,10 @@ export function parseWorkitem(content: Buffer, properties: MessageProperties): W
   return parsed as Workitem;
 }
 
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** The task's id for logs and for the plugin: correlation_id, else message_id, else made up. */
 export function taskIdOf(properties: MessageProperties, fallback: () => string): string {
   return properties.correlationId ?? properties.messageId ?? fallback();
@@ -31,4 +36,22 @@ export function errorWorkitem(workitem: Workitem, err: unknown): Workitem {
   const error = err instanceof Error ? err.message : String(err);
   const trace = err instanceof Error ? (err.stack ?? error) : error;
   return { ...workitem, error, trace };
+}
+
+/**
+ * The error result of a task whose workitem cannot be serialized as it is (nested deeper than
+ * JSON.stringify goes, say): the top-level keys that can be, plus `error` and `trace`, so that a
+ * workflow engine still finds its routing fields.
+ */
+export function shallowErrorWorkitem(workitem: Workitem, err: unknown): Workitem {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(workitem)) {
+    try {
+      JSON.stringify(value);
+      kept[key] = value;
+    } catch {
+      // Left out: this is the part that cannot be written.
+    }
+  }
+  return errorWorkitem(kept as Workitem, err);
 }
