@@ -103,4 +103,46 @@ describe('invalid input', () => {
     expect(warnings).toHaveLength(100);
     expect(await client.messageCount('taskqueue')).toBe(0);
   });
+
+  it('handles what the fuzzer found: unencodable headers, a BOM, a result too deep to serialize', async () => {
+    const good = workitem('echo', { n: 1 });
+    // A timestamp header at 2^64 - 1: amqplib reads it as a number it cannot write again.
+    await client.publish('taskqueue', good, {
+      messageId: 'huge-timestamp',
+      contentType: 'application/json',
+      headers: { 'x-when': { '!': 'timestamp', value: 2n ** 64n - 1n } },
+    });
+    await client.publish(
+      'taskqueue',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(good)]),
+      {
+        correlationId: 'bom',
+      },
+    );
+    const deep = `{"fei":{"wfid":"w-deep"},"fields":{"params":{"worker_type":"echo"},"deep":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`;
+    await client.publish('taskqueue', deep, { correlationId: 'deep' });
+
+    const parked = await client.collect('taskqueue.invalid', 1, 30_000);
+    expect(parked[0]!.properties.messageId).toBe('huge-timestamp');
+    expect(parked[0]!.content.toString()).toBe(good);
+    expect(parked[0]!.properties.contentType).toBe('application/json');
+    expect(String(parked[0]!.properties.headers?.['x-taskqueue-error'])).toMatch(
+      /cannot be forwarded/,
+    );
+
+    const results = await client.collect('results', 2, 30_000);
+    const byId = new Map(
+      results.map((m) => [m.properties.correlationId, JSON.parse(m.content.toString())]),
+    );
+    expect(byId.get('bom')?.fields.n).toBe(1);
+    expect(byId.get('bom')?.error).toBeUndefined();
+    // The error result keeps the top-level keys that can be written, and says why.
+    expect(byId.get('deep')?.fei).toEqual({ wfid: 'w-deep' });
+    expect(byId.get('deep')?.error).toMatch(/cannot be serialized as JSON/);
+    const dead = await client.collect('worker_echo.dead', 1, 10_000);
+    expect(dead[0]!.content.toString()).toBe(deep);
+    // No requeue loop on the way.
+    expect(dispatcher.logs().filter((l) => l.msg === 'forward failed; requeued')).toHaveLength(0);
+    expect(pool.logs().filter((l) => l.msg === 'outcome refused; task requeued')).toHaveLength(0);
+  });
 });
