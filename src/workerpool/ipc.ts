@@ -42,10 +42,13 @@ export type ParentMessage =
  */
 export type ChildMessage =
   | { kind: 'ready' }
-  /** The child took a task (`key`: see attempts.ts taskKey) and now runs it. */
-  | { kind: 'task'; key: string }
-  /** The task is settled: acked, or left to the broker with `lost` said first. */
-  | { kind: 'done'; key: string }
+  /**
+   * Tasks taken and settled since the last such message, in order: `[key, true]` the child took
+   * the task (`key`: see attempts.ts taskKey) and runs it; `[key, false]` it settled it (acked, or
+   * left to the broker with `lost` said first). Batched: one message per task costs the child
+   * and the pool more than the task itself at full speed.
+   */
+  | { kind: 'tasks'; changes: Array<[key: string, held: boolean]> }
   /** These tasks go back to the broker through no fault of theirs. */
   | { kind: 'lost'; keys: string[]; cause: string }
   /** What does the pool know about this redelivered task? */

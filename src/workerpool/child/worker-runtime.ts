@@ -51,10 +51,11 @@ const REQUEUE_PAUSE_MS = 1_000;
 
 /** Nobody would ask about this task: the pool has no memory of it (a child started by hand). */
 const NO_POOL: PoolLink = {
-  started: () => {},
+  started: async () => {},
   finished: () => {},
   lost: () => {},
   verdict: async () => undefined,
+  flush: () => {},
 };
 
 /**
@@ -135,6 +136,7 @@ export class WorkerRuntime extends EventEmitter {
     await this.#worker.teardown?.call(this.#worker).catch((err: unknown) => {
       this.#log.warn({ err }, 'plugin teardown failed');
     });
+    this.#pool.flush();
     await this.#connection.close();
   }
 
@@ -210,7 +212,6 @@ export class WorkerRuntime extends EventEmitter {
     const controller = new AbortController();
     const task: RunningTask = { key, controller, channel, router, message, abandoned: false };
     this.#running.set(runKey, task);
-    this.#pool.started(key);
     const attempt = attemptOf(message.properties);
     const log = this.#log.child({
       taskId,
@@ -219,6 +220,7 @@ export class WorkerRuntime extends EventEmitter {
       attempt,
     });
     try {
+      await this.#pool.started(key);
       const verdict = message.fields.redelivered ? await this.#pool.verdict(key) : undefined;
       let workitem: Workitem;
       try {
@@ -273,9 +275,12 @@ export class WorkerRuntime extends EventEmitter {
       }
       // Handed back while its result was being confirmed: the broker already has it again.
       if (!task.abandoned) channel.ack(message);
-      const memory = this.#recycle.finished(process.memoryUsage.rss());
-      if (memory.askSuccessor) this.emit('recycle', memory.askSuccessor);
-      if (memory.stopTaking) this.#retire(memory.stopTaking);
+      // Reading RSS costs a syscall and a /proc parse: only when a limit asks for it.
+      if (this.#recycle.maxMemoryMiB !== undefined) {
+        const memory = this.#recycle.finished(process.memoryUsage.rss());
+        if (memory.askSuccessor) this.emit('recycle', memory.askSuccessor);
+        if (memory.stopTaking) this.#retire(memory.stopTaking);
+      }
       log.debug({ durationMs, outcome: outcome.kind }, 'task done');
     } catch (err) {
       // Publishing failed. The pool is told first, so that the redelivery is not taken for a

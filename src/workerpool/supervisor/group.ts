@@ -172,12 +172,19 @@ export class GroupSupervisor {
   }
 
   #onMessage(child: ChildHandle, message: ChildMessage): void {
-    if (message.kind === 'task') {
-      this.#ledger.hold(child, message.key);
-    } else if (message.kind === 'done') {
-      this.#ledger.release(child, message.key);
-      this.#completed.set(child, (this.#completed.get(child) ?? 0) + 1);
-      this.#intensity.reset();
+    if (message.kind === 'tasks') {
+      let settled = 0;
+      for (const [key, held] of message.changes) {
+        if (held) this.#ledger.hold(child, key);
+        else {
+          this.#ledger.release(child, key);
+          settled++;
+        }
+      }
+      if (settled > 0) {
+        this.#completed.set(child, (this.#completed.get(child) ?? 0) + settled);
+        this.#intensity.reset();
+      }
     } else if (message.kind === 'lost') {
       for (const key of message.keys)
         this.#ledger.record(key, { kind: 'lost', cause: message.cause });
