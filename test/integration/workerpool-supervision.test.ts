@@ -218,6 +218,25 @@ describe('worker pool supervision', () => {
     ).toBe(true);
   });
 
+  it('hands back, unchanged and not as a crash, the tasks prefetched by a retiring child', async () => {
+    // Each child takes one task, then retires with 4 more already delivered to it.
+    const { program } = pool(
+      ['pid'],
+      '[pid]\nworkers = 1\nprefetch = 5\nmax_tasks_per_child = 1\n',
+    );
+    await program.waitFor(/"group":"pid".*"to":"running"/);
+    await publishTasks(client, 'pid', 12, 'late');
+    const results = await client.collect('results', 12, 120_000);
+    expect(ids(results)).toEqual(expectedIds('late', 12));
+    const bodies = results.map((m) => JSON.parse(m.content.toString()));
+    expect(bodies.filter((b) => b.error !== undefined)).toEqual([]);
+    expect(new Set(bodies.map((b) => b.fields.pid)).size).toBe(12);
+    expect(results.map((m) => m.properties.headers?.['x-taskqueue-crashes'])).toEqual(
+      Array(12).fill(undefined),
+    );
+    expect(program.logs().some((l) => l.msg === 'retiring: task handed back')).toBe(true);
+  });
+
   it('replaces a child above max_memory_per_child between tasks, without losing a task', async () => {
     const { program } = pool(
       ['hog'],
@@ -236,6 +255,11 @@ describe('worker pool supervision', () => {
     expect(pids.size).toBeGreaterThanOrEqual(2);
     // Replaced between tasks: no child grew much past the limit plus one task's worth.
     expect(peak).toBeLessThan(150 + 2 * 40);
+    // The task that takes a child over the limit is its last: none starts above it.
+    const overLimit = new Map<number, number[]>();
+    for (const f of fields)
+      if (f.rss_mib > 150) overLimit.set(f.pid, [...(overLimit.get(f.pid) ?? []), f.rss_mib]);
+    expect([...overLimit].filter(([, rss]) => rss.length > 1)).toEqual([]);
     const retiring = program.logs().find((l) => l.to === 'retiring');
     expect(String(retiring?.cause)).toContain('max_memory_per_child');
   });

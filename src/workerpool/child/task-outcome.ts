@@ -82,6 +82,16 @@ export class TaskRouter {
     await this.#publisher.publish('', workerQueue(this.#type), message.content, options);
   }
 
+  /**
+   * Puts a task this child let go of, through no fault of its own, back at the end of its queue
+   * unchanged: a copy, so that it does not come back flagged as redelivered (which any pool, on
+   * any host, would count as a crash).
+   */
+  async handBack(message: ConsumeMessage): Promise<void> {
+    const options = forwardProperties(message.properties);
+    await this.#publisher.publish('', workerQueue(this.#type), message.content, options);
+  }
+
   /** Parks a task on `worker_<type>.dead`, unchanged but for headers saying why. */
   async park(message: ConsumeMessage, reason: string, extra: Record<string, unknown> = {}) {
     const options = forwardProperties(message.properties, {

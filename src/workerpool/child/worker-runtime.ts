@@ -81,6 +81,13 @@ export class WorkerRuntime extends EventEmitter {
   #stopping = false;
   #recycle: RecyclePolicy;
   #retiring = false;
+  /**
+   * Resolves when the broker confirmed the cancel of a retiring child's consumer: deliveries
+   * sent before it may still be arriving until then, and each must be handed back before the
+   * child leaves (an unacked one would come back redelivered, counted as a crash).
+   */
+  #cancelled: Promise<void> | undefined;
+  #retiredSent = false;
 
   constructor(spec: ChildSpec, worker: Worker, log: Logger, pool: PoolLink = NO_POOL) {
     super();
@@ -160,8 +167,7 @@ export class WorkerRuntime extends EventEmitter {
         task.abandoned = true;
         task.controller.abort(new Error('worker stopping: shutdown_timeout passed'));
         try {
-          const { count, log } = crashesOf(task.message.properties);
-          await task.router.requeueAfterCrash(task.message, count, log);
+          await task.router.handBack(task.message);
           task.channel.ack(task.message);
         } catch {
           try {
@@ -193,9 +199,15 @@ export class WorkerRuntime extends EventEmitter {
     if (this.#stopping || this.#retiring) return;
     const { consumerTag } = await channel.consume(queue, (message) => {
       if (!message) return;
+      if (this.#retiring) {
+        void this.#handBackLate(tools, message);
+        return;
+      }
       const taken = this.#recycle.taken();
       if (taken.askSuccessor) this.emit('recycle', taken.askSuccessor);
-      if (taken.last) this.#retire('max_tasks_per_child reached', { channel, tag: consumerTag });
+      // The delivery's own tag: the first one may arrive before consume() has resolved.
+      if (taken.last)
+        this.#retire('max_tasks_per_child reached', { channel, tag: message.fields.consumerTag });
       void this.#run(tools, message);
     });
     this.#consumer = { channel, tag: consumerTag };
@@ -273,14 +285,16 @@ export class WorkerRuntime extends EventEmitter {
       } else {
         await this.#failAttempt(tools, message, workitem, outcome, attempt, durationMs, log);
       }
-      // Handed back while its result was being confirmed: the broker already has it again.
-      if (!task.abandoned) channel.ack(message);
-      // Reading RSS costs a syscall and a /proc parse: only when a limit asks for it.
+      // Before the ack: the cancel must reach the broker first, or the ack frees the prefetch
+      // slot and the next task is on its way to a child already over its limit. Reading RSS
+      // costs a syscall and a /proc parse: only when a limit asks for it.
       if (this.#recycle.maxMemoryMiB !== undefined) {
         const memory = this.#recycle.finished(process.memoryUsage.rss());
         if (memory.askSuccessor) this.emit('recycle', memory.askSuccessor);
         if (memory.stopTaking) this.#retire(memory.stopTaking);
       }
+      // Handed back while its result was being confirmed: the broker already has it again.
+      if (!task.abandoned) channel.ack(message);
       log.debug({ durationMs, outcome: outcome.kind }, 'task done');
     } catch (err) {
       // Publishing failed. The pool is told first, so that the redelivery is not taken for a
@@ -300,13 +314,27 @@ export class WorkerRuntime extends EventEmitter {
         }
       }
     } finally {
-      this.#running.delete(runKey);
       this.#pool.finished(key);
-      if (this.#running.size === 0) {
-        this.#idle?.();
-        if (this.#retiring) this.emit('retired');
-      }
+      this.#done(runKey);
     }
+  }
+
+  #done(runKey: string): void {
+    this.#running.delete(runKey);
+    if (this.#running.size === 0) {
+      this.#idle?.();
+      this.#maybeRetired();
+    }
+  }
+
+  /** Retired once the consumer is cancelled for sure and nothing is left in hand. */
+  #maybeRetired(): void {
+    if (!this.#cancelled || this.#retiredSent) return;
+    void this.#cancelled.then(() => {
+      if (this.#running.size > 0 || this.#retiredSent) return;
+      this.#retiredSent = true;
+      this.emit('retired');
+    });
   }
 
   /**
@@ -402,12 +430,49 @@ export class WorkerRuntime extends EventEmitter {
     else await publish(result);
   }
 
+  /**
+   * A delivery that was on its way when this child retired: it goes back to the queue untouched,
+   * for a child that may take it. A redelivered one is requeued as it is, so that the verdict on
+   * its last holder is still there for the next child to ask about.
+   */
+  async #handBackLate(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
+    const { channel, router } = tools;
+    // Held until it is back in the broker, so that the child does not leave before; `abandoned`
+    // from the start, since it is nobody's task to hand back again at shutdown.
+    const runKey = `${message.fields.deliveryTag}:late`;
+    const key = taskKey(this.#spec.group.type, message.properties, message.content);
+    const controller = new AbortController();
+    this.#running.set(runKey, { key, controller, channel, router, message, abandoned: true });
+    try {
+      if (!message.fields.redelivered) {
+        await router.handBack(message);
+        channel.ack(message);
+      } else channel.nack(message, false, true);
+      this.#log.info({ messageId: message.properties.messageId }, 'retiring: task handed back');
+    } catch {
+      try {
+        channel.nack(message, false, true);
+      } catch {
+        // The channel is gone: the broker requeues the task by itself.
+      }
+    } finally {
+      this.#done(runKey);
+    }
+  }
+
   /** Takes no more tasks: the broker gives the rest to the other children. */
   #retire(reason: string, consumer = this.#consumer): void {
     if (this.#retiring) return;
     this.#retiring = true;
     this.#log.info({ reason }, 'taking no more tasks; retiring');
-    if (consumer) consumer.channel.cancel(consumer.tag).catch(() => {});
+    // A closed channel cancels its consumer too: either way no more deliveries come.
+    this.#cancelled = consumer
+      ? consumer.channel.cancel(consumer.tag).then(
+          () => {},
+          () => {},
+        )
+      : Promise.resolve();
+    this.#maybeRetired();
   }
 }
 
