@@ -145,7 +145,9 @@ export class Harness {
   publish(
     urls: string[],
     tasks: Outgoing[],
-    options: Partial<Pick<PublisherOptions, 'ratePerSecond' | 'window' | 'windowBytes'>> = {},
+    options: Partial<
+      Pick<PublisherOptions, 'ratePerSecond' | 'window' | 'windowBytes' | 'gate'>
+    > = {},
   ): Publisher {
     const publisher = new Publisher({
       urls,

@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../support/programs.js';
+import { ROOT, readLines } from '../../support/programs.js';
 
 /** Bytes of output kept in a program's log file; later lines are only counted. */
 const LOG_CAP_BYTES = 64 * 1024 * 1024;
@@ -45,16 +45,8 @@ export class ChaosProgram {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TASKQUEUE_LOG_PRETTY: '0', TASKQUEUE_AMQP_URL: '' },
     });
-    for (const stream of [this.process.stdout!, this.process.stderr!]) {
-      let buffered = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        buffered += chunk;
-        const parts = buffered.split('\n');
-        buffered = parts.pop() ?? '';
-        for (const line of parts) this.#onLine(line);
-      });
-    }
+    for (const stream of [this.process.stdout!, this.process.stderr!])
+      readLines(stream, (line) => this.#onLine(line));
     this.#exit = new Promise((resolve) =>
       this.process.once('exit', (code, signal) => resolve({ code, signal })),
     );
@@ -142,7 +134,7 @@ export class ChaosProgram {
     this.#tail.push(line);
     if (this.#tail.length > TAIL_LINES) this.#tail.splice(0, this.#tail.length - TAIL_LINES);
     if (line.includes('"child state"')) {
-      const pid = /"pid":(\d+),"from"/.exec(line)?.[1];
+      const pid = /"childPid":(\d+),"from"/.exec(line)?.[1];
       if (pid) this.childPids.add(Number(pid));
       const group = /"group":"([^"]+)"/.exec(line)?.[1];
       if (group && line.includes('"to":"running"')) {

@@ -25,11 +25,18 @@ export function taskNumber(properties: Pick<MessageProperties, 'correlationId' |
 }
 
 /**
- * A Ruote workitem for `type` whose fields carry the number; every third one also carries the
- * id in correlation_id (the others only in message_id), so both ways of naming a result are used.
+ * A Ruote workitem for `type` whose fields carry the number (and `fields`, for plugins that read
+ * them, e.g. the hang plugin's `mode`); every third one also carries the id in correlation_id
+ * (the others only in message_id), so both ways of naming a result are used.
  */
-export function numberedTask(n: number, type = 'echo'): Outgoing {
-  const body = Buffer.from(JSON.stringify({ fields: { n, params: { worker_type: type } } }));
+export function numberedTask(
+  n: number,
+  type = 'echo',
+  fields: Record<string, unknown> = {},
+): Outgoing {
+  const body = Buffer.from(
+    JSON.stringify({ fields: { ...fields, n, params: { worker_type: type } } }),
+  );
   const options: Options.Publish = {
     persistent: true,
     contentType: 'application/json',

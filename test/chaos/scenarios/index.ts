@@ -5,6 +5,11 @@ import { scenario as c } from './c-broker-outage.js';
 import { scenario as d } from './d-kill-one-of-each.js';
 import { scenario as e } from './e-cluster-node-down.js';
 import { scenario as f } from './f-fuzz-inputs.js';
+import { scenario as g } from './g-hang-and-leak.js';
+import { scenario as h } from './h-retries-classic.js';
+import { scenario as i } from './i-retries-quorum.js';
+import { scenario as j } from './j-poison-classic.js';
+import { scenario as k } from './k-poison-quorum.js';
 
 /** Every scenario, in the order the runner runs them; each is one file in this directory. */
-export const SCENARIOS: Scenario[] = [a, b, c, d, e, f];
+export const SCENARIOS: Scenario[] = [a, b, c, d, e, f, g, h, i, j, k];
