@@ -1,9 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type {
+  ChannelModel,
+  ConfirmChannel,
+  ConsumeMessage,
+  MessageProperties,
+  Options,
+} from 'amqplib';
 import { AmqpConnection } from '../common/amqp/connection.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { declareQueue, invalidQueue, workerQueue } from '../common/amqp/queues.js';
+import { requeueAfterPause } from '../common/amqp/requeue.js';
 import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
 import { routeTask } from './route.js';
@@ -13,7 +19,6 @@ import { WorkerQueues } from './worker-queues.js';
 export const ERROR_HEADER = 'x-taskqueue-error';
 
 /** How long a message whose forward the broker refused waits before it is requeued. */
-const REQUEUE_PAUSE_MS = 1_000;
 
 /**
  * Reads every task from the input queue and forwards it, byte for byte, to `worker_<type>`;
@@ -111,12 +116,7 @@ export class Dispatcher {
       // after a pause, so that a broker refusing everything is not asked again in a hot loop.
       if (route.ok) workerQueues.forget(route.type);
       this.#log.error({ ...ids, err: (err as Error).message, code }, 'forward failed; requeued');
-      await sleep(REQUEUE_PAUSE_MS);
-      try {
-        channel.nack(message, false, true);
-      } catch {
-        // The channel closed in between: the broker redelivers it anyway.
-      }
+      await requeueAfterPause(channel, message);
     }
   }
 
@@ -130,10 +130,11 @@ export class Dispatcher {
       content,
       forwardProperties(properties, { [ERROR_HEADER]: reason }),
     );
-    this.#log.warn(
-      { messageId: properties.messageId, reason, queue: target },
-      'invalid task parked',
-    );
+    this.#logParked(properties, reason, target);
+  }
+
+  #logParked(properties: MessageProperties, reason: string, queue: string): void {
+    this.#log.warn({ messageId: properties.messageId, reason, queue }, 'invalid task parked');
   }
 
   /**
@@ -157,19 +158,11 @@ export class Dispatcher {
     try {
       await publisher.publish('', target, content, bare);
       channel.ack(message);
-      this.#log.warn(
-        { messageId: properties.messageId, reason, queue: target },
-        'invalid task parked',
-      );
+      this.#logParked(properties, reason, target);
     } catch (err) {
       if ((err as { code?: string }).code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return;
       this.#log.error({ err: (err as Error).message }, 'parking failed; requeued');
-      await sleep(REQUEUE_PAUSE_MS);
-      try {
-        channel.nack(message, false, true);
-      } catch {
-        // The channel closed in between: the broker redelivers it anyway.
-      }
+      await requeueAfterPause(channel, message);
     }
   }
 

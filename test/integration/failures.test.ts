@@ -22,6 +22,14 @@ interface ResultBody {
 const body = (m: ConsumeMessage) => JSON.parse(m.content.toString()) as ResultBody;
 const header = (m: ConsumeMessage, name: string) => m.properties.headers?.[name];
 
+/** The test config with `queue_type = quorum`, for a broker whose queues are classic. */
+function quorumConfig(url: string): string {
+  return testConfig(url, ['echo']).replace(
+    'connect_retries = 60\n',
+    'connect_retries = 60\nqueue_type = quorum\n',
+  );
+}
+
 /** SPEC §1 *Failure*, *Crash*, *Timeout*, against the real pool, on classic and quorum queues. */
 describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueType) => {
   let url: string;
@@ -185,11 +193,7 @@ describe('queue declarations', () => {
     const url = await useVhost('failures-mismatch');
     const client = await TestClient.connect(url);
     await client.declare('taskqueue'); // classic; the dispatcher below wants quorum
-    const text = testConfig(url, ['echo']).replace(
-      'connect_retries = 60\n',
-      'connect_retries = 60\nqueue_type = quorum\n',
-    );
-    const config = writeConfig(text);
+    const config = writeConfig(quorumConfig(url));
     const dispatcher = startDispatcher(config.file);
     try {
       const { code } = await dispatcher.exited();
@@ -205,11 +209,7 @@ describe('queue declarations', () => {
     const url = await useVhost('failures-mismatch-worker');
     const client = await TestClient.connect(url);
     await client.declare('worker_echo'); // classic; the dispatcher below wants quorum
-    const text = testConfig(url, ['echo']).replace(
-      'connect_retries = 60\n',
-      'connect_retries = 60\nqueue_type = quorum\n',
-    );
-    const config = writeConfig(text);
+    const config = writeConfig(quorumConfig(url));
     const dispatcher = startDispatcher(config.file);
     try {
       await dispatcher.waitFor(/dispatcher consuming/);

@@ -11,7 +11,7 @@ function livePids(pool: Program, group: string): number[] {
   const started = pool
     .logs()
     .filter((l) => l.msg === 'child state' && l.group === group && l.to === 'running')
-    .map((l) => Number(l.pid));
+    .map((l) => Number(l.childPid));
   return [...new Set(started)].filter((pid) => children.has(pid) && isAlive(pid)).sort();
 }
 

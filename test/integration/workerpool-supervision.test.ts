@@ -84,7 +84,7 @@ describe('worker pool supervision', () => {
     expect(results.every((m) => JSON.parse(m.content.toString()).fields.pid !== victim)).toBe(true);
     const exit = program
       .logs()
-      .find((l) => l.msg === 'child state' && l.pid === victim && l.to === 'exited');
+      .find((l) => l.msg === 'child state' && l.childPid === victim && l.to === 'exited');
     expect(exit?.cause).toBe('signal SIGKILL');
     await expect.poll(() => childPids(program.pid).length, { timeout: 20_000 }).toBe(2);
     expect(childPids(program.pid)).not.toContain(victim);

@@ -2,9 +2,22 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** Calls `onLine` with each complete line of a program's output stream, as it comes. */
+export function readLines(stream: Readable, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    for (const line of parts) onLine(line);
+  });
+}
 /** One-behaviour plugins for tests, plus the example plugins linked by the workspace. */
 export const FIXTURE_PLUGINS = join(ROOT, 'test/fixtures/plugins');
 export const WORKSPACE_PLUGINS = join(ROOT, 'node_modules');
@@ -29,16 +42,8 @@ export class Program {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TASKQUEUE_LOG_PRETTY: '0', TASKQUEUE_AMQP_URL: '', ...env },
     });
-    for (const stream of [this.process.stdout!, this.process.stderr!]) {
-      let buffered = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        buffered += chunk;
-        const parts = buffered.split('\n');
-        buffered = parts.pop() ?? '';
-        for (const line of parts) this.#onLine(line);
-      });
-    }
+    for (const stream of [this.process.stdout!, this.process.stderr!])
+      readLines(stream, (line) => this.#onLine(line));
     this.#exit = new Promise((done) =>
       this.process.once('exit', (code, signal) => done({ code, signal })),
     );

@@ -134,7 +134,7 @@ shell_pids() { journalctl -u taskqueue-workerpool -o cat | node -e '
   const live = new Set(process.argv.slice(1).map(Number));
   const pids = new Set();
   for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
-    try { const l = JSON.parse(line); if (l.group === "shell" && l.to === "running") pids.add(l.pid); } catch {}
+    try { const l = JSON.parse(line); if (l.group === "shell" && l.to === "running") pids.add(l.childPid); } catch {}
   }
   console.log([...pids].filter((p) => live.has(p)).sort().join(" "));' $(children); }
 before_all=$(children | tr '\n' ' ')

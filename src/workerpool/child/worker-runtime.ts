@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type BaseWorker, isNonRetryable, type Workitem } from '@taskqueue/plugin-api';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AmqpConnection } from '../../common/amqp/connection.js';
@@ -13,6 +12,7 @@ import {
   workerQueue,
   workerQueueDeclaration,
 } from '../../common/amqp/queues.js';
+import { REQUEUE_PAUSE_MS, requeueAfterPause } from '../../common/amqp/requeue.js';
 import { hasCode } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
@@ -45,9 +45,6 @@ interface ChannelTools {
   publisher: ConfirmedPublisher;
   router: TaskRouter;
 }
-
-/** How long a task whose outcome the broker refused waits before it is handed back. */
-const REQUEUE_PAUSE_MS = 1_000;
 
 /** Nobody would ask about this task: the pool has no memory of it (a child started by hand). */
 const NO_POOL: PoolLink = {
@@ -306,12 +303,7 @@ export class WorkerRuntime extends EventEmitter {
         // Refused by the broker (a full queue, say): handed back after a pause, never held
         // forever by this child, never asked for again in a hot loop.
         log.error({ err: (err as Error).message }, 'outcome refused; task requeued');
-        if (!this.#stopping) await sleep(REQUEUE_PAUSE_MS);
-        try {
-          channel.nack(message, false, true);
-        } catch {
-          // The channel closed in between: the broker redelivers it anyway.
-        }
+        await requeueAfterPause(channel, message, this.#stopping ? 0 : REQUEUE_PAUSE_MS);
       }
     } finally {
       this.#pool.finished(key);

@@ -151,7 +151,7 @@ export class GroupSupervisor {
   #spawn(cause: string): void {
     const child = new ChildHandle(this.#spec);
     this.#children.set(child, 'starting');
-    this.#log.info({ pid: child.pid, from: 'none', to: 'starting', cause }, 'child state');
+    this.#log.info({ childPid: child.pid, from: 'none', to: 'starting', cause }, 'child state');
     child.on('ready', () => this.#onReady(child));
     child.on('message', (message: ChildMessage) => this.#onMessage(child, message));
     child.on('exit', (status: { code: number | null; signal: string | null }) =>
@@ -197,7 +197,7 @@ export class GroupSupervisor {
       this.#reconcile('successor');
     } else if (message.kind === 'fatal') {
       this.#log.error(
-        { pid: child.pid, code: message.code },
+        { childPid: child.pid, code: message.code },
         `child failed to start: ${message.message}`,
       );
     }
@@ -236,7 +236,7 @@ export class GroupSupervisor {
         maxMs: this.#policy.restartMaxMs,
       });
       this.#log.warn(
-        { pid: child.pid, meaning, completed, restartInMs: delay },
+        { childPid: child.pid, meaning, completed, restartInMs: delay },
         'child died after doing work; replacing it',
       );
       this.#scheduleReconcile(delay, 'replace a child that died');
@@ -251,7 +251,12 @@ export class GroupSupervisor {
       maxMs: this.#policy.restartMaxMs,
     });
     this.#log.warn(
-      { pid: child.pid, meaning, restartInMs: delay, recentRestarts: this.#intensity.recent() },
+      {
+        childPid: child.pid,
+        meaning,
+        restartInMs: delay,
+        recentRestarts: this.#intensity.recent(),
+      },
       'child will be restarted',
     );
     this.#scheduleReconcile(delay, `restart after ${meaning}`);
@@ -280,7 +285,7 @@ export class GroupSupervisor {
       if (late.length === 0) continue;
       this.#overdue.set(child, new Set(late.map(([key]) => key)));
       this.#log.error(
-        { pid: child.pid, tasks: late.length, timeoutS },
+        { childPid: child.pid, tasks: late.length, timeoutS },
         'child stuck past its task timeout; killing it',
       );
       child.kill();
@@ -312,6 +317,6 @@ export class GroupSupervisor {
     const to = transition(from, event);
     if (!to) return;
     this.#children.set(child, to);
-    this.#log.info({ pid: child.pid, from, to, cause }, 'child state');
+    this.#log.info({ childPid: child.pid, from, to, cause }, 'child state');
   }
 }
