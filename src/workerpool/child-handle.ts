@@ -2,6 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CHILD_ENTRY, childCommand } from './child-command.js';
+import {
+  closeHeldTasksFile,
+  HELD_TASKS_FD,
+  type HeldTasks,
+  openHeldTasksFile,
+  readHeldTasks,
+} from './held-tasks.js';
 import type { ChildMessage, ChildSpec, ParentMessage, Verdict } from './ipc.js';
 
 /** A child that has not said `ready` by then counts as failed to start. */
@@ -23,17 +30,27 @@ export class ChildHandle extends EventEmitter {
   #ready = false;
   #exited: Promise<void>;
   #stopping: Promise<void> | undefined;
+  /** The file the child writes its tasks to (held-tasks.ts); undefined once closed. */
+  #heldFd: number | undefined;
 
   constructor(spec: ChildSpec) {
     super();
     this.spec = spec;
+    this.#heldFd = openHeldTasksFile();
     const command = childCommand(spec.identity, fileURLToPath(CHILD_ENTRY));
     const env = { ...process.env, ...command.env };
     for (const name of PRIVATE_ENV) delete env[name];
+    const stdio: Array<'ignore' | 'inherit' | 'ipc' | number> = [
+      'ignore',
+      'inherit',
+      'inherit',
+      'ipc',
+    ];
+    stdio[HELD_TASKS_FD] = this.#heldFd;
     // spawn, not fork: the command may be setpriv, which execs Node with the IPC channel open.
     this.#process = spawn(command.file, command.args, {
       env,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio,
     });
     const readyTimer = setTimeout(() => {
       if (!this.#ready) this.#process.kill('SIGKILL');
@@ -50,13 +67,16 @@ export class ChildHandle extends EventEmitter {
     // A command that cannot start at all (spawn error) ends like a child that failed to start.
     this.#process.on('error', (err) => {
       if (this.#process.exitCode === null && this.#process.pid === undefined) {
+        this.#closeHeld();
         this.emit('message', { kind: 'fatal', code: 'TQ_ERR_PLUGIN_LOAD', message: err.message });
       }
     });
     this.#exited = new Promise((resolve) => {
       this.#process.once('exit', (code, signal) => {
         clearTimeout(readyTimer);
+        // The listeners read the file (what the child held when it ended) before it is closed.
         this.emit('exit', { code, signal, ready: this.#ready });
+        this.#closeHeld();
         resolve();
       });
     });
@@ -83,6 +103,18 @@ export class ChildHandle extends EventEmitter {
       clearTimeout(kill);
     })();
     return this.#stopping;
+  }
+
+  /** The tasks the child holds now (or held when it ended), and how many it settled. */
+  heldTasks(): HeldTasks {
+    if (this.#heldFd === undefined) return { held: new Map(), settled: 0 };
+    return readHeldTasks(this.#heldFd);
+  }
+
+  #closeHeld(): void {
+    if (this.#heldFd === undefined) return;
+    closeHeldTasksFile(this.#heldFd);
+    this.#heldFd = undefined;
   }
 
   /** Answers the child's `ask` about a redelivered task. */

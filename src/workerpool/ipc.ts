@@ -42,13 +42,6 @@ export type ParentMessage =
  */
 export type ChildMessage =
   | { kind: 'ready' }
-  /**
-   * Tasks taken and settled since the last such message, in order: `[key, true]` the child took
-   * the task (`key`: see attempts.ts taskKey) and runs it; `[key, false]` it settled it (acked, or
-   * left to the broker with `lost` said first). Batched: one message per task costs the child
-   * and the pool more than the task itself at full speed.
-   */
-  | { kind: 'tasks'; changes: Array<[key: string, held: boolean]> }
   /** These tasks go back to the broker through no fault of theirs. */
   | { kind: 'lost'; keys: string[]; cause: string }
   /** What does the pool know about this redelivered task? */

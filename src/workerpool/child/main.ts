@@ -42,7 +42,14 @@ async function startChild(spec: ChildSpec): Promise<void> {
     return;
   }
   if (stopRequested !== undefined) process.exit(0); // told to stop while the plugin set up
-  const runtime = new WorkerRuntime(spec, worker, log, ipcPoolLink());
+  const runtime = new WorkerRuntime(
+    spec,
+    worker,
+    log,
+    ipcPoolLink((err) =>
+      log.error({ err: err.message }, 'cannot tell the pool which tasks this child holds'),
+    ),
+  );
   stopRuntime = async (graceMs: number) => {
     await runtime.stop(graceMs);
     process.exit(0);

@@ -48,11 +48,10 @@ interface ChannelTools {
 
 /** Nobody would ask about this task: the pool has no memory of it (a child started by hand). */
 const NO_POOL: PoolLink = {
-  started: async () => {},
+  started: () => 0,
   finished: () => {},
   lost: () => {},
   verdict: async () => undefined,
-  flush: () => {},
 };
 
 /**
@@ -140,7 +139,6 @@ export class WorkerRuntime extends EventEmitter {
     await this.#worker.teardown?.call(this.#worker).catch((err: unknown) => {
       this.#log.warn({ err }, 'plugin teardown failed');
     });
-    this.#pool.flush();
     await this.#connection.close();
   }
 
@@ -228,8 +226,8 @@ export class WorkerRuntime extends EventEmitter {
       type: group.type,
       attempt,
     });
+    const slot = this.#pool.started(key);
     try {
-      await this.#pool.started(key);
       const verdict = message.fields.redelivered ? await this.#pool.verdict(key) : undefined;
       let workitem: Workitem;
       try {
@@ -306,7 +304,7 @@ export class WorkerRuntime extends EventEmitter {
         await requeueAfterPause(channel, message, this.#stopping ? 0 : REQUEUE_PAUSE_MS);
       }
     } finally {
-      this.#pool.finished(key);
+      this.#pool.finished(slot);
       this.#done(runKey);
     }
   }

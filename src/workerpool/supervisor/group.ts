@@ -56,8 +56,12 @@ export class GroupSupervisor {
   #log: Logger;
   #policy: GroupPolicy;
   #children = new Map<ChildHandle, ChildState>();
-  /** Tasks each child finished: one is enough to show the plugin works. */
-  #completed = new Map<ChildHandle, number>();
+  /**
+   * Tasks the group's children settled, as last counted (their held-tasks files, and those of
+   * the children gone): progress since the last count clears the restart intensity.
+   */
+  #settledCounted = 0;
+  #settledByGone = 0;
   /** Tasks of a child the watchdog killed for running past their timeout. */
   #overdue = new Map<ChildHandle, Set<string>>();
   #ledger: TaskLedger;
@@ -151,6 +155,7 @@ export class GroupSupervisor {
   #spawn(cause: string): void {
     const child = new ChildHandle(this.#spec);
     this.#children.set(child, 'starting');
+    this.#ledger.attach(child);
     this.#log.info({ childPid: child.pid, from: 'none', to: 'starting', cause }, 'child state');
     child.on('ready', () => this.#onReady(child));
     child.on('message', (message: ChildMessage) => this.#onMessage(child, message));
@@ -172,20 +177,7 @@ export class GroupSupervisor {
   }
 
   #onMessage(child: ChildHandle, message: ChildMessage): void {
-    if (message.kind === 'tasks') {
-      let settled = 0;
-      for (const [key, held] of message.changes) {
-        if (held) this.#ledger.hold(child, key);
-        else {
-          this.#ledger.release(child, key);
-          settled++;
-        }
-      }
-      if (settled > 0) {
-        this.#completed.set(child, (this.#completed.get(child) ?? 0) + settled);
-        this.#intensity.reset();
-      }
-    } else if (message.kind === 'lost') {
+    if (message.kind === 'lost') {
       for (const key of message.keys)
         this.#ledger.record(key, { kind: 'lost', cause: message.cause });
     } else if (message.kind === 'ask') {
@@ -209,8 +201,8 @@ export class GroupSupervisor {
     this.#apply(child, 'exit', how);
     this.#children.delete(child);
     const meaning = exitMeaning(before);
-    const completed = this.#completed.get(child) ?? 0;
-    this.#completed.delete(child);
+    const completed = child.heldTasks().settled;
+    this.#countProgress(child);
     const overdue = this.#overdue.get(child);
     this.#overdue.delete(child);
     this.#ledger.holderGone(child, (key): Verdict => {
@@ -260,6 +252,21 @@ export class GroupSupervisor {
       'child will be restarted',
     );
     this.#scheduleReconcile(delay, `restart after ${meaning}`);
+  }
+
+  /**
+   * Clears the restart intensity when any child of the group settled a task since the last
+   * count: children killed one after another while the group makes progress are not a group
+   * that fails to start. Counted when a child ends, the one moment the intensity is consulted.
+   */
+  #countProgress(gone: ChildHandle): void {
+    const goneSettled = gone.heldTasks().settled;
+    let total = this.#settledByGone + goneSettled;
+    for (const child of this.#children.keys())
+      if (child !== gone) total += child.heldTasks().settled;
+    this.#settledByGone += goneSettled;
+    if (total > this.#settledCounted) this.#intensity.reset();
+    this.#settledCounted = total;
   }
 
   /** One pending restart timer at a time; a later request waits for it. */

@@ -10,16 +10,20 @@ const MAX_ENTRIES = 100_000;
  */
 const ASK_WAIT_MS = 3_000;
 
+/** A child as the ledger sees it: the tasks it holds now, key → since when (ms). */
+export interface TaskHolder {
+  heldTasks(): { held: Map<string, number> };
+}
+
 /**
- * The pool's memory of the tasks its children hold and of why tasks went back to the broker,
- * shared by every group: a child that gets a redelivered task asks here whether its last holder
- * crashed, was killed for a timeout, or let go of it through no fault of the task.
+ * The pool's memory of why tasks went back to the broker, shared by every group: a child that
+ * gets a redelivered task asks here whether its last holder crashed, was killed for a timeout,
+ * or let go of it through no fault of the task. What each child holds is read from the child
+ * (its held-tasks file) when it matters, not kept here.
  */
 export class TaskLedger {
   #verdicts = new Map<string, { verdict: Verdict; at: number }>();
-  /** key → holder → since when. A key is rarely held twice (a duplicate of a task). */
-  #held = new Map<string, Map<object, number>>();
-  #byHolder = new Map<object, Set<string>>();
+  #holders = new Set<TaskHolder>();
   #waiting = new Map<string, Set<() => void>>();
   #now: () => number;
 
@@ -27,37 +31,21 @@ export class TaskLedger {
     this.#now = now;
   }
 
-  /** `holder` (a child) took the task `key`. */
-  hold(holder: object, key: string): void {
-    const holders = this.#held.get(key) ?? new Map<object, number>();
-    this.#held.set(key, holders);
-    holders.set(holder, this.#now());
-    const keys = this.#byHolder.get(holder) ?? new Set<string>();
-    this.#byHolder.set(holder, keys);
-    keys.add(key);
-  }
-
-  /** `holder` settled the task `key`. */
-  release(holder: object, key: string): void {
-    const holders = this.#held.get(key);
-    holders?.delete(holder);
-    if (holders?.size === 0) this.#held.delete(key);
-    this.#byHolder.get(holder)?.delete(key);
+  /** A child that may hold tasks from now on. */
+  attach(holder: TaskHolder): void {
+    this.#holders.add(holder);
   }
 
   /** The tasks `holder` holds, with the time it took each. */
-  heldBy(holder: object): Map<string, number> {
-    const keys = this.#byHolder.get(holder) ?? new Set<string>();
-    return new Map([...keys].map((key) => [key, this.#held.get(key)?.get(holder) ?? 0]));
+  heldBy(holder: TaskHolder): Map<string, number> {
+    return holder.heldTasks().held;
   }
 
   /** `holder` is gone: what happened to each task it still held is `verdictFor(key)`. */
-  holderGone(holder: object, verdictFor: (key: string) => Verdict): void {
-    for (const key of [...(this.#byHolder.get(holder) ?? [])]) {
-      this.release(holder, key);
-      this.record(key, verdictFor(key));
-    }
-    this.#byHolder.delete(holder);
+  holderGone(holder: TaskHolder, verdictFor: (key: string) => Verdict): void {
+    const held = holder.heldTasks().held;
+    this.#holders.delete(holder);
+    for (const key of held.keys()) this.record(key, verdictFor(key));
   }
 
   record(key: string, verdict: Verdict): void {
@@ -75,11 +63,11 @@ export class TaskLedger {
    * What happened to `key` before `asker` got it again. If another holder still has it on
    * record, its exit may not have been seen yet: wait a little for it.
    */
-  async ask(asker: object, key: string, waitMs = ASK_WAIT_MS): Promise<Verdict | undefined> {
+  async ask(asker: unknown, key: string, waitMs = ASK_WAIT_MS): Promise<Verdict | undefined> {
     const known = this.#take(key);
     if (known) return known;
-    const others = [...(this.#held.get(key)?.keys() ?? [])].filter((h) => h !== asker);
-    if (others.length === 0) return undefined;
+    const holdsIt = (h: TaskHolder) => h !== asker && h.heldTasks().held.has(key);
+    if (![...this.#holders].some(holdsIt)) return undefined;
     await new Promise<void>((resolve) => {
       const waiters = this.#waiting.get(key) ?? new Set<() => void>();
       this.#waiting.set(key, waiters);

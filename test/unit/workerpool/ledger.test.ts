@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { TaskLedger } from '../../../src/workerpool/supervisor/ledger.js';
+import { type TaskHolder, TaskLedger } from '../../../src/workerpool/supervisor/ledger.js';
+
+/** A child's held tasks as the pool reads them from its file, kept in memory here. */
+function holder(...keys: string[]): TaskHolder & { held: Map<string, number> } {
+  const held = new Map(keys.map((key) => [key, Date.now()]));
+  return { held, heldTasks: () => ({ held }) };
+}
 
 describe('task ledger', () => {
   it('tells a death once, and a loss to every copy that comes back', async () => {
@@ -14,25 +20,22 @@ describe('task ledger', () => {
     expect(await ledger.ask({}, 'k')).toEqual({ kind: 'timeout', cause: 'stuck' });
   });
 
-  it('turns what a gone holder held into verdicts, and forgets what it released', async () => {
+  it('turns what a gone holder held into verdicts, and nothing else', async () => {
     const ledger = new TaskLedger();
-    const child = {};
-    ledger.hold(child, 'a');
-    ledger.hold(child, 'b');
-    ledger.release(child, 'b');
+    const child = holder('a');
+    ledger.attach(child);
     expect([...ledger.heldBy(child).keys()]).toEqual(['a']);
     ledger.holderGone(child, (key) => ({ kind: 'crash', cause: `died holding ${key}` }));
     expect(await ledger.ask({}, 'a')).toEqual({ kind: 'crash', cause: 'died holding a' });
     expect(await ledger.ask({}, 'b', 10)).toBeUndefined();
-    expect(ledger.heldBy(child).size).toBe(0);
   });
 
   it('waits for the exit of another holder that the pool has not seen yet', async () => {
     const ledger = new TaskLedger();
-    const dead = {};
-    const asker = {};
-    ledger.hold(dead, 'k');
-    ledger.hold(asker, 'k');
+    const dead = holder('k');
+    const asker = holder('k');
+    ledger.attach(dead);
+    ledger.attach(asker);
     const answer = ledger.ask(asker, 'k', 5_000);
     setTimeout(() => ledger.holderGone(dead, () => ({ kind: 'crash', cause: 'SIGKILL' })), 20);
     expect(await answer).toEqual({ kind: 'crash', cause: 'SIGKILL' });
@@ -40,10 +43,10 @@ describe('task ledger', () => {
 
   it('does not wait on the asker itself, and gives up on a live holder after the wait', async () => {
     const ledger = new TaskLedger();
-    const asker = {};
-    ledger.hold(asker, 'k');
+    const asker = holder('k');
+    ledger.attach(asker);
     expect(await ledger.ask(asker, 'k', 5_000)).toBeUndefined();
-    ledger.hold({}, 'k');
+    ledger.attach(holder('k'));
     const started = Date.now();
     expect(await ledger.ask(asker, 'k', 50)).toBeUndefined();
     expect(Date.now() - started).toBeGreaterThanOrEqual(40);
