@@ -29,7 +29,7 @@ export async function publishResult(
   task: ConsumeMessage,
   workitem: Workitem,
   facts: RunFacts,
-  log: Logger,
+  log: () => Logger,
 ): Promise<void> {
   const body = serialize(workitem);
   const options = resultProperties(group, task, facts);
@@ -44,7 +44,7 @@ export async function publishResult(
       return await publisher.publish('', replyTo, body, options);
     } catch (err) {
       if (!hasCode(err, 'TQ_ERR_AMQP_UNROUTABLE')) throw err;
-      log.warn({ replyTo }, 'reply_to queue is gone; result sent to the results route instead');
+      log().warn({ replyTo }, 'reply_to queue is gone; result sent to the results route instead');
     }
   }
   try {
@@ -52,7 +52,7 @@ export async function publishResult(
   } catch (err) {
     if (!hasCode(err, 'TQ_ERR_AMQP_UNROUTABLE')) throw err;
     const reason = `no queue is bound to exchange "${group.resultsExchange}" with key "${group.resultsRoutingKey}"`;
-    log.error({ queue: UNROUTABLE_RESULTS_QUEUE, reason }, 'result unroutable; parked');
+    log().error({ queue: UNROUTABLE_RESULTS_QUEUE, reason }, 'result unroutable; parked');
     await publisher.publish('', UNROUTABLE_RESULTS_QUEUE, body, {
       ...options,
       headers: { ...options.headers, 'x-taskqueue-error': reason },

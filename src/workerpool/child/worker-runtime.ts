@@ -18,7 +18,7 @@ import type { Logger } from '../../common/logger.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
 import { attemptOf, CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf, taskKey } from './attempts.js';
-import { type Invocation, invokePlugin } from './invoke.js';
+import { type Invocation, invokePlugin, LazyAbort } from './invoke.js';
 import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import { publishResult } from './result-route.js';
@@ -32,7 +32,7 @@ type Worker = Pick<BaseWorker, 'handleTask'> &
 /** A task in the plugin's hands; `abandoned` once the stop deadline handed it back. */
 interface RunningTask {
   key: string;
-  controller: AbortController;
+  abort: LazyAbort;
   channel: ConfirmChannel;
   router: TaskRouter;
   message: ConsumeMessage;
@@ -77,6 +77,8 @@ export class WorkerRuntime extends EventEmitter {
   #stopping = false;
   #recycle: RecyclePolicy;
   #retiring = false;
+  /** Read once: the per-task debug line must not make a logger per task when it is off. */
+  #debug: boolean;
   /**
    * Resolves when the broker confirmed the cancel of a retiring child's consumer: deliveries
    * sent before it may still be arriving until then, and each must be handed back before the
@@ -90,6 +92,7 @@ export class WorkerRuntime extends EventEmitter {
     this.#spec = spec;
     this.#worker = worker;
     this.#log = log;
+    this.#debug = log.isLevelEnabled('debug');
     this.#pool = pool;
     this.#recycle = new RecyclePolicy(spec.group.maxTasksPerChild, spec.group.maxMemoryPerChild);
     this.#connection = new AmqpConnection(spec.amqp, {
@@ -160,7 +163,7 @@ export class WorkerRuntime extends EventEmitter {
     await Promise.all(
       tasks.map(async (task) => {
         task.abandoned = true;
-        task.controller.abort(new Error('worker stopping: shutdown_timeout passed'));
+        task.abort.abort(new Error('worker stopping: shutdown_timeout passed'));
         try {
           await task.router.handBack(task.message);
           task.channel.ack(task.message);
@@ -216,16 +219,19 @@ export class WorkerRuntime extends EventEmitter {
     const key = taskKey(group.type, message.properties, message.content);
     const taskId = taskIdOf(message.properties, randomUUID);
     const runKey = `${message.fields.deliveryTag}:${key}`;
-    const controller = new AbortController();
-    const task: RunningTask = { key, controller, channel, router, message, abandoned: false };
+    const abort = new LazyAbort();
+    const task: RunningTask = { key, abort, channel, router, message, abandoned: false };
     this.#running.set(runKey, task);
     const attempt = attemptOf(message.properties);
-    const log = this.#log.child({
-      taskId,
-      messageId: message.properties.messageId,
-      type: group.type,
-      attempt,
-    });
+    // Made when first used: most tasks log nothing, and a child logger costs more than the ack.
+    let taskLog: Logger | undefined;
+    const log = (): Logger =>
+      (taskLog ??= this.#log.child({
+        taskId,
+        messageId: message.properties.messageId,
+        type: group.type,
+        attempt,
+      }));
     const slot = this.#pool.started(key);
     try {
       const verdict = message.fields.redelivered ? await this.#pool.verdict(key) : undefined;
@@ -235,7 +241,7 @@ export class WorkerRuntime extends EventEmitter {
       } catch (err) {
         const reason = `unreadable task: ${(err as Error).message}`;
         await router.park(message, reason);
-        log.error({ queue: deadQueue(group.type), reason }, 'task parked');
+        log().error({ queue: deadQueue(group.type), reason }, 'task parked');
         channel.ack(message);
         return;
       }
@@ -248,7 +254,7 @@ export class WorkerRuntime extends EventEmitter {
       const outcome = await invokePlugin(this.#worker, workitem, {
         settings: group.settings,
         logger: log,
-        controller,
+        abort,
         attempt,
         taskId,
         timeoutS: group.timeout,
@@ -256,11 +262,11 @@ export class WorkerRuntime extends EventEmitter {
       });
       const durationMs = Math.round(performance.now() - started);
       if (task.abandoned) {
-        log.info('task handed back at shutdown; its late outcome is dropped');
+        log().info('task handed back at shutdown; its late outcome is dropped');
         return;
       }
       if (this.#connection.channel !== channel) {
-        log.warn('connection lost while the task ran; the broker redelivers it');
+        log().warn('connection lost while the task ran; the broker redelivers it');
         return;
       }
       if (outcome.kind === 'hung') {
@@ -290,17 +296,17 @@ export class WorkerRuntime extends EventEmitter {
       }
       // Handed back while its result was being confirmed: the broker already has it again.
       if (!task.abandoned) channel.ack(message);
-      log.debug({ durationMs, outcome: outcome.kind }, 'task done');
+      if (this.#debug) log().debug({ durationMs, outcome: outcome.kind }, 'task done');
     } catch (err) {
       // Publishing failed. The pool is told first, so that the redelivery is not taken for a
       // crash of this task.
       this.#pool.lost([key], 'its outcome was not confirmed');
       if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED') || this.#connection.channel !== channel) {
-        log.warn({ err: (err as Error).message }, 'outcome not confirmed; the broker redelivers');
+        log().warn({ err: (err as Error).message }, 'outcome not confirmed; the broker redelivers');
       } else {
         // Refused by the broker (a full queue, say): handed back after a pause, never held
         // forever by this child, never asked for again in a hot loop.
-        log.error({ err: (err as Error).message }, 'outcome refused; task requeued');
+        log().error({ err: (err as Error).message }, 'outcome refused; task requeued');
         await requeueAfterPause(channel, message, this.#stopping ? 0 : REQUEUE_PAUSE_MS);
       }
     } finally {
@@ -338,7 +344,7 @@ export class WorkerRuntime extends EventEmitter {
     workitem: Workitem,
     verdict: Verdict | undefined,
     attempt: number,
-    log: Logger,
+    log: () => Logger,
   ): Promise<void> {
     const { group } = this.#spec;
     if (verdict?.kind === 'timeout') {
@@ -352,7 +358,7 @@ export class WorkerRuntime extends EventEmitter {
     const crashLog = [...previous.log, `${new Date().toISOString()} ${cause}`];
     if (crashes < group.maxCrashes) {
       await tools.router.requeueAfterCrash(message, crashes, crashLog);
-      log.warn({ crashes, maxCrashes: group.maxCrashes, cause }, 'consumer died with the task');
+      log().warn({ crashes, maxCrashes: group.maxCrashes, cause }, 'consumer died with the task');
       return;
     }
     const reason = `poison: ${crashes} consumers died running this task (max_crashes ${group.maxCrashes})`;
@@ -368,7 +374,7 @@ export class WorkerRuntime extends EventEmitter {
       { attempts: attempt, durationMs: 0 },
       log,
     );
-    log.error({ queue: deadQueue(group.type), crashes, crashLog }, 'poison task parked');
+    log().error({ queue: deadQueue(group.type), crashes, crashLog }, 'poison task parked');
   }
 
   /** A failed attempt: retried through the broker while attempts remain, else the error result. */
@@ -379,17 +385,17 @@ export class WorkerRuntime extends EventEmitter {
     failure: Exclude<Invocation, { kind: 'result' }>,
     attempt: number,
     durationMs: number,
-    log: Logger,
+    log: () => Logger,
   ): Promise<void> {
     const { group } = this.#spec;
     const text = describeError(failure.error);
     const retryable = !isNonRetryable(failure.error);
     if (retryable && attempt < group.maxAttempts) {
       const delayMs = await tools.router.retry(message, group.retryDelay, attempt + 1, text);
-      log.info({ err: text, nextAttempt: attempt + 1, delayMs }, 'task failed; retry scheduled');
+      log().info({ err: text, nextAttempt: attempt + 1, delayMs }, 'task failed; retry scheduled');
       return;
     }
-    log.info({ err: text, outcome: failure.kind, retryable }, 'task failed');
+    log().info({ err: text, outcome: failure.kind, retryable }, 'task failed');
     const result = errorWorkitem(workitem, failure.error);
     await this.#publish(tools, message, result, { attempts: attempt, durationMs }, log);
   }
@@ -399,7 +405,7 @@ export class WorkerRuntime extends EventEmitter {
     message: ConsumeMessage,
     result: Workitem,
     facts: { attempts: number; durationMs: number },
-    log: Logger,
+    log: () => Logger,
   ): Promise<void> {
     const { group } = this.#spec;
     const publish = async (item: Workitem) => {
@@ -410,7 +416,7 @@ export class WorkerRuntime extends EventEmitter {
         // The input stays available to the operator; the workflow gets an error it can read.
         const reason = (err as Error).message;
         await tools.router.park(message, reason);
-        log.error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
+        log().error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
         const fallback = shallowErrorWorkitem(item, err);
         await publishResult(tools.publisher, group, message, fallback, facts, log);
       }
@@ -431,8 +437,14 @@ export class WorkerRuntime extends EventEmitter {
     // from the start, since it is nobody's task to hand back again at shutdown.
     const runKey = `${message.fields.deliveryTag}:late`;
     const key = taskKey(this.#spec.group.type, message.properties, message.content);
-    const controller = new AbortController();
-    this.#running.set(runKey, { key, controller, channel, router, message, abandoned: true });
+    this.#running.set(runKey, {
+      key,
+      abort: new LazyAbort(),
+      channel,
+      router,
+      message,
+      abandoned: true,
+    });
     try {
       if (!message.fields.redelivered) {
         await router.handBack(message);
