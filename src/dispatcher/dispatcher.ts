@@ -5,6 +5,7 @@ import type {
   MessageProperties,
   Options,
 } from 'amqplib';
+import { AckBatcher } from '../common/amqp/acks.js';
 import { AmqpConnection } from '../common/amqp/connection.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
@@ -32,6 +33,8 @@ export class Dispatcher {
   #inFlight = 0;
   #idle: (() => void) | undefined;
   #consumerTag: string | undefined;
+  /** The current channel's acks: flushed before the connection is closed on purpose. */
+  #acks: AckBatcher | undefined;
   #stopping = false;
   #debug: boolean;
 
@@ -63,6 +66,7 @@ export class Dispatcher {
     const channel = this.#connection.channel;
     if (channel && this.#consumerTag) await channel.cancel(this.#consumerTag).catch(() => {});
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    this.#acks?.flush();
     await this.#connection.close();
   }
 
@@ -75,15 +79,19 @@ export class Dispatcher {
     const publisher = new ConfirmedPublisher(channel);
     const workerQueues = new WorkerQueues(model, queueType, this.#log);
     if (this.#stopping) return;
+    const acks = new AckBatcher(channel);
+    this.#acks = acks;
     const { consumerTag } = await channel.consume(queue, (message) => {
-      if (message) this.#track(this.#handle(channel, publisher, workerQueues, message));
+      if (!message) return;
+      acks.received(message);
+      this.#track(this.#handle(acks, publisher, workerQueues, message));
     });
     this.#consumerTag = consumerTag;
     this.#log.info({ queue, prefetch }, 'dispatcher consuming');
   }
 
   async #handle(
-    channel: ConfirmChannel,
+    acks: AckBatcher,
     publisher: ConfirmedPublisher,
     workerQueues: WorkerQueues,
     message: ConsumeMessage,
@@ -102,21 +110,21 @@ export class Dispatcher {
       } else {
         await this.#park(publisher, message, route.reason);
       }
-      channel.ack(message);
+      acks.ack(message);
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return; // the broker redelivers it
       if (code === 'TQ_ERR_AMQP_ENCODE') {
         // Its properties cannot be written again as they came (another client's header value
         // out of range): as it is, it cannot be forwarded, ever.
-        await this.#parkUnencodable(channel, publisher, message, (err as Error).message);
+        await this.#parkUnencodable(acks, publisher, message, (err as Error).message);
         return;
       }
       // Refused or unroutable (the queue was deleted meanwhile): declare again and retry later,
       // after a pause, so that a broker refusing everything is not asked again in a hot loop.
       if (route.ok) workerQueues.forget(route.type);
       this.#log.error({ ...ids, err: (err as Error).message, code }, 'forward failed; requeued');
-      await requeueAfterPause(channel, message);
+      await requeueAfterPause(acks, message);
     }
   }
 
@@ -143,7 +151,7 @@ export class Dispatcher {
    * is requeued after a pause, like any refused forward.
    */
   async #parkUnencodable(
-    channel: ConfirmChannel,
+    acks: AckBatcher,
     publisher: ConfirmedPublisher,
     message: ConsumeMessage,
     why: string,
@@ -157,12 +165,12 @@ export class Dispatcher {
     }
     try {
       await publisher.publish('', target, content, bare);
-      channel.ack(message);
+      acks.ack(message);
       this.#logParked(properties, reason, target);
     } catch (err) {
       if ((err as { code?: string }).code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return;
       this.#log.error({ err: (err as Error).message }, 'parking failed; requeued');
-      await requeueAfterPause(channel, message);
+      await requeueAfterPause(acks, message);
     }
   }
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Channel, Message } from 'amqplib';
+import type { Message } from 'amqplib';
+import type { AckBatcher } from './acks.js';
 
 /** How long a message whose handling the broker refused waits before it is handed back. */
 export const REQUEUE_PAUSE_MS = 1_000;
@@ -11,13 +12,13 @@ export const REQUEUE_PAUSE_MS = 1_000;
  * broker requeues what it held.
  */
 export async function requeueAfterPause(
-  channel: Channel,
+  acks: AckBatcher,
   message: Message,
   pauseMs = REQUEUE_PAUSE_MS,
 ): Promise<void> {
   if (pauseMs > 0) await sleep(pauseMs);
   try {
-    channel.nack(message, false, true);
+    acks.nack(message, true);
   } catch {
     // The channel closed in between: the broker redelivers it anyway.
   }

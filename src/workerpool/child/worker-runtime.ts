@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type BaseWorker, isNonRetryable, type Workitem } from '@taskqueue/plugin-api';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { AckBatcher } from '../../common/amqp/acks.js';
 import { AmqpConnection } from '../../common/amqp/connection.js';
 import { ConfirmedPublisher } from '../../common/amqp/publisher.js';
 import {
@@ -34,6 +35,7 @@ interface RunningTask {
   key: string;
   abort: LazyAbort;
   channel: ConfirmChannel;
+  acks: AckBatcher;
   router: TaskRouter;
   message: ConsumeMessage;
   abandoned: boolean;
@@ -42,6 +44,8 @@ interface RunningTask {
 /** What one channel's tasks publish with. */
 interface ChannelTools {
   channel: ConfirmChannel;
+  /** Every ack and nack of this channel's deliveries. */
+  acks: AckBatcher;
   publisher: ConfirmedPublisher;
   router: TaskRouter;
 }
@@ -72,6 +76,8 @@ export class WorkerRuntime extends EventEmitter {
   #pool: PoolLink;
   #connection: AmqpConnection;
   #consumer: { channel: ConfirmChannel; tag: string } | undefined;
+  /** The current channel's acks: flushed before the connection is closed on purpose. */
+  #acks: AckBatcher | undefined;
   #running = new Map<string, RunningTask>();
   #idle: (() => void) | undefined;
   #stopping = false;
@@ -142,6 +148,7 @@ export class WorkerRuntime extends EventEmitter {
     await this.#worker.teardown?.call(this.#worker).catch((err: unknown) => {
       this.#log.warn({ err }, 'plugin teardown failed');
     });
+    this.#acks?.flush();
     await this.#connection.close();
   }
 
@@ -166,10 +173,10 @@ export class WorkerRuntime extends EventEmitter {
         task.abort.abort(new Error('worker stopping: shutdown_timeout passed'));
         try {
           await task.router.handBack(task.message);
-          task.channel.ack(task.message);
+          task.acks.ack(task.message);
         } catch {
           try {
-            task.channel.nack(task.message, false, true);
+            task.acks.nack(task.message, true);
           } catch {
             // The channel is gone: the broker requeues the task by itself.
           }
@@ -189,14 +196,18 @@ export class WorkerRuntime extends EventEmitter {
       await declareQueue(channel, group.resultsRoutingKey, amqp.queueType);
     await channel.prefetch(group.prefetch);
     const publisher = new ConfirmedPublisher(channel);
+    const acks = new AckBatcher(channel);
+    this.#acks = acks;
     const tools: ChannelTools = {
       channel,
+      acks,
       publisher,
       router: new TaskRouter(channel, publisher, group.type, amqp.queueType),
     };
     if (this.#stopping || this.#retiring) return;
     const { consumerTag } = await channel.consume(queue, (message) => {
       if (!message) return;
+      acks.received(message);
       if (this.#retiring) {
         void this.#handBackLate(tools, message);
         return;
@@ -215,12 +226,12 @@ export class WorkerRuntime extends EventEmitter {
 
   async #run(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
     const { group } = this.#spec;
-    const { channel, router } = tools;
+    const { channel, acks, router } = tools;
     const key = taskKey(group.type, message.properties, message.content);
     const taskId = taskIdOf(message.properties, randomUUID);
     const runKey = `${message.fields.deliveryTag}:${key}`;
     const abort = new LazyAbort();
-    const task: RunningTask = { key, abort, channel, router, message, abandoned: false };
+    const task: RunningTask = { key, abort, channel, acks, router, message, abandoned: false };
     this.#running.set(runKey, task);
     const attempt = attemptOf(message.properties);
     // Made when first used: most tasks log nothing, and a child logger costs more than the ack.
@@ -242,12 +253,12 @@ export class WorkerRuntime extends EventEmitter {
         const reason = `unreadable task: ${(err as Error).message}`;
         await router.park(message, reason);
         log().error({ queue: deadQueue(group.type), reason }, 'task parked');
-        channel.ack(message);
+        acks.ack(message);
         return;
       }
       if (message.fields.redelivered && verdict?.kind !== 'lost') {
         await this.#afterLostConsumer(tools, message, workitem, verdict, attempt, log);
-        channel.ack(message);
+        acks.ack(message);
         return;
       }
       const started = performance.now();
@@ -295,7 +306,7 @@ export class WorkerRuntime extends EventEmitter {
         if (memory.stopTaking) this.#retire(memory.stopTaking);
       }
       // Handed back while its result was being confirmed: the broker already has it again.
-      if (!task.abandoned) channel.ack(message);
+      if (!task.abandoned) acks.ack(message);
       if (this.#debug) log().debug({ durationMs, outcome: outcome.kind }, 'task done');
     } catch (err) {
       // Publishing failed. The pool is told first, so that the redelivery is not taken for a
@@ -307,7 +318,7 @@ export class WorkerRuntime extends EventEmitter {
         // Refused by the broker (a full queue, say): handed back after a pause, never held
         // forever by this child, never asked for again in a hot loop.
         log().error({ err: (err as Error).message }, 'outcome refused; task requeued');
-        await requeueAfterPause(channel, message, this.#stopping ? 0 : REQUEUE_PAUSE_MS);
+        await requeueAfterPause(acks, message, this.#stopping ? 0 : REQUEUE_PAUSE_MS);
       }
     } finally {
       this.#pool.finished(slot);
@@ -432,7 +443,7 @@ export class WorkerRuntime extends EventEmitter {
    * its last holder is still there for the next child to ask about.
    */
   async #handBackLate(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
-    const { channel, router } = tools;
+    const { channel, acks, router } = tools;
     // Held until it is back in the broker, so that the child does not leave before; `abandoned`
     // from the start, since it is nobody's task to hand back again at shutdown.
     const runKey = `${message.fields.deliveryTag}:late`;
@@ -441,6 +452,7 @@ export class WorkerRuntime extends EventEmitter {
       key,
       abort: new LazyAbort(),
       channel,
+      acks,
       router,
       message,
       abandoned: true,
@@ -448,12 +460,12 @@ export class WorkerRuntime extends EventEmitter {
     try {
       if (!message.fields.redelivered) {
         await router.handBack(message);
-        channel.ack(message);
-      } else channel.nack(message, false, true);
+        acks.ack(message);
+      } else acks.nack(message, true);
       this.#log.info({ messageId: message.properties.messageId }, 'retiring: task handed back');
     } catch {
       try {
-        channel.nack(message, false, true);
+        acks.nack(message, true);
       } catch {
         // The channel is gone: the broker requeues the task by itself.
       }
