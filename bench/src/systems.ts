@@ -2,7 +2,7 @@
  * The two systems under test, started fresh for every run and identified by role: the ceiling
  * (relay + K bench workers) and taskqueue (the real dispatcher and pool, with the echo plugin).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INPUT_QUEUE, workerQueue } from './amqp.js';
@@ -58,9 +58,26 @@ function environment(): NodeJS.ProcessEnv {
   return env;
 }
 
-function launch(ctx: SystemContext, role: string, args: string[]): Launched {
+function launch(
+  ctx: SystemContext,
+  role: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = environment(),
+): Launched {
   const log = join(ctx.workDir, `${ctx.runId}.${role}.log`);
-  return new Launched(role, process.execPath, args, log, environment());
+  return new Launched(role, process.execPath, args, log, env);
+}
+
+/**
+ * The environment of a taskqueue program as its systemd unit gives it: the unit's
+ * `Environment=NODE_OPTIONS=…` (V8 flags that belong to the product) before the bench's own.
+ */
+function unitEnvironment(unit: string): NodeJS.ProcessEnv {
+  const env = environment();
+  const text = readFileSync(join(TASKQUEUE_DIR, 'systemd', unit), 'utf8');
+  const fromUnit = /^Environment=NODE_OPTIONS=(.*)$/m.exec(text)?.[1]?.trim();
+  if (fromUnit) env.NODE_OPTIONS = `${fromUnit} ${env.NODE_OPTIONS ?? ''}`.trim();
+  return env;
 }
 
 /** A promise that rejects when any of `processes` exits while `running()` still holds. */
@@ -147,12 +164,18 @@ prefetch = ${v.w}
 export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<System> {
   const config = join(ctx.workDir, `${ctx.runId}.ini`);
   writeFileSync(config, taskqueueConfig(ctx.url, v));
-  const dispatcher = launch(ctx, 'dispatcher', [
-    join(TASKQUEUE_DIR, 'dist/dispatcher/main.js'),
-    '-c',
-    config,
-  ]);
-  const pool = launch(ctx, 'pool', [join(TASKQUEUE_DIR, 'dist/workerpool/main.js'), '-c', config]);
+  const dispatcher = launch(
+    ctx,
+    'dispatcher',
+    [join(TASKQUEUE_DIR, 'dist/dispatcher/main.js'), '-c', config],
+    unitEnvironment('taskqueue-dispatcher.service'),
+  );
+  const pool = launch(
+    ctx,
+    'pool',
+    [join(TASKQUEUE_DIR, 'dist/workerpool/main.js'), '-c', config],
+    unitEnvironment('taskqueue-workerpool.service'),
+  );
   const { failed, stop } = await started(ctx, 'taskqueue', [dispatcher, pool], v.k);
   const children = childrenOf(pool.pid)
     .filter((pid) => commandLine(pid).includes(CHILD_ENTRY))

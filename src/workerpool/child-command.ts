@@ -7,6 +7,17 @@ export const CHILD_ENTRY = new URL('./child/main.js', import.meta.url);
 export const SETPRIV = '/usr/bin/setpriv';
 
 /**
+ * V8 flags every child starts with. A busy child's young generation grows to V8's default
+ * maximum (16 MiB a semi-space) although almost everything it allocates dies within a task:
+ * capped at 2 MiB, a child's peak RSS went from 87 to 75 MiB in the bench and its throughput
+ * did not drop (smaller scavenges stay in the cache). An operator's own `--max-semi-space-size`
+ * in NODE_OPTIONS wins: command-line flags would override it, so none is added then.
+ */
+export function childNodeFlags(nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+  return /--max-semi-space-size\b/.test(nodeOptions) ? [] : ['--max-semi-space-size=2'];
+}
+
+/**
  * The command that starts a child, already as its group's user when it has one.
  *
  * The switch happens in `setpriv`, before Node starts, not in the child with
@@ -20,7 +31,8 @@ export function childCommand(
   identity: ChildIdentity | undefined,
   entry: string,
 ): { file: string; args: string[]; env: Record<string, string> } {
-  if (!identity) return { file: process.execPath, args: [entry], env: {} };
+  const node = [...childNodeFlags(), entry];
+  if (!identity) return { file: process.execPath, args: node, env: {} };
   return {
     file: SETPRIV,
     args: [
@@ -29,7 +41,7 @@ export function childCommand(
       '--init-groups',
       '--',
       process.execPath,
-      entry,
+      ...node,
     ],
     env: { HOME: identity.home, USER: identity.user, LOGNAME: identity.user },
   };

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { childCommand, childNodeFlags, SETPRIV } from '../../../src/workerpool/child-command.js';
+
+describe('childNodeFlags', () => {
+  it('caps the young generation by default', () => {
+    expect(childNodeFlags('')).toEqual(['--max-semi-space-size=2']);
+    expect(childNodeFlags('--enable-source-maps')).toEqual(['--max-semi-space-size=2']);
+  });
+
+  it("adds nothing when the operator's NODE_OPTIONS sets the semi-space", () => {
+    expect(childNodeFlags('--max-semi-space-size=8')).toEqual([]);
+    expect(childNodeFlags('--enable-source-maps --max-semi-space-size 4')).toEqual([]);
+  });
+});
+
+describe('childCommand', () => {
+  const flags = childNodeFlags();
+
+  it('runs Node with the flags, then the entry, when the group has no user', () => {
+    const command = childCommand(undefined, '/x/child/main.js');
+    expect(command.file).toBe(process.execPath);
+    expect(command.args).toEqual([...flags, '/x/child/main.js']);
+  });
+
+  it('runs Node through setpriv, the flags after the Node binary, for a group user', () => {
+    const identity = { user: 'tq', uid: 1001, gid: 1002, home: '/home/tq' };
+    const command = childCommand(identity, '/x/child/main.js');
+    expect(command.file).toBe(SETPRIV);
+    expect(command.args).toEqual([
+      '--reuid=1001',
+      '--regid=1002',
+      '--init-groups',
+      '--',
+      process.execPath,
+      ...flags,
+      '/x/child/main.js',
+    ]);
+    expect(command.env).toEqual({ HOME: '/home/tq', USER: 'tq', LOGNAME: 'tq' });
+  });
+});
