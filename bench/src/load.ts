@@ -44,6 +44,8 @@ export class Load {
   #publish: ConfirmChannel;
   #onResult: ((message: ConsumeMessage) => void) | undefined;
   #closed: Promise<Error>;
+  /** Ends the run in progress, if any. */
+  #endRun: ((err: Error) => void) | undefined;
 
   private constructor(model: ChannelModel, publish: ConfirmChannel, collect: Channel) {
     this.#model = model;
@@ -72,6 +74,9 @@ export class Load {
   }
 
   async close(): Promise<void> {
+    // A run still going (the system failed, or Ctrl-C) ends first: its pacing timer must not
+    // publish on a connection that is closing.
+    this.#endRun?.(new Error('load closed'));
     await this.#model.close().catch(() => {});
   }
 
@@ -96,6 +101,7 @@ export class Load {
       const finish = (err: Error | undefined) => {
         if (settled) return;
         settled = true;
+        this.#endRun = undefined;
         clearInterval(watchdog);
         clearTimeout(paceTimer);
         this.#onResult = undefined;
@@ -209,6 +215,7 @@ export class Load {
           finish(missing(`run longer than ${spec.deadlineMs} ms`));
       }, 250);
       void this.#closed.then((err) => finish(missing(err.message)));
+      this.#endRun = (err) => finish(err);
 
       t0 = performance.now();
       lastProgress = t0;
