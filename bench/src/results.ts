@@ -3,19 +3,24 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './systems.js';
+import { ROOT, TASKQUEUE_DIR } from './systems.js';
 
+/** The commit of the taskqueue measured (BENCH_TASKQUEUE_DIR may name another checkout). */
 function commit(): string | undefined {
   try {
-    const head = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], {
+    const head = execFileSync('git', ['-C', TASKQUEUE_DIR, 'rev-parse', '--short', 'HEAD'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
-    const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    return dirty ? `${head}+dirty-src` : head;
+    const dirty = execFileSync(
+      'git',
+      ['-C', TASKQUEUE_DIR, 'status', '--porcelain', '--', 'src', 'systemd'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    ).trim();
+    return dirty ? `${head}+dirty` : head;
   } catch {
     return undefined;
   }
