@@ -20,6 +20,20 @@ interface Summary {
   switches: number;
   /** Peak VmHWM per role over all rounds, MiB. */
   rss: Map<string, number>;
+  /** CPU µs per task of each stage: the router (relay or dispatcher) and all workers together. */
+  routerUs: number;
+  workersUs: number;
+}
+
+/** The router's role in each system; every other role but the pool and broker is a worker. */
+const ROUTER_ROLES = new Set(['relay', 'dispatcher']);
+const NOT_WORKER_ROLES = new Set(['relay', 'dispatcher', 'pool', 'broker']);
+
+function stageUs(row: RunRow, isStage: (role: string) => boolean): number {
+  const ms = Object.entries(row.cpuMs ?? {})
+    .filter(([role]) => isStage(role))
+    .reduce((sum, [, n]) => sum + n, 0);
+  return (ms * 1000) / row.tasks;
 }
 
 export function summarize(rows: RunRow[]): Summary | undefined {
@@ -47,6 +61,8 @@ export function summarize(rows: RunRow[]): Summary | undefined {
     ioCalls: median(ok.map((r) => ownSum(r.ioCallsPerTask))),
     switches: median(ok.map((r) => ownSum(r.switchesPerTask))),
     rss,
+    routerUs: median(ok.map((r) => stageUs(r, (role) => ROUTER_ROLES.has(role)))),
+    workersUs: median(ok.map((r) => stageUs(r, (role) => !NOT_WORKER_ROLES.has(role)))),
   };
 }
 
@@ -104,6 +120,15 @@ export function variantTable(v: Variant, rows: RunRow[]): string {
       ? `${s.ioCalls.toFixed(1)} read/write syscalls, ${s.switches.toFixed(1)} context switches`
       : '-';
   out.push(`per task, all its processes: ceiling ${perTask(c)} | taskqueue ${perTask(t)}`);
+  // Per stage, because the total hides which side moved (the machine's speed drifts between
+  // runs; a stage's ratio to its counterpart in the same round drifts much less).
+  if (c && t)
+    out.push(
+      `CPU µs per task by stage: router ${c.routerUs.toFixed(0)} (relay) | ` +
+        `${t.routerUs.toFixed(0)} (dispatcher) ${ratio(t.routerUs, c.routerUs)}; ` +
+        `workers ${c.workersUs.toFixed(0)} | ${t.workersUs.toFixed(0)} (children) ` +
+        `${ratio(t.workersUs, c.workersUs)}`,
+    );
   return out.join('\n');
 }
 
