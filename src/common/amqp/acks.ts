@@ -55,11 +55,8 @@ export class AckBatcher {
     const tags = this.#toAck.sort((a, b) => a - b);
     this.#toAck = [];
     for (const tag of tags) this.#inHand.delete(tag);
-    let oldestInHand = Number.POSITIVE_INFINITY;
-    for (const tag of this.#inHand) {
-      oldestInHand = tag; // a Set iterates in insertion order: the first is the oldest
-      break;
-    }
+    // A Set iterates in insertion order, and tags only grow: the first is the oldest.
+    const oldestInHand = this.#inHand.values().next().value ?? Number.POSITIVE_INFINITY;
     let below = 0;
     while (below < tags.length && tags[below]! < oldestInHand) below++;
     try {

@@ -34,7 +34,6 @@ type Worker = Pick<BaseWorker, 'handleTask'> &
 interface RunningTask {
   key: string;
   abort: LazyAbort;
-  channel: ConfirmChannel;
   acks: AckBatcher;
   router: TaskRouter;
   message: ConsumeMessage;
@@ -231,7 +230,7 @@ export class WorkerRuntime extends EventEmitter {
     const taskId = taskIdOf(message.properties, randomUUID);
     const runKey = `${message.fields.deliveryTag}:${key}`;
     const abort = new LazyAbort();
-    const task: RunningTask = { key, abort, channel, acks, router, message, abandoned: false };
+    const task: RunningTask = { key, abort, acks, router, message, abandoned: false };
     this.#running.set(runKey, task);
     const attempt = attemptOf(message.properties);
     // Made when first used: most tasks log nothing, and a child logger costs more than the ack.
@@ -443,7 +442,7 @@ export class WorkerRuntime extends EventEmitter {
    * its last holder is still there for the next child to ask about.
    */
   async #handBackLate(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
-    const { channel, acks, router } = tools;
+    const { acks, router } = tools;
     // Held until it is back in the broker, so that the child does not leave before; `abandoned`
     // from the start, since it is nobody's task to hand back again at shutdown.
     const runKey = `${message.fields.deliveryTag}:late`;
@@ -451,7 +450,6 @@ export class WorkerRuntime extends EventEmitter {
     this.#running.set(runKey, {
       key,
       abort: new LazyAbort(),
-      channel,
       acks,
       router,
       message,
