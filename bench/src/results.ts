@@ -5,21 +5,18 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, TASKQUEUE_DIR } from './systems.js';
 
+function git(...args: string[]): string {
+  return execFileSync('git', ['-C', TASKQUEUE_DIR, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+}
+
 /** The commit of the taskqueue measured (BENCH_TASKQUEUE_DIR may name another checkout). */
 function commit(): string | undefined {
   try {
-    const head = execFileSync('git', ['-C', TASKQUEUE_DIR, 'rev-parse', '--short', 'HEAD'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    const dirty = execFileSync(
-      'git',
-      ['-C', TASKQUEUE_DIR, 'status', '--porcelain', '--', 'src', 'systemd'],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    ).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    const dirty = git('status', '--porcelain', '--', 'src', 'systemd');
     return dirty ? `${head}+dirty` : head;
   } catch {
     return undefined;
