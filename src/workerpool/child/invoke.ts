@@ -1,4 +1,4 @@
-import type { BaseWorker, Workitem } from '@taskqueue/plugin-api';
+import type { BaseWorker, TaskContext, Workitem } from '@taskqueue/plugin-api';
 import type { Logger } from '../../common/logger.js';
 
 /**
@@ -36,6 +36,37 @@ export class LazyAbort {
   }
 }
 
+/**
+ * What the plugin gets as its task's context. A class with getters on its prototype, not an
+ * object literal with `get logger()` / `get signal()` closures: with the literal, V8 (Node 20)
+ * kept every task's closures, and through them its message, workitem and logger, alive through
+ * each young-generation GC until the next full one. The bench measured it in every child: 240 KiB
+ * promoted per scavenge instead of ~95, a mark-compact every few seconds, 10 MiB more RSS.
+ */
+class PluginTaskContext implements TaskContext {
+  readonly settings: Record<string, string>;
+  readonly attempt: number;
+  readonly taskId: string;
+  #logger: () => Logger;
+  #abort: LazyAbort;
+
+  constructor(options: InvokeOptions) {
+    this.settings = options.settings;
+    this.attempt = options.attempt;
+    this.taskId = options.taskId;
+    this.#logger = options.logger;
+    this.#abort = options.abort;
+  }
+
+  get logger(): Logger {
+    return this.#logger();
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+}
+
 export interface InvokeOptions {
   settings: Record<string, string>;
   /** The task's logger, made on first use. */
@@ -56,18 +87,7 @@ export async function invokePlugin(
 ): Promise<Invocation> {
   const call: Promise<Invocation> = (async () => {
     try {
-      const { abort, logger } = options;
-      const returned = await worker.handleTask(workitem, {
-        settings: options.settings,
-        get logger() {
-          return logger();
-        },
-        get signal() {
-          return abort.signal;
-        },
-        attempt: options.attempt,
-        taskId: options.taskId,
-      });
+      const returned = await worker.handleTask(workitem, new PluginTaskContext(options));
       return { kind: 'result', workitem: returned ?? workitem };
     } catch (error) {
       return { kind: 'failed', error };

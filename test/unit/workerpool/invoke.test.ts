@@ -47,6 +47,33 @@ describe('invokePlugin', () => {
     expect(seen).toEqual([false, 'function', 2, 't1']);
   });
 
+  it('gives the settings, and makes the logger and the signal only when the plugin reads them', async () => {
+    let loggersMade = 0;
+    const abort = new LazyAbort();
+    const seen: unknown[] = [];
+    const worker = {
+      async handleTask(workitem: Workitem, ctx: TaskContext) {
+        seen.push(ctx.settings.greeting, loggersMade);
+        ctx.logger.info('reading the logger makes it');
+        seen.push(loggersMade, ctx.signal === abort.signal);
+        return workitem;
+      },
+    };
+    await invokePlugin(
+      worker,
+      { fields: {} },
+      {
+        ...options(abort),
+        settings: { greeting: 'hello' },
+        logger: () => {
+          loggersMade++;
+          return createLogger('test', 'silent');
+        },
+      },
+    );
+    expect(seen).toEqual(['hello', 0, 1, true]);
+  });
+
   it('fires the signal at the timeout, and fails the attempt', async () => {
     const worker = {
       handleTask: (_w: Workitem, ctx: TaskContext) =>
