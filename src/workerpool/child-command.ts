@@ -7,15 +7,16 @@ export const CHILD_ENTRY = new URL('./child/main.js', import.meta.url);
 export const SETPRIV = '/usr/bin/setpriv';
 
 /**
- * V8 flags every child starts with. A busy child's young generation grows to V8's default
- * maximum (16 MiB a semi-space) although almost everything it allocates dies within a task:
- * capped at 4 MiB, a child's peak RSS went from 88 to 80 MiB in the bench at no measurable CPU
- * cost (2 MiB gave 74 MiB but cost ~9 % more CPU per task in the children at W=1, from more
- * scavenges and promotions). An operator's own `--max-semi-space-size`
- * in NODE_OPTIONS wins: command-line flags would override it, so none is added then.
+ * V8 flags every child starts with. A busy child's young generation grows (to 4 MiB a
+ * semi-space in the bench) although almost everything it allocates dies within its task: capped
+ * at 2 MiB, a child's peak RSS went from 69–71 to 66–68 MiB at no measurable CPU cost (2 pairs of
+ * runs at W=1 and W=10). Before the plugin's context stopped keeping every task alive through
+ * scavenges (invoke.ts), 2 MiB had cost ~9 % more CPU and 4 was the cap. An operator's own
+ * `--max-semi-space-size` in NODE_OPTIONS wins: command-line flags would override it, so none is
+ * added then.
  */
 export function childNodeFlags(nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
-  return /--max-semi-space-size\b/.test(nodeOptions) ? [] : ['--max-semi-space-size=4'];
+  return /--max-semi-space-size\b/.test(nodeOptions) ? [] : ['--max-semi-space-size=2'];
 }
 
 /**

@@ -3,8 +3,8 @@ import { childCommand, childNodeFlags, SETPRIV } from '../../../src/workerpool/c
 
 describe('childNodeFlags', () => {
   it('caps the young generation by default', () => {
-    expect(childNodeFlags('')).toEqual(['--max-semi-space-size=4']);
-    expect(childNodeFlags('--enable-source-maps')).toEqual(['--max-semi-space-size=4']);
+    expect(childNodeFlags('')).toEqual(['--max-semi-space-size=2']);
+    expect(childNodeFlags('--enable-source-maps')).toEqual(['--max-semi-space-size=2']);
   });
 
   it("adds nothing when the operator's NODE_OPTIONS sets the semi-space", () => {
