@@ -47,7 +47,7 @@ describe('invokePlugin', () => {
     expect(seen).toEqual([false, 'function', 2, 't1']);
   });
 
-  it('gives the settings, and makes the logger and the signal only when the plugin reads them', async () => {
+  it("gives the settings and the task's signal, and makes the logger only when the plugin reads it", async () => {
     let loggersMade = 0;
     const abort = new LazyAbort();
     const seen: unknown[] = [];
