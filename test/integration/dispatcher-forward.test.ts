@@ -70,6 +70,30 @@ describe('dispatcher forwarding', () => {
     expect(await client.messageCount('taskqueue')).toBe(0);
   });
 
+  it('forwards each task with its own headers when many share the same header names', async () => {
+    // The publisher reuses one headers object per list of names (reusable-headers.ts): no task may
+    // go out with another's values, a missing value, or its names in another order.
+    const sent = Array.from({ length: 30 }, (_, n) => {
+      if (n % 3 === 0) return { 'x-seq': n, 'x-label': `task ${n}` };
+      if (n % 3 === 1) return { 'x-label': `task ${n}`, 'x-seq': n };
+      return { 'x-seq': n, 'x-label': `task ${n}`, 'x-extra': [n, { n }] };
+    });
+    await client.declare('worker_hdr');
+    for (const [n, headers] of sent.entries()) {
+      await client.publish('taskqueue', workitem('hdr', { n }), {
+        correlationId: `hdr-${n}`,
+        headers,
+      });
+    }
+    const forwarded = await client.collect('worker_hdr', sent.length, 30_000);
+    expect(forwarded).toHaveLength(sent.length);
+    for (const message of forwarded) {
+      const n = Number(message.properties.correlationId.slice('hdr-'.length));
+      expect(message.properties.headers).toEqual(sent[n]);
+      expect(Object.keys(message.properties.headers ?? {})).toEqual(Object.keys(sent[n]!));
+    }
+  });
+
   it('keeps tasks for a type nobody consumes yet, and they are processed when a child starts', async () => {
     for (let n = 0; n < 20; n++) {
       await client.publish('taskqueue', workitem('late', { n }), { correlationId: `late-${n}` });

@@ -1,5 +1,6 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { TqError } from '../errors.js';
+import { type Headers, ReusableHeaders } from './reusable-headers.js';
 
 interface Pending {
   exchange: string;
@@ -20,6 +21,7 @@ interface Pending {
 export class ConfirmedPublisher {
   #channel: ConfirmChannel;
   #pending = new Set<Pending>();
+  #headers = new ReusableHeaders();
 
   constructor(channel: ConfirmChannel) {
     this.#channel = channel;
@@ -75,13 +77,17 @@ export class ConfirmedPublisher {
         }
       };
       try {
-        this.#channel.publish(
-          exchange,
-          routingKey,
-          content,
-          { mandatory: true, ...options },
-          settle,
-        );
+        const send = (headers?: Headers) =>
+          this.#channel.publish(
+            exchange,
+            routingKey,
+            content,
+            { mandatory: true, ...options, headers },
+            settle,
+          );
+        // A fresh headers object per message costs V8 a prototype map (reusable-headers.ts).
+        if (options.headers) this.#headers.lend(options.headers, send);
+        else send();
       } catch (err) {
         // amqplib encodes the whole frame before it writes or registers the confirm callback:
         // a throw other than "channel closed" means nothing was sent and the message itself
