@@ -21,13 +21,18 @@ describe('a task travels taskqueue → dispatcher → worker_<type> → plugin �
   beforeAll(async () => {
     url = await useVhost('end-to-end');
     config = writeConfig(
-      testConfig(url, ['echo', 'throw'], '[echo]\nworkers = 2\nprefetch = 10\n'),
+      testConfig(
+        url,
+        ['echo', 'throw', 'report'],
+        '[echo]\nworkers = 2\nprefetch = 10\n[report]\nworkers = 1\nprefetch = 1\n',
+      ),
     );
     dispatcher = startDispatcher(config.file);
     pool = startPool(config.file);
     await dispatcher.waitFor(/dispatcher consuming/);
     await pool.waitForRunning('echo');
     await pool.waitForRunning('throw');
+    await pool.waitForRunning('report');
     client = await TestClient.connect(url);
   });
 
@@ -94,6 +99,25 @@ describe('a task travels taskqueue → dispatcher → worker_<type> → plugin �
     expect(body.trace).toMatch(/Error: boom on 42\n\s+at /);
     expect(body.fields.n).toBe(42);
     expect(await client.messageCount('worker_throw')).toBe(0);
+  });
+
+  it("lets a plugin's own reportResults decide what is published, and acks every task", async () => {
+    // One child taking one task at a time: the silent task is done before the next one starts.
+    await client.publish('taskqueue', workitem('report', { n: 1, silent: true }), {
+      correlationId: 'report-silent',
+    });
+    for (const n of [2, 3]) {
+      await client.publish('taskqueue', workitem('report', { n }), {
+        correlationId: `report-${n}`,
+      });
+    }
+    const results = await client.collect('results', 2, 30_000);
+    expect(results.map((m) => m.properties.correlationId).sort()).toEqual(['report-2', 'report-3']);
+    for (const result of results) {
+      expect(JSON.parse(result.content.toString()).fields.reported_by).toBe('report');
+    }
+    expect(await client.messageCount('results')).toBe(0);
+    await expect.poll(() => client.messageCount('worker_report'), { timeout: 10_000 }).toBe(0);
   });
 
   it('sends the result to reply_to instead of the results queue', async () => {

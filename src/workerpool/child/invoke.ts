@@ -80,23 +80,37 @@ export interface InvokeOptions {
 }
 
 /** Calls `handleTask` under the group's timeout: the signal fires, then a grace, then we stop waiting. */
-export async function invokePlugin(
+export function invokePlugin(
   worker: Pick<BaseWorker, 'handleTask'>,
   workitem: Workitem,
   options: InvokeOptions,
 ): Promise<Invocation> {
-  const call: Promise<Invocation> = (async () => {
-    try {
-      const returned = await worker.handleTask(workitem, new PluginTaskContext(options));
-      return { kind: 'result', workitem: returned ?? workitem };
-    } catch (error) {
-      return { kind: 'failed', error };
-    }
-  })();
-  if (options.timeoutS === undefined) return call;
-  const first = await raceTimer(call, options.timeoutS * 1000);
+  const call = callPlugin(worker, workitem, options);
+  // Without a timeout the call's own promise is the answer: no async layer around it per task.
+  return options.timeoutS === undefined ? call : underTimeout(call, options.timeoutS, options);
+}
+
+async function callPlugin(
+  worker: Pick<BaseWorker, 'handleTask'>,
+  workitem: Workitem,
+  options: InvokeOptions,
+): Promise<Invocation> {
+  try {
+    const returned = await worker.handleTask(workitem, new PluginTaskContext(options));
+    return { kind: 'result', workitem: returned ?? workitem };
+  } catch (error) {
+    return { kind: 'failed', error };
+  }
+}
+
+async function underTimeout(
+  call: Promise<Invocation>,
+  timeoutS: number,
+  options: InvokeOptions,
+): Promise<Invocation> {
+  const first = await raceTimer(call, timeoutS * 1000);
   if (first !== undefined) return first;
-  const error = new Error(`task timed out after ${options.timeoutS} s`);
+  const error = new Error(`task timed out after ${timeoutS} s`);
   error.name = 'TimeoutError';
   options.abort.abort(error);
   const second = await raceTimer(call, options.graceMs);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { type BaseWorker, isNonRetryable, type Workitem } from '@taskqueue/plugin-api';
+import { BaseWorker, isNonRetryable, type Workitem } from '@taskqueue/plugin-api';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AckBatcher } from '../../common/amqp/acks.js';
 import { AmqpConnection } from '../../common/amqp/connection.js';
@@ -431,8 +431,10 @@ export class WorkerRuntime extends EventEmitter {
         await publishResult(tools.publisher, group, message, fallback, facts, log);
       }
     };
-    if (this.#worker.reportResults)
-      await this.#worker.reportResults.call(this.#worker, result, publish);
+    const report = this.#worker.reportResults;
+    // BaseWorker's own reportResults only publishes: no need for its promise layer every task.
+    if (report && report !== BaseWorker.prototype.reportResults)
+      await report.call(this.#worker, result, publish);
     else await publish(result);
   }
 
