@@ -1,6 +1,6 @@
 import type { Config } from '../common/config/types.js';
+import { apiIncompatibility } from '../workerpool/discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from '../workerpool/discovery/discovery.js';
-import { apiIncompatibility } from '../workerpool/discovery/load.js';
 import { decideIdentity } from '../workerpool/identity.js';
 
 /** `taskqueue plugins`: what the pool would run, and why it would not run the rest. */

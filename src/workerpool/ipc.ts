@@ -1,4 +1,5 @@
 import type { AmqpConfig, GroupConfig } from '../common/config/types.js';
+import type { AcceptedApi } from './discovery/api-check.js';
 
 /** The Unix identity a child switches to before it loads any plugin code. */
 export interface ChildIdentity {
@@ -13,6 +14,8 @@ export interface ChildSpec {
   group: GroupConfig;
   amqp: AmqpConfig;
   pluginDir: string;
+  /** The plugin's API range as the pool read and accepted it (the child re-checks a change). */
+  acceptedApi: AcceptedApi;
   identity: ChildIdentity | undefined;
   logLevel: string;
 }

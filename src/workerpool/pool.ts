@@ -1,8 +1,9 @@
+import { apiVersion } from '@taskqueue/plugin-api';
 import { withTlsMaterial } from '../common/amqp/tls-material.js';
 import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
+import { apiIncompatibility } from './discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
-import { apiIncompatibility } from './discovery/load.js';
 import { decideIdentity } from './identity.js';
 import type { ChildSpec } from './ipc.js';
 import {
@@ -55,6 +56,8 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
         group,
         amqp,
         pluginDir: plugin.dir,
+        // Defined: apiIncompatibility refuses a plugin that declares no range.
+        acceptedApi: { range: plugin.apiRange!, host: apiVersion },
         identity: identity.identity,
         logLevel: workerpool.logLevel,
       });

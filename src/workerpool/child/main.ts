@@ -30,7 +30,7 @@ async function startChild(spec: ChildSpec): Promise<void> {
   try {
     if (spec.identity) verifyIdentity(spec.identity);
     const plugin = readPluginPackage(spec.pluginDir);
-    worker = await loadWorker(plugin);
+    worker = await loadWorker(plugin, spec.acceptedApi);
     await worker.setup?.call(worker, {
       type: spec.group.type,
       instance: spec.group.instance,

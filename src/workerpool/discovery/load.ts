@@ -1,30 +1,28 @@
 import { pathToFileURL } from 'node:url';
 import { apiVersion, type BaseWorker } from '@taskqueue/plugin-api';
-import semver from 'semver';
 import { TqError } from '../../common/errors.js';
+import type { AcceptedApi } from './api-check.js';
 import type { PluginPackage } from './package-info.js';
-
-/** Why this host would refuse the package's declared API range, or undefined when it fits. */
-export function apiIncompatibility(plugin: PluginPackage): string | undefined {
-  if (plugin.apiRange === undefined) {
-    return `${plugin.name} declares no API range ("taskqueue": { "api": "^1.0.0" } in its package.json)`;
-  }
-  if (semver.validRange(plugin.apiRange) === null) {
-    return `${plugin.name} declares an invalid API range "${plugin.apiRange}"`;
-  }
-  if (!semver.satisfies(apiVersion, plugin.apiRange)) {
-    return `${plugin.name}@${plugin.version} needs plugin API ${plugin.apiRange}; this host provides ${apiVersion}`;
-  }
-  return undefined;
-}
 
 /**
  * Checks the API range, imports the plugin and instantiates its worker. The worker is checked by
  * shape, not by `instanceof`: the plugin may bring its own copy of the API package.
+ *
+ * `accepted` is the pool's verdict: when the package still declares the range the pool accepted,
+ * for this same host version, the check is not made again. semver then stays unloaded (about
+ * 1 MiB in every child); a package changed on disk since the pool read it is checked in full.
  */
-export async function loadWorker(plugin: PluginPackage): Promise<BaseWorker> {
-  const incompatible = apiIncompatibility(plugin);
-  if (incompatible) throw new TqError('TQ_ERR_PLUGIN_API', incompatible);
+export async function loadWorker(
+  plugin: PluginPackage,
+  accepted?: AcceptedApi,
+): Promise<BaseWorker> {
+  const unchanged =
+    accepted !== undefined && plugin.apiRange === accepted.range && apiVersion === accepted.host;
+  if (!unchanged) {
+    const { apiIncompatibility } = await import('./api-check.js');
+    const incompatible = apiIncompatibility(plugin);
+    if (incompatible) throw new TqError('TQ_ERR_PLUGIN_API', incompatible);
+  }
   let module: { default?: unknown };
   try {
     module = (await import(pathToFileURL(plugin.entry).href)) as { default?: unknown };
