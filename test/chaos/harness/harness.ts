@@ -227,8 +227,8 @@ export class Harness {
 
   /**
    * Waits until every sent task arrived and no queue holds a task any more (duplicates may still
-   * be on their way after the last first arrival), or until nothing new arrived for `quietMs`,
-   * or `maxMs`. Then checks what is left pending. Call it last in a scenario.
+   * be on their way after the last first arrival), or until nothing new arrived for `quietMs`
+   * (counted from this call at the earliest), or `maxMs`. Then checks what is left pending. Call it last in a scenario.
    */
   async settle(options: SettleOptions = {}): Promise<void> {
     const quietMs = options.quietMs ?? 30_000;
@@ -240,7 +240,9 @@ export class Harness {
     const complete = await waitUntil(
       () => {
         const done = publisher.confirmed === publisher.total && this.#lost().length === 0;
-        const progress = Math.max(collector.lastProgressAt, publisher.lastProgressAt);
+        // Quiet counts from the end of the faults at the earliest: a broker that took long to
+        // come back (23 s once, on a loaded machine) must not use up the time to recover.
+        const progress = Math.max(collector.lastProgressAt, publisher.lastProgressAt, started);
         return done || Date.now() - progress > quietMs;
       },
       { timeoutMs: maxMs, intervalMs: 200, signal: this.signal },
