@@ -13,9 +13,10 @@ export function forwardProperties(
   if (properties.contentType !== undefined) options.contentType = properties.contentType;
   if (properties.contentEncoding !== undefined)
     options.contentEncoding = properties.contentEncoding;
-  if (properties.headers !== undefined || extraHeaders) {
-    options.headers = { ...(properties.headers ?? {}), ...(extraHeaders ?? {}) };
-  }
+  // Without extra headers the message's own table goes on as it is: the publisher copies it into
+  // a table it reuses (reusable-headers.ts), and a copy here would be made for nothing.
+  if (extraHeaders) options.headers = { ...(properties.headers ?? {}), ...extraHeaders };
+  else if (properties.headers !== undefined) options.headers = properties.headers;
   if (properties.priority !== undefined) options.priority = properties.priority;
   if (properties.correlationId !== undefined) options.correlationId = properties.correlationId;
   if (properties.replyTo !== undefined) options.replyTo = properties.replyTo;
