@@ -228,7 +228,8 @@ export class Harness {
   /**
    * Waits until every sent task arrived and no queue holds a task any more (duplicates may still
    * be on their way after the last first arrival), or until nothing new arrived for `quietMs`
-   * (counted from this call at the earliest), or `maxMs`. Then checks what is left pending. Call it last in a scenario.
+   * (counted from this call at the earliest), or `maxMs`. Then checks what is left pending. Call
+   * it last in a scenario.
    */
   async settle(options: SettleOptions = {}): Promise<void> {
     const quietMs = options.quietMs ?? 30_000;
