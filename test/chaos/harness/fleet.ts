@@ -114,6 +114,15 @@ export class Fleet {
     return childPids(pool.pid).filter((pid) => isWorkerChild(pid));
   }
 
+  /**
+   * The pool's children past their start handshake. A child killed while it starts fails at
+   * bootstrap as far as the pool can tell, and counts towards its group's restart intensity by
+   * design: a scenario about working children dying kills only these.
+   */
+  runningChildren(pool: ChaosProgram): number[] {
+    return this.children(pool).filter((pid) => pool.childState(pid) === 'running');
+  }
+
   /** Programs that exited while nobody asked them to: each one is a failure of the scenario. */
   unexpectedExits(): string[] {
     return this.#programs

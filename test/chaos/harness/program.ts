@@ -26,6 +26,8 @@ export class ChaosProgram {
   droppedLines = 0;
   readonly #tail: string[] = [];
   readonly #running = new Map<string, number>();
+  /** Each child's state in the pool's last `child state` line about it. */
+  readonly #childState = new Map<number, string>();
   #fd: number | undefined;
   #bytes = 0;
   #waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
@@ -84,6 +86,11 @@ export class ChaosProgram {
     return this.#running.get(group) ?? 0;
   }
 
+  /** The state the pool last logged for child `pid` (`starting`, `running`, …), if any. */
+  childState(pid: number): string | undefined {
+    return this.#childState.get(pid);
+  }
+
   /** Lines of the log file (and the tail) matching `pattern`, at most `max`. */
   grep(pattern: RegExp, max = 1000): string[] {
     let text = '';
@@ -135,7 +142,9 @@ export class ChaosProgram {
     if (this.#tail.length > TAIL_LINES) this.#tail.splice(0, this.#tail.length - TAIL_LINES);
     if (line.includes('"child state"')) {
       const pid = /"childPid":(\d+),"from"/.exec(line)?.[1];
+      const to = /"to":"([^"]+)"/.exec(line)?.[1];
       if (pid) this.childPids.add(Number(pid));
+      if (pid && to) this.#childState.set(Number(pid), to);
       const group = /"group":"([^"]+)"/.exec(line)?.[1];
       if (group && line.includes('"to":"running"')) {
         this.#running.set(group, (this.#running.get(group) ?? 0) + 1);

@@ -4,10 +4,15 @@ import { numberedTasks } from '../harness/tasks.js';
 const TASKS = 5000;
 const WORKERS = 4;
 
-/** (a) SIGKILL a random child of the pool every 200 ms while 5000 tasks run. */
+/**
+ * (a) SIGKILL a random running child of the pool every 200 ms while 5000 tasks run. Children
+ * still starting are spared: a death at startup counts towards the group's restart intensity (5
+ * in 60 s), and once kills of working children had put all 4 in restart at once, every kill hit
+ * a starting child and the pool, as designed, gave up on the group (CI, a slow evening).
+ */
 export const scenario: Scenario = {
   name: 'a-kill-children',
-  title: `SIGKILL a random pool child every 200 ms while ${TASKS} tasks run`,
+  title: `SIGKILL a random running pool child every 200 ms while ${TASKS} tasks run`,
   limitMs: 300_000,
   async run(h) {
     const broker = await h.broker();
@@ -17,7 +22,7 @@ export const scenario: Scenario = {
     const collector = await h.collect(broker.urls);
     h.publish(broker.urls, numberedTasks(TASKS));
     await h.repeat(
-      'SIGKILL a random pool child',
+      'SIGKILL a random running pool child',
       {
         everyMs: 200,
         max: 2_000,
@@ -25,7 +30,7 @@ export const scenario: Scenario = {
         until: () => collector.distinct >= TASKS || Date.now() - collector.lastProgressAt > 30_000,
       },
       () => {
-        const children = fleet.children(pool);
+        const children = fleet.runningChildren(pool);
         if (children.length === 0) return false;
         process.kill(h.random.pick(children), 'SIGKILL');
         return true;
