@@ -24,6 +24,8 @@ export interface PoolLink {
 
 export function ipcPoolLink(onError: (err: Error) => void): PoolLink {
   const held = new HeldTasksWriter(HELD_TASKS_FD, onError);
+  // Every way out but a kill: the pool reads the file once the child is gone.
+  process.on('exit', () => held.flush());
   let next = 0;
   const waiting = new Map<number, (verdict: Verdict | undefined) => void>();
   const send = (message: ChildMessage) => {

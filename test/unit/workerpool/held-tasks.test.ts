@@ -1,10 +1,11 @@
 import { writeSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   closeHeldTasksFile,
   HeldTasksWriter,
   openHeldTasksFile,
   readHeldTasks,
+  SETTLE_DELAY_MS,
   SLOT_BYTES,
 } from '../../../src/workerpool/held-tasks.js';
 
@@ -36,7 +37,39 @@ describe('held-tasks file', () => {
     expect(settled).toBe(1);
     writer.settled(b);
     writer.settled(c);
+    writer.flush();
     expect(readHeldTasks(fd)).toEqual({ held: new Map(), settled: 3 });
+  });
+
+  it('writes a settlement with the next take of its slot, or after a short delay', () => {
+    vi.useFakeTimers();
+    try {
+      const fd = file();
+      const writer = new HeldTasksWriter(fd, (err) => {
+        throw err;
+      });
+      const a = writer.took('echo\0a');
+      writer.settled(a); // the first one at once
+      expect(readHeldTasks(fd)).toEqual({ held: new Map(), settled: 1 });
+      const b = writer.took('echo\0b');
+      const c = writer.took('echo\0c');
+      writer.settled(b);
+      writer.settled(c);
+      // Not written yet: the file still shows both held.
+      expect([...readHeldTasks(fd).held.keys()].sort()).toEqual(['echo\0b', 'echo\0c']);
+      const d = writer.took('echo\0d'); // c's slot, last freed: c's settlement rides on it
+      expect(d).toBe(c);
+      expect([...readHeldTasks(fd).held.keys()].sort()).toEqual(['echo\0b', 'echo\0d']);
+      expect(readHeldTasks(fd).settled).toBe(2);
+      vi.advanceTimersByTime(SETTLE_DELAY_MS); // b's slot was not taken again
+      expect([...readHeldTasks(fd).held.keys()]).toEqual(['echo\0d']);
+      expect(readHeldTasks(fd).settled).toBe(3);
+      writer.settled(d);
+      writer.flush(); // as on exit
+      expect(readHeldTasks(fd)).toEqual({ held: new Map(), settled: 4 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('skips a slot caught half-written (held, but no time yet) instead of calling it overdue', () => {
