@@ -18,6 +18,8 @@ import { type SystemKind, startSystem } from './systems.js';
 import type { Variant } from './variants.js';
 import { TYPE } from './workitem.js';
 
+const WARM_UP_TASKS = 500;
+
 export interface RunRow {
   type: 'run';
   at: string;
@@ -133,8 +135,10 @@ export async function measure(
   try {
     const load = await Load.open(url);
     try {
-      // Warm-up: the window is no less than 100 so that a round-trip variant warms up quickly.
-      const warm = Math.max(1, Math.min(500, Math.ceil(v.tasks / 4)));
+      // Warm-up: V8 optimizes a function after some hundreds of calls, so always 500 tasks, even
+      // before a short run (a quarter of 150 round trips left taskqueue's longer path half
+      // compiled); the window is no less than 100 so that a round-trip variant warms up quickly.
+      const warm = WARM_UP_TASKS;
       await unlessFailed(
         load.run(loadSpec(`${runId}-warm`, v, warm, Math.max(100, v.window))),
         system.failed,
