@@ -7,16 +7,27 @@ export const CHILD_ENTRY = new URL('./child/main.js', import.meta.url);
 export const SETPRIV = '/usr/bin/setpriv';
 
 /**
- * V8 flags every child starts with. A busy child's young generation grows (to 4 MiB a
- * semi-space in the bench) although almost everything it allocates dies within its task: capped
- * at 2 MiB, a child's peak RSS went from 69–71 to 66–68 MiB at no measurable CPU cost (2 pairs of
- * runs at W=1 and W=10). Before the plugin's context stopped keeping every task alive through
- * scavenges (invoke.ts), 2 MiB had cost ~9 % more CPU and 4 was the cap. An operator's own
- * `--max-semi-space-size` in NODE_OPTIONS wins: command-line flags would override it, so none is
- * added then.
+ * Flags every child starts with, each left out when the operator's NODE_OPTIONS sets it
+ * (command-line flags would override it).
+ *
+ * `--max-semi-space-size=2`: a busy child's young generation grows (to 4 MiB a semi-space in the
+ * bench) although almost everything it allocates dies within its task: capped at 2 MiB, a child's
+ * peak RSS went from 69–71 to 66–68 MiB at no measurable CPU cost (2 pairs of runs at W=1 and
+ * W=10). Before the plugin's context stopped keeping every task alive through scavenges
+ * (invoke.ts), 2 MiB had cost ~9 % more CPU and 4 was the cap.
+ *
+ * `--v8-pool-size=1`: one thread for V8's background work (optimizing compiles, concurrent GC)
+ * instead of four. When a child warms up, parallel compile jobs each fill a malloc arena of
+ * their own (2–3 MiB resident, seen in /proc/PID/smaps, given back soon after), and the peak RSS
+ * keeps them: 61–64 → 59–60 MiB (4 runs each), CPU per task unchanged within the noise. A child's
+ * heap is small; it has no use for parallel GC threads. libuv's threadpool (a plugin's async fs,
+ * crypto, dns) is not this pool.
  */
 export function childNodeFlags(nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
-  return /--max-semi-space-size\b/.test(nodeOptions) ? [] : ['--max-semi-space-size=2'];
+  const flags: string[] = [];
+  if (!/--max-semi-space-size\b/.test(nodeOptions)) flags.push('--max-semi-space-size=2');
+  if (!/--v8-pool-size\b/.test(nodeOptions)) flags.push('--v8-pool-size=1');
+  return flags;
 }
 
 /**

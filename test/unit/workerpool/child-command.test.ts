@@ -2,14 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { childCommand, childNodeFlags, SETPRIV } from '../../../src/workerpool/child-command.js';
 
 describe('childNodeFlags', () => {
-  it('caps the young generation by default', () => {
-    expect(childNodeFlags('')).toEqual(['--max-semi-space-size=2']);
-    expect(childNodeFlags('--enable-source-maps')).toEqual(['--max-semi-space-size=2']);
+  const defaults = ['--max-semi-space-size=2', '--v8-pool-size=1'];
+
+  it('caps the young generation and V8 background threads by default', () => {
+    expect(childNodeFlags('')).toEqual(defaults);
+    expect(childNodeFlags('--enable-source-maps')).toEqual(defaults);
   });
 
-  it("adds nothing when the operator's NODE_OPTIONS sets the semi-space", () => {
-    expect(childNodeFlags('--max-semi-space-size=8')).toEqual([]);
-    expect(childNodeFlags('--enable-source-maps --max-semi-space-size 4')).toEqual([]);
+  it("leaves out a flag the operator's NODE_OPTIONS sets", () => {
+    expect(childNodeFlags('--max-semi-space-size=8')).toEqual(['--v8-pool-size=1']);
+    expect(childNodeFlags('--enable-source-maps --max-semi-space-size 4')).toEqual([
+      '--v8-pool-size=1',
+    ]);
+    expect(childNodeFlags('--v8-pool-size=4')).toEqual(['--max-semi-space-size=2']);
+    expect(childNodeFlags('--v8-pool-size=2 --max-semi-space-size=1')).toEqual([]);
   });
 });
 
