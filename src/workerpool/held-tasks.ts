@@ -49,7 +49,6 @@ export class HeldTasksWriter {
   /** Slots settled and free whose settlement is not written yet. */
   #unwritten = new Set<number>();
   #timer: NodeJS.Timeout | undefined;
-  #settledAny = false;
 
   /** `onError` hears once of a failed write; the child goes on without telling the pool. */
   constructor(fd: number, onError: (err: Error) => void) {
@@ -77,10 +76,10 @@ export class HeldTasksWriter {
    * tells a child that crashed after doing some work from one that never worked.
    */
   settled(slot: number): void {
+    const first = this.#settled.length === 0;
     this.#settled[slot] = (this.#settled[slot] ?? 0) + 1;
     this.#free.push(slot);
-    if (!this.#settledAny) {
-      this.#settledAny = true;
+    if (first) {
       this.#writeSettled(slot);
       return;
     }
