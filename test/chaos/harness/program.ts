@@ -146,7 +146,7 @@ export class ChaosProgram {
       if (pid) this.childPids.add(Number(pid));
       if (pid && to) this.#childState.set(Number(pid), to);
       const group = /"group":"([^"]+)"/.exec(line)?.[1];
-      if (group && line.includes('"to":"running"')) {
+      if (group && to === 'running') {
         this.#running.set(group, (this.#running.get(group) ?? 0) + 1);
       }
     }
