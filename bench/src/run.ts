@@ -138,9 +138,8 @@ export async function measure(
       // Warm-up: V8 optimizes a function after some hundreds of calls, so always 500 tasks, even
       // before a short run (a quarter of 150 round trips left taskqueue's longer path half
       // compiled); the window is no less than 100 so that a round-trip variant warms up quickly.
-      const warm = WARM_UP_TASKS;
       await unlessFailed(
-        load.run(loadSpec(`${runId}-warm`, v, warm, Math.max(100, v.window))),
+        load.run(loadSpec(`${runId}-warm`, v, WARM_UP_TASKS, Math.max(100, v.window))),
         system.failed,
       );
       const roles = new Map([...system.roles].map(([role, pid]) => [role, [pid]]));
