@@ -1,3 +1,4 @@
+import { LOG_LEVELS } from '../log/levels.js';
 import { redactUrl, redactUrlList } from './amqp-url.js';
 import type { QueueType } from './types.js';
 import {
@@ -63,9 +64,6 @@ const queueName: ValueParser<string> = (value) =>
 
 const enabledTypes: ValueParser<'*' | string[]> = (value) =>
   value === '*' ? '*' : list(typeName, { allowEmpty: false, unique: true })(value);
-
-/** pino's level names. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const PORT = 'an integer from 1 to 65535';
 const PREFETCH = 'an integer from 1 to 65535';
