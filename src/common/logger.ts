@@ -78,14 +78,14 @@ class JsonLogger implements Logger {
     return LEVEL_VALUES[level] >= this.#threshold;
   }
 
-  #log(level: number, fields: unknown, msg: string | undefined): void {
+  #log(level: number, fields: unknown, msg: unknown): void {
     if (level < this.#threshold) return;
     this.#write(logLine(level, this.#prefix, ...eventFields(fields, msg)));
   }
 }
 
 /** As pino: a lone string is the message, a lone Error is `err` and gives the message. */
-function eventFields(fields: unknown, msg: string | undefined): [string, string | undefined] {
+function eventFields(fields: unknown, msg: unknown): [string, unknown] {
   if (typeof fields === 'string') return ['', fields];
   if (fields instanceof Error) return [jsonFields({ err: fields }), msg ?? fields.message];
   if (typeof fields !== 'object' || fields === null) return ['', msg ?? String(fields)];

@@ -2,24 +2,34 @@
  * One log event as a JSON line in pino's layout: `level`, `time`, the logger's bindings, the
  * event's fields, `msg`. An `Error` anywhere in the fields is written as pino writes `err`
  * (`type`, `message`, `stack`, its own fields, its `cause`); a cycle or a BigInt, which
- * `JSON.stringify` refuses, is written as `"[Circular]"` or as a string rather than lost.
+ * `JSON.stringify` refuses, is written as `"[Circular]"` or as a string rather than lost. Whatever
+ * a plugin passes, the line is valid JSON and writing it does not throw.
  */
-export function logLine(level: number, prefix: string, fields: string, msg: string | undefined) {
-  const message = msg === undefined ? '' : `,"msg":${JSON.stringify(msg)}`;
+export function logLine(level: number, prefix: string, fields: string, msg: unknown): string {
+  const message = msg === undefined ? '' : `,"msg":${JSON.stringify(String(msg))}`;
   return `{"level":${level},"time":${Date.now()}${prefix}${fields}${message}}\n`;
 }
 
-/** `,"a":1,"b":2` for `{a: 1, b: 2}`, or '' for an object with no fields. */
+/**
+ * `,"a":1,"b":2` for `{a: 1, b: 2}`, '' for an object with no fields, and `,"value":…` for what
+ * is not written as a JSON object (an array, a Date).
+ */
 export function jsonFields(fields: object): string {
   const json = stringify(fields);
+  if (!json.startsWith('{')) return `,"value":${json}`;
   return json.length > 2 ? `,${json.slice(1, -1)}` : '';
 }
 
 function stringify(value: object): string {
   try {
-    return JSON.stringify(value, errorsAsObjects);
+    return JSON.stringify(value, errorsAsObjects) ?? '"undefined"';
   } catch {
-    return JSON.stringify(value, printableReplacer());
+    try {
+      return JSON.stringify(value, printableReplacer()) ?? '"undefined"';
+    } catch (err) {
+      // A getter or a toJSON that throws.
+      return JSON.stringify({ unserializable: String((err as Error)?.message ?? err) });
+    }
   }
 }
 
@@ -27,16 +37,20 @@ function errorsAsObjects(_key: string, value: unknown): unknown {
   return value instanceof Error ? serializeError(value) : value;
 }
 
-/** MDN's ancestor-stack replacer: only a true cycle becomes "[Circular]", not a shared object. */
+/**
+ * MDN's ancestor-stack replacer (only a true cycle becomes "[Circular]", not a shared object),
+ * keeping each ancestor as given and as written, since an Error is written as a new object.
+ */
 function printableReplacer(): (this: unknown, key: string, value: unknown) => unknown {
-  const ancestors: unknown[] = [];
+  const ancestors: Array<{ given: object; written: unknown }> = [];
   return function (this: unknown, _key: string, value: unknown): unknown {
     if (typeof value === 'bigint') return value.toString();
     if (typeof value !== 'object' || value === null) return value;
-    while (ancestors.length > 0 && ancestors.at(-1) !== this) ancestors.pop();
-    if (ancestors.includes(value)) return '[Circular]';
-    ancestors.push(value);
-    return value instanceof Error ? serializeError(value) : value;
+    while (ancestors.length > 0 && ancestors.at(-1)?.written !== this) ancestors.pop();
+    if (ancestors.some((ancestor) => ancestor.given === value)) return '[Circular]';
+    const written = value instanceof Error ? serializeError(value) : value;
+    ancestors.push({ given: value, written });
+    return written;
   };
 }
 

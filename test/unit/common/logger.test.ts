@@ -96,6 +96,34 @@ describe('createLogger', () => {
     });
   });
 
+  it('writes a valid line whatever a plugin passes: arrays, dates, self-caused errors, bad getters', () => {
+    const { log, lines } = recordingLogger('info');
+    const looped = new Error('loop');
+    looped.cause = looped;
+    const hostile = {
+      get boom(): never {
+        throw new Error('getter failed');
+      },
+    };
+    log.info([1, 2], 'an array');
+    log.info(new Date(0) as object, 'a date');
+    log.error({ err: looped }, 'its own cause');
+    log.warn(hostile, 'a getter that throws');
+    log.info({ n: 1 }, 42 as unknown as string);
+    const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.map((e) => e.msg)).toEqual([
+      'an array',
+      'a date',
+      'its own cause',
+      'a getter that throws',
+      '42',
+    ]);
+    expect(events[0]?.value).toEqual([1, 2]);
+    expect(events[1]?.value).toBe('1970-01-01T00:00:00.000Z');
+    expect(events[2]?.err).toMatchObject({ type: 'Error', message: 'loop', cause: '[Circular]' });
+    expect(events[3]?.unserializable).toBe('getter failed');
+  });
+
   it('refuses a level pino does not know, with the config-value code', () => {
     expect(() => createLogger('tq-test', 'verbose', () => {})).toThrow(
       expect.objectContaining({ code: 'TQ_ERR_CONFIG_VALUE' }),
