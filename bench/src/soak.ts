@@ -2,7 +2,7 @@
  * The soak: taskqueue alone, paced at half its capacity for a long time, to see whether the
  * dispatcher, the pool or a child grows. RSS is printed every minute (every 10 s for a soak
  * under 5 minutes); growth is counted from the end of the warm-up (the first minute, or the
- * first 20 % of a shorter soak) to the end.
+ * first 20 % of a shorter soak) to the end (soak-growth.ts).
  */
 import { resetQueues } from './broker.js';
 import { Load } from './load.js';
@@ -10,15 +10,11 @@ import { memory } from './proc-sampler.js';
 import { unlessFailed } from './processes.js';
 import type { ResultsFile } from './results.js';
 import { type BenchContext, measure } from './run.js';
+import { type Sample, soakGrowth } from './soak-growth.js';
 import { percentile, round } from './stats.js';
 import { startTaskqueue } from './systems.js';
 import type { Variant } from './variants.js';
 import { TYPE } from './workitem.js';
-
-interface Sample {
-  atS: number;
-  rssMiB: Record<string, number | null>;
-}
 
 const CAPACITY_TASKS = 5000;
 
@@ -132,28 +128,11 @@ export async function runSoak(
     if (performance.now() - lastReport > 1000) report();
     await system.stop();
   }
-  const base = samples.find((s) => s.atS >= warmupS) ?? samples[0];
-  const last = samples[samples.length - 1];
-  if (base && last && last !== base) {
-    const hours = (last.atS - base.atS) / 3600;
-    ctx.log(`\nRSS growth after warm-up (t=${base.atS} s → t=${last.atS} s):`);
-    const growth: Record<string, number | null> = {};
-    for (const [role, from] of Object.entries(base.rssMiB)) {
-      const to = last.rssMiB[role];
-      if (from === null || to === null || to === undefined) {
-        growth[role] = null;
-        ctx.log(`  ${role.padEnd(10)} gone during the soak`);
-        continue;
-      }
-      growth[role] = round(to - from, 1);
-      // A rate per hour from a few minutes would mostly extrapolate the warm-up's tail.
-      const perHour = hours >= 1 / 6 ? ` (${((to - from) / hours).toFixed(1)} MiB/h)` : '';
-      ctx.log(
-        `  ${role.padEnd(10)} ${from.toFixed(1)} → ${to.toFixed(1)} MiB: ` +
-          `${(to - from >= 0 ? '+' : '') + (to - from).toFixed(1)} MiB${perHour}`,
-      );
-    }
-    results.write({ type: 'soak-summary', rate, seconds, warmupS, growthMiB: growth, ok });
+  const growth = soakGrowth(samples, warmupS);
+  if (growth) {
+    ctx.log(`\n${growth.lines.join('\n')}`);
+    const { endToEndMiB, steadyMiB } = growth;
+    results.write({ type: 'soak-summary', rate, seconds, warmupS, endToEndMiB, steadyMiB, ok });
   }
   return ok;
 }
