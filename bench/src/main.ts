@@ -92,7 +92,7 @@ try {
   log(`raw rows: ${results.path}`);
   if (soak) {
     // The soak runs one configuration: --only's first variant, else the main one (K=2 W=1).
-    ok = await runSoak(ctx, variants[0]!, soak, options.rate, results);
+    ok = await runSoak(ctx, variants[0]!, soak, options, results);
   } else {
     log(`variants: ${variants.map((v) => v.name).join(', ')}`);
     ok = await runMatrix(ctx, variants, results);

@@ -7,6 +7,7 @@ export interface Options {
   only: string[] | undefined;
   soakSeconds: number | undefined;
   rate: number | undefined;
+  warmupSeconds: number | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -16,6 +17,7 @@ export const USAGE = `npm run bench -- [options]
   --only A,B       only these variants (see the list printed at start)
   --soak SECONDS   run taskqueue at half its capacity for that long, report RSS
   --rate R         the soak's tasks/s (default: half the capacity, measured first)
+  --warmup SECONDS the soak's growth counts from then (default: a third of the soak)
   --help`;
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
@@ -37,17 +39,25 @@ export function parseOptions(argv: string[]): Options | undefined {
       only: { type: 'string' },
       soak: { type: 'string' },
       rate: { type: 'string' },
+      warmup: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) return undefined;
   const quick = values.quick === true;
+  const soakSeconds = values.soak === undefined ? undefined : positive('soak', values.soak, 0);
+  const warmupSeconds =
+    values.warmup === undefined ? undefined : positive('warmup', values.warmup, 0);
+  if (warmupSeconds !== undefined && (soakSeconds === undefined || warmupSeconds >= soakSeconds)) {
+    throw new Error('--warmup needs a --soak longer than it');
+  }
   return {
     quick,
     tasks: Math.round(positive('tasks', values.tasks, quick ? 3000 : 20_000)),
     rounds: Math.round(positive('rounds', values.rounds, 3)),
     only: values.only?.split(',').map((s) => s.trim()),
-    soakSeconds: values.soak === undefined ? undefined : positive('soak', values.soak, 0),
+    soakSeconds,
     rate: values.rate === undefined ? undefined : positive('rate', values.rate, 0),
+    warmupSeconds,
   };
 }

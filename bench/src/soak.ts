@@ -1,16 +1,17 @@
 /**
  * The soak: taskqueue alone, paced at half its capacity for a long time, to see whether the
  * dispatcher, the pool or a child grows. RSS is printed every minute (every 10 s for a soak
- * under 5 minutes); growth is counted from the end of the warm-up (the first minute, or the
- * first 20 % of a shorter soak) to the end (soak-growth.ts).
+ * under 5 minutes); growth is counted from the end of the warm-up to the end (soak-growth.ts),
+ * and, for comparison, from the end of the first minute.
  */
 import { resetQueues } from './broker.js';
 import { Load } from './load.js';
+import type { Options } from './options.js';
 import { memory } from './proc-sampler.js';
 import { unlessFailed } from './processes.js';
 import type { ResultsFile } from './results.js';
 import { type BenchContext, measure } from './run.js';
-import { type Sample, soakGrowth } from './soak-growth.js';
+import { FIRST_MINUTE_S, type Sample, soakGrowth, warmupSeconds } from './soak-growth.js';
 import { percentile, round } from './stats.js';
 import { startTaskqueue } from './systems.js';
 import type { Variant } from './variants.js';
@@ -54,12 +55,12 @@ export async function runSoak(
   ctx: BenchContext,
   v: Variant,
   seconds: number,
-  givenRate: number | undefined,
+  options: Pick<Options, 'rate' | 'warmupSeconds'>,
   results: ResultsFile,
 ): Promise<boolean> {
-  const rate = givenRate ?? round((await capacity(ctx, v)) / 2, 1);
+  const warmupS = warmupSeconds(seconds, options.warmupSeconds);
+  const rate = options.rate ?? round((await capacity(ctx, v)) / 2, 1);
   const everyS = seconds < 300 ? 10 : 60;
-  const warmupS = Math.min(60, seconds * 0.2);
   const count = Math.max(1, Math.round(rate * seconds));
   ctx.log(
     `\nsoak: ${seconds} s at ${rate} tasks/s (${count} tasks), K=${v.k} W=${v.w}, ` +
@@ -129,10 +130,25 @@ export async function runSoak(
     await system.stop();
   }
   const growth = soakGrowth(samples, warmupS);
+  // Also from the first minute: what the growth was before V8's heaps settled (soak-growth.ts).
+  const early =
+    warmupS > FIRST_MINUTE_S
+      ? soakGrowth(samples, FIRST_MINUTE_S, 'for comparison, after the first minute')
+      : undefined;
   if (growth) {
     ctx.log(`\n${growth.lines.join('\n')}`);
+    if (early) ctx.log(`\n${early.lines.join('\n')}`);
     const { endToEndMiB, steadyMiB } = growth;
-    results.write({ type: 'soak-summary', rate, seconds, warmupS, endToEndMiB, steadyMiB, ok });
+    results.write({
+      type: 'soak-summary',
+      rate,
+      seconds,
+      warmupS,
+      endToEndMiB,
+      steadyMiB,
+      fromFirstMinute: early && { endToEndMiB: early.endToEndMiB, steadyMiB: early.steadyMiB },
+      ok,
+    });
   }
   return ok;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Sample, soakGrowth } from '../../../bench/src/soak-growth.js';
+import { type Sample, soakGrowth, warmupSeconds } from '../../../bench/src/soak-growth.js';
 
 /** One sample a minute from t=0, each role's RSS given per minute. */
 function minutes(series: Record<string, Array<number | null>>): Sample[] {
@@ -39,5 +39,20 @@ describe('soakGrowth', () => {
 
   it('has nothing to say with a single sample after the warm-up', () => {
     expect(soakGrowth(minutes({ pool: [50, 50] }), 60)).toBeUndefined();
+  });
+});
+
+describe('warmupSeconds', () => {
+  it('is a third of the soak unless given', () => {
+    expect(warmupSeconds(3600, undefined)).toBe(1200);
+    expect(warmupSeconds(100, undefined)).toBe(33);
+    expect(warmupSeconds(3600, 60)).toBe(60);
+  });
+});
+
+describe('soakGrowth labels', () => {
+  it('names what the growth is counted from', () => {
+    const growth = soakGrowth(minutes({ pool: [50, 50, 51] }), 60, 'after the first minute');
+    expect(growth?.lines[0]).toBe('RSS growth after the first minute, t=60 s → t=120 s:');
   });
 });
