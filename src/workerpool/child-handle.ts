@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { CHANNEL_FD, Channel } from './channel.js';
 import { CHILD_ENTRY, childCommand } from './child-command.js';
 import {
   closeHeldTasksFile,
@@ -16,17 +18,18 @@ export const READY_TIMEOUT_MS = 60_000;
 /** After the drain deadline, SIGTERM; after this much more, SIGKILL. */
 export const KILL_GRACE_MS = 5_000;
 
-/** Environment variables a child must not inherit: credentials travel over IPC only. */
+/** Environment variables a child must not inherit: credentials travel over the channel only. */
 const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET'];
 
 /**
- * One forked worker child and its handshake. Events: `ready`, `message` (any other
- * ChildMessage), `exit` ({code, signal, ready}). `stop()` is idempotent and bounded: `stop` over IPC, SIGTERM at the
- * deadline, SIGKILL after KILL_GRACE_MS.
+ * One worker child and its handshake. Events: `ready`, `message` (any other ChildMessage), `exit`
+ * ({code, signal, ready}). `stop()` is idempotent and bounded: `stop` over the channel, SIGTERM
+ * at the deadline, SIGKILL after KILL_GRACE_MS.
  */
 export class ChildHandle extends EventEmitter {
   readonly spec: ChildSpec;
   #process: ChildProcess;
+  #channel: Channel<ChildMessage, ParentMessage>;
   #ready = false;
   #exited: Promise<void>;
   #stopping: Promise<void> | undefined;
@@ -40,22 +43,19 @@ export class ChildHandle extends EventEmitter {
     const command = childCommand(spec.identity, fileURLToPath(CHILD_ENTRY));
     const env = { ...process.env, ...command.env };
     for (const name of PRIVATE_ENV) delete env[name];
-    const stdio: Array<'ignore' | 'inherit' | 'ipc' | number> = [
-      'ignore',
-      'inherit',
-      'inherit',
-      'ipc',
-    ];
+    const stdio: Array<'ignore' | 'inherit' | 'pipe' | number> = ['ignore', 'inherit', 'inherit'];
+    stdio[CHANNEL_FD] = 'pipe'; // a socket pair: channel.ts
     stdio[HELD_TASKS_FD] = this.#heldFd;
-    // spawn, not fork: the command may be setpriv, which execs Node with the IPC channel open.
+    // The command may be setpriv, which execs Node with both descriptors open.
     this.#process = spawn(command.file, command.args, {
       env,
       stdio,
     });
+    this.#channel = new Channel(this.#process.stdio[CHANNEL_FD] as Socket);
     const readyTimer = setTimeout(() => {
       if (!this.#ready) this.#process.kill('SIGKILL');
     }, READY_TIMEOUT_MS);
-    this.#process.on('message', (message: ChildMessage) => {
+    this.#channel.on('message', (message: ChildMessage) => {
       if (message.kind === 'ready') {
         this.#ready = true;
         clearTimeout(readyTimer);
@@ -128,6 +128,6 @@ export class ChildHandle extends EventEmitter {
   }
 
   #send(message: ParentMessage): void {
-    if (this.#process.connected) this.#process.send(message);
+    this.#channel.send(message);
   }
 }

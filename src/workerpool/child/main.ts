@@ -1,9 +1,10 @@
 import type { BaseWorker } from '@taskqueue/plugin-api';
 import { createLogger, type Logger } from '../../common/logger.js';
+import { openPoolChannel } from '../channel.js';
 import { loadWorker } from '../discovery/load.js';
 import { readPluginPackage } from '../discovery/package-info.js';
 import type { ChildMessage, ChildSpec, ParentMessage } from '../ipc.js';
-import { ipcPoolLink } from './pool-link.js';
+import { poolLink } from './pool-link.js';
 import { verifyIdentity } from './verify-identity.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
@@ -17,8 +18,11 @@ export const EXIT_STARTUP_FAILED = 3;
 /** Drain time on a SIGTERM that did not come through the pool (its stop message says how long). */
 const DEFAULT_GRACE_MS = 30_000;
 
+/** To and from the pool; undefined in a child started by hand. */
+const pool = openPoolChannel<ParentMessage, ChildMessage>();
+
 function send(message: ChildMessage): void {
-  process.send?.(message);
+  pool?.send(message);
 }
 
 async function startChild(spec: ChildSpec): Promise<void> {
@@ -46,7 +50,7 @@ async function startChild(spec: ChildSpec): Promise<void> {
     spec,
     worker,
     log,
-    ipcPoolLink((err) =>
+    poolLink(pool, (err) =>
       log.error({ err: err.message }, 'cannot tell the pool which tasks this child holds'),
     ),
   );
@@ -74,16 +78,15 @@ function failStartup(log: Logger, err: unknown): void {
   const message = (err as Error)?.message ?? String(err);
   log.fatal({ code, err }, `child failed to start: ${message}`);
   process.exitCode = EXIT_STARTUP_FAILED;
-  // Disconnect once the message is out: disconnecting inside the 'message' handler that is still
-  // running (a failure before the first await) crashes Node's IPC code.
-  if (process.send) process.send({ kind: 'fatal', code, message }, () => process.disconnect());
+  // Close once the message is out; the channel's close then ends the child with this exit code.
+  pool?.send({ kind: 'fatal', code, message }, () => pool.close());
 }
 
 // The pool coordinates stopping: a Ctrl-C on the terminal reaches the whole process group, and
 // the child must then drain with the pool instead of dying mid-task.
 process.on('SIGINT', () => {});
 // Without the pool nobody supervises this child: leave at once, the broker redelivers its tasks.
-process.on('disconnect', () => process.exit());
+pool?.on('close', () => process.exit());
 
 /**
  * A stop may come at any time, even while the plugin loads or the child connects: before the
@@ -97,7 +100,7 @@ function requestStop(graceMs: number): void {
   if (stopRuntime) void stopRuntime(graceMs);
 }
 process.on('SIGTERM', () => requestStop(DEFAULT_GRACE_MS));
-process.on('message', (message: ParentMessage) => {
+pool?.on('message', (message: ParentMessage) => {
   if (message.kind === 'start') void startChild(message.spec);
   else if (message.kind === 'stop') requestStop(message.graceMs);
 });

@@ -1,3 +1,4 @@
+import type { Channel } from '../channel.js';
 import { HELD_TASKS_FD, HeldTasksWriter } from '../held-tasks.js';
 import type { ChildMessage, ParentMessage, Verdict } from '../ipc.js';
 
@@ -9,10 +10,10 @@ const ASK_TIMEOUT_MS = 5_000;
  * knows which ones a death of this child interrupted, and asks about a task that comes back
  * redelivered. Without a pool (a child started by hand) it knows nothing and says nothing.
  *
- * Takes and settlements go to the file the pool gave this child (held-tasks.ts), not over IPC:
+ * Takes and settlements go to the file the pool gave this child (held-tasks.ts), not the channel:
  * a take is written before the plugin sees the task, so that the pool knows what a child held
  * when it died, and the watchdog sees a task whose plugin blocks the event loop for good.
- * Losses and questions, which are rare, go over IPC.
+ * Losses and questions, which are rare, go over the channel (channel.ts).
  */
 export interface PoolLink {
   /** Call before the plugin sees the task; returns what to pass to `finished`. */
@@ -22,16 +23,17 @@ export interface PoolLink {
   verdict(key: string): Promise<Verdict | undefined>;
 }
 
-export function ipcPoolLink(onError: (err: Error) => void): PoolLink {
+export function poolLink(
+  pool: Channel<ParentMessage, ChildMessage> | undefined,
+  onError: (err: Error) => void,
+): PoolLink {
   const held = new HeldTasksWriter(HELD_TASKS_FD, onError);
   // Every way out but a kill: the pool reads the file once the child is gone.
   process.on('exit', () => held.flush());
   let next = 0;
   const waiting = new Map<number, (verdict: Verdict | undefined) => void>();
-  const send = (message: ChildMessage) => {
-    if (process.connected) process.send?.(message);
-  };
-  process.on('message', (message: ParentMessage) => {
+  const send = (message: ChildMessage) => pool?.send(message);
+  pool?.on('message', (message: ParentMessage) => {
     if (message.kind !== 'verdict') return;
     waiting.get(message.id)?.(message.verdict);
   });
@@ -42,7 +44,7 @@ export function ipcPoolLink(onError: (err: Error) => void): PoolLink {
       if (keys.length > 0) send({ kind: 'lost', keys, cause });
     },
     verdict: (key) => {
-      if (!process.connected) return Promise.resolve(undefined);
+      if (!pool?.open) return Promise.resolve(undefined);
       const id = ++next;
       return new Promise((resolve) => {
         const timer = setTimeout(() => answer(undefined), ASK_TIMEOUT_MS);
