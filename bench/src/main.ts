@@ -103,7 +103,8 @@ try {
   if (!interrupted) {
     await cleanup();
     log(`\ntook ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    if (ok) rmSync(workDir, { recursive: true, force: true });
+    // BENCH_KEEP_LOGS: the programs' logs of a good run are wanted too (GC traces, bench/README).
+    if (ok && !process.env.BENCH_KEEP_LOGS) rmSync(workDir, { recursive: true, force: true });
     else log(`logs kept in ${workDir}`);
     process.exitCode = ok ? 0 : 1;
   }
