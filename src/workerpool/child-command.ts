@@ -14,7 +14,11 @@ export const SETPRIV = '/usr/bin/setpriv';
  * bench) although almost everything it allocates dies within its task: capped at 2 MiB, a child's
  * peak RSS went from 69–71 to 66–68 MiB at no measurable CPU cost (2 pairs of runs at W=1 and
  * W=10). Before the plugin's context stopped keeping every task alive through scavenges
- * (invoke.ts), 2 MiB had cost ~9 % more CPU and 4 was the cap.
+ * (invoke.ts), 2 MiB had cost ~9 % more CPU and 4 was the cap. Large workitems pay for it: with
+ * 64 KiB tasks the tasks in flight outlive two scavenges and their Buffers wait for a full GC
+ * (children 92–109 MiB and ~×1.3 a ceiling worker's CPU, against 85–90 and ~×1.1 with 8 MiB, which
+ * costs 2–3 MiB with small tasks): README, Performance. An operator with large workitems sets
+ * `--max-semi-space-size=8` in the pool's NODE_OPTIONS.
  *
  * `--v8-pool-size=1`: one thread for V8's background work (optimizing compiles, concurrent GC)
  * instead of four. When a child warms up, parallel compile jobs each fill a malloc arena of
