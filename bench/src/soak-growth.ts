@@ -13,11 +13,12 @@ export const FIRST_MINUTE_S = 60;
  * Where the soak's growth counts from: `given` (--warmup), else a third of the soak.
  *
  * Not the first minute: a process's V8 old generation reaches its steady saw-tooth only once
- * garbage has first filled it to the limit V8 sets after a full GC (the live heap + at least
- * 8 MB), and since tasks stopped surviving scavenges little garbage gets there. In the 3600 s
- * soak of 845248f at half capacity (/proc/PID/smaps every 10 s), that took some 20 minutes; counted
- * from the first minute, the children grew +9 % and +12 % and then stayed in their saw-tooth,
- * counted from t=1200 s +0.8 % and +3.3 %. A leak still shows over the two thirds left.
+ * garbage has first filled it to the limit of its first full GC (some 5 MiB above its size after
+ * start, in the children), and since tasks stopped surviving scavenges little garbage gets there.
+ * In the 3600 s soak of 845248f at half capacity (/proc/PID/smaps every 10 s), that took some 20
+ * minutes; counted from the first minute, the children grew +9 % and +12 % and then stayed in
+ * their saw-tooth, counted from t=1200 s +0.8 % and +3.3 %. A leak still shows over the two thirds
+ * left.
  */
 export function warmupSeconds(seconds: number, given: number | undefined): number {
   return given ?? Math.round(seconds / 3);
