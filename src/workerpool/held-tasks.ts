@@ -7,8 +7,8 @@ import { join } from 'node:path';
  * slot when it takes a task and when it settles it; the pool reads the file only when it needs
  * to know (the child died, the timeout watchdog's round, a redelivered task's question).
  *
- * It replaces one IPC message per task: a pipe message wakes the pool and costs a JSON round
- * trip on both sides, which at full speed cost more than the task itself (the bench measured
+ * It replaces one message to the pool per task: a pipe message wakes the pool and costs a JSON
+ * round trip on both sides, which at full speed cost more than the task itself (the bench measured
  * ×0.72 → ×0.89 of the ceiling at K=2 W=10 without it). A write to this file is one syscall
  * into the page cache, and it is there for the pool even if the child is SIGKILLed right after:
  * the take is written before the plugin runs, so a crash is attributed to its task, and the

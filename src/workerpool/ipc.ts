@@ -9,7 +9,7 @@ export interface ChildIdentity {
   home: string;
 }
 
-/** Everything a child needs, sent by the pool over IPC (not env: it holds broker credentials). */
+/** All a child needs, sent by the pool over channel.ts (not env: it holds broker credentials). */
 export interface ChildSpec {
   group: GroupConfig;
   amqp: AmqpConfig;

@@ -26,7 +26,7 @@ export const scenario: Scenario = {
         const children = victim.name === 'workerpool' ? fleet.children(victim) : [];
         await fleet.kill(victim);
         h.say(`killed ${victim.label} at ${collector.distinct} results`);
-        // The children of a pool killed with SIGKILL must go too (they lose their parent's IPC).
+        // The children of a pool killed with SIGKILL must go too (their channel to it closes).
         if (children.length > 0) {
           const gone = await h.waitFor(
             () => fleet.children(victim).length === 0 && children.every((p) => !isAlive(p)),
