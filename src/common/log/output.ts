@@ -1,5 +1,4 @@
 import { writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 
 /** How long a line may wait for a full pipe (the journal, a pager) that takes none of it. */
 const FULL_PIPE_WAIT_MS = 1000;
@@ -32,6 +31,8 @@ export function writeLine(fd: number, line: string): void {
  * `TASKQUEUE_LOG_PRETTY=1`), so that daemons do not carry it.
  */
 export function prettyFormatter(): (line: string) => string {
+  // node:module on demand: a daemon's logger does not load it (nor the source-map code it brings).
+  const { createRequire } = process.getBuiltinModule('node:module');
   const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as {
     prettyFactory: (options: object) => (line: string) => string;
   };
