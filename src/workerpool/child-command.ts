@@ -10,15 +10,15 @@ export const SETPRIV = '/usr/bin/setpriv';
  * Flags every child starts with, each left out when the operator's NODE_OPTIONS sets it
  * (command-line flags would override it).
  *
- * `--max-semi-space-size=2`: a busy child's young generation grows (to 4 MiB a semi-space in the
- * bench) although almost everything it allocates dies within its task: capped at 2 MiB, a child's
- * peak RSS went from 69–71 to 66–68 MiB at no measurable CPU cost (2 pairs of runs at W=1 and
- * W=10). Before the plugin's context stopped keeping every task alive through scavenges
- * (invoke.ts), 2 MiB had cost ~9 % more CPU and 4 was the cap. Large workitems pay for it: with
- * 64 KiB tasks the tasks in flight outlive two scavenges and their Buffers wait for a full GC
- * (children 92–109 MiB and ~×1.3 a ceiling worker's CPU, against 85–90 and ~×1.1 with 8 MiB, which
- * costs 2–3 MiB with small tasks): README, Performance. An operator with large workitems sets
- * `--max-semi-space-size=8` in the pool's NODE_OPTIONS.
+ * `--max-semi-space-size=1`: the young generation at its smallest (1 MiB a semi-space). Almost
+ * everything a child allocates dies within its task, yet a busy child's young generation grows and
+ * its pages stay resident: capped at 2 MiB, children peaked at 58.7–60.8 MiB, at 1 MiB 56.1–57.3
+ * (2 pairs of runs each of K=1, 2, 4, W=1 and 10, 1 KiB tasks), with the same CPU per task (children
+ * ×1.12–1.46 a ceiling worker's against ×1.20–1.51). The cap was 4, then 2 once the plugin's
+ * context stopped keeping every task alive through scavenges (invoke.ts). With 64 KiB tasks a
+ * child's peak is the same with 1 or 8 MiB (81–90 MiB), but its CPU per task is ~25 % lower with
+ * 8: an operator with large workitems sets `--max-semi-space-size=8` in the pool's NODE_OPTIONS
+ * (README, Performance).
  *
  * `--v8-pool-size=1`: one thread for V8's background work (optimizing compiles, concurrent GC)
  * instead of four. When a child warms up, parallel compile jobs each fill a malloc arena of
@@ -29,7 +29,7 @@ export const SETPRIV = '/usr/bin/setpriv';
  */
 export function childNodeFlags(nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
   const flags: string[] = [];
-  if (!/--max-semi-space-size\b/.test(nodeOptions)) flags.push('--max-semi-space-size=2');
+  if (!/--max-semi-space-size\b/.test(nodeOptions)) flags.push('--max-semi-space-size=1');
   if (!/--v8-pool-size\b/.test(nodeOptions)) flags.push('--v8-pool-size=1');
   return flags;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { childCommand, childNodeFlags, SETPRIV } from '../../../src/workerpool/child-command.js';
 
 describe('childNodeFlags', () => {
-  const defaults = ['--max-semi-space-size=2', '--v8-pool-size=1'];
+  const defaults = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 
   it('caps the young generation and V8 background threads by default', () => {
     expect(childNodeFlags('')).toEqual(defaults);
@@ -14,8 +14,8 @@ describe('childNodeFlags', () => {
     expect(childNodeFlags('--enable-source-maps --max-semi-space-size 4')).toEqual([
       '--v8-pool-size=1',
     ]);
-    expect(childNodeFlags('--v8-pool-size=4')).toEqual(['--max-semi-space-size=2']);
-    expect(childNodeFlags('--v8-pool-size=2 --max-semi-space-size=1')).toEqual([]);
+    expect(childNodeFlags('--v8-pool-size=4')).toEqual(['--max-semi-space-size=1']);
+    expect(childNodeFlags('--v8-pool-size=2 --max-semi-space-size=2')).toEqual([]);
   });
 });
 
