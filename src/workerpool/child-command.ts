@@ -12,9 +12,10 @@ export const SETPRIV = '/usr/bin/setpriv';
  *
  * `--max-semi-space-size=1`: the young generation at its smallest (1 MiB a semi-space). Almost
  * everything a child allocates dies within its task, yet a busy child's young generation grows and
- * its pages stay resident: capped at 2 MiB, children peaked at 58.7–60.8 MiB, at 1 MiB 56.1–57.3
- * (2 pairs of runs each of K=1, 2, 4, W=1 and 10, 1 KiB tasks), with the same CPU per task (children
- * ×1.12–1.46 a ceiling worker's against ×1.20–1.51). The cap was 4, then 2 once the plugin's
+ * its pages stay resident: capped at 2 MiB, children peaked at 58.5–60.8 MiB, at 1 MiB 56.1–58.4
+ * (2 pairs of runs each of K=1, 2, 4, W=1 and 10, 1 KiB tasks), below the ceiling workers. Twice
+ * the scavenges, each promoting half as much: their pauses cost +0.3 % (W=1) and +2.7 % (W=10) of
+ * a child's CPU (--trace-gc-nvp), below the bench's noise. The cap was 4, then 2 once the plugin's
  * context stopped keeping every task alive through scavenges (invoke.ts). With 64 KiB tasks a
  * child's peak is the same with 1 or 8 MiB (81–90 MiB), but its CPU per task is ~25 % lower with
  * 8: an operator with large workitems sets `--max-semi-space-size=8` in the pool's NODE_OPTIONS
