@@ -1,20 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'tq-logger-terminal-'));
-const program = join(dir, 'log-once.mjs');
-writeFileSync(
-  program,
-  `import { createLogger } from ${JSON.stringify(join(ROOT, 'dist/common/logger.js'))};
-createLogger('tq-terminal-test').info({ n: 1 }, 'hello');
-process.stderr.write(JSON.stringify(process.moduleLoadList.filter((m) => /\\btty\\b/.test(m))));
-`,
-);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const program = fileURLToPath(new URL('../../fixtures/programs/log-once.mjs', import.meta.url));
 
 /** The environment of a program whose stdout decides the format by itself. */
 function environment(): NodeJS.ProcessEnv {
