@@ -1,6 +1,8 @@
 const MiB = 1024 * 1024;
 /** Share of max_memory_per_child at which a successor is started. */
 const SUCCESSOR_AT = 0.9;
+/** What `taken` says for nearly every task: one shared answer, not an object per delivery. */
+const KEEP_TAKING = Object.freeze({ askSuccessor: undefined, last: false });
 
 /**
  * When a child should be replaced between tasks (SPEC §2 `max_tasks_per_child`,
@@ -19,9 +21,9 @@ export class RecyclePolicy {
   }
 
   /** Call on each delivery. `askSuccessor` says why to ask now; `last` means take no more. */
-  taken(): { askSuccessor: string | undefined; last: boolean } {
+  taken(): Readonly<{ askSuccessor: string | undefined; last: boolean }> {
     this.#taken++;
-    if (this.maxTasks === undefined) return { askSuccessor: undefined, last: false };
+    if (this.maxTasks === undefined) return KEEP_TAKING;
     const last = this.#taken >= this.maxTasks;
     const ask =
       this.#taken >= this.maxTasks - 1

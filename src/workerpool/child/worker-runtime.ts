@@ -77,7 +77,8 @@ export class WorkerRuntime extends EventEmitter {
   #consumer: { channel: ConfirmChannel; tag: string } | undefined;
   /** The current channel's acks: flushed before the connection is closed on purpose. */
   #acks: AckBatcher | undefined;
-  #running = new Map<string, RunningTask>();
+  /** Tasks in hand, by identity: no per-task key string to build and hash. */
+  #running = new Set<RunningTask>();
   #idle: (() => void) | undefined;
   #stopping = false;
   #recycle: RecyclePolicy;
@@ -228,10 +229,9 @@ export class WorkerRuntime extends EventEmitter {
     const { channel, acks, router } = tools;
     const key = taskKey(group.type, message.properties, message.content);
     const taskId = taskIdOf(message.properties, randomUUID);
-    const runKey = `${message.fields.deliveryTag}:${key}`;
     const abort = new LazyAbort();
     const task: RunningTask = { key, abort, acks, router, message, abandoned: false };
-    this.#running.set(runKey, task);
+    this.#running.add(task);
     const attempt = attemptOf(message.properties);
     // Made when first used: most tasks log nothing, and a child logger costs more than the ack.
     let taskLog: Logger | undefined;
@@ -323,12 +323,12 @@ export class WorkerRuntime extends EventEmitter {
       }
     } finally {
       this.#pool.finished(slot);
-      this.#done(runKey);
+      this.#done(task);
     }
   }
 
-  #done(runKey: string): void {
-    this.#running.delete(runKey);
+  #done(task: RunningTask): void {
+    this.#running.delete(task);
     if (this.#running.size === 0) {
       this.#idle?.();
       this.#maybeRetired();
@@ -412,32 +412,50 @@ export class WorkerRuntime extends EventEmitter {
     await this.#publish(tools, message, result, { attempts: attempt, durationMs }, log);
   }
 
-  async #publish(
+  /** The result goes out through the plugin's reportResults when it has its own, else directly. */
+  #publish(
     tools: ChannelTools,
     message: ConsumeMessage,
     result: Workitem,
     facts: { attempts: number; durationMs: number },
     log: () => Logger,
   ): Promise<void> {
-    const { group } = this.#spec;
-    const publish = async (item: Workitem) => {
-      try {
-        await publishResult(tools.publisher, group, message, item, facts, log);
-      } catch (err) {
-        if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
-        // The input stays available to the operator; the workflow gets an error it can read.
-        const reason = (err as Error).message;
-        await tools.router.park(message, reason);
-        log().error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
-        const fallback = shallowErrorWorkitem(item, err);
-        await publishResult(tools.publisher, group, message, fallback, facts, log);
-      }
-    };
     const report = this.#worker.reportResults;
     // BaseWorker's own reportResults only publishes: no need for its promise layer every task.
-    if (report && report !== BaseWorker.prototype.reportResults)
-      await report.call(this.#worker, result, publish);
-    else await publish(result);
+    if (!report || report === BaseWorker.prototype.reportResults)
+      return this.#publishOne(tools, message, result, facts, log);
+    return this.#publishThrough(report, result, (item) =>
+      this.#publishOne(tools, message, item, facts, log),
+    );
+  }
+
+  async #publishThrough(
+    report: NonNullable<Worker['reportResults']>,
+    result: Workitem,
+    publish: (item: Workitem) => Promise<void>,
+  ): Promise<void> {
+    await report.call(this.#worker, result, publish);
+  }
+
+  async #publishOne(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    item: Workitem,
+    facts: { attempts: number; durationMs: number },
+    log: () => Logger,
+  ): Promise<void> {
+    const { group } = this.#spec;
+    try {
+      await publishResult(tools.publisher, group, message, item, facts, log);
+    } catch (err) {
+      if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
+      // The input stays available to the operator; the workflow gets an error it can read.
+      const reason = (err as Error).message;
+      await tools.router.park(message, reason);
+      log().error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
+      const fallback = shallowErrorWorkitem(item, err);
+      await publishResult(tools.publisher, group, message, fallback, facts, log);
+    }
   }
 
   /**
@@ -449,16 +467,16 @@ export class WorkerRuntime extends EventEmitter {
     const { acks, router } = tools;
     // Held until it is back in the broker, so that the child does not leave before; `abandoned`
     // from the start, since it is nobody's task to hand back again at shutdown.
-    const runKey = `${message.fields.deliveryTag}:late`;
     const key = taskKey(this.#spec.group.type, message.properties, message.content);
-    this.#running.set(runKey, {
+    const task: RunningTask = {
       key,
       abort: new LazyAbort(),
       acks,
       router,
       message,
       abandoned: true,
-    });
+    };
+    this.#running.add(task);
     try {
       if (!message.fields.redelivered) {
         await router.handBack(message);
@@ -472,7 +490,7 @@ export class WorkerRuntime extends EventEmitter {
         // The channel is gone: the broker requeues the task by itself.
       }
     } finally {
-      this.#done(runKey);
+      this.#done(task);
     }
   }
 

@@ -51,6 +51,8 @@ describe('ReusableHeaders', () => {
     const yx = reusable.lend({ y: 2, x: 1 }, (table) => table);
     const x = reusable.lend({ x: 1 }, (table) => table);
     expect(new Set([xy, yx, x]).size).toBe(3);
+    // Back to a list lent before the last one: its own object again.
+    expect(reusable.lend({ x: 7, y: 8 }, (table) => table)).toBe(xy);
     expect(reusable.lend({ y: 5, x: 6 }, asAmqplibReadsIt)).toEqual([
       ['y', 5],
       ['x', 6],
