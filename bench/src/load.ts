@@ -5,7 +5,7 @@
  * A task whose result does not come is an error, never a figure.
  */
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { connect, INPUT_QUEUE, RESULTS_QUEUE } from './amqp.js';
+import { connect, RESULTS_QUEUE } from './amqp.js';
 import { resultFields, taskFactory } from './workitem.js';
 
 export interface LoadSpec {
@@ -14,6 +14,8 @@ export interface LoadSpec {
   count: number;
   window: number;
   payloadBytes: number;
+  /** Where the tasks go: `taskqueue`, or a worker queue to bypass the dispatcher and the relay. */
+  queue: string;
   /** Tasks per second, evenly spaced (the soak); undefined: as fast as the window allows. */
   ratePerSec?: number;
   /** No result for this long fails the run. */
@@ -163,7 +165,7 @@ export class Load {
           messageId: id,
           correlationId: id,
         };
-        const ok = this.#publish.publish('', INPUT_QUEUE, makeTask(seq), options, (err) => {
+        const ok = this.#publish.publish('', spec.queue, makeTask(seq), options, (err) => {
           if (err) finish(new Error(`the broker refused task ${seq}: ${err}`));
         });
         if (!ok) {

@@ -2,6 +2,7 @@
  * One measured run: fresh queues, a fresh system, a warm-up (JIT, connections, queue
  * declarations), then the measured tasks with CPU and memory of every process around them.
  */
+import { INPUT_QUEUE, workerQueue } from './amqp.js';
 import { type Broker, resetQueues } from './broker.js';
 import { Load, type LoadResult, type LoadSpec } from './load.js';
 import {
@@ -66,6 +67,7 @@ function loadSpec(run: string, v: Variant, count: number, window: number): LoadS
     count,
     window,
     payloadBytes: v.payloadBytes,
+    queue: v.direct ? workerQueue(TYPE) : INPUT_QUEUE,
     stallMs: STALL_MS,
     deadlineMs: 60_000 + count * 20,
     keepLatencies: true,

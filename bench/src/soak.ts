@@ -4,6 +4,7 @@
  * under 5 minutes); growth is counted from the end of the warm-up to the end (soak-growth.ts),
  * and, for comparison, from the end of the first minute.
  */
+import { INPUT_QUEUE } from './amqp.js';
 import { resetQueues } from './broker.js';
 import { Load } from './load.js';
 import type { Options } from './options.js';
@@ -104,6 +105,7 @@ export async function runSoak(
           count,
           window: v.window,
           payloadBytes: v.payloadBytes,
+          queue: INPUT_QUEUE,
           ratePerSec: rate,
           stallMs: 30_000,
           deadlineMs: seconds * 1000 + 120_000,

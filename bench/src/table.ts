@@ -77,6 +77,7 @@ function sizeOf(bytes: number): string {
 export function describeVariant(v: Variant): string {
   return (
     `${v.name}: K=${v.k} W=${v.w}, ${sizeOf(v.payloadBytes)} tasks, window ${v.window}, ` +
+    (v.direct ? 'straight to the worker queue, ' : '') +
     `${v.tasks} tasks × ${v.rounds} round${v.rounds > 1 ? 's' : ''}`
   );
 }

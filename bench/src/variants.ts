@@ -12,6 +12,12 @@ export interface Variant {
   rounds: number;
   /** The dispatcher's (and the ceiling relay's) prefetch. */
   relayPrefetch: number;
+  /**
+   * Tasks published straight to `worker_<type>`: the worker stage alone, the dispatcher and the
+   * relay idle. Its CPU per task is the children's against the ceiling workers', with no
+   * dispatcher or relay on the same two cores to blur it.
+   */
+  direct?: boolean;
 }
 
 export interface Plan {
@@ -58,6 +64,8 @@ export function allVariants({ tasks, rounds }: Plan): Variant[] {
     variant('k2-w10-1k', 2, 10, { tasks, rounds, payloadBytes: 1024 }),
     variant('k2-w10-64k', 2, 10, { tasks: big, rounds, payloadBytes: 65536, window: 200 }),
     variant('k2-w1-rtt', 2, 1, { tasks: rtt, rounds, window: 1 }),
+    variant('k1-w1-direct', 1, 1, { tasks, rounds, direct: true }),
+    variant('k1-w10-direct', 1, 10, { tasks, rounds, direct: true }),
   ];
 }
 
