@@ -22,7 +22,7 @@ import { attemptOf, CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf, taskKey } from 
 import { type Invocation, invokePlugin, LazyAbort } from './invoke.js';
 import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
-import { publishResult } from './result-route.js';
+import { publishResult, type RunFacts } from './result-route.js';
 import { TaskRouter } from './task-outcome.js';
 import { errorWorkitem, parseWorkitem, shallowErrorWorkitem, taskIdOf } from './workitem.js';
 
@@ -417,7 +417,7 @@ export class WorkerRuntime extends EventEmitter {
     tools: ChannelTools,
     message: ConsumeMessage,
     result: Workitem,
-    facts: { attempts: number; durationMs: number },
+    facts: RunFacts,
     log: () => Logger,
   ): Promise<void> {
     const report = this.#worker.reportResults;
@@ -441,7 +441,7 @@ export class WorkerRuntime extends EventEmitter {
     tools: ChannelTools,
     message: ConsumeMessage,
     item: Workitem,
-    facts: { attempts: number; durationMs: number },
+    facts: RunFacts,
     log: () => Logger,
   ): Promise<void> {
     const { group } = this.#spec;
