@@ -25,7 +25,7 @@ export interface Logger {
  * human-readable when stdout is a terminal. `TASKQUEUE_LOG_PRETTY=0/1` overrides the guess.
  *
  * Not pino itself: loading pino's modules took 5.5 MiB of resident memory in an idle process, and
- * a busy child peaked 0.6 MiB higher with it than without (README, Performance).
+ * a busy child peaked 0.6 MiB higher with it than without (bench/FINDINGS.md).
  */
 export function createLogger(
   name: string,

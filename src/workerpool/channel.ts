@@ -17,7 +17,7 @@ export const MAX_LINE_BYTES = 1024 * 1024;
  * once).
  *
  * Not Node's IPC channel: a Node process started with one loads Node's child_process internals
- * at startup, 0.6 MiB more in every child after a full GC (README, Performance), for a handful of
+ * at startup, 0.6 MiB more in every child after a full GC (bench/FINDINGS.md), for a handful of
  * messages in a child's life. A write to a peer that is gone fails with EPIPE: the socket is
  * destroyed and `close` emitted, never an error thrown at the sender.
  */

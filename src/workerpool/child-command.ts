@@ -19,7 +19,7 @@ export const SETPRIV = '/usr/bin/setpriv';
  * context stopped keeping every task alive through scavenges (invoke.ts). With 64 KiB tasks a
  * child's peak is the same with 1 or 8 MiB (81–90 MiB), but its CPU per task is ~25 % lower with
  * 8: an operator with large workitems sets `--max-semi-space-size=8` in the pool's NODE_OPTIONS
- * (README, Performance).
+ * (bench/FINDINGS.md).
  *
  * `--v8-pool-size=1`: one thread for V8's background work (optimizing compiles, concurrent GC)
  * instead of four. When a child warms up, parallel compile jobs each fill a malloc arena of
