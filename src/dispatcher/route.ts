@@ -1,3 +1,5 @@
+import { isPlainText } from '../common/content-type.js';
+
 /** SPEC §1: the only worker type names the system accepts. */
 export const WORKER_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$/;
 
@@ -51,12 +53,6 @@ function checkType(type: string): Route {
   if (WORKER_TYPE_PATTERN.test(type)) return { ok: true, type };
   const shown = JSON.stringify(type.slice(0, 60)) + (type.length > 60 ? '…' : '');
   return { ok: false, reason: `worker type ${shown} does not match ${WORKER_TYPE_PATTERN.source}` };
-}
-
-function isPlainText(contentType: string | undefined): boolean {
-  return (
-    contentType !== undefined && contentType.split(';', 1)[0]!.trim().toLowerCase() === 'text/plain'
-  );
 }
 
 function jsonKind(value: unknown): string {

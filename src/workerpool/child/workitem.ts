@@ -1,5 +1,6 @@
 import type { Workitem } from '@taskqueue/plugin-api';
 import type { MessageProperties } from 'amqplib';
+import { isPlainText } from '../../common/content-type.js';
 
 /**
  * The workitem a plugin gets from a task message. JSON bodies are passed as they are; a
@@ -8,7 +9,7 @@ import type { MessageProperties } from 'amqplib';
 export function parseWorkitem(content: Buffer, properties: MessageProperties): Workitem {
   // A UTF-8 byte order mark is dropped, as the dispatcher's decoder drops it when it routes.
   const text = stripBom(content.toString('utf8'));
-  if (properties.contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'text/plain') {
+  if (isPlainText(properties.contentType)) {
     const trimmed = text.trimStart();
     const space = trimmed.search(/\s/);
     const type = space === -1 ? trimmed : trimmed.slice(0, space);

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { isPlainText } from '../../../src/common/content-type.js';
+
+describe('isPlainText', () => {
+  it('takes text/plain whatever its case, spaces and parameters', () => {
+    for (const type of ['text/plain', 'Text/Plain', ' text/plain ', 'text/plain; charset=utf-8'])
+      expect(isPlainText(type), type).toBe(true);
+  });
+
+  it('takes anything else, or no content type, for JSON', () => {
+    for (const type of [undefined, '', 'application/json', 'application/json; charset=utf-8'])
+      expect(isPlainText(type), String(type)).toBe(false);
+    for (const type of ['text/plainer', 'text/html', 'plain', 'text/plain-ish; x=1'])
+      expect(isPlainText(type), type).toBe(false);
+  });
+});
