@@ -9,3 +9,15 @@ export function isPlainText(contentType: string | undefined): boolean {
   if (contentType === undefined || contentType === 'application/json') return false;
   return contentType.split(';', 1)[0]!.trim().toLowerCase() === 'text/plain';
 }
+
+/**
+ * A `text/plain` body's parts: the worker type is its first word (leading whitespace skipped),
+ * the rest is what follows the one whitespace character after it. The dispatcher routes by the
+ * type; the child hands both to the plugin.
+ */
+export function plainTextParts(text: string): { type: string; rest: string } {
+  const trimmed = text.trimStart();
+  const space = trimmed.search(/\s/);
+  if (space === -1) return { type: trimmed, rest: '' };
+  return { type: trimmed.slice(0, space), rest: trimmed.slice(space + 1) };
+}

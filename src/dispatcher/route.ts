@@ -1,4 +1,4 @@
-import { isPlainText } from '../common/content-type.js';
+import { isPlainText, plainTextParts } from '../common/content-type.js';
 
 /** SPEC §1: the only worker type names the system accepts. */
 export const WORKER_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$/;
@@ -19,7 +19,7 @@ export function routeTask(content: Buffer, contentType: string | undefined): Rou
   } catch {
     return { ok: false, reason: 'body is not valid UTF-8' };
   }
-  if (isPlainText(contentType)) return checkType(text.trimStart().split(/\s/, 1)[0] ?? '');
+  if (isPlainText(contentType)) return checkType(plainTextParts(text).type);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,6 +1,6 @@
 import type { Workitem } from '@taskqueue/plugin-api';
 import type { MessageProperties } from 'amqplib';
-import { isPlainText } from '../../common/content-type.js';
+import { isPlainText, plainTextParts } from '../../common/content-type.js';
 
 /**
  * The workitem a plugin gets from a task message. JSON bodies are passed as they are; a
@@ -10,10 +10,7 @@ export function parseWorkitem(content: Buffer, properties: MessageProperties): W
   // A UTF-8 byte order mark is dropped, as the dispatcher's decoder drops it when it routes.
   const text = stripBom(content.toString('utf8'));
   if (isPlainText(properties.contentType)) {
-    const trimmed = text.trimStart();
-    const space = trimmed.search(/\s/);
-    const type = space === -1 ? trimmed : trimmed.slice(0, space);
-    const rest = space === -1 ? '' : trimmed.slice(space + 1);
+    const { type, rest } = plainTextParts(text);
     return { fields: { params: { worker_type: type }, text: rest } };
   }
   const parsed: unknown = JSON.parse(text);
