@@ -1,3 +1,5 @@
+import { maskUrlPasswords } from './secrets.js';
+
 /** What an AMQP URL is built from when the config gives no `url`/`urls`. */
 export interface AmqpUrlParts {
   tls: boolean;
@@ -24,18 +26,15 @@ export function buildAmqpUrl(parts: AmqpUrlParts): string {
   return `${scheme}://${userinfo}@${host}:${port}/${encodeURIComponent(parts.vhost)}`;
 }
 
-/** The URL with the password of its userinfo replaced by `***`, for messages and logs. */
+/**
+ * The URL with the password of its userinfo replaced by `***`, for messages and logs; also a URL
+ * that does not parse (a raw `/` or `@` in the password), see maskUrlPasswords.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@');
+  return maskUrlPasswords(url);
 }
 
-/** Every URL of a comma-separated list, redacted. */
+/** Every URL of a comma-separated list, redacted (a raw `,` in a password included). */
 export function redactUrlList(urls: string): string {
-  return urls
-    .split(',')
-    .map((url) => {
-      const lead = /^\s*/.exec(url)![0];
-      return lead + redactUrl(url.slice(lead.length));
-    })
-    .join(',');
+  return maskUrlPasswords(urls);
 }

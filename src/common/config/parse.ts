@@ -95,10 +95,7 @@ export function parseIni(text: string, file: string): IniDocument {
         file,
         lineNo,
         '"key = value", "key: value", a [section] or a comment',
-        {
-          section: current.name,
-          found: value,
-        },
+        { section: current.name, found: value, after: currentKey?.key },
       );
     }
     const key = option[1]!.toLowerCase();
@@ -106,6 +103,7 @@ export function parseIni(text: string, file: string): IniDocument {
       throw configSyntaxError(file, lineNo, `a key name before "${option[2]}"`, {
         section: current.name,
         found: value,
+        after: currentKey?.key,
       });
     }
     const earlier = current.entries.get(key);

@@ -1,4 +1,5 @@
 import { TqError } from '../errors.js';
+import { isSecretKey, MASK, maskUrlPasswords, maskValue, mayContinueSecret } from './secrets.js';
 
 /** One thing wrong with a config value: where it is written and what was expected there. */
 export interface ConfigProblem {
@@ -22,6 +23,11 @@ export interface SyntaxErrorContext {
   value?: string | undefined;
   /** The offending line, for errors that are about a whole line. */
   found?: string | undefined;
+  /**
+   * The key written before the offending line: an unindented line after `passwd` is likely the
+   * rest of the password, so it is not shown.
+   */
+  after?: string | undefined;
 }
 
 /**
@@ -54,7 +60,15 @@ export function configSyntaxError(
   expected: string,
   context: SyntaxErrorContext = {},
 ): TqError {
-  const { section, key, value, found } = context;
+  const { section, key, after } = context;
+  // Masked here, so that neither the message nor the details carry a secret.
+  const value = context.value === undefined ? undefined : maskValue(key, context.value);
+  const found =
+    context.found === undefined
+      ? undefined
+      : mayContinueSecret(after) || isSecretKey(key)
+        ? MASK
+        : maskUrlPasswords(context.found);
   let message = formatProblem({ file, line, section, key, value, expected });
   // A line that names a key is shown as "key = value" already.
   if (found !== undefined && key === undefined) message += `; found ${JSON.stringify(found)}`;
@@ -79,7 +93,9 @@ export class ProblemList {
     const id = [problem.file, problem.line, problem.section, problem.key].join('\0');
     if (this.seen.has(id)) return;
     this.seen.add(id);
-    this.items.push(problem);
+    // Masked here whatever the caller did, so that no path can forget it.
+    const { key, value } = problem;
+    this.items.push(value === undefined ? problem : { ...problem, value: maskValue(key, value) });
   }
 
   /** The problems so far, in file order. */
