@@ -102,6 +102,7 @@ await yargs(hideBin(process.argv))
     (argv) =>
       run(() => {
         const config = loadConfig(argv.c);
+        for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
         process.stdout.write(
           `${argv.c}: ok (types with a section: ${config.configuredTypes.join(', ') || 'none'})\n`,
         );

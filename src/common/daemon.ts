@@ -60,6 +60,7 @@ export async function runDaemon(
     process.exit(exitStatusFor(err));
   }
   const log = createLogger(name, config.workerpool.logLevel);
+  for (const warning of config.warnings) log.warn({ file: argv.c }, warning);
   let stopping: Promise<void> | undefined;
   const exit = (status: number) => {
     process.exitCode = status;

@@ -22,6 +22,7 @@ await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
         );
         return;
       }
+      for (const warning of next.warnings) log.warn({ file: configFile }, warning);
       log.info({ file: configFile }, 'reloading');
       await pool.reload(next);
       log.info({ groups: Object.keys(pool.status()) }, 'reloaded');

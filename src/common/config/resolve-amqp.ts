@@ -10,13 +10,16 @@ import { SectionView } from './view.js';
 /** The environment variable that overrides the broker URLs of the file (SPEC §4, §6). */
 export const AMQP_URL_ENV = 'TASKQUEUE_AMQP_URL';
 
-/** [amqp] (plus [DEFAULT], as ConfigParser), with `TASKQUEUE_AMQP_URL` taking precedence. */
+/**
+ * [amqp] alone (not [DEFAULT]: its `user` is a Unix user for the children, not the broker login;
+ * see fixed-defaults.ts), with `TASKQUEUE_AMQP_URL` taking precedence.
+ */
 export function resolveAmqp(
   doc: IniDocument,
   env: NodeJS.ProcessEnv,
   problems: ProblemList,
 ): AmqpConfig {
-  const view = new SectionView(doc, [doc.sections.get('amqp')]);
+  const view = new SectionView(doc, [doc.sections.get('amqp')], 'references-only');
   checkKnownKeys(view, 'amqp', AMQP_KEYS, problems);
   const read = tableReader(view, AMQP_KEYS, problems);
 

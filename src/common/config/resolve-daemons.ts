@@ -5,17 +5,17 @@ import { DISPATCHER_KEYS, WORKERPOOL_KEYS } from './schema.js';
 import type { DispatcherConfig, WorkerpoolConfig } from './types.js';
 import { SectionView } from './view.js';
 
-/** [dispatcher] (plus [DEFAULT]). */
+/** [dispatcher] alone (not [DEFAULT], see fixed-defaults.ts). */
 export function resolveDispatcher(doc: IniDocument, problems: ProblemList): DispatcherConfig {
-  const view = new SectionView(doc, [doc.sections.get('dispatcher')]);
+  const view = new SectionView(doc, [doc.sections.get('dispatcher')], 'references-only');
   checkKnownKeys(view, 'dispatcher', DISPATCHER_KEYS, problems);
   const read = tableReader(view, DISPATCHER_KEYS, problems);
   return { queue: read('queue'), prefetch: read('prefetch') };
 }
 
-/** [workerpool] (plus [DEFAULT]). */
+/** [workerpool] alone (not [DEFAULT], see fixed-defaults.ts). */
 export function resolveWorkerpool(doc: IniDocument, problems: ProblemList): WorkerpoolConfig {
-  const view = new SectionView(doc, [doc.sections.get('workerpool')]);
+  const view = new SectionView(doc, [doc.sections.get('workerpool')], 'references-only');
   checkKnownKeys(view, 'workerpool', WORKERPOOL_KEYS, problems);
   const read = tableReader(view, WORKERPOOL_KEYS, problems);
   return {

@@ -1,3 +1,4 @@
+import { defaultsNotInherited } from './fixed-defaults.js';
 import type { IniDocument } from './parse.js';
 import { ProblemList } from './problems.js';
 import { resolveAmqp } from './resolve-amqp.js';
@@ -27,6 +28,7 @@ export function resolveConfig(doc: IniDocument, env: NodeJS.ProcessEnv): Config 
 
   return {
     file: doc.file,
+    warnings: defaultsNotInherited(doc),
     amqp,
     dispatcher,
     workerpool,

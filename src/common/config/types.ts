@@ -84,6 +84,12 @@ export interface GroupConfig {
 export interface Config {
   /** The file the config came from (for messages). */
   file: string;
+  /**
+   * What loads but may not mean what the file's author meant (a [DEFAULT] key that the fixed
+   * sections no longer inherit), one line each: the daemons log them at start and on reload,
+   * `check-config` prints them.
+   */
+  warnings: string[];
   amqp: AmqpConfig;
   dispatcher: DispatcherConfig;
   workerpool: WorkerpoolConfig;

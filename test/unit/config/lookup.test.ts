@@ -52,17 +52,6 @@ describe('lookup order: instance section, type section, [DEFAULT]', () => {
     expect(config.groupsFor('t')[0]).toMatchObject({ workers: 2, maxAttempts: 5 });
   });
 
-  it('lets [amqp], [dispatcher] and [workerpool] see [DEFAULT] keys, as ConfigParser does', () => {
-    const config = parseConfigText(
-      ini('[DEFAULT]', 'workers: 1', 'heartbeat = 5', 'prefetch = 7', 'log_level = warn', '[amqp]'),
-      'f.ini',
-      {},
-    );
-    expect(config.amqp.heartbeat).toBe(5);
-    expect(config.dispatcher.prefetch).toBe(7);
-    expect(config.workerpool.logLevel).toBe('warn');
-  });
-
   it('reports an unknown key only where it is written, not in the fixed sections that inherit it', () => {
     const config = parseConfigText(ini('[DEFAULT]', 'colour = red', '[amqp]', '[t]'), 'f.ini', {});
     expect(config.groupsFor('t')[0]!.settings).toEqual({ colour: 'red' });

@@ -19,7 +19,6 @@ const VALUE = 'TQ_ERR_CONFIG_VALUE';
 /** Every malformed fixture: the one mistake it makes, and where. */
 const malformed: Record<string, Expected> = {
   'bad-connect-retries.ini': [VALUE, 3, 'amqp', 'connect_retries'],
-  'bad-default-port.ini': [VALUE, 4, 'DEFAULT', 'port'],
   'bad-dispatcher-queue.ini': [VALUE, 3, 'dispatcher', 'queue'],
   'bad-enabled.ini': [VALUE, 3, 'workerpool', 'enabled'],
   'bad-group-name.ini': [VALUE, 5, 'worker1', 'group'],
