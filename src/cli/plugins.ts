@@ -35,6 +35,7 @@ export function listPlugins(config: Config, out: (line: string) => void): number
     );
   }
   for (const { dir, reason } of discovery.broken) out(`broken: ${dir}: ${reason}`);
+  for (const { path, reason } of discovery.untrusted) out(`refused: ${path}: ${reason}`);
   for (const type of config.configuredTypes) {
     if (!discovery.plugins.has(type))
       out(`missing: config section [${type}] but no plugin provides ${type}`);

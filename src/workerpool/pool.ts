@@ -27,6 +27,8 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
   }
   for (const { dir, reason } of discovery.broken)
     log.error({ path: dir }, `plugin unreadable: ${reason}`);
+  for (const { path, reason } of discovery.untrusted)
+    log.error({ path }, `plugin path refused: ${reason}`);
   for (const type of config.configuredTypes) {
     if (!discovery.plugins.has(type)) {
       log.error(

@@ -1,11 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
-import { FIXTURE_PLUGINS, Program, ROOT, writeConfig } from '../support/programs.js';
+import {
+  FIXTURE_PLUGINS,
+  Program,
+  ROOT,
+  trustedTempDir,
+  writeConfig,
+} from '../support/programs.js';
 
 const CLI = join(ROOT, 'dist/cli/main.js');
 
@@ -47,8 +52,9 @@ describe('plugin discovery', () => {
   const env = () => ({ NPM_CONFIG_PREFIX: prefix });
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'tq-discovery-'));
-    chmodSync(work, 0o755); // as root the pool runs the children as nobody, who must read it
+    // Not under /tmp: the pool refuses plugins below a world-writable directory. 0755: as root
+    // the pool runs the children as nobody, who must read it.
+    work = trustedTempDir('discovery-');
     prefix = join(work, 'prefix');
     const sources = join(work, 'src');
     const packed = join(work, 'packed');

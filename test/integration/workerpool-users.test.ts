@@ -1,12 +1,11 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
 import { childPids, uidOf } from '../support/processes.js';
-import { FIXTURE_PLUGINS, Program, writeConfig } from '../support/programs.js';
+import { FIXTURE_PLUGINS, Program, trustedTempDir, writeConfig } from '../support/programs.js';
 import { ensureUser, isRoot, lookupUser, removeCreated, type UnixUser } from '../support/users.js';
 
 // Switching users needs root. CI runs as root; elsewhere say loudly what is not being tested.
@@ -29,8 +28,8 @@ interface Identity {
 
 /** A plugin path holding copies of the whoami fixture as the types the SPEC example names. */
 function pluginPath(types: string[]): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'tq-plugins-'));
-  chmodSync(dir, 0o755); // the children read it as bifh1, bifh2, nobody
+  // 0755: the children read it as bifh1, bifh2, nobody. Not under /tmp: see trustedTempDir.
+  const dir = trustedTempDir('plugins-');
   for (const type of types) {
     const pkg = join(dir, `taskqueue-plugin-${type}`);
     mkdirSync(pkg);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -133,6 +133,18 @@ export class Program {
       return false;
     });
   }
+}
+
+/**
+ * A fresh directory, mode 0755, that the pool trusts with plugins: inside the checkout (owned by
+ * root when the tests run as root), not under the world-writable /tmp, whose plugins it refuses.
+ */
+export function trustedTempDir(prefix: string): string {
+  const parent = join(ROOT, '.tq-test');
+  mkdirSync(parent, { recursive: true, mode: 0o755 });
+  const dir = mkdtempSync(join(parent, prefix));
+  chmodSync(dir, 0o755);
+  return dir;
 }
 
 /** A temp dir with a config file; `cleanup()` removes it. */

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { PLUGIN_PACKAGE_PATTERN, type PluginPackage, readPluginPackage } from './package-info.js';
+import { type TrustPolicy, trustPolicyFor, untrustedReason } from './trust.js';
 
 /** Where Debian packages of plugins install them (SPEC §3). */
 export const DEBIAN_PLUGIN_PATH = '/usr/lib/taskqueue/plugins/node_modules';
@@ -14,6 +15,11 @@ export interface Discovery {
   shadowed: Array<{ plugin: PluginPackage; by: PluginPackage }>;
   /** Directories that look like plugins but have no readable package.json. */
   broken: Array<{ dir: string; reason: string }>;
+  /**
+   * Search paths and packages passed over because someone other than root (or the pool's own
+   * user) could change them (trust.ts); they neither run nor shadow anything.
+   */
+  untrusted: Array<{ path: string; reason: string }>;
   /** The paths searched, in order. */
   paths: string[];
 }
@@ -34,16 +40,40 @@ export function pluginSearchPaths(
   return [...new Set(paths)];
 }
 
-/** Finds every `taskqueue-plugin-<type>` and `@scope/taskqueue-plugin-<type>` package. */
-export function discoverPlugins(paths: string[]): Discovery {
-  const result: Discovery = { plugins: new Map(), shadowed: [], broken: [], paths };
+/**
+ * Finds every `taskqueue-plugin-<type>` and `@scope/taskqueue-plugin-<type>` package on paths
+ * that `policy` trusts (by default: owned by root, or by the pool's user when it is not root).
+ */
+export function discoverPlugins(
+  paths: string[],
+  policy: TrustPolicy = trustPolicyFor(),
+): Discovery {
+  const result: Discovery = { plugins: new Map(), shadowed: [], broken: [], untrusted: [], paths };
   for (const path of paths) {
-    for (const dir of candidateDirs(path)) {
+    const dirs = candidateDirs(path);
+    if (dirs.length === 0) continue;
+    const pathReason = untrustedReason(path, policy);
+    if (pathReason !== undefined) {
+      result.untrusted.push({ path, reason: pathReason });
+      continue;
+    }
+    for (const dir of dirs) {
+      // The package directory and, for a scoped one, the scope's directory.
+      const dirReason = untrustedReason(dirname(dir), policy) ?? untrustedReason(dir, policy);
+      if (dirReason !== undefined) {
+        result.untrusted.push({ path: dir, reason: dirReason });
+        continue;
+      }
       let plugin: PluginPackage;
       try {
         plugin = readPluginPackage(dir);
       } catch (err) {
         result.broken.push({ dir, reason: (err as Error).message });
+        continue;
+      }
+      const fileReason = untrustedFiles(plugin, policy);
+      if (fileReason !== undefined) {
+        result.untrusted.push({ path: dir, reason: fileReason });
         continue;
       }
       const winner = result.plugins.get(plugin.type);
@@ -52,6 +82,14 @@ export function discoverPlugins(paths: string[]): Discovery {
     }
   }
   return result;
+}
+
+/** Why the package's package.json or entry module is not trusted (a symlink may lead anywhere). */
+function untrustedFiles(plugin: PluginPackage, policy: TrustPolicy): string | undefined {
+  const manifest = untrustedReason(join(plugin.dir, 'package.json'), policy);
+  if (manifest !== undefined) return manifest;
+  // A missing entry is the loader's to report (TQ_ERR_PLUGIN_LOAD), as before.
+  return existsSync(plugin.entry) ? untrustedReason(plugin.entry, policy) : undefined;
 }
 
 function candidateDirs(path: string): string[] {
