@@ -1,21 +1,20 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from '../common/config/load.js';
+import { DEFAULT_CONFIG_FILE } from '../common/config/load.js';
 import type { Config } from '../common/config/types.js';
 import { ExitStatus, exitStatusFor } from '../common/exit.js';
 import { createLogger } from '../common/logger.js';
+import { checkedConfig, cliConfig } from './config-file.js';
 import { listPlugins } from './plugins.js';
 import { printResults } from './results.js';
 import { submit } from './submit.js';
 
 const log = createLogger('taskqueue', process.env.TASKQUEUE_LOG_LEVEL ?? 'warn');
 
-/** The config of a command: the default file may be absent (then built-in defaults apply). */
+/** The config of a command (see cliConfig: defaults when the default file is absent). */
 function configFrom(file: string, explicit: boolean): Config {
-  if (!explicit && !existsSync(file)) return parseConfigText('', '<built-in defaults>');
-  return loadConfig(file);
+  return cliConfig(file, explicit);
 }
 
 async function run(body: () => Promise<number> | number): Promise<void> {
@@ -101,7 +100,7 @@ await yargs(hideBin(process.argv))
     (y) => y,
     (argv) =>
       run(() => {
-        const config = loadConfig(argv.c);
+        const config = checkedConfig(argv.c);
         for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
         process.stdout.write(
           `${argv.c}: ok (types with a section: ${config.configuredTypes.join(', ') || 'none'})\n`,

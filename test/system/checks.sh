@@ -74,6 +74,9 @@ getent passwd taskqueue >/dev/null || fail "system user taskqueue missing"
 [ "$(systemctl is-enabled taskqueue-dispatcher)" = enabled ] || fail "dispatcher unit not enabled"
 systemctl is-active --quiet taskqueue-dispatcher && fail "dispatcher started before being asked"
 ok "user taskqueue exists; units enabled, not started"
+conf_mode() { stat -c '%a %U %G' /etc/taskqueue/config.ini; }
+[ "$(conf_mode)" = "640 root taskqueue" ] || fail "config.ini is $(conf_mode), want 640 root taskqueue"
+ok "/etc/taskqueue/config.ini is 0640 root:taskqueue (it holds the broker password)"
 
 # --- configuration: plugin children as their own users ------------------------------------------
 useradd --system --user-group --home-dir /var/lib/builder --create-home builder
@@ -98,6 +101,16 @@ user: builder
 command: /bin/sh -c "sleep 0.3; cat"
 INI
 taskqueue check-config >/dev/null || fail "check-config refuses the test config"
+[ "$(conf_mode)" = "640 root taskqueue" ] || fail "config.ini is $(conf_mode) after the edit"
+# builder is not in group taskqueue: the CLI says how to get access, and TASKQUEUE_AMQP_URL works.
+status=0
+runuser -u builder -- taskqueue check-config >/dev/null 2>/tmp/cli.err || status=$?
+[ "$status" = 78 ] || fail "check-config as builder: exit $status, want 78"
+grep -q 'join the group (adduser $USER taskqueue' /tmp/cli.err || fail "no group hint: $(cat /tmp/cli.err)"
+grep -q 'passwd\|guest:guest' /tmp/cli.err && fail "the CLI's error shows the config: $(cat /tmp/cli.err)"
+runuser -u builder -- env TASKQUEUE_AMQP_URL=amqp://guest:guest@localhost taskqueue results >/dev/null ||
+  fail "taskqueue results as builder with TASKQUEUE_AMQP_URL"
+ok "builder cannot read config.ini: told to join group taskqueue; TASKQUEUE_AMQP_URL works"
 
 systemctl start taskqueue-dispatcher taskqueue-workerpool ||
   fail "systemctl start (Type=notify: READY=1 never came?)"
@@ -177,18 +190,20 @@ for unit in taskqueue-dispatcher taskqueue-workerpool; do
 done
 
 # --- upgrade keeps the edited conffile ------------------------------------------------------------
+chmod 0440 /etc/taskqueue/config.ini # an admin's choice of mode, which the upgrade must keep
 apt-get install -y -q --no-install-recommends ./debs/upgrade/taskqueue-*.deb >/tmp/apt.log 2>&1 ||
   { tail -20 /tmp/apt.log; fail "upgrade"; }
 new=$(dpkg-query -W -f '${Version}' taskqueue-common)
 case "$new" in *systemtest*) ;; *) fail "upgrade did not install the rebuilt version ($new)" ;; esac
 grep -q 'edited by the system test' /etc/taskqueue/config.ini || fail "upgrade replaced the edited conffile"
+[ "$(conf_mode)" = "440 root taskqueue" ] || fail "upgrade changed config.ini to $(conf_mode)"
 for unit in taskqueue-dispatcher taskqueue-workerpool; do
   [ "$(systemctl is-active "$unit")" = active ] || fail "$unit not active after the upgrade"
 done
 submit echo 10 after-upgrade
 got=$(collect after-upgrade 10 60)
 [ "$got" -eq 10 ] || fail "after upgrade: $got/10 results"
-ok "upgrade to $new keeps the edited conffile; both units active and serving"
+ok "upgrade to $new keeps the edited conffile and its mode; both units active and serving"
 
 # --- purge ----------------------------------------------------------------------------------------
 apt-get purge -y -q taskqueue-common taskqueue-dispatcher taskqueue-workerpool taskqueue-extra \

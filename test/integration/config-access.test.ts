@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, trustedTempDir } from '../support/programs.js';
+import { isRoot } from '../support/users.js';
+
+const run = promisify(execFile);
+const CLI = join(ROOT, 'dist/cli/main.js');
+
+// Being refused a file needs a user other than root, which only root can become.
+if (!isRoot()) {
+  console.warn('SKIPPED: config-access tests need root (setpriv to nobody); run them as root');
+}
+
+/** `taskqueue ARGS` as nobody (who is not in group taskqueue). */
+async function taskqueueAsNobody(args: string[]) {
+  const setpriv = ['--reuid', '65534', '--regid', '65534', '--clear-groups'];
+  try {
+    const { stdout, stderr } = await run('setpriv', [...setpriv, process.execPath, CLI, ...args], {
+      env: { ...process.env, TASKQUEUE_AMQP_URL: '' },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe.runIf(isRoot())('a config file the user may not read (0640 root:taskqueue)', () => {
+  const dir = trustedTempDir('config-access-');
+  const file = join(dir, 'config.ini');
+  writeFileSync(file, '[amqp]\npasswd = s3cr3t\n');
+  chmodSync(file, 0o640);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('check-config says to join group taskqueue, or use -c or TASKQUEUE_AMQP_URL (exit 78)', async () => {
+    const result = await taskqueueAsNobody(['check-config', '-c', file]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('TQ_ERR_CONFIG_READ');
+    expect(result.stderr).toContain('join the group (adduser $USER taskqueue');
+    expect(result.stderr).toContain('-c FILE');
+    expect(result.stderr).toContain('TASKQUEUE_AMQP_URL=');
+    expect(result.stderr).not.toContain('s3cr3t');
+  });
+
+  it('the other commands say the same', async () => {
+    const result = await taskqueueAsNobody(['plugins', '-c', file]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('join the group (adduser $USER taskqueue');
+  });
+});
