@@ -52,3 +52,45 @@ describe.runIf(isRoot())('a config file the user may not read (0640 root:taskque
     expect(result.stderr).toContain('join the group (adduser $USER taskqueue');
   });
 });
+
+/** `taskqueue ARGS` as the test's user. */
+async function taskqueue(args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env: { ...process.env, TASKQUEUE_AMQP_URL: '' },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('taskqueue check-config on hostile or outdated files', () => {
+  const dir = trustedTempDir('check-config-');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 78 with TQ_ERR_CONFIG_VALUE on 10 levels of 10 references (was: V8 abort)', async () => {
+    const lines = ['[worker1]', 'l0 = x'];
+    for (let level = 1; level <= 10; level++) {
+      lines.push(`l${level} = ${`%(l${level - 1})s`.repeat(10)}`);
+    }
+    const file = join(dir, 'bomb.ini');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const result = await taskqueue(['check-config', '-c', file]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('TQ_ERR_CONFIG_VALUE');
+    expect(result.stderr).toContain('[worker1] l');
+  });
+
+  it('warns on stderr that [DEFAULT] user is not the broker login, and accepts the file', async () => {
+    const file = join(dir, 'default-user.ini');
+    writeFileSync(file, '[DEFAULT]\nuser = builder\n\n[amqp]\nhost = localhost\n');
+    const result = await taskqueue(['check-config', '-c', file]);
+    expect(result.code).toBe(0);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `warning: ${file}:2: [DEFAULT] user is not used by [amqp] (fixed sections do not inherit [DEFAULT]); the broker login is "guest" unless [amqp] sets user`,
+    ]);
+  });
+});
