@@ -1,7 +1,5 @@
 import { isPlainText, plainTextParts } from '../common/content-type.js';
-
-/** SPEC §1: the only worker type names the system accepts. */
-export const WORKER_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$/;
+import { workerTypeProblem } from '../common/worker-type.js';
 
 export type Route = { ok: true; type: string } | { ok: false; reason: string };
 
@@ -50,9 +48,10 @@ function ruoteType(workitem: object): unknown {
 }
 
 function checkType(type: string): Route {
-  if (WORKER_TYPE_PATTERN.test(type)) return { ok: true, type };
-  const shown = JSON.stringify(type.slice(0, 60)) + (type.length > 60 ? '…' : '');
-  return { ok: false, reason: `worker type ${shown} does not match ${WORKER_TYPE_PATTERN.source}` };
+  const problem = workerTypeProblem(type);
+  return problem === undefined
+    ? { ok: true, type }
+    : { ok: false, reason: `worker type ${problem}` };
 }
 
 function jsonKind(value: unknown): string {

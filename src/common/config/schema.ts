@@ -6,6 +6,7 @@ import {
   amqpUrl,
   hostName,
   INVALID,
+  instanceName,
   integer,
   list,
   MAX_TIMER_SECONDS,
@@ -45,7 +46,7 @@ function key<T>(
 export type WorkersValue = { count: number } | { instances: string[] };
 
 const count = integer(0);
-const instanceNames = list(typeName, { allowEmpty: false, unique: true });
+const instanceNames = list(instanceName, { allowEmpty: false, unique: true });
 
 // A value that looks like a number but is not a count ("-1", "2.5") is a wrong count, not the
 // name of an instance whose section would then be reported missing.
