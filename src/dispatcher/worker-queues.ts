@@ -5,6 +5,13 @@ import type { QueueType } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
 
 /**
+ * The most types remembered as declared. Any sender can name new types: without a bound the
+ * map grows with every one. Past it, the type remembered longest is forgotten (and declared
+ * again, idempotently, when its next task comes); a type's forward never waits on the bound.
+ */
+export const MAX_REMEMBERED_TYPES = 10_000;
+
+/**
  * Declares `worker_<type>` before the first task of a type goes there, once per connection.
  * It uses a channel of its own: a declaration the broker refuses (the queue exists with other
  * arguments) closes that channel only, never the one tasks flow on. Such a queue is reported
@@ -19,7 +26,15 @@ export class WorkerQueues {
   /** Types whose declaration completed: checked synchronously on every forward. */
   #done = new Set<string>();
 
-  constructor(model: ChannelModel, queueType: QueueType, log: Logger) {
+  readonly #limit: number;
+
+  constructor(
+    model: ChannelModel,
+    queueType: QueueType,
+    log: Logger,
+    limit = MAX_REMEMBERED_TYPES,
+  ) {
+    this.#limit = limit;
     this.#model = model;
     this.#queueType = queueType;
     this.#log = log;
@@ -35,6 +50,7 @@ export class WorkerQueues {
     if (!done) {
       done = this.#declare(type);
       this.#declared.set(type, done);
+      if (this.#declared.size > this.#limit) this.#forgetOldest();
       const declaring = done;
       declaring.then(
         () => {
@@ -46,6 +62,17 @@ export class WorkerQueues {
       done.catch(() => this.#declared.delete(type));
     }
     return done;
+  }
+
+  /** The number of types remembered (declared or being declared). */
+  get size(): number {
+    return this.#declared.size;
+  }
+
+  /** A Map iterates in insertion order: the first key is the type remembered longest. */
+  #forgetOldest(): void {
+    const oldest = this.#declared.keys().next().value;
+    if (oldest !== undefined) this.forget(oldest);
   }
 
   /** Declare again before the next forward (the queue may have been deleted meanwhile). */
