@@ -40,6 +40,15 @@ export const ErrorCodes = {
   TQ_ERR_CLI_USAGE: 'usage',
   /** `taskqueue submit --wait` saw no result in time. */
   TQ_ERR_CLI_TIMEOUT: 'timed out waiting',
+  /**
+   * An input task the dispatcher cannot route (not UTF-8, not JSON, not an object, no type, a
+   * type outside the grammar or with a reserved segment): parked on `<queue>.invalid`.
+   */
+  TQ_ERR_TASK_INVALID: 'task cannot be routed',
+  /** An input task above `[dispatcher] max_body_size`: parked unread on `<queue>.invalid`. */
+  TQ_ERR_TASK_TOO_LARGE: 'task body too large',
+  /** An input task of a type not in `[dispatcher] types`: parked on `<queue>.invalid`. */
+  TQ_ERR_TASK_TYPE_NOT_ALLOWED: 'task type not allowed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -4,6 +4,7 @@ import type { QueueType } from './types.js';
 import {
   absolutePath,
   amqpUrl,
+  byteSize,
   hostName,
   INVALID,
   instanceName,
@@ -103,6 +104,18 @@ export const DISPATCHER_KEYS = {
     'taskqueue',
   ),
   prefetch: key(PREFETCH, integer(1, 65535), 100),
+  // RabbitMQ refuses messages above 512 MiB whatever its max_message_size.
+  max_body_size: key(
+    'a number of bytes from 1 to 512 MiB (4096, 64K, 16M, …)',
+    byteSize(1, 512 * 1024 ** 2),
+    16 * 1024 ** 2,
+  ),
+  max_bytes_in_flight: key(
+    'a number of bytes from 1 to 64 GiB (4096, 64K, 64M, …)',
+    byteSize(1, 64 * 1024 ** 3),
+    64 * 1024 ** 2,
+  ),
+  types: key<'*' | string[]>('* or a comma-separated list of worker type names', enabledTypes, '*'),
 };
 
 /** [workerpool]. */

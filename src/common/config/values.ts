@@ -35,6 +35,19 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): ValueParser
   };
 }
 
+const SIZE = /^([0-9]+)\s*(|K|KiB|M|MiB|G|GiB)$/;
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** A number of bytes in [min, max]: `4096`, or with a binary unit, `64K`, `16 MiB`, `1G`. */
+export function byteSize(min: number, max: number): ValueParser<number> {
+  return (text) => {
+    const match = SIZE.exec(text);
+    if (!match) return INVALID;
+    const n = Number(match[1]) * SIZE_UNITS[match[2]!.charAt(0)]!;
+    return Number.isSafeInteger(n) && n >= min && n <= max ? n : INVALID;
+  };
+}
+
 /** A non-negative decimal number of seconds in [min, max] (or (min, max] when `aboveMin`). */
 export function seconds(min: number, max: number, aboveMin = false): ValueParser<number> {
   return (text) => {
