@@ -49,6 +49,11 @@ export const ErrorCodes = {
   TQ_ERR_TASK_TOO_LARGE: 'task body too large',
   /** An input task of a type not in `[dispatcher] types`: parked on `<queue>.invalid`. */
   TQ_ERR_TASK_TYPE_NOT_ALLOWED: 'task type not allowed',
+  /**
+   * The broker refused to declare a queue that does not exist (e.g. the vhost's `max-queues`
+   * limit is reached): the dispatcher parks the task on `<queue>.invalid` rather than retry.
+   */
+  TQ_ERR_AMQP_QUEUE_REFUSED: 'queue declaration refused',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -231,6 +231,12 @@ export class Dispatcher {
         await this.#parkUnencodable(acks, publisher, message, (err as Error).message);
         return;
       }
+      if (code === 'TQ_ERR_AMQP_QUEUE_REFUSED') {
+        // Its queue cannot be made (the vhost's queue limit): retrying would hold a prefetch
+        // slot a second at a time, and enough such tasks would hold them all.
+        await this.#parkOrRequeue(acks, publisher, message, (err as Error).message, code);
+        return;
+      }
       // Refused or unroutable (the queue was deleted meanwhile): declare again and retry later,
       // after a pause, so that a broker refusing everything is not asked again in a hot loop.
       if (route.ok) workerQueues.forget(route.type);
@@ -268,6 +274,24 @@ export class Dispatcher {
     code: ErrorCode = 'TQ_ERR_TASK_INVALID',
   ): void {
     this.#log.warn({ messageId: properties.messageId, code, reason, queue }, 'invalid task parked');
+  }
+
+  /** Parks a task for `reason`; failing that, requeues it after a pause. */
+  async #parkOrRequeue(
+    acks: AckBatcher,
+    publisher: ConfirmedPublisher,
+    message: ConsumeMessage,
+    reason: string,
+    code: ErrorCode,
+  ): Promise<void> {
+    try {
+      await this.#park(publisher, message, reason, code);
+      acks.ack(message);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return;
+      this.#log.error({ err: (err as Error).message }, 'parking failed; requeued');
+      await requeueAfterPause(acks, message);
+    }
   }
 
   /**

@@ -1,7 +1,11 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { PRECONDITION_FAILED } from '../common/amqp/connection.js';
+
+const NOT_FOUND = 404;
+
 import { workerQueueDeclaration } from '../common/amqp/queues.js';
 import type { QueueType } from '../common/config/types.js';
+import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 
 /**
@@ -89,12 +93,34 @@ export class WorkerQueues {
     } catch (err) {
       this.#channel = undefined; // the broker closed it
       if ((err as { code?: unknown }).code !== PRECONDITION_FAILED) throw err;
+      // The same refusal says "exists with other arguments" and "the vhost's queue limit is
+      // reached": whether the queue is there tells them apart without reading the text.
+      if (!(await this.#exists(name))) {
+        throw new TqError(
+          'TQ_ERR_AMQP_QUEUE_REFUSED',
+          `the broker refused to declare queue ${name}: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
       this.#log.error(
         { code: 'TQ_ERR_AMQP_QUEUE_MISMATCH', queue: name, wanted: options.arguments },
         `queue ${name} exists with other arguments than this system declares ` +
           `(queue_type ${this.#queueType}); tasks still go to it as it is. Delete it, or make ` +
           'queue_type match, to give it the intended arguments',
       );
+    }
+  }
+
+  /** True when `name` exists; a missing queue closes the channel it was checked on. */
+  async #exists(name: string): Promise<boolean> {
+    const channel = await this.#openChannel();
+    try {
+      await channel.checkQueue(name);
+      return true;
+    } catch (err) {
+      this.#channel = undefined;
+      if ((err as { code?: unknown }).code === NOT_FOUND) return false;
+      throw err;
     }
   }
 

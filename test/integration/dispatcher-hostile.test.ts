@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rabbitmqctl } from '../../src/dev/rabbitmq-node.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
-import { useVhost } from '../support/broker.js';
+import { brokerInfo, useVhost } from '../support/broker.js';
 import { type Program, startDispatcher, testConfig, writeConfig } from '../support/programs.js';
 
 /**
@@ -178,5 +179,36 @@ describe('bytes in flight', () => {
     expect(drained?.peakBytesInHand).toBeGreaterThanOrEqual(2 * MiB);
     expect(drained?.peakBytesInHand).toBeLessThanOrEqual(3 * MiB);
     expect(await ctx.client.messageCount('taskqueue')).toBe(0);
+  });
+});
+
+describe('a vhost at its queue limit', () => {
+  const ctx = useDispatcher('queue-limit', 'prefetch = 5');
+
+  it('parks the tasks whose queue the broker refuses, and keeps forwarding the others', async () => {
+    const info = brokerInfo();
+    if (info.kind !== 'node') throw new Error(`needs the private node to set limits: ${info.kind}`);
+    const vhost = decodeURIComponent(new URL(ctx.url).pathname.slice(1));
+    // taskqueue, taskqueue.invalid and worker_one.
+    await rabbitmqctl(info.node, ['set_vhost_limits', '-p', vhost, '{"max-queues": 3}']);
+    await ctx.start();
+    await ctx.client.publish('taskqueue', workitem('one'), { messageId: 'first' });
+    await ctx.client.collect('worker_one', 1, 30_000);
+
+    // More refused tasks than the prefetch window: retried, they held every slot.
+    for (let n = 0; n < 10; n++) {
+      await ctx.client.publish('taskqueue', workitem(`new-${n}`), { messageId: `new-${n}` });
+    }
+    await ctx.client.publish('taskqueue', workitem('one'), { messageId: 'behind' });
+
+    const [behind] = await ctx.client.collect('worker_one', 1, 30_000);
+    expect(behind?.properties.messageId).toBe('behind');
+    const parked = await ctx.client.collect('taskqueue.invalid', 10, 30_000);
+    expect(parked).toHaveLength(10);
+    for (const message of parked) {
+      expect(message.properties.headers?.[CODE]).toBe('TQ_ERR_AMQP_QUEUE_REFUSED');
+    }
+    const mismatch = ctx.dispatcher.logs().filter((l) => l.code === 'TQ_ERR_AMQP_QUEUE_MISMATCH');
+    expect(mismatch).toHaveLength(0);
   });
 });
