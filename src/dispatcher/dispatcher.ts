@@ -31,6 +31,8 @@ interface Session {
   workerQueues: WorkerQueues;
   /** The consumer's tag while consuming. */
   consumerTag: string | undefined;
+  /** Why consuming or cancelling on this channel failed (it closed). */
+  failure?: unknown;
 }
 
 type Parked = { ok: false; reason: string; code: ErrorCode };
@@ -108,7 +110,10 @@ export class Dispatcher {
       workerQueues: new WorkerQueues(model, queueType, this.#log),
       consumerTag: undefined,
     };
+    const session = this.#session;
     await this.#reconcile();
+    // Thrown, so that the connection starts over: it watches the channel only once set up.
+    if (session.failure !== undefined) throw session.failure;
   }
 
   /**
@@ -143,9 +148,10 @@ export class Dispatcher {
         } else {
           return;
         }
-      } catch {
-        // The channel closed: the broker took its deliveries back, and the next #setup brings
-        // a new session to consume on.
+      } catch (err) {
+        // The channel closed: the broker took its deliveries back, and a new #setup brings a
+        // new session to consume on.
+        session.failure = err;
         if (this.#session === session) return;
       }
     }
