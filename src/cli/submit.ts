@@ -5,6 +5,7 @@ import { declareQueue } from '../common/amqp/queues.js';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import { workerTypeProblem } from '../common/worker-type.js';
 import { connectForCommand } from './broker.js';
 import { publishWithRetry } from './publish-with-retry.js';
 
@@ -21,6 +22,9 @@ export interface SubmitOptions {
 
 /** Wraps fields in a Ruote workitem for `type` (SPEC §4). */
 export function buildWorkitem(type: string, fieldsJson: string | undefined): Workitem {
+  // Refused here rather than parked by the dispatcher: the user is there to read why.
+  const problem = workerTypeProblem(type);
+  if (problem !== undefined) throw new TqError('TQ_ERR_CLI_USAGE', `worker type ${problem}`);
   let fields: Record<string, unknown> = {};
   if (fieldsJson !== undefined && fieldsJson.trim() !== '') {
     let parsed: unknown;

@@ -40,6 +40,20 @@ export const ErrorCodes = {
   TQ_ERR_CLI_USAGE: 'usage',
   /** `taskqueue submit --wait` saw no result in time. */
   TQ_ERR_CLI_TIMEOUT: 'timed out waiting',
+  /**
+   * An input task the dispatcher cannot route (not UTF-8, not JSON, not an object, no type, a
+   * type outside the grammar or with a reserved segment): parked on `<queue>.invalid`.
+   */
+  TQ_ERR_TASK_INVALID: 'task cannot be routed',
+  /** An input task above `[dispatcher] max_body_size`: parked unread on `<queue>.invalid`. */
+  TQ_ERR_TASK_TOO_LARGE: 'task body too large',
+  /** An input task of a type not in `[dispatcher] types`: parked on `<queue>.invalid`. */
+  TQ_ERR_TASK_TYPE_NOT_ALLOWED: 'task type not allowed',
+  /**
+   * The broker refused to declare a queue that does not exist (e.g. the vhost's `max-queues`
+   * limit is reached): the dispatcher parks the task on `<queue>.invalid` rather than retry.
+   */
+  TQ_ERR_AMQP_QUEUE_REFUSED: 'queue declaration refused',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -12,12 +12,30 @@ import { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { declareQueue, invalidQueue, workerQueue } from '../common/amqp/queues.js';
 import { requeueAfterPause } from '../common/amqp/requeue.js';
 import type { Config } from '../common/config/types.js';
+import type { ErrorCode } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { routeTask } from './route.js';
+import { Intake } from './intake.js';
+import { type Route, routeTask } from './route.js';
 import { WorkerQueues } from './worker-queues.js';
 
 /** The header that says why a message was parked on the invalid queue. */
 export const ERROR_HEADER = 'x-taskqueue-error';
+/** The header with the stable code of that reason (`TQ_ERR_TASK_*`). */
+export const ERROR_CODE_HEADER = 'x-taskqueue-error-code';
+
+/** One channel's consumer and what its deliveries are settled with; new on every reconnect. */
+interface Session {
+  channel: ConfirmChannel;
+  acks: AckBatcher;
+  publisher: ConfirmedPublisher;
+  workerQueues: WorkerQueues;
+  /** The consumer's tag while consuming. */
+  consumerTag: string | undefined;
+  /** Why consuming or cancelling on this channel failed (it closed). */
+  failure?: unknown;
+}
+
+type Parked = { ok: false; reason: string; code: ErrorCode };
 
 /** How long a message whose forward the broker refused waits before it is requeued. */
 
@@ -32,16 +50,25 @@ export class Dispatcher {
   #connection: AmqpConnection;
   #inFlight = 0;
   #idle: (() => void) | undefined;
-  #consumerTag: string | undefined;
-  /** The current channel's acks: flushed before the connection is closed on purpose. */
-  #acks: AckBatcher | undefined;
+  /** The current channel's session; its acks are flushed before the connection is closed. */
+  #session: Session | undefined;
+  /** The run of #reconcile under way, if any. */
+  #reconciling: Promise<void> | undefined;
   #stopping = false;
   #debug: boolean;
+  #intake: Intake;
+  #maxBodySize: number;
+  /** `[dispatcher] types` as a set, or undefined for any type. */
+  #allowed: Set<string> | undefined;
 
   constructor(config: Config, log: Logger) {
     this.#config = config;
     this.#log = log;
     this.#debug = log.isLevelEnabled('debug');
+    const { maxBodySize, maxBytesInFlight, types } = config.dispatcher;
+    this.#maxBodySize = maxBodySize;
+    this.#allowed = types === '*' ? undefined : new Set(types);
+    this.#intake = new Intake(maxBytesInFlight, (paused) => this.#intakeChanged(paused));
     this.#connection = new AmqpConnection(config.amqp, {
       name: 'taskqueue-dispatcher',
       logger: log,
@@ -63,10 +90,10 @@ export class Dispatcher {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    const channel = this.#connection.channel;
-    if (channel && this.#consumerTag) await channel.cancel(this.#consumerTag).catch(() => {});
+    await this.#reconcile();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
-    this.#acks?.flush();
+    this.#session?.acks.flush();
+    this.#log.info({ peakBytesInHand: this.#intake.peak }, 'dispatcher drained');
     await this.#connection.close();
   }
 
@@ -76,29 +103,111 @@ export class Dispatcher {
     await declareQueue(channel, queue, queueType);
     await declareQueue(channel, invalidQueue(queue), queueType);
     await channel.prefetch(prefetch);
-    const publisher = new ConfirmedPublisher(channel);
-    const workerQueues = new WorkerQueues(model, queueType, this.#log);
-    if (this.#stopping) return;
-    const acks = new AckBatcher(channel);
-    this.#acks = acks;
-    const { consumerTag } = await channel.consume(queue, (message) => {
-      if (!message) return;
-      acks.received(message);
-      void this.#handle(acks, publisher, workerQueues, message);
-    });
-    this.#consumerTag = consumerTag;
-    this.#log.info({ queue, prefetch }, 'dispatcher consuming');
+    this.#session = {
+      channel,
+      acks: new AckBatcher(channel),
+      publisher: new ConfirmedPublisher(channel),
+      workerQueues: new WorkerQueues(model, queueType, this.#log),
+      consumerTag: undefined,
+    };
+    const session = this.#session;
+    await this.#reconcile();
+    // Thrown, so that the connection starts over: it watches the channel only once set up.
+    if (session.failure !== undefined) throw session.failure;
   }
 
-  async #handle(
-    acks: AckBatcher,
-    publisher: ConfirmedPublisher,
-    workerQueues: WorkerQueues,
-    message: ConsumeMessage,
-  ): Promise<void> {
+  /**
+   * Brings the consumer to what is wanted: consuming unless stopping or over the byte budget.
+   * One consume or cancel at a time: a call while one runs waits for that run, which looks again
+   * after each step, as the want or the session may have changed meanwhile.
+   */
+  #reconcile(): Promise<void> {
+    this.#reconciling ??= this.#reconcileLoop().finally(() => {
+      this.#reconciling = undefined;
+    });
+    return this.#reconciling;
+  }
+
+  async #reconcileLoop(): Promise<void> {
+    for (;;) {
+      const session = this.#session;
+      if (!session) return;
+      const want = !this.#stopping && !this.#intake.paused;
+      try {
+        if (want && !session.consumerTag) {
+          const { queue, prefetch } = this.#config.dispatcher;
+          const { consumerTag } = await session.channel.consume(queue, (message) => {
+            if (message) this.#receive(session, message);
+          });
+          session.consumerTag = consumerTag;
+          this.#log.info({ queue, prefetch }, 'dispatcher consuming');
+        } else if (!want && session.consumerTag) {
+          const tag = session.consumerTag;
+          session.consumerTag = undefined;
+          await session.channel.cancel(tag);
+        } else {
+          return;
+        }
+      } catch (err) {
+        // The channel closed: the broker took its deliveries back, and a new #setup brings a
+        // new session to consume on.
+        session.failure = err;
+        if (this.#session === session) return;
+      }
+    }
+  }
+
+  #intakeChanged(paused: boolean): void {
+    const { bytes, budget, peak } = this.#intake;
+    this.#log.info(
+      { bytesInHand: bytes, maxBytesInFlight: budget, peakBytesInHand: peak },
+      paused ? 'intake paused: bytes in hand at the budget' : 'intake resumed',
+    );
+    void this.#reconcile();
+  }
+
+  #receive(session: Session, message: ConsumeMessage): void {
+    session.acks.received(message);
+    if (!this.#intake.admit(message.content.length)) {
+      // Over the byte budget: back to the queue, to be taken again once the bytes held drained.
+      try {
+        session.acks.nack(message, true);
+      } catch {
+        // The channel closed: the broker has it back already.
+      }
+      return;
+    }
+    void this.#handle(session, message);
+  }
+
+  /** Why a task is not forwarded, or where it goes. */
+  #route(message: ConsumeMessage): Route | Parked {
+    const { content, properties } = message;
+    if (content.length > this.#maxBodySize) {
+      return {
+        ok: false,
+        code: 'TQ_ERR_TASK_TOO_LARGE',
+        reason:
+          `body of ${content.length} bytes is above [dispatcher] max_body_size ` +
+          `(${this.#maxBodySize} bytes); not read`,
+      };
+    }
+    const route = routeTask(content, properties.contentType);
+    if (route.ok && this.#allowed !== undefined && !this.#allowed.has(route.type)) {
+      return {
+        ok: false,
+        code: 'TQ_ERR_TASK_TYPE_NOT_ALLOWED',
+        reason: `worker type ${JSON.stringify(route.type)} is not in [dispatcher] types`,
+      };
+    }
+    return route;
+  }
+
+  async #handle(session: Session, message: ConsumeMessage): Promise<void> {
+    const { acks, publisher, workerQueues } = session;
     const { properties, content } = message;
     const ids = { messageId: properties.messageId, correlationId: properties.correlationId };
-    const route = routeTask(content, properties.contentType);
+    const route = this.#route(message);
     // Counted here, not by a `finally` on the returned promise: that costs two more promises and
     // a microtask a task.
     this.#inFlight++;
@@ -111,7 +220,12 @@ export class Dispatcher {
         if (this.#debug)
           this.#log.debug({ ...ids, type: route.type, queue: target }, 'task forwarded');
       } else {
-        await this.#park(publisher, message, route.reason);
+        await this.#park(
+          publisher,
+          message,
+          route.reason,
+          'code' in route ? route.code : undefined,
+        );
       }
       acks.ack(message);
     } catch (err) {
@@ -123,6 +237,12 @@ export class Dispatcher {
         await this.#parkUnencodable(acks, publisher, message, (err as Error).message);
         return;
       }
+      if (code === 'TQ_ERR_AMQP_QUEUE_REFUSED') {
+        // Its queue cannot be made (the vhost's queue limit): retrying would hold a prefetch
+        // slot a second at a time, and enough such tasks would hold them all.
+        await this.#parkOrRequeue(acks, publisher, message, (err as Error).message, code);
+        return;
+      }
       // Refused or unroutable (the queue was deleted meanwhile): declare again and retry later,
       // after a pause, so that a broker refusing everything is not asked again in a hot loop.
       if (route.ok) workerQueues.forget(route.type);
@@ -130,25 +250,54 @@ export class Dispatcher {
       await requeueAfterPause(acks, message);
     } finally {
       this.#inFlight--;
+      this.#intake.release(content.length);
       if (this.#inFlight === 0) this.#idle?.();
     }
   }
 
   /** Parks an invalid task on `<input>.invalid`, unchanged, with the reason in a header. */
-  async #park(publisher: ConfirmedPublisher, message: ConsumeMessage, reason: string) {
+  async #park(
+    publisher: ConfirmedPublisher,
+    message: ConsumeMessage,
+    reason: string,
+    code: ErrorCode = 'TQ_ERR_TASK_INVALID',
+  ) {
     const target = invalidQueue(this.#config.dispatcher.queue);
     const { properties, content } = message;
     await publisher.publish(
       '',
       target,
       content,
-      forwardProperties(properties, { [ERROR_HEADER]: reason }),
+      forwardProperties(properties, { [ERROR_HEADER]: reason, [ERROR_CODE_HEADER]: code }),
     );
-    this.#logParked(properties, reason, target);
+    this.#logParked(properties, reason, target, code);
   }
 
-  #logParked(properties: MessageProperties, reason: string, queue: string): void {
-    this.#log.warn({ messageId: properties.messageId, reason, queue }, 'invalid task parked');
+  #logParked(
+    properties: MessageProperties,
+    reason: string,
+    queue: string,
+    code: ErrorCode = 'TQ_ERR_TASK_INVALID',
+  ): void {
+    this.#log.warn({ messageId: properties.messageId, code, reason, queue }, 'invalid task parked');
+  }
+
+  /** Parks a task for `reason`; failing that, requeues it after a pause. */
+  async #parkOrRequeue(
+    acks: AckBatcher,
+    publisher: ConfirmedPublisher,
+    message: ConsumeMessage,
+    reason: string,
+    code: ErrorCode,
+  ): Promise<void> {
+    try {
+      await this.#park(publisher, message, reason, code);
+      acks.ack(message);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return;
+      this.#log.error({ err: (err as Error).message }, 'parking failed; requeued');
+      await requeueAfterPause(acks, message);
+    }
   }
 
   /**
@@ -165,14 +314,17 @@ export class Dispatcher {
     const { properties, content } = message;
     const reason = `properties cannot be forwarded as they are: ${why}`.slice(0, 1000);
     const target = invalidQueue(this.#config.dispatcher.queue);
-    const bare: Options.Publish = { persistent: true, headers: { [ERROR_HEADER]: reason } };
+    const bare: Options.Publish = {
+      persistent: true,
+      headers: { [ERROR_HEADER]: reason, [ERROR_CODE_HEADER]: 'TQ_ERR_AMQP_ENCODE' },
+    };
     for (const key of ['contentType', 'messageId', 'correlationId'] as const) {
       if (properties[key] !== undefined) bare[key] = properties[key];
     }
     try {
       await publisher.publish('', target, content, bare);
       acks.ack(message);
-      this.#logParked(properties, reason, target);
+      this.#logParked(properties, reason, target, 'TQ_ERR_AMQP_ENCODE');
     } catch (err) {
       if ((err as { code?: string }).code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return;
       this.#log.error({ err: (err as Error).message }, 'parking failed; requeued');

@@ -1,8 +1,19 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { PRECONDITION_FAILED } from '../common/amqp/connection.js';
+
+const NOT_FOUND = 404;
+
 import { workerQueueDeclaration } from '../common/amqp/queues.js';
 import type { QueueType } from '../common/config/types.js';
+import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+
+/**
+ * The most types remembered as declared. Any sender can name new types: without a bound the
+ * map grows with every one. Past it, the type remembered longest is forgotten (and declared
+ * again, idempotently, when its next task comes); a type's forward never waits on the bound.
+ */
+export const MAX_REMEMBERED_TYPES = 10_000;
 
 /**
  * Declares `worker_<type>` before the first task of a type goes there, once per connection.
@@ -19,7 +30,15 @@ export class WorkerQueues {
   /** Types whose declaration completed: checked synchronously on every forward. */
   #done = new Set<string>();
 
-  constructor(model: ChannelModel, queueType: QueueType, log: Logger) {
+  readonly #limit: number;
+
+  constructor(
+    model: ChannelModel,
+    queueType: QueueType,
+    log: Logger,
+    limit = MAX_REMEMBERED_TYPES,
+  ) {
+    this.#limit = limit;
     this.#model = model;
     this.#queueType = queueType;
     this.#log = log;
@@ -35,6 +54,7 @@ export class WorkerQueues {
     if (!done) {
       done = this.#declare(type);
       this.#declared.set(type, done);
+      if (this.#declared.size > this.#limit) this.#forgetOldest();
       const declaring = done;
       declaring.then(
         () => {
@@ -46,6 +66,17 @@ export class WorkerQueues {
       done.catch(() => this.#declared.delete(type));
     }
     return done;
+  }
+
+  /** The number of types remembered (declared or being declared). */
+  get size(): number {
+    return this.#declared.size;
+  }
+
+  /** A Map iterates in insertion order: the first key is the type remembered longest. */
+  #forgetOldest(): void {
+    const oldest = this.#declared.keys().next().value;
+    if (oldest !== undefined) this.forget(oldest);
   }
 
   /** Declare again before the next forward (the queue may have been deleted meanwhile). */
@@ -62,12 +93,34 @@ export class WorkerQueues {
     } catch (err) {
       this.#channel = undefined; // the broker closed it
       if ((err as { code?: unknown }).code !== PRECONDITION_FAILED) throw err;
+      // The same refusal says "exists with other arguments" and "the vhost's queue limit is
+      // reached": whether the queue is there tells them apart without reading the text.
+      if (!(await this.#exists(name))) {
+        throw new TqError(
+          'TQ_ERR_AMQP_QUEUE_REFUSED',
+          `the broker refused to declare queue ${name}: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
       this.#log.error(
         { code: 'TQ_ERR_AMQP_QUEUE_MISMATCH', queue: name, wanted: options.arguments },
         `queue ${name} exists with other arguments than this system declares ` +
           `(queue_type ${this.#queueType}); tasks still go to it as it is. Delete it, or make ` +
           'queue_type match, to give it the intended arguments',
       );
+    }
+  }
+
+  /** True when `name` exists; a missing queue closes the channel it was checked on. */
+  async #exists(name: string): Promise<boolean> {
+    const channel = await this.#openChannel();
+    try {
+      await channel.checkQueue(name);
+      return true;
+    } catch (err) {
+      this.#channel = undefined;
+      if ((err as { code?: unknown }).code === NOT_FOUND) return false;
+      throw err;
     }
   }
 

@@ -10,7 +10,13 @@ export function resolveDispatcher(doc: IniDocument, problems: ProblemList): Disp
   const view = new SectionView(doc, [doc.sections.get('dispatcher')], 'references-only');
   checkKnownKeys(view, 'dispatcher', DISPATCHER_KEYS, problems);
   const read = tableReader(view, DISPATCHER_KEYS, problems);
-  return { queue: read('queue'), prefetch: read('prefetch') };
+  return {
+    queue: read('queue'),
+    prefetch: read('prefetch'),
+    maxBodySize: read('max_body_size'),
+    maxBytesInFlight: read('max_bytes_in_flight'),
+    types: read('types'),
+  };
 }
 
 /** [workerpool] alone (not [DEFAULT], see fixed-defaults.ts). */

@@ -4,8 +4,10 @@ import type { QueueType } from './types.js';
 import {
   absolutePath,
   amqpUrl,
+  byteSize,
   hostName,
   INVALID,
+  instanceName,
   integer,
   list,
   MAX_TIMER_SECONDS,
@@ -45,7 +47,7 @@ function key<T>(
 export type WorkersValue = { count: number } | { instances: string[] };
 
 const count = integer(0);
-const instanceNames = list(typeName, { allowEmpty: false, unique: true });
+const instanceNames = list(instanceName, { allowEmpty: false, unique: true });
 
 // A value that looks like a number but is not a count ("-1", "2.5") is a wrong count, not the
 // name of an instance whose section would then be reported missing.
@@ -102,6 +104,18 @@ export const DISPATCHER_KEYS = {
     'taskqueue',
   ),
   prefetch: key(PREFETCH, integer(1, 65535), 100),
+  // RabbitMQ refuses messages above 512 MiB whatever its max_message_size.
+  max_body_size: key(
+    'a number of bytes from 1 to 512 MiB (4096, 64K, 16M, …)',
+    byteSize(1, 512 * 1024 ** 2),
+    16 * 1024 ** 2,
+  ),
+  max_bytes_in_flight: key(
+    'a number of bytes from 1 to 64 GiB (4096, 64K, 64M, …)',
+    byteSize(1, 64 * 1024 ** 3),
+    64 * 1024 ** 2,
+  ),
+  types: key<'*' | string[]>('* or a comma-separated list of worker type names', enabledTypes, '*'),
 };
 
 /** [workerpool]. */

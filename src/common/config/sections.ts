@@ -1,8 +1,8 @@
+import { WORKER_TYPE_RULE, workerTypeProblem } from '../worker-type.js';
 import type { IniDocument, IniSection } from './parse.js';
 import type { ProblemList } from './problems.js';
 import { readKey } from './read.js';
 import { GROUP_KEYS, type WorkersValue } from './schema.js';
-import { TYPE_NAME } from './values.js';
 import { SectionView } from './view.js';
 
 /** Sections with keys of their own (SPEC §2); never worker types. */
@@ -66,14 +66,14 @@ export function planTypes(doc: IniDocument, problems: ProblemList): TypePlan[] {
   for (const section of candidates) {
     const workers = workersOf.get(section);
     if (workers === undefined) continue;
-    if (!TYPE_NAME.test(section.name)) {
+    if (workerTypeProblem(section.name) !== undefined) {
       problems.add({
         file: doc.file,
         line: section.line,
         section: section.name,
         key: undefined,
         value: undefined,
-        expected: `a worker type name matching ${TYPE_NAME.source}`,
+        expected: `a worker type name matching ${WORKER_TYPE_RULE}`,
       });
     }
     plans.push({

@@ -41,6 +41,12 @@ export interface DispatcherConfig {
   queue: string;
   /** Unacked messages in flight (default 100). */
   prefetch: number;
+  /** Bytes above which a body is parked on `<queue>.invalid` unread (default 16 MiB). */
+  maxBodySize: number;
+  /** Bytes of deliveries in hand above which the dispatcher stops taking more (default 64 MiB). */
+  maxBytesInFlight: number;
+  /** The only types forwarded (`*`: any); the others are parked on `<queue>.invalid`. */
+  types: '*' | string[];
 }
 
 export interface WorkerpoolConfig {

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { isWorkerType, WORKER_TYPE_PATTERN } from '../worker-type.js';
 
 /** Returned by a parser for text it does not accept; the caller reports the key's `expected`. */
 export const INVALID: unique symbol = Symbol('invalid');
@@ -12,8 +13,11 @@ export type ValueParser<T> = (text: string) => Parsed<T>;
 /** The largest number of seconds a Node timer can wait (2^31-1 ms); longer ones fire at once. */
 export const MAX_TIMER_SECONDS = 2_147_483;
 
-/** SPEC §1's worker type names (also used for instance names, which become part of a section name). */
-export const TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$/;
+/**
+ * SPEC §1's characters of worker type names (also used for instance names, which become part of
+ * a section name); a type must also keep clear of the reserved segments (`isWorkerType`).
+ */
+export const TYPE_NAME = WORKER_TYPE_PATTERN;
 
 /** Unix user and group names as useradd/groupadd accept them by default (NAME_REGEX). */
 const UNIX_NAME = /^[a-z_][a-z0-9_.-]*\$?$/;
@@ -27,6 +31,19 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): ValueParser
   return (text) => {
     if (!DIGITS.test(text)) return INVALID;
     const n = Number(text);
+    return Number.isSafeInteger(n) && n >= min && n <= max ? n : INVALID;
+  };
+}
+
+const SIZE = /^([0-9]+)\s*(|K|KiB|M|MiB|G|GiB)$/;
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** A number of bytes in [min, max]: `4096`, or with a binary unit, `64K`, `16 MiB`, `1G`. */
+export function byteSize(min: number, max: number): ValueParser<number> {
+  return (text) => {
+    const match = SIZE.exec(text);
+    if (!match) return INVALID;
+    const n = Number(match[1]) * SIZE_UNITS[match[2]!.charAt(0)]!;
     return Number.isSafeInteger(n) && n >= min && n <= max ? n : INVALID;
   };
 }
@@ -92,8 +109,11 @@ export function list<T>(
 export const unixName: ValueParser<string> = (value) =>
   value.length <= MAX_UNIX_NAME && UNIX_NAME.test(value) ? value : INVALID;
 
-/** A worker type or instance name. */
-export const typeName: ValueParser<string> = matching(TYPE_NAME);
+/** A worker type name: the grammar and no reserved segment (src/common/worker-type.ts). */
+export const typeName: ValueParser<string> = (value) => (isWorkerType(value) ? value : INVALID);
+
+/** An instance name: part of a section name, never of a queue name, so only the characters. */
+export const instanceName: ValueParser<string> = matching(TYPE_NAME);
 
 /** An absolute path (relative ones would depend on the daemon's working directory, `/`). */
 export const absolutePath: ValueParser<string> = (value) =>

@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WORKER_TYPE_PATTERN, workerTypeProblem } from '../../common/worker-type.js';
 
-/** The name pattern of plugin packages (SPEC §3); the type is the last group. */
-export const PLUGIN_PACKAGE_PATTERN =
-  /^(?:@[a-z0-9][a-z0-9._~-]*\/)?taskqueue-plugin-([A-Za-z0-9][A-Za-z0-9_.-]{0,200})$/;
+/**
+ * The name pattern of plugin packages (SPEC §3); the type is the last group, in the type
+ * grammar's characters. A reserved segment is refused when the package is read.
+ */
+export const PLUGIN_PACKAGE_PATTERN = new RegExp(
+  `^(?:@[a-z0-9][a-z0-9._~-]*\\/)?taskqueue-plugin-(${WORKER_TYPE_PATTERN.source.slice(1, -1)})$`,
+);
 
 /** What the host reads from a plugin's package.json, without running any of its code. */
 export interface PluginPackage {
@@ -24,8 +29,11 @@ export function readPluginPackage(dir: string): PluginPackage {
   const name = String(manifest.name ?? '');
   const match = PLUGIN_PACKAGE_PATTERN.exec(name);
   if (!match) throw new Error(`package name "${name}" is not taskqueue-plugin-<type>`);
+  const type = match[1]!;
+  const problem = workerTypeProblem(type);
+  if (problem !== undefined) throw new Error(`package "${name}": worker type ${problem}`);
   return {
-    type: match[1]!,
+    type,
     name,
     version: String(manifest.version ?? '0.0.0'),
     dir,

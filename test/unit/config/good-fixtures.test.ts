@@ -59,7 +59,13 @@ describe('good configs', () => {
       queueType: 'classic',
       connectRetries: 5,
     });
-    expect(config.dispatcher).toEqual({ queue: 'tasks.in', prefetch: 500 });
+    expect(config.dispatcher).toEqual({
+      queue: 'tasks.in',
+      prefetch: 500,
+      maxBodySize: 16 * 1024 * 1024,
+      maxBytesInFlight: 64 * 1024 * 1024,
+      types: '*',
+    });
     expect(config.workerpool).toEqual({
       pluginPaths: ['/opt/taskqueue/plugins', '/usr/local/lib/taskqueue'],
       enabled: ['convert', 'shell'],

@@ -53,6 +53,8 @@ const malformed: Record<string, Expected> = {
   'negative-workers.ini': [VALUE, 6, 'worker1', 'workers'],
   'relative-plugin-path.ini': [VALUE, 3, 'workerpool', 'plugin_paths'],
   'relative-tls-path.ini': [VALUE, 5, 'amqp', 'tls_cert'],
+  'reserved-enabled-type.ini': [VALUE, 2, 'workerpool', 'enabled'],
+  'reserved-type-section.ini': [VALUE, 8, 'flaky.dead', undefined],
   'unknown-amqp-key.ini': [VALUE, 3, 'amqp', 'hostname'],
   'unknown-dispatcher-key.ini': [VALUE, 3, 'dispatcher', 'queues'],
   'unknown-interpolation-reference.ini': [SYNTAX, 7, 'worker1', 'path'],

@@ -41,7 +41,13 @@ describe('the SPEC §2 example', () => {
       connectRetries: 30,
       tls: { ca: undefined, cert: undefined, key: undefined },
     });
-    expect(config.dispatcher).toEqual({ queue: 'taskqueue', prefetch: 100 });
+    expect(config.dispatcher).toEqual({
+      queue: 'taskqueue',
+      prefetch: 100,
+      maxBodySize: 16 * 1024 * 1024,
+      maxBytesInFlight: 64 * 1024 * 1024,
+      types: '*',
+    });
     expect(config.workerpool).toEqual({
       pluginPaths: [],
       enabled: '*',
