@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildWorkitem } from '../../../src/cli/submit.js';
@@ -8,6 +7,7 @@ import { hasCode } from '../../../src/common/errors.js';
 import { isWorkerType, workerTypeProblem } from '../../../src/common/worker-type.js';
 import { routeTask } from '../../../src/dispatcher/route.js';
 import { discoverPlugins } from '../../../src/workerpool/discovery/discovery.js';
+import { trustedTempDir } from '../../support/programs.js';
 
 /** Types that would name one of the system's own queues, or a coming one. */
 const RESERVED = [
@@ -80,7 +80,8 @@ describe('the worker type grammar', () => {
   });
 
   describe('plugin discovery', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tq-worker-type-'));
+    // Not under /tmp: discovery refuses plugins from a world-writable directory.
+    const dir = trustedTempDir('worker-type-');
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('passes over a package whose type has a reserved segment, saying why', () => {
