@@ -40,6 +40,8 @@ export const ErrorCodes = {
   TQ_ERR_CLI_USAGE: 'usage',
   /** `taskqueue submit --wait` saw no result in time. */
   TQ_ERR_CLI_TIMEOUT: 'timed out waiting',
+  /** `taskqueue results` was pointed at a queue that does not exist (it never creates one). */
+  TQ_ERR_CLI_NO_QUEUE: 'no such queue',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
