@@ -26,7 +26,8 @@ const COMMON_ENVIRONMENT = `  TASKQUEUE_AMQP_URL    broker URL; overrides the co
 export const CLI_ENVIRONMENT = `Environment:
 ${COMMON_ENVIRONMENT}
   TASKQUEUE_LOG_LEVEL   log level of the command's own messages (default warn)
-  NODE_PATH             plugins: also searched for plugin packages`;
+  NODE_PATH             plugins: also searched for plugin packages
+  NPM_CONFIG_PREFIX     plugins: npm's global root (npm root -g), searched for plugin packages`;
 
 /** The environment variables the daemons read. */
 export const DAEMON_ENVIRONMENT = `Environment:
@@ -34,6 +35,7 @@ ${COMMON_ENVIRONMENT}
   TASKQUEUE_LOG_LEVEL   log level until the config's [workerpool] log_level applies (default info)
   NOTIFY_SOCKET         set by systemd (Type=notify): READY=1 and RELOADING=1 go there
   NODE_PATH             workerpool: also searched for plugin packages
+  NPM_CONFIG_PREFIX     workerpool: npm's global root (npm root -g), searched for plugin packages
   NODE_OPTIONS          workerpool: passed on to the children`;
 
 /** The epilogue of a `--help`: exit statuses, then the environment. */
