@@ -1,17 +1,20 @@
 import type { ConfirmChannel } from 'amqplib';
-import { AmqpConnection } from '../common/amqp/connection.js';
+import { AmqpConnection, type SetupFunction } from '../common/amqp/connection.js';
 import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
 
 /** CLI commands give up on an unreachable broker quickly: a person is waiting. */
 const CLI_CONNECT_RETRIES = 2;
 
-/** Connects for one command, runs `setup` on the channel, and hands back the open connection. */
+/**
+ * Connects for one command, runs `setup` on the channel (with the connection, to open side
+ * channels on), and hands back the open connection.
+ */
 export async function connectForCommand(
   config: Config,
   log: Logger,
   name: string,
-  setup: (channel: ConfirmChannel) => Promise<void> = async () => {},
+  setup: SetupFunction = async () => {},
 ): Promise<{ connection: AmqpConnection; channel: ConfirmChannel }> {
   const connection = new AmqpConnection(
     { ...config.amqp, connectRetries: Math.min(config.amqp.connectRetries, CLI_CONNECT_RETRIES) },

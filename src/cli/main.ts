@@ -2,19 +2,34 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_CONFIG_FILE } from '../common/config/load.js';
-import type { Config } from '../common/config/types.js';
 import { ExitStatus, exitStatusFor } from '../common/exit.js';
+import {
+  CLI_ENVIRONMENT,
+  CLI_EXIT_CODES,
+  failWithUsage,
+  HELP_WIDTH,
+  helpEpilogue,
+} from '../common/help.js';
 import { createLogger } from '../common/logger.js';
-import { checkedConfig, cliConfig } from './config-file.js';
+import { type CommandConfig, commandConfig } from './config-source.js';
 import { listPlugins } from './plugins.js';
 import { printResults } from './results.js';
+import { asksForStdin, STDIN_ARGUMENT } from './stdin-fields.js';
 import { submit } from './submit.js';
 
 const log = createLogger('taskqueue', process.env.TASKQUEUE_LOG_LEVEL ?? 'warn');
+const args = hideBin(process.argv);
+const epilogue = helpEpilogue(CLI_EXIT_CODES, CLI_ENVIRONMENT);
 
-/** The config of a command (see cliConfig: defaults when the default file is absent). */
-function configFrom(file: string, explicit: boolean): Config {
-  return cliConfig(file, explicit);
+const explicitConfig = args.some(
+  (arg) => arg === '-c' || arg === '--config' || arg.startsWith('--config='),
+);
+
+/** The command's config; the notice about an implicit broker goes to stderr first. */
+function configFrom(file: string, checking = false): CommandConfig {
+  const loaded = commandConfig(file, explicitConfig, process.env, { checking });
+  if (loaded.notice) process.stderr.write(`taskqueue: ${loaded.notice}\n`);
+  return loaded;
 }
 
 async function run(body: () => Promise<number> | number): Promise<void> {
@@ -27,18 +42,14 @@ async function run(body: () => Promise<number> | number): Promise<void> {
   }
 }
 
-const explicitConfig = process.argv.some(
-  (arg) => arg === '-c' || arg === '--config' || arg.startsWith('--config='),
-);
-
-await yargs(hideBin(process.argv))
+await yargs(args)
   .scriptName('taskqueue')
   .usage('$0 <command> [options]\n\nBroker address: the config file, or TASKQUEUE_AMQP_URL.')
   .option('c', {
     alias: 'config',
     type: 'string',
     default: DEFAULT_CONFIG_FILE,
-    describe: 'config file',
+    describe: 'config file (when the default is absent: built-in defaults, broker localhost)',
     global: true,
   })
   .command(
@@ -57,12 +68,19 @@ await yargs(hideBin(process.argv))
           type: 'number',
           default: 60,
           describe: 'seconds to wait for the result',
-        }),
+        })
+        .example('$0 submit echo \'{"n":1}\' --wait', 'publish a task for echo, print its result')
+        .example('some-program | $0 submit shell -', 'the fields from stdin; prints the task id')
+        .epilogue(
+          'Warns on stderr when no dispatcher or no worker of TYPE consumes now (the task waits).\n\n' +
+            epilogue,
+        ),
     (argv) =>
       run(() =>
-        submit(configFrom(argv.c, explicitConfig), log, {
+        submit(configFrom(argv.c).config, log, {
           type: argv.type,
-          fields: argv.fields,
+          // yargs reads a lone `-` as an empty string.
+          fields: asksForStdin(args) ? STDIN_ARGUMENT : argv.fields,
           wait: argv.wait,
           timeoutSeconds: argv.timeout,
         }),
@@ -70,7 +88,7 @@ await yargs(hideBin(process.argv))
   )
   .command(
     'results',
-    'print (and take) the results waiting on the results queue',
+    'print (and take, unless --peek) the results waiting on the results queue',
     (y) =>
       y
         .option('follow', {
@@ -79,47 +97,75 @@ await yargs(hideBin(process.argv))
           default: false,
           describe: 'keep printing new results',
         })
-        .option('queue', { type: 'string', default: 'results', describe: 'results queue' })
+        .option('queue', {
+          type: 'string',
+          default: 'results',
+          describe: 'results queue (must exist: it is never created)',
+        })
         .option('properties', {
           type: 'boolean',
           default: false,
-          describe: 'print headers and correlation id too',
-        }),
+          describe: 'print the headers too',
+        })
+        .option('peek', {
+          type: 'boolean',
+          default: false,
+          describe: 'print without taking: the results stay on the queue, in order',
+        })
+        // Not .conflicts(): yargs counts the defaults (false) as given.
+        .check((argv) => !(argv.peek && argv.follow) || '--peek and --follow exclude each other')
+        .example('$0 results --peek', 'look at the waiting results, leave them there')
+        .example('$0 results --follow', 'take and print results as they come')
+        .epilogue(
+          'Output: one JSON object a line, {"correlation_id": the task id, "result": ...}\n' +
+            '(with --properties also "headers").\n\n' +
+            epilogue,
+        ),
     (argv) =>
       run(() =>
-        printResults(configFrom(argv.c, explicitConfig), log, {
+        printResults(configFrom(argv.c).config, log, {
           queue: argv.queue,
           follow: argv.follow,
           withProperties: argv.properties,
+          peek: argv.peek,
         }),
       ),
   )
   .command(
     'check-config',
     'validate a config file without connecting; exit 0 or 78',
-    (y) => y,
+    (y) =>
+      y
+        .example('$0 check-config -c /etc/taskqueue/config.ini', 'validate this file')
+        .epilogue(epilogue),
     (argv) =>
       run(() => {
-        const config = checkedConfig(argv.c);
+        const { config, file } = configFrom(argv.c, true);
         for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
         process.stdout.write(
-          `${argv.c}: ok (types with a section: ${config.configuredTypes.join(', ') || 'none'})\n`,
+          `${file ?? 'built-in defaults'}: ok (types with a section: ${config.configuredTypes.join(', ') || 'none'})\n`,
         );
         return ExitStatus.OK;
       }),
   )
   .command(
     'plugins',
-    'list the plugins found, their path, version and the children the config gives them',
-    (y) => y,
+    'list the plugins found, their path, version and the children the config gives them; exit 1 when a configured type has no usable plugin',
+    (y) =>
+      y
+        .example('$0 plugins -c /etc/taskqueue/config.ini', 'what the pool would run')
+        .epilogue(epilogue),
     (argv) =>
       run(() =>
-        listPlugins(configFrom(argv.c, explicitConfig), (line) =>
-          process.stdout.write(`${line}\n`),
-        ),
+        listPlugins(configFrom(argv.c).config, (line) => process.stdout.write(`${line}\n`)),
       ),
   )
+  .example('$0 submit echo \'{"n":1}\' --wait', 'publish a task and print its result')
+  .example('$0 check-config -c /etc/taskqueue/config.ini', 'validate a config')
+  .epilogue(epilogue)
   .demandCommand(1, 'name a command')
   .strict()
+  .wrap(HELP_WIDTH)
+  .fail(failWithUsage('taskqueue'))
   .help()
   .parseAsync();

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Workitem } from '@taskqueue/plugin-api';
-import { declareQueue } from '../common/amqp/queues.js';
+import { declareQueue, workerQueue } from '../common/amqp/queues.js';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { workerTypeProblem } from '../common/worker-type.js';
 import { connectForCommand } from './broker.js';
 import { publishWithRetry } from './publish-with-retry.js';
+import { inspectQueue, type QueueLook } from './queue-state.js';
+import { waitingHints } from './serving-hint.js';
+import { readFields } from './stdin-fields.js';
+import { checkWorkerType } from './worker-type-check.js';
 
 /** RabbitMQ's direct reply-to pseudo queue: no queue to declare or clean up for `--wait`. */
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -44,16 +47,28 @@ export function buildWorkitem(type: string, fieldsJson: string | undefined): Wor
 
 /**
  * Publishes one task to the input queue and waits for the broker's confirm; with `wait`, prints
- * the result that comes back through direct reply-to. Returns the exit status.
+ * the result that comes back through direct reply-to. Warns on stderr when no dispatcher or no
+ * worker would take the task now. Returns the exit status.
  */
 export async function submit(config: Config, log: Logger, options: SubmitOptions): Promise<number> {
-  const raw = options.fields === '-' ? readFileSync(0, 'utf8') : options.fields;
-  const workitem = buildWorkitem(options.type, raw);
+  checkWorkerType(options.type);
+  const workitem = buildWorkitem(options.type, readFields(options.fields));
   const queue = config.dispatcher.queue;
-  const { connection, channel } = await connectForCommand(config, log, 'taskqueue-submit', (ch) =>
-    declareQueue(ch, queue, config.amqp.queueType),
+  let input: QueueLook = 'unknown';
+  let worker: QueueLook = 'unknown';
+  const { connection, channel } = await connectForCommand(
+    config,
+    log,
+    'taskqueue-submit',
+    async (ch, model) => {
+      await declareQueue(ch, queue, config.amqp.queueType);
+      input = await inspectQueue(model, queue);
+      worker = await inspectQueue(model, workerQueue(options.type));
+    },
   );
   try {
+    const hints = waitingHints(options.type, { name: queue, look: input }, worker);
+    for (const hint of hints) process.stderr.write(`taskqueue: warning: ${hint}\n`);
     const id = randomUUID();
     let result: Promise<Buffer> | undefined;
     if (options.wait) {
@@ -65,7 +80,9 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
             reject(
               new TqError(
                 'TQ_ERR_CLI_TIMEOUT',
-                `no result for task ${id} within ${options.timeoutSeconds} s`,
+                `no result for task ${id} within ${options.timeoutSeconds} s` +
+                  hints.map((hint) => `; when it was submitted, ${hint}`).join(''),
+                { details: { taskId: id, hints } },
               ),
             ),
           options.timeoutSeconds * 1000,

@@ -3,6 +3,13 @@ import { hideBin } from 'yargs/helpers';
 import { DEFAULT_CONFIG_FILE, loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
 import { ExitStatus, exitStatusFor } from './exit.js';
+import {
+  DAEMON_ENVIRONMENT,
+  DAEMON_EXIT_CODES,
+  failWithUsage,
+  HELP_WIDTH,
+  helpEpilogue,
+} from './help.js';
 import { createLogger, type Logger } from './logger.js';
 import { notifySystemd } from './systemd.js';
 
@@ -25,9 +32,10 @@ export interface RunningDaemon {
 }
 
 /**
- * The shared frame of `taskqueue-dispatcher` and `taskqueue-workerpool`: parse `-c`/`-f`, load
- * the config (exit 78 before connecting anywhere when it is bad), start, stop on SIGTERM/SIGINT,
- * reload on SIGHUP, and map errors to SPEC §4's exit statuses.
+ * The shared frame of `taskqueue-dispatcher` and `taskqueue-workerpool`: parse `-c` (and accept
+ * `-f`; a malformed command line exits 64), load the config (exit 78 before connecting anywhere
+ * when it is bad), start, stop on SIGTERM/SIGINT, reload on SIGHUP, and map errors to SPEC §4's
+ * exit statuses.
  */
 export async function runDaemon(
   name: string,
@@ -42,13 +50,21 @@ export async function runDaemon(
       default: DEFAULT_CONFIG_FILE,
       describe: 'config file',
     })
+    // -f (foreground) is in SPEC §4's synopsis, from the original taskqueue. These daemons never
+    // fork (systemd supervises them, Type=notify), so -f is accepted for old unit files and
+    // scripts and changes nothing; the log format follows TASKQUEUE_LOG_PRETTY, not -f.
     .option('f', {
       alias: 'foreground',
       type: 'boolean',
-      default: true,
-      describe: 'stay in the foreground (always)',
+      default: false,
+      describe:
+        'accepted for compatibility with the original taskqueue and ignored: always runs in the foreground',
     })
+    .example(`$0 -c /etc/taskqueue/config.ini`, 'run with this config (as the systemd unit does)')
+    .epilogue(helpEpilogue(DAEMON_EXIT_CODES, DAEMON_ENVIRONMENT))
     .strict()
+    .wrap(HELP_WIDTH)
+    .fail(failWithUsage(name))
     .help()
     .parseAsync();
   const bootLog = createLogger(name);

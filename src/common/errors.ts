@@ -54,6 +54,8 @@ export const ErrorCodes = {
    * limit is reached): the dispatcher parks the task on `<queue>.invalid` rather than retry.
    */
   TQ_ERR_AMQP_QUEUE_REFUSED: 'queue declaration refused',
+  /** `taskqueue results` was pointed at a queue that does not exist (it never creates one). */
+  TQ_ERR_CLI_NO_QUEUE: 'no such queue',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -20,6 +20,9 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_AMQP_QUEUE_MISMATCH: ExitStatus.CONFIG,
   TQ_ERR_CLI_USAGE: ExitStatus.USAGE,
   TQ_ERR_CLI_TIMEOUT: ExitStatus.TEMPFAIL,
+  // sysexits: "a service is unavailable ... a support program or file does not exist"; the
+  // results queue appears when the pool's children start, so "try later" is the right reading.
+  TQ_ERR_CLI_NO_QUEUE: ExitStatus.UNAVAILABLE,
 };
 
 /** The exit status a program ends with when `err` stops it. */

@@ -49,7 +49,7 @@ collect() {
       const seen = new Set();
       for (const line of require("fs").readFileSync(file, "utf8").split("\n")) {
         if (!line) continue;
-        const fields = JSON.parse(line).fields ?? {};
+        const fields = JSON.parse(line).result?.fields ?? {};
         if (fields.batch === batch && !fields.error) seen.add(fields.n);
       }
       console.log(seen.size);' "$file" "$batch")

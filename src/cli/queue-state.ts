@@ -1,0 +1,32 @@
+import type { ChannelModel } from 'amqplib';
+
+/** What a passive declare says about a queue. */
+export interface QueueState {
+  messageCount: number;
+  consumerCount: number;
+}
+
+/**
+ * A queue's state; `missing` when the broker says it does not exist; `unknown` when the broker
+ * would not say (no permission, say): a look is advice and must not fail the command.
+ */
+export type QueueLook = QueueState | 'missing' | 'unknown';
+
+/** AMQP reply code of a passive declare of a queue that does not exist. */
+const NOT_FOUND = 404;
+
+/**
+ * Looks at a queue without creating it: a passive declare, on a channel of its own because the
+ * broker closes the channel a missing queue was checked on.
+ */
+export async function inspectQueue(model: ChannelModel, name: string): Promise<QueueLook> {
+  try {
+    const channel = await model.createChannel();
+    channel.on('error', () => {});
+    const { messageCount, consumerCount } = await channel.checkQueue(name);
+    await channel.close();
+    return { messageCount, consumerCount };
+  } catch (err) {
+    return (err as { code?: unknown }).code === NOT_FOUND ? 'missing' : 'unknown';
+  }
+}
