@@ -40,6 +40,13 @@ export const ErrorCodes = {
   TQ_ERR_CLI_USAGE: 'usage',
   /** `taskqueue submit --wait` saw no result in time. */
   TQ_ERR_CLI_TIMEOUT: 'timed out waiting',
+  /**
+   * A child sent the pool what is not a message of the protocol (not JSON, an unknown kind, a
+   * field of the wrong type, too long), or stopped reading the pool's: the pool kills it.
+   */
+  TQ_ERR_CHILD_MESSAGE: 'malformed message from a child',
+  /** A child grew its held-tasks file past the slots it may use: the pool kills it. */
+  TQ_ERR_CHILD_HELD_TASKS: 'held-tasks file beyond its slots',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { backoffDelay } from '../../common/amqp/backoff.js';
 import type { Logger } from '../../common/logger.js';
-import { ChildHandle } from '../child-handle.js';
+import { type ChildBreach, ChildHandle } from '../child-handle.js';
 import type { ChildMessage, ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS, WATCHDOG_MARGIN_MS } from '../timeouts.js';
 import { RestartIntensity } from './intensity.js';
@@ -40,7 +40,8 @@ export interface ChildView {
 /**
  * Supervises the children of one group: keeps `wanted` of them active, replaces the ones that
  * exit with a jittered, growing delay, gives up for `failedPauseMs` after too many restarts, and
- * recycles children (successor first) when they ask for it.
+ * recycles children (successor first) when they ask for it, and kills a child that breaks the
+ * protocol (ChildHandle `broken`).
  *
  * Only a child that dies before it finished a single task counts towards the restart intensity
  * (the plugin cannot get going: that is what must not spin), and only while the group makes no
@@ -111,11 +112,14 @@ export class GroupSupervisor {
 
   start(): void {
     if (this.#wanted === 0) this.#settle();
+    // Every second: one fstat per child (a held-tasks file grown past its slots breaks its
+    // child), and with a timeout the watchdog's read of each child's file.
     const { timeout } = this.#spec.group;
-    if (timeout !== undefined) {
-      this.#watchdog = setInterval(() => this.#killOverdue(timeout), 1000);
-      this.#watchdog.unref();
-    }
+    this.#watchdog = setInterval(() => {
+      for (const child of this.#children.keys()) child.checkHeldTasks();
+      if (timeout !== undefined) this.#killOverdue(timeout);
+    }, 1000);
+    this.#watchdog.unref();
     this.#reconcile('start');
   }
 
@@ -159,6 +163,12 @@ export class GroupSupervisor {
     this.#log.info({ childPid: child.pid, from: 'none', to: 'starting', cause }, 'child state');
     child.on('ready', () => this.#onReady(child));
     child.on('message', (message: ChildMessage) => this.#onMessage(child, message));
+    child.on('broken', (breach: ChildBreach) =>
+      this.#log.error(
+        { childPid: child.pid, code: breach.code, reason: breach.reason },
+        `child ${child.pid} broke the protocol with the pool (${breach.reason}); killing it`,
+      ),
+    );
     child.on('exit', (status: { code: number | null; signal: string | null }) =>
       this.#onExit(child, status),
     );
@@ -295,7 +305,7 @@ export class GroupSupervisor {
         { childPid: child.pid, tasks: late.length, timeoutS },
         'child stuck past its task timeout; killing it',
       );
-      child.kill();
+      child.kill('stuck past its task timeout');
     }
   }
 
