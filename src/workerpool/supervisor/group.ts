@@ -6,6 +6,7 @@ import type { ChildMessage, ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS, WATCHDOG_MARGIN_MS } from '../timeouts.js';
 import { RestartIntensity } from './intensity.js';
 import { TaskLedger } from './ledger.js';
+import { GroupPause } from './pause.js';
 import { type ChildEvent, type ChildState, exitMeaning, isActive, transition } from './states.js';
 
 /** The supervision limits of a group; the defaults suit a production pool. */
@@ -14,8 +15,14 @@ export interface GroupPolicy {
   maxRestarts: number;
   /** … within this period, else the group is marked failed. */
   restartPeriodMs: number;
-  /** How long a failed group rests before it is tried again. */
+  /**
+   * How long a group rests the first time its intensity trips before it is tried again; doubled
+   * on each trip after it, up to `failedPauseMaxMs`, until the group ran healthy (all its
+   * children running) for `healthyResetMs`.
+   */
   failedPauseMs: number;
+  failedPauseMaxMs: number;
+  healthyResetMs: number;
   /** Delay before the first restart; it doubles with each recent restart, jittered. */
   restartBaseMs: number;
   restartMaxMs: number;
@@ -24,12 +31,22 @@ export interface GroupPolicy {
 export const DEFAULT_POLICY: GroupPolicy = {
   maxRestarts: 5,
   restartPeriodMs: 60_000,
-  failedPauseMs: 300_000,
+  failedPauseMs: 5_000,
+  failedPauseMaxMs: 300_000,
+  healthyResetMs: 60_000,
   restartBaseMs: 500,
   restartMaxMs: 30_000,
 };
 
 const HOST = hostname();
+
+/** How a child's process ended (ChildHandle `exit`). */
+interface ChildExit {
+  code: number | null;
+  signal: string | null;
+  /** Why the pool signalled it, if it did. */
+  killedByPool: string | undefined;
+}
 
 /** A child of the group as `taskqueue plugins`, tests and logs see it. */
 export interface ChildView {
@@ -39,9 +56,9 @@ export interface ChildView {
 
 /**
  * Supervises the children of one group: keeps `wanted` of them active, replaces the ones that
- * exit with a jittered, growing delay, gives up for `failedPauseMs` after too many restarts, and
- * recycles children (successor first) when they ask for it, and kills a child that breaks the
- * protocol (ChildHandle `broken`).
+ * exit with a jittered, growing delay, pauses after too many restarts (`failedPauseMs`, doubled
+ * on each trip in a row up to `failedPauseMaxMs`: pause.ts), recycles children (successor first)
+ * when they ask for it, and kills a child that breaks the protocol (ChildHandle `broken`).
  *
  * Only a child that dies before it finished a single task counts towards the restart intensity
  * (the plugin cannot get going: that is what must not spin), and only while the group makes no
@@ -68,6 +85,7 @@ export class GroupSupervisor {
   #ledger: TaskLedger;
   #watchdog: NodeJS.Timeout | undefined;
   #intensity: RestartIntensity;
+  #pause: GroupPause;
   #timer: NodeJS.Timeout | undefined;
   #failed = false;
   #stopping = false;
@@ -96,6 +114,11 @@ export class GroupSupervisor {
     this.#log = log.child({ group: this.name });
     this.#policy = policy;
     this.#intensity = new RestartIntensity(policy.maxRestarts, policy.restartPeriodMs);
+    this.#pause = new GroupPause(
+      policy.failedPauseMs,
+      policy.failedPauseMaxMs,
+      policy.healthyResetMs,
+    );
   }
 
   get spec(): ChildSpec {
@@ -169,15 +192,16 @@ export class GroupSupervisor {
         `child ${child.pid} broke the protocol with the pool (${breach.reason}); killing it`,
       ),
     );
-    child.on('exit', (status: { code: number | null; signal: string | null }) =>
-      this.#onExit(child, status),
-    );
+    child.on('exit', (status: ChildExit) => this.#onExit(child, status));
   }
 
   #onReady(child: ChildHandle): void {
     this.#apply(child, 'ready', 'handshake');
     const running = [...this.#children.values()].filter((state) => state === 'running').length;
-    if (running >= this.#wanted) this.#settle();
+    if (running >= this.#wanted) {
+      this.#settle();
+      this.#pause.healthy(Date.now());
+    }
     // A ready successor lets one retiring child go.
     const retiring = [...this.#children].find(([, state]) => state === 'retiring');
     if (retiring) {
@@ -205,12 +229,17 @@ export class GroupSupervisor {
     }
   }
 
-  #onExit(child: ChildHandle, status: { code: number | null; signal: string | null }): void {
+  #onExit(child: ChildHandle, status: ChildExit): void {
     const before = this.#children.get(child) ?? 'stopping';
+    const fromOutside =
+      (status.signal === 'SIGKILL' || status.signal === 'SIGTERM') &&
+      status.killedByPool === undefined;
     const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
     this.#apply(child, 'exit', how);
     this.#children.delete(child);
-    const meaning = exitMeaning(before);
+    const meaning = exitMeaning(before, fromOutside);
+    if (meaning !== 'planned' && this.#pause.unhealthy(Date.now()))
+      this.#log.info('group ran healthy: the next pause starts short again');
     const completed = child.heldTasks().settled;
     this.#countProgress(child);
     const overdue = this.#overdue.get(child);
@@ -244,7 +273,7 @@ export class GroupSupervisor {
       this.#scheduleReconcile(delay, 'replace a child that died');
       return;
     }
-    if (!this.#intensity.record()) {
+    if (!this.#intensity.record(Date.now(), fromOutside)) {
       this.#markFailed();
       return;
     }
@@ -256,6 +285,7 @@ export class GroupSupervisor {
       {
         childPid: child.pid,
         meaning,
+        killedByPool: status.killedByPool,
         restartInMs: delay,
         recentRestarts: this.#intensity.recent(),
       },
@@ -309,22 +339,46 @@ export class GroupSupervisor {
     }
   }
 
+  /**
+   * Too many restarts: no more for a pause that grows with each trip in a row (pause.ts). A
+   * plugin that fails to start is GROUP FAILED (error); a group whose children were all killed
+   * from outside only pauses (warning). Both say when the group is tried again.
+   */
   #markFailed(): void {
     this.#failed = true;
     clearTimeout(this.#timer);
     this.#settle();
-    const { maxRestarts, restartPeriodMs, failedPauseMs } = this.#policy;
-    this.#log.error(
-      { maxRestarts, periodS: restartPeriodMs / 1000, retryInS: failedPauseMs / 1000 },
-      `GROUP FAILED: more than ${maxRestarts} restarts in ${restartPeriodMs / 1000} s; no more restarts for ${failedPauseMs / 1000} s`,
-    );
+    const now = Date.now();
+    const { maxRestarts, restartPeriodMs } = this.#policy;
+    const onlyFromOutside = this.#intensity.onlyFromOutside(now);
+    const trip = this.#pause.trips + 1;
+    const pauseMs = this.#pause.tripped(now);
+    const fields = {
+      maxRestarts,
+      periodS: restartPeriodMs / 1000,
+      retryInS: pauseMs / 1000,
+      retryAt: new Date(now + pauseMs).toISOString(),
+      trip,
+      onlyFromOutside,
+    };
+    if (onlyFromOutside) {
+      this.#log.warn(
+        fields,
+        `group paused: more than ${maxRestarts} of its children killed from outside in ${restartPeriodMs / 1000} s; retrying in ${pauseMs / 1000} s`,
+      );
+    } else {
+      this.#log.error(
+        fields,
+        `GROUP FAILED: more than ${maxRestarts} restarts in ${restartPeriodMs / 1000} s; no more restarts for ${pauseMs / 1000} s (trip ${trip} in a row)`,
+      );
+    }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#failed = false;
       this.#intensity.reset();
       this.#log.warn('failed group: trying again');
       this.#reconcile('retry after failure');
-    }, failedPauseMs);
+    }, pauseMs);
   }
 
   /** The one place a child changes state; each change is one log line. */
