@@ -58,6 +58,8 @@ export class ChildHandle extends EventEmitter {
    * send came from outside (an operator, the OOM killer), not from the plugin's own failure.
    */
   #killedByPool: string | undefined;
+  /** The child's `ask`s not answered yet. */
+  #asking = 0;
 
   constructor(spec: ChildSpec) {
     super();
@@ -90,9 +92,17 @@ export class ChildHandle extends EventEmitter {
         this.#ready = true;
         clearTimeout(readyTimer);
         this.emit('ready');
-      } else {
-        this.emit('message', message);
+        return;
       }
+      if (message.kind === 'ask' && ++this.#asking > this.#heldSlots) {
+        // One question per task in hand at most: more is a flood of waiting promises and timers.
+        this.#breach({
+          code: 'TQ_ERR_CHILD_MESSAGE',
+          reason: `asked ${this.#asking} questions at once, more than its ${this.#heldSlots} slots`,
+        });
+        return;
+      }
+      this.emit('message', message);
     });
     // A command that cannot start at all (spawn error) ends like a child that failed to start.
     this.#process.on('error', (err) => {
@@ -188,6 +198,7 @@ export class ChildHandle extends EventEmitter {
 
   /** Answers the child's `ask` about a redelivered task. */
   answer(id: number, verdict: Verdict | undefined): void {
+    this.#asking--;
     this.#send({ kind: 'verdict', id, verdict });
   }
 

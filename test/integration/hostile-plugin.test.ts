@@ -99,6 +99,7 @@ describe('hostile plugins', () => {
     ['unknown-kind', '{"kind":"shutdown-everything"}\n'],
     ['ask-with-wrong-types', '{"kind":"ask","id":"1","key":{"a":1}}\n'],
     ['lost-with-huge-key', `{"kind":"lost","keys":["${'k'.repeat(100_000)}"],"cause":"x"}\n`],
+    ['ask-flood', '{"kind":"ask","id":1,"key":"pid\\u0000x"}\n'.repeat(100)],
   ])(
     'a child writing a malformed message (%s) on its channel is replaced, the pool carries on',
     async (label, line) => {
