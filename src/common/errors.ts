@@ -56,6 +56,13 @@ export const ErrorCodes = {
   TQ_ERR_AMQP_QUEUE_REFUSED: 'queue declaration refused',
   /** `taskqueue results` was pointed at a queue that does not exist (it never creates one). */
   TQ_ERR_CLI_NO_QUEUE: 'no such queue',
+  /**
+   * A child sent the pool what is not a message of the protocol (not JSON, an unknown kind, a
+   * field of the wrong type, too long), or stopped reading the pool's: the pool kills it.
+   */
+  TQ_ERR_CHILD_MESSAGE: 'malformed message from a child',
+  /** A child grew its held-tasks file past the slots it may use: the pool kills it. */
+  TQ_ERR_CHILD_HELD_TASKS: 'held-tasks file beyond its slots',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

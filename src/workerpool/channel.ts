@@ -10,11 +10,21 @@ export const CHANNEL_FD = 3;
  * config section and the broker's address.
  */
 export const MAX_LINE_BYTES = 1024 * 1024;
+/**
+ * Unsent output past this is a peer that does not read (a child that asks and never takes the
+ * answers): broken, rather than buffered without bound in this process.
+ */
+export const MAX_UNSENT_BYTES = 4 * MAX_LINE_BYTES;
 
 /**
  * Messages between the pool and a child: one JSON object a line, over the socket pair the pool
- * creates at CHANNEL_FD. Events: `message` (In), `close` (the peer went away or this side closed;
- * once).
+ * creates at CHANNEL_FD. Events: `message` (In), `broken` (reason: the peer sent what is not a
+ * message, or stopped reading; the channel is closed then), `close` (the peer went away or this
+ * side closed; once).
+ *
+ * The peer may be hostile (a child runs plugin code): with `accept`, a line is a message only if
+ * it passes that check, and nothing the peer sends, nor a listener's exception, can throw out of
+ * the socket's data handler (which would take the whole process down).
  *
  * Not Node's IPC channel: a Node process started with one loads Node's child_process internals
  * at startup, 0.6 MiB more in every child after a full GC (bench/FINDINGS.md), for a handful of
@@ -25,10 +35,12 @@ export class Channel<In, Out> extends EventEmitter {
   #socket: Socket;
   #pending = '';
   #open = true;
+  #accept: ((value: unknown) => value is In) | undefined;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, accept?: (value: unknown) => value is In) {
     super();
     this.#socket = socket;
+    this.#accept = accept;
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.#read(chunk));
     socket.on('error', () => socket.destroy());
@@ -46,6 +58,10 @@ export class Channel<In, Out> extends EventEmitter {
   /** Sends one message; `sent` runs once it is handed to the kernel. Dropped when closed. */
   send(message: Out, sent?: () => void): void {
     if (!this.open) return;
+    if (this.#socket.writableLength > MAX_UNSENT_BYTES) {
+      this.#broken('the peer does not read its messages');
+      return;
+    }
     this.#socket.write(`${JSON.stringify(message)}\n`, sent && (() => sent()));
   }
 
@@ -62,25 +78,42 @@ export class Channel<In, Out> extends EventEmitter {
     while (end !== -1) {
       const line = this.#pending.slice(0, end);
       this.#pending = this.#pending.slice(end + 1);
-      let message: In;
+      let message: unknown;
       try {
-        message = JSON.parse(line) as In;
+        message = JSON.parse(line);
       } catch {
-        this.#broken();
+        this.#broken('a line that is not JSON');
         return;
       }
-      this.emit('message', message);
+      if (this.#accept && !this.#accept(message)) {
+        this.#broken(`a malformed message: ${line.slice(0, 200)}`);
+        return;
+      }
+      try {
+        this.emit('message', message as In);
+      } catch (err) {
+        // What the message made a listener do failed: the peer is cut off, this process lives.
+        this.#broken(`a message its listener failed on: ${(err as Error)?.message}`);
+        return;
+      }
       if (!this.#open) return; // closed by a listener: it wants no more
       end = this.#pending.indexOf('\n');
     }
-    if (Buffer.byteLength(this.#pending) > MAX_LINE_BYTES) this.#broken();
+    if (Buffer.byteLength(this.#pending) > MAX_LINE_BYTES) this.#broken('a line over the limit');
   }
 
-  /** The peer does not speak this protocol: treated as gone. */
-  #broken(): void {
+  /** The peer does not speak this protocol: treated as gone, after `broken` says why. */
+  #broken(reason: string): void {
     this.#pending = '';
+    const wasOpen = this.#open;
     this.#open = false;
     this.#socket.destroy();
+    if (!wasOpen) return;
+    try {
+      this.emit('broken', reason);
+    } catch {
+      // A listener failing on this too changes nothing: the channel is closed already.
+    }
   }
 }
 

@@ -8,10 +8,18 @@ import {
   closeHeldTasksFile,
   HELD_TASKS_FD,
   type HeldTasks,
+  heldTasksOversized,
+  heldTasksSlots,
   openHeldTasksFile,
   readHeldTasks,
 } from './held-tasks.js';
-import type { ChildMessage, ChildSpec, ParentMessage, Verdict } from './ipc.js';
+import {
+  type ChildMessage,
+  type ChildSpec,
+  isChildMessage,
+  type ParentMessage,
+  type Verdict,
+} from './ipc.js';
 
 /** A child that has not said `ready` by then counts as failed to start. */
 export const READY_TIMEOUT_MS = 60_000;
@@ -21,10 +29,18 @@ export const KILL_GRACE_MS = 5_000;
 /** Environment variables a child must not inherit: credentials travel over the channel only. */
 const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET'];
 
+/** How a child broke the protocol with the pool: it is killed for it (ChildHandle `broken`). */
+export interface ChildBreach {
+  code: 'TQ_ERR_CHILD_MESSAGE' | 'TQ_ERR_CHILD_HELD_TASKS';
+  reason: string;
+}
+
 /**
- * One worker child and its handshake. Events: `ready`, `message` (any other ChildMessage), `exit`
- * ({code, signal, ready}). `stop()` is idempotent and bounded: `stop` over the channel, SIGTERM
- * at the deadline, SIGKILL after KILL_GRACE_MS.
+ * One worker child and its handshake. Events: `ready`, `message` (any other ChildMessage, checked
+ * by isChildMessage), `broken` (ChildBreach: the child sent a malformed message or grew its
+ * held-tasks file past its slots, and is being killed for it), `exit` ({code, signal, ready,
+ * killedByPool}). `stop()` is idempotent and bounded: `stop` over the channel, SIGTERM at the
+ * deadline, SIGKILL after KILL_GRACE_MS.
  */
 export class ChildHandle extends EventEmitter {
   readonly spec: ChildSpec;
@@ -35,11 +51,21 @@ export class ChildHandle extends EventEmitter {
   #stopping: Promise<void> | undefined;
   /** The file the child writes its tasks to (held-tasks.ts); undefined once closed. */
   #heldFd: number | undefined;
+  /** The most slots of that file that are read (heldTasksSlots of the group's prefetch). */
+  #heldSlots: number;
+  /**
+   * Why the pool itself signalled the child, if it did: an exit by a signal the pool did not
+   * send came from outside (an operator, the OOM killer), not from the plugin's own failure.
+   */
+  #killedByPool: string | undefined;
+  /** The child's `ask`s not answered yet. */
+  #asking = 0;
 
   constructor(spec: ChildSpec) {
     super();
     this.spec = spec;
     this.#heldFd = openHeldTasksFile();
+    this.#heldSlots = heldTasksSlots(spec.group.prefetch);
     const command = childCommand(spec.identity, fileURLToPath(CHILD_ENTRY));
     const env = { ...process.env, ...command.env };
     for (const name of PRIVATE_ENV) delete env[name];
@@ -51,18 +77,32 @@ export class ChildHandle extends EventEmitter {
       env,
       stdio,
     });
-    this.#channel = new Channel(this.#process.stdio[CHANNEL_FD] as Socket);
+    const maxKeys = this.#heldSlots;
+    this.#channel = new Channel(this.#process.stdio[CHANNEL_FD] as Socket, (value) =>
+      isChildMessage(value, maxKeys),
+    );
+    this.#channel.on('broken', (reason: string) =>
+      this.#breach({ code: 'TQ_ERR_CHILD_MESSAGE', reason: `sent ${reason}` }),
+    );
     const readyTimer = setTimeout(() => {
-      if (!this.#ready) this.#process.kill('SIGKILL');
+      if (!this.#ready) this.#signal('SIGKILL', 'not ready in time');
     }, READY_TIMEOUT_MS);
     this.#channel.on('message', (message: ChildMessage) => {
       if (message.kind === 'ready') {
         this.#ready = true;
         clearTimeout(readyTimer);
         this.emit('ready');
-      } else {
-        this.emit('message', message);
+        return;
       }
+      if (message.kind === 'ask' && ++this.#asking > this.#heldSlots) {
+        // One question per task in hand at most: more is a flood of waiting promises and timers.
+        this.#breach({
+          code: 'TQ_ERR_CHILD_MESSAGE',
+          reason: `asked ${this.#asking} questions at once, more than its ${this.#heldSlots} slots`,
+        });
+        return;
+      }
+      this.emit('message', message);
     });
     // A command that cannot start at all (spawn error) ends like a child that failed to start.
     this.#process.on('error', (err) => {
@@ -75,7 +115,7 @@ export class ChildHandle extends EventEmitter {
       this.#process.once('exit', (code, signal) => {
         clearTimeout(readyTimer);
         // The listeners read the file (what the child held when it ended) before it is closed.
-        this.emit('exit', { code, signal, ready: this.#ready });
+        this.emit('exit', { code, signal, ready: this.#ready, killedByPool: this.#killedByPool });
         this.#closeHeld();
         resolve();
       });
@@ -96,8 +136,11 @@ export class ChildHandle extends EventEmitter {
     this.#stopping ??= (async () => {
       if (this.#process.exitCode !== null || this.#process.signalCode !== null) return;
       this.#send({ kind: 'stop', graceMs: deadlineMs });
-      const term = setTimeout(() => this.#process.kill('SIGTERM'), deadlineMs);
-      const kill = setTimeout(() => this.#process.kill('SIGKILL'), deadlineMs + KILL_GRACE_MS);
+      const term = setTimeout(() => this.#signal('SIGTERM', 'drain deadline'), deadlineMs);
+      const kill = setTimeout(
+        () => this.#signal('SIGKILL', 'drain deadline'),
+        deadlineMs + KILL_GRACE_MS,
+      );
       await this.#exited;
       clearTimeout(term);
       clearTimeout(kill);
@@ -105,10 +148,46 @@ export class ChildHandle extends EventEmitter {
     return this.#stopping;
   }
 
-  /** The tasks the child holds now (or held when it ended), and how many it settled. */
+  /**
+   * The tasks the child holds now (or held when it ended), and how many it settled. A file grown
+   * past its slots breaks the child (`broken`); what its slots say is still returned.
+   */
   heldTasks(): HeldTasks {
     if (this.#heldFd === undefined) return { held: new Map(), settled: 0 };
-    return readHeldTasks(this.#heldFd);
+    let tasks: HeldTasks;
+    try {
+      tasks = readHeldTasks(this.#heldFd, this.#heldSlots);
+    } catch (err) {
+      this.#breach({
+        code: 'TQ_ERR_CHILD_HELD_TASKS',
+        reason: `unreadable: ${(err as Error).message}`,
+      });
+      return { held: new Map(), settled: 0 };
+    }
+    if (tasks.oversized) this.#heldOversized(tasks.oversized.bytes);
+    return tasks;
+  }
+
+  /** One fstat: breaks the child if it grew its held-tasks file past its slots. */
+  checkHeldTasks(): void {
+    if (this.#heldFd === undefined) return;
+    const bytes = heldTasksOversized(this.#heldFd, this.#heldSlots);
+    if (bytes !== undefined) this.#heldOversized(bytes);
+  }
+
+  #heldOversized(bytes: number): void {
+    this.#breach({
+      code: 'TQ_ERR_CHILD_HELD_TASKS',
+      reason: `grew its held-tasks file to ${bytes} bytes, beyond its ${this.#heldSlots} slots`,
+    });
+  }
+
+  /** The child broke the protocol: killed (once), and `broken` says how. */
+  #breach(breach: ChildBreach): void {
+    if (this.#killedByPool !== undefined || this.#process.exitCode !== null) return;
+    if (this.#process.signalCode !== null) return;
+    this.#signal('SIGKILL', breach.code);
+    this.emit('broken', breach);
   }
 
   #closeHeld(): void {
@@ -119,12 +198,18 @@ export class ChildHandle extends EventEmitter {
 
   /** Answers the child's `ask` about a redelivered task. */
   answer(id: number, verdict: Verdict | undefined): void {
+    this.#asking--;
     this.#send({ kind: 'verdict', id, verdict });
   }
 
   /** Kills at once (the pool is going away hard, or the child is stuck past a task's timeout). */
-  kill(): void {
-    this.#process.kill('SIGKILL');
+  kill(reason = 'killed by the pool'): void {
+    this.#signal('SIGKILL', reason);
+  }
+
+  #signal(signal: NodeJS.Signals, reason: string): void {
+    this.#killedByPool ??= reason;
+    this.#process.kill(signal);
   }
 
   #send(message: ParentMessage): void {

@@ -118,33 +118,65 @@ export class HeldTasksWriter {
 export interface HeldTasks {
   held: Map<string, number>;
   settled: number;
+  /** The file is larger than the slots read: the child wrote where no task of its can be. */
+  oversized?: { bytes: number; slots: number };
 }
 
 /**
- * Reads a child's file. Safe while the child writes: a slot caught half-written shows either
- * its old state or `since` 0, and a held slot without a time is skipped, so the watchdog never
- * takes a task for overdue on a torn read. After the child's exit the file is complete.
+ * How many slots a child whose channel has `prefetch` may use: `prefetch` tasks in hand, and
+ * again as many per broker connection lost while its tasks ran on (the broker delivers anew
+ * while the plugin still has the old ones), a few times over. More is not a child of ours.
  */
-export function readHeldTasks(fd: number): HeldTasks {
+export function heldTasksSlots(prefetch: number): number {
+  return 4 * prefetch;
+}
+
+/** The pool reads every file through this one buffer, a few slots at a time. */
+const READ_SLOTS = 64;
+const readBuffer = Buffer.alloc(READ_SLOTS * SLOT_BYTES);
+
+/**
+ * Reads a child's file, at most `maxSlots` slots of it (heldTasksSlots), whatever size the
+ * child gave the file: what is beyond is not read, and is reported as `oversized`. Nothing a
+ * child writes in a slot makes this throw or allocate more than its key (≤ MAX_KEY_BYTES).
+ *
+ * Safe while the child writes: a slot caught half-written shows either its old state or `since`
+ * 0, and a held slot without a time is skipped, so the watchdog never takes a task for overdue
+ * on a torn read. After the child's exit the file is complete.
+ */
+export function readHeldTasks(fd: number, maxSlots: number): HeldTasks {
   const size = fstatSync(fd).size;
-  const buffer = Buffer.alloc(size);
-  let read = 0;
-  while (read < size) {
-    const n = readSync(fd, buffer, read, size - read, read);
-    if (n === 0) break;
-    read += n;
-  }
+  const end = Math.min(size, maxSlots * SLOT_BYTES);
   const held = new Map<string, number>();
   let settled = 0;
-  for (let at = 0; at + SETTLE_BYTES <= read; at += SLOT_BYTES) {
-    settled += buffer.readUInt32LE(at);
-    if (buffer.readUInt8(at + 4) !== 1 || at + HEADER_BYTES > read) continue;
-    const since = buffer.readDoubleLE(at + 5);
-    const length = Math.min(buffer.readUInt16LE(at + 13), MAX_KEY_BYTES);
-    if (since <= 0 || at + HEADER_BYTES + length > read) continue;
-    held.set(buffer.toString('utf8', at + HEADER_BYTES, at + HEADER_BYTES + length), since);
+  for (let start = 0; start < end; start += readBuffer.length) {
+    const want = Math.min(readBuffer.length, end - start);
+    let read = 0;
+    while (read < want) {
+      const n = readSync(fd, readBuffer, read, want - read, start + read);
+      if (n === 0) break;
+      read += n;
+    }
+    for (let at = 0; at + SETTLE_BYTES <= read; at += SLOT_BYTES) {
+      settled += readBuffer.readUInt32LE(at);
+      if (readBuffer.readUInt8(at + 4) !== 1 || at + HEADER_BYTES > read) continue;
+      const since = readBuffer.readDoubleLE(at + 5);
+      const length = Math.min(readBuffer.readUInt16LE(at + 13), MAX_KEY_BYTES);
+      // NaN, ±Infinity and times before the epoch are no time: skipped like a torn slot.
+      if (!(since > 0 && since < Number.MAX_SAFE_INTEGER)) continue;
+      if (at + HEADER_BYTES + length > read) continue;
+      held.set(readBuffer.toString('utf8', at + HEADER_BYTES, at + HEADER_BYTES + length), since);
+    }
+    if (read < want) break; // shrunk while read
   }
+  if (size > end) return { held, settled, oversized: { bytes: size, slots: maxSlots } };
   return { held, settled };
+}
+
+/** The size of a child's file, beyond `maxSlots` slots, or undefined: one fstat, no read. */
+export function heldTasksOversized(fd: number, maxSlots: number): number | undefined {
+  const size = fstatSync(fd).size;
+  return size > maxSlots * SLOT_BYTES ? size : undefined;
 }
 
 /**

@@ -51,3 +51,42 @@ export type ChildMessage =
   | { kind: 'ask'; id: number; key: string }
   | { kind: 'recycle'; reason: string }
   | { kind: 'fatal'; code: string; message: string };
+
+/**
+ * The longest task key a child may name in `lost` or `ask`: what fits in a held-tasks slot
+ * (a real key is the type and a message id, a few hundred bytes at most).
+ */
+export const MAX_KEY_CHARS = 1009;
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isKey = (value: unknown): value is string => isString(value) && value.length <= MAX_KEY_CHARS;
+
+/**
+ * True when `value`, parsed from a child's channel, is a ChildMessage: a known `kind` with every
+ * field of the type that kind has. A child runs plugin code, as another user: it is not trusted,
+ * and what it sends is checked before anything acts on it. `maxKeys` bounds a `lost` message: a
+ * child cannot hold more tasks than its held-tasks file has slots.
+ */
+export function isChildMessage(value: unknown, maxKeys: number): value is ChildMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  switch (m.kind) {
+    case 'ready':
+      return true;
+    case 'lost':
+      return (
+        Array.isArray(m.keys) &&
+        m.keys.length <= maxKeys &&
+        m.keys.every(isKey) &&
+        isString(m.cause)
+      );
+    case 'ask':
+      return Number.isSafeInteger(m.id) && isKey(m.key);
+    case 'recycle':
+      return isString(m.reason);
+    case 'fatal':
+      return isString(m.code) && isString(m.message);
+    default:
+      return false;
+  }
+}

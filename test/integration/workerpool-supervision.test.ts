@@ -27,6 +27,8 @@ const ids = (messages: Array<{ properties: { correlationId?: string } }>) =>
   messages.map((m) => String(m.properties.correlationId)).sort();
 const expectedIds = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, n) => `${prefix}-${n}`).sort();
+const failures = (pool: Program) =>
+  pool.logs().filter((l) => String(l.msg).startsWith('GROUP FAILED'));
 const stateLines = (pool: Program, group: string, to: string) =>
   pool.logs().filter((l) => l.msg === 'child state' && l.group === group && l.to === to);
 
@@ -113,6 +115,57 @@ describe('worker pool supervision', () => {
     // The other group is unaffected.
     await publishTasks(client, 'pid', 1, 'healthy');
     expect(ids(await client.collect('results', 1, 30_000))).toEqual(['healthy-0']);
+    // Tried again after a short pause, which doubles when the plugin still cannot start.
+    await expect
+      .poll(() => failures(program).length, { timeout: 90_000, interval: 200 })
+      .toBeGreaterThanOrEqual(2);
+    expect(failures(program).map((l) => l.retryInS)).toEqual([5, 10]);
+  });
+
+  it('after a storm of kills from outside, some while starting, serves again within seconds', async () => {
+    const { program } = pool(['pid'], '[pid]\nworkers = 4\n');
+    await expect
+      .poll(() => stateLines(program, 'pid', 'running').length, { timeout: 30_000 })
+      .toBe(4);
+    // For 12 s, a SIGKILL every 250 ms to a random child, children still starting among them.
+    let killed = 0;
+    const stormEnd = Date.now() + 12_000;
+    while (Date.now() < stormEnd) {
+      const pids = childPids(program.pid);
+      const victim = pids[Math.floor(Math.random() * pids.length)];
+      if (victim !== undefined) {
+        try {
+          process.kill(victim, 'SIGKILL');
+          killed++;
+        } catch {
+          // Gone already.
+        }
+      }
+      await sleep(250);
+    }
+    // None left from before the storm's end: what serves next was started after it.
+    for (const pid of childPids(program.pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    const sent = Date.now();
+    await publishTasks(client, 'pid', 3, 'after-storm');
+    const results = await client.collect('results', 3, 60_000);
+    const latencyMs = Date.now() - sent;
+    const paused = program.logs().filter((l) => String(l.msg).startsWith('group paused'));
+    console.info(
+      `storm: ${killed} kills, ${paused.length} pauses (${paused.map((l) => l.retryInS).join(', ')} s), tasks answered ${latencyMs} ms after it`,
+    );
+    expect(ids(results)).toEqual(expectedIds('after-storm', 3));
+    expect(latencyMs).toBeLessThan(45_000);
+    expect(paused.length).toBeGreaterThan(0); // the storm did trip the restart intensity
+    expect(paused.every((l) => Number(l.retryInS) < 300)).toBe(true);
+    // Killed from outside: a pause, not the plugin's failure.
+    expect(failures(program)).toEqual([]);
+    expect(program.logs().filter((l) => l.meaning === 'startup-failure')).toEqual([]);
   });
 
   it('never gives up on a group whose children are killed one after another while it makes progress', async () => {

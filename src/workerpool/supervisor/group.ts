@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import { backoffDelay } from '../../common/amqp/backoff.js';
 import type { Logger } from '../../common/logger.js';
-import { ChildHandle } from '../child-handle.js';
+import { type ChildBreach, ChildHandle } from '../child-handle.js';
 import type { ChildMessage, ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS, WATCHDOG_MARGIN_MS } from '../timeouts.js';
 import { RestartIntensity } from './intensity.js';
 import { TaskLedger } from './ledger.js';
+import { GroupPause } from './pause.js';
 import { type ChildEvent, type ChildState, exitMeaning, isActive, transition } from './states.js';
 
 /** The supervision limits of a group; the defaults suit a production pool. */
@@ -14,8 +15,14 @@ export interface GroupPolicy {
   maxRestarts: number;
   /** … within this period, else the group is marked failed. */
   restartPeriodMs: number;
-  /** How long a failed group rests before it is tried again. */
+  /**
+   * How long a group rests the first time its intensity trips before it is tried again; doubled
+   * on each trip after it, up to `failedPauseMaxMs`, until the group ran healthy (all its
+   * children running) for `healthyResetMs`.
+   */
   failedPauseMs: number;
+  failedPauseMaxMs: number;
+  healthyResetMs: number;
   /** Delay before the first restart; it doubles with each recent restart, jittered. */
   restartBaseMs: number;
   restartMaxMs: number;
@@ -24,12 +31,22 @@ export interface GroupPolicy {
 export const DEFAULT_POLICY: GroupPolicy = {
   maxRestarts: 5,
   restartPeriodMs: 60_000,
-  failedPauseMs: 300_000,
+  failedPauseMs: 5_000,
+  failedPauseMaxMs: 300_000,
+  healthyResetMs: 60_000,
   restartBaseMs: 500,
   restartMaxMs: 30_000,
 };
 
 const HOST = hostname();
+
+/** How a child's process ended (ChildHandle `exit`). */
+interface ChildExit {
+  code: number | null;
+  signal: string | null;
+  /** Why the pool signalled it, if it did. */
+  killedByPool: string | undefined;
+}
 
 /** A child of the group as `taskqueue plugins`, tests and logs see it. */
 export interface ChildView {
@@ -39,8 +56,9 @@ export interface ChildView {
 
 /**
  * Supervises the children of one group: keeps `wanted` of them active, replaces the ones that
- * exit with a jittered, growing delay, gives up for `failedPauseMs` after too many restarts, and
- * recycles children (successor first) when they ask for it.
+ * exit with a jittered, growing delay, pauses after too many restarts (`failedPauseMs`, doubled
+ * on each trip in a row up to `failedPauseMaxMs`: pause.ts), recycles children (successor first)
+ * when they ask for it, and kills a child that breaks the protocol (ChildHandle `broken`).
  *
  * Only a child that dies before it finished a single task counts towards the restart intensity
  * (the plugin cannot get going: that is what must not spin), and only while the group makes no
@@ -67,6 +85,7 @@ export class GroupSupervisor {
   #ledger: TaskLedger;
   #watchdog: NodeJS.Timeout | undefined;
   #intensity: RestartIntensity;
+  #pause: GroupPause;
   #timer: NodeJS.Timeout | undefined;
   #failed = false;
   #stopping = false;
@@ -95,6 +114,11 @@ export class GroupSupervisor {
     this.#log = log.child({ group: this.name });
     this.#policy = policy;
     this.#intensity = new RestartIntensity(policy.maxRestarts, policy.restartPeriodMs);
+    this.#pause = new GroupPause(
+      policy.failedPauseMs,
+      policy.failedPauseMaxMs,
+      policy.healthyResetMs,
+    );
   }
 
   get spec(): ChildSpec {
@@ -111,11 +135,14 @@ export class GroupSupervisor {
 
   start(): void {
     if (this.#wanted === 0) this.#settle();
+    // Every second: one fstat per child (a held-tasks file grown past its slots breaks its
+    // child), and with a timeout the watchdog's read of each child's file.
     const { timeout } = this.#spec.group;
-    if (timeout !== undefined) {
-      this.#watchdog = setInterval(() => this.#killOverdue(timeout), 1000);
-      this.#watchdog.unref();
-    }
+    this.#watchdog = setInterval(() => {
+      for (const child of this.#children.keys()) child.checkHeldTasks();
+      if (timeout !== undefined) this.#killOverdue(timeout);
+    }, 1000);
+    this.#watchdog.unref();
     this.#reconcile('start');
   }
 
@@ -159,15 +186,22 @@ export class GroupSupervisor {
     this.#log.info({ childPid: child.pid, from: 'none', to: 'starting', cause }, 'child state');
     child.on('ready', () => this.#onReady(child));
     child.on('message', (message: ChildMessage) => this.#onMessage(child, message));
-    child.on('exit', (status: { code: number | null; signal: string | null }) =>
-      this.#onExit(child, status),
+    child.on('broken', (breach: ChildBreach) =>
+      this.#log.error(
+        { childPid: child.pid, code: breach.code, reason: breach.reason },
+        `child ${child.pid} broke the protocol with the pool (${breach.reason}); killing it`,
+      ),
     );
+    child.on('exit', (status: ChildExit) => this.#onExit(child, status));
   }
 
   #onReady(child: ChildHandle): void {
     this.#apply(child, 'ready', 'handshake');
     const running = [...this.#children.values()].filter((state) => state === 'running').length;
-    if (running >= this.#wanted) this.#settle();
+    if (running >= this.#wanted) {
+      this.#settle();
+      this.#pause.healthy(Date.now());
+    }
     // A ready successor lets one retiring child go.
     const retiring = [...this.#children].find(([, state]) => state === 'retiring');
     if (retiring) {
@@ -195,12 +229,17 @@ export class GroupSupervisor {
     }
   }
 
-  #onExit(child: ChildHandle, status: { code: number | null; signal: string | null }): void {
+  #onExit(child: ChildHandle, status: ChildExit): void {
     const before = this.#children.get(child) ?? 'stopping';
+    const fromOutside =
+      (status.signal === 'SIGKILL' || status.signal === 'SIGTERM') &&
+      status.killedByPool === undefined;
     const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
     this.#apply(child, 'exit', how);
     this.#children.delete(child);
-    const meaning = exitMeaning(before);
+    const meaning = exitMeaning(before, fromOutside);
+    if (meaning !== 'planned' && this.#pause.unhealthy(Date.now()))
+      this.#log.info('group ran healthy: the next pause starts short again');
     const completed = child.heldTasks().settled;
     this.#countProgress(child);
     const overdue = this.#overdue.get(child);
@@ -234,7 +273,7 @@ export class GroupSupervisor {
       this.#scheduleReconcile(delay, 'replace a child that died');
       return;
     }
-    if (!this.#intensity.record()) {
+    if (!this.#intensity.record(Date.now(), fromOutside)) {
       this.#markFailed();
       return;
     }
@@ -246,6 +285,7 @@ export class GroupSupervisor {
       {
         childPid: child.pid,
         meaning,
+        killedByPool: status.killedByPool,
         restartInMs: delay,
         recentRestarts: this.#intensity.recent(),
       },
@@ -295,26 +335,50 @@ export class GroupSupervisor {
         { childPid: child.pid, tasks: late.length, timeoutS },
         'child stuck past its task timeout; killing it',
       );
-      child.kill();
+      child.kill('stuck past its task timeout');
     }
   }
 
+  /**
+   * Too many restarts: no more for a pause that grows with each trip in a row (pause.ts). A
+   * plugin that fails to start is GROUP FAILED (error); a group whose children were all killed
+   * from outside only pauses (warning). Both say when the group is tried again.
+   */
   #markFailed(): void {
     this.#failed = true;
     clearTimeout(this.#timer);
     this.#settle();
-    const { maxRestarts, restartPeriodMs, failedPauseMs } = this.#policy;
-    this.#log.error(
-      { maxRestarts, periodS: restartPeriodMs / 1000, retryInS: failedPauseMs / 1000 },
-      `GROUP FAILED: more than ${maxRestarts} restarts in ${restartPeriodMs / 1000} s; no more restarts for ${failedPauseMs / 1000} s`,
-    );
+    const now = Date.now();
+    const { maxRestarts, restartPeriodMs } = this.#policy;
+    const onlyFromOutside = this.#intensity.onlyFromOutside(now);
+    const trip = this.#pause.trips + 1;
+    const pauseMs = this.#pause.tripped(now);
+    const fields = {
+      maxRestarts,
+      periodS: restartPeriodMs / 1000,
+      retryInS: pauseMs / 1000,
+      retryAt: new Date(now + pauseMs).toISOString(),
+      trip,
+      onlyFromOutside,
+    };
+    if (onlyFromOutside) {
+      this.#log.warn(
+        fields,
+        `group paused: more than ${maxRestarts} of its children killed from outside in ${restartPeriodMs / 1000} s; retrying in ${pauseMs / 1000} s`,
+      );
+    } else {
+      this.#log.error(
+        fields,
+        `GROUP FAILED: more than ${maxRestarts} restarts in ${restartPeriodMs / 1000} s; no more restarts for ${pauseMs / 1000} s (trip ${trip} in a row)`,
+      );
+    }
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#failed = false;
       this.#intensity.reset();
       this.#log.warn('failed group: trying again');
       this.#reconcile('retry after failure');
-    }, failedPauseMs);
+    }, pauseMs);
   }
 
   /** The one place a child changes state; each change is one log line. */

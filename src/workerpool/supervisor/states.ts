@@ -19,8 +19,12 @@ export type ChildEvent =
   /** The process ended. */
   | 'exit';
 
-/** What the group does when a child's process ends, by the state it ended in. */
-export type ExitMeaning = 'crash' | 'startup-failure' | 'planned';
+/**
+ * What the group does when a child's process ends, by the state it ended in. `killed`: it was
+ * starting and a signal the pool did not send ended it (an operator, the OOM killer): not the
+ * plugin failing to start.
+ */
+export type ExitMeaning = 'crash' | 'startup-failure' | 'killed' | 'planned';
 
 const TABLE: Record<ChildState, Partial<Record<ChildEvent, ChildState>>> = {
   starting: { ready: 'running', stop: 'stopping', exit: 'exited' },
@@ -43,9 +47,10 @@ export function isActive(state: ChildState): boolean {
 /**
  * Why a process ended, judged by the state it was in: an exit while starting or running was not
  * asked for (a crash, counted towards the restart intensity); one while retiring or stopping was.
+ * `killedFromOutside`: it ended by SIGKILL or SIGTERM that the pool did not send.
  */
-export function exitMeaning(stateBefore: ChildState): ExitMeaning {
-  if (stateBefore === 'starting') return 'startup-failure';
+export function exitMeaning(stateBefore: ChildState, killedFromOutside = false): ExitMeaning {
+  if (stateBefore === 'starting') return killedFromOutside ? 'killed' : 'startup-failure';
   if (stateBefore === 'running') return 'crash';
   return 'planned';
 }

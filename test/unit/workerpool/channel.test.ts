@@ -3,12 +3,20 @@ import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Channel, MAX_LINE_BYTES, openPoolChannel } from '../../../src/workerpool/channel.js';
+import {
+  Channel,
+  MAX_LINE_BYTES,
+  MAX_UNSENT_BYTES,
+  openPoolChannel,
+} from '../../../src/workerpool/channel.js';
+import { isChildMessage } from '../../../src/workerpool/ipc.js';
 
 type Message = { kind: string; n?: number; text?: string };
 
 /** Two connected Unix sockets: a channel on one end, the raw peer on the other. */
-async function connectedPair(): Promise<{ channel: Channel<Message, Message>; peer: Socket }> {
+async function connectedPair(
+  accept?: (value: unknown) => value is Message,
+): Promise<{ channel: Channel<Message, Message>; peer: Socket }> {
   const dir = mkdtempSync(join(tmpdir(), 'tq-channel-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'sock');
@@ -23,7 +31,7 @@ async function connectedPair(): Promise<{ channel: Channel<Message, Message>; pe
     peer.destroy();
     client.destroy();
   });
-  return { channel: new Channel<Message, Message>(client), peer };
+  return { channel: new Channel<Message, Message>(client, accept), peer };
 }
 
 function received(channel: Channel<Message, Message>, count: number): Promise<Message[]> {
@@ -118,6 +126,99 @@ describe('Channel', () => {
     peer.write('{"kind":"a"}\n{"kind":"b"}\n');
     await gone;
     expect(messages).toEqual([{ kind: 'a' }]);
+  });
+});
+
+describe('Channel with a hostile peer', () => {
+  const isMessage = (value: unknown): value is Message =>
+    typeof value === 'object' && value !== null && typeof (value as Message).kind === 'string';
+  const broken = (channel: Channel<Message, Message>) =>
+    new Promise<string>((resolve) => channel.once('broken', resolve));
+
+  it.each([['null'], ['42'], ['"ready"'], ['[]'], ['{"kind":7}']])(
+    'delivers nothing of a line that is not a message (%s), says why, and closes',
+    async (line) => {
+      const { channel, peer } = await connectedPair(isMessage);
+      const messages: Message[] = [];
+      channel.on('message', (message: Message) => messages.push(message));
+      const why = broken(channel);
+      const gone = closed(channel);
+      peer.write(`{"kind":"a"}\n${line}\n{"kind":"b"}\n`);
+      expect(await why).toContain('malformed');
+      await gone;
+      expect(messages).toEqual([{ kind: 'a' }]);
+    },
+  );
+
+  it("keeps a listener's exception inside: the channel breaks, nothing is thrown", async () => {
+    const { channel, peer } = await connectedPair();
+    channel.on('message', (message: Message) => {
+      // As a listener that trusts the shape would: null.kind.
+      if ((message as unknown as Message | null)!.kind === 'x') throw new Error('unreachable');
+    });
+    const why = broken(channel);
+    peer.write('null\n');
+    expect(await why).toContain('listener failed');
+    expect(channel.open).toBe(false);
+  });
+
+  it('breaks a peer that does not read what it is sent, instead of buffering it', async () => {
+    const { channel, peer } = await connectedPair();
+    peer.pause();
+    const why = broken(channel);
+    const line = 'x'.repeat(64 * 1024);
+    for (let n = 0; n * line.length <= 2 * MAX_UNSENT_BYTES && channel.open; n++)
+      channel.send({ kind: 'verdict', text: line });
+    expect(await why).toContain('does not read');
+    expect(channel.open).toBe(false);
+  });
+
+  it('reports a line that is not JSON, and one over the limit, as broken', async () => {
+    for (const text of ['not json\n', `{"kind":"${'x'.repeat(MAX_LINE_BYTES)}`]) {
+      const { channel, peer } = await connectedPair(isMessage);
+      const why = broken(channel);
+      peer.write(text);
+      expect(await why).toMatch(/not JSON|over the limit/);
+    }
+  });
+});
+
+describe('isChildMessage', () => {
+  it('accepts each kind with its fields of the right type', () => {
+    for (const message of [
+      { kind: 'ready' },
+      { kind: 'lost', keys: ['echo\0a', 'echo\0b'], cause: 'x' },
+      { kind: 'lost', keys: [], cause: '' },
+      { kind: 'ask', id: 3, key: 'echo\0a' },
+      { kind: 'recycle', reason: 'max_tasks_per_child 3 reached' },
+      { kind: 'fatal', code: 'TQ_ERR_PLUGIN_LOAD', message: 'no' },
+    ])
+      expect(isChildMessage(message, 4)).toBe(true);
+  });
+
+  it('refuses everything else: no object, an unknown kind, a field missing or of another type, too much', () => {
+    for (const message of [
+      null,
+      undefined,
+      7,
+      'ready',
+      [],
+      {},
+      { kind: 'verdict', id: 1 },
+      { kind: 'lost' },
+      { kind: 'lost', keys: 'echo\0a', cause: 'x' },
+      { kind: 'lost', keys: [1], cause: 'x' },
+      { kind: 'lost', keys: ['a'], cause: null },
+      { kind: 'lost', keys: ['a', 'b', 'c', 'd', 'e'], cause: 'more keys than slots' },
+      { kind: 'lost', keys: ['k'.repeat(2000)], cause: 'a key no slot holds' },
+      { kind: 'ask', id: '1', key: 'a' },
+      { kind: 'ask', id: 1.5, key: 'a' },
+      { kind: 'ask', id: 1, key: { a: 1 } },
+      { kind: 'recycle' },
+      { kind: 'fatal', code: 1, message: 'x' },
+      { kind: { toString: 'ready' } },
+    ])
+      expect(isChildMessage(message, 4)).toBe(false);
   });
 });
 

@@ -37,7 +37,7 @@ describe('child state table', () => {
   });
 
   it('judges an exit by the state it happened in', () => {
-    expect(STATES.map(exitMeaning)).toEqual([
+    expect(STATES.map((state) => exitMeaning(state))).toEqual([
       'startup-failure',
       'crash',
       'planned',
