@@ -13,7 +13,7 @@ export class InterpolationFailure extends Error {
 
 /**
  * ConfigParser's BasicInterpolation: `%(name)s` is replaced by the raw value of `name` (looked
- * up case-insensitively, and interpolated in turn), `%%` by `%`; any other `%` is an error.
+ * up case-insensitively, and interpolated in turn), `%%` by `%`; any other `%` stays literal.
  *
  * @param lookup the raw value of a key visible where the value is looked up, or undefined.
  * @param scope how to name where `lookup` looks, for messages: "[worker1] or [DEFAULT]".
@@ -69,9 +69,10 @@ function interpolateInto(
       if (referenced.includes('%')) interpolateInto(out, referenced, lookup, scope, depth + 1);
       else out.push(referenced);
     } else {
-      throw new InterpolationFailure(
-        `"%%" for a literal "%" or "%(name)s" to insert another key's value`,
-      );
+      // Kinder than ConfigParser, which refuses it: a `%` before anything but `(` or `%` is
+      // literal, so a URL pasted with `%2F` works as in TASKQUEUE_AMQP_URL. `%%` still means `%`.
+      out.push('%');
+      rest = rest.slice(1);
     }
   }
 }
