@@ -40,6 +40,11 @@ export const ErrorCodes = {
   TQ_ERR_CLI_USAGE: 'usage',
   /** `taskqueue submit --wait` saw no result in time. */
   TQ_ERR_CLI_TIMEOUT: 'timed out waiting',
+  /**
+   * The broker refused the user, password or vhost (AMQP 403 ACCESS_REFUSED, 530 NOT_ALLOWED):
+   * a configuration error, not retried (exit 78).
+   */
+  TQ_ERR_AMQP_ACCESS_REFUSED: 'broker refused user or vhost',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

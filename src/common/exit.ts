@@ -20,6 +20,9 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_AMQP_QUEUE_MISMATCH: ExitStatus.CONFIG,
   TQ_ERR_CLI_USAGE: ExitStatus.USAGE,
   TQ_ERR_CLI_TIMEOUT: ExitStatus.TEMPFAIL,
+  // 78 rather than 77 (EX_NOPERM): user, password and vhost are config, SPEC §4 names 78 for a
+  // config error, and the units already do not restart on it.
+  TQ_ERR_AMQP_ACCESS_REFUSED: ExitStatus.CONFIG,
 };
 
 /** The exit status a program ends with when `err` stops it. */
