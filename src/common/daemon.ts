@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { worstCaseConnectMs } from './amqp/connect-options.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
 import { ExitStatus, exitStatusFor } from './exit.js';
@@ -12,6 +13,12 @@ import {
 } from './help.js';
 import { createLogger, type Logger } from './logger.js';
 import { notifySystemd } from './systemd.js';
+
+/**
+ * Time for what a start does besides connecting: the pool's one look at each broker URL
+ * (probe.ts), loading plugins and their setup, declaring queues.
+ */
+export const START_MARGIN_MS = 60_000;
 
 /** What a daemon's body gets: its config and logger, and how to register its stop. */
 export interface DaemonContext {
@@ -113,6 +120,11 @@ export async function runDaemon(
       await notifySystemd(log, 'READY=1');
     })();
   });
+  // Type=notify units time the start out after TimeoutStartSec (90 s by default), far less than
+  // the connect retries may take while the broker is down; a timed-out start would be killed and
+  // restarted before connect_retries ran out. Tell systemd the real bound instead, once.
+  const startWindowMs = worstCaseConnectMs(config.amqp.connectRetries) + START_MARGIN_MS;
+  await notifySystemd(log, `EXTEND_TIMEOUT_USEC=${startWindowMs * 1000}`);
   try {
     running = await start({ config, configFile: argv.c, log, exit });
     await running.ready;

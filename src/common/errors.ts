@@ -63,6 +63,11 @@ export const ErrorCodes = {
   TQ_ERR_CHILD_MESSAGE: 'malformed message from a child',
   /** A child grew its held-tasks file past the slots it may use: the pool kills it. */
   TQ_ERR_CHILD_HELD_TASKS: 'held-tasks file beyond its slots',
+  /**
+   * The broker refused the user, password or vhost (AMQP 403 ACCESS_REFUSED, 530 NOT_ALLOWED):
+   * a configuration error, not retried (exit 78).
+   */
+  TQ_ERR_AMQP_ACCESS_REFUSED: 'broker refused user or vhost',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -23,6 +23,9 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   // sysexits: "a service is unavailable ... a support program or file does not exist"; the
   // results queue appears when the pool's children start, so "try later" is the right reading.
   TQ_ERR_CLI_NO_QUEUE: ExitStatus.UNAVAILABLE,
+  // 78 rather than 77 (EX_NOPERM): user, password and vhost are config, SPEC §4 names 78 for a
+  // config error, and the units already do not restart on it.
+  TQ_ERR_AMQP_ACCESS_REFUSED: ExitStatus.CONFIG,
 };
 
 /** The exit status a program ends with when `err` stops it. */

@@ -38,6 +38,10 @@ export interface BrokerAdmin {
   createVhost(name: string): Promise<string>;
   /** Deletes a vhost; a vhost that does not exist is not an error. */
   deleteVhost(name: string): Promise<void>;
+  /** Creates a user with `password` and no permissions on any vhost (tests of refused access). */
+  createUser(name: string, password: string): Promise<void>;
+  /** Deletes a user; a user that does not exist is not an error. */
+  deleteUser(name: string): Promise<void>;
   /** Stops what openBrokerAdmin() started (nothing for an external broker or an attached admin). */
   close(): Promise<void>;
 }
@@ -167,6 +171,15 @@ async function openDocker(log: Log): Promise<BrokerAdmin> {
       const r = await container.exec(['rabbitmqctl', 'delete_vhost', name]);
       if (r.exitCode !== 0 && !/not.?found|does not exist|no_such_vhost/i.test(r.output)) {
         throw new BrokerAdminError(`rabbitmqctl delete_vhost ${name} failed: ${r.output.trim()}`);
+      }
+    },
+    async createUser(name, password) {
+      await ctl(['add_user', name, password]);
+    },
+    async deleteUser(name) {
+      const r = await container.exec(['rabbitmqctl', 'delete_user', name]);
+      if (r.exitCode !== 0 && !/not.?found|does not exist|no_such_user/i.test(r.output)) {
+        throw new BrokerAdminError(`rabbitmqctl delete_user ${name} failed: ${r.output.trim()}`);
       }
     },
     async close() {
@@ -315,6 +328,12 @@ function httpAdmin(info: BrokerInfo, url: string, mgmtUrl: string): BrokerAdmin 
     async deleteVhost(name) {
       await call('DELETE', `vhosts/${encodeURIComponent(name)}`, undefined, [404]);
     },
+    async createUser(name, password) {
+      await call('PUT', `users/${encodeURIComponent(name)}`, { password, tags: '' });
+    },
+    async deleteUser(name) {
+      await call('DELETE', `users/${encodeURIComponent(name)}`, undefined, [404]);
+    },
     async close() {},
   };
 }
@@ -367,6 +386,14 @@ function localCtlAdmin(info: BrokerInfo): BrokerAdmin {
         if (!/not.?found|does not exist|no_such_vhost/i.test(err.message)) throw err;
       });
     },
+    async createUser(name, password) {
+      await localCtl(['add_user', name, password]);
+    },
+    async deleteUser(name) {
+      await localCtl(['delete_user', name]).catch((err: Error) => {
+        if (!/not.?found|does not exist|no_such_user/i.test(err.message)) throw err;
+      });
+    },
     async close() {},
   };
 }
@@ -389,6 +416,14 @@ function nodeAdmin(node: RabbitNodeInfo, close: () => Promise<void>): BrokerAdmi
     async deleteVhost(name) {
       await rabbitmqctl(node, ['delete_vhost', name]).catch((err: Error) => {
         if (!/not.?found|does not exist|no_such_vhost/i.test(err.message)) throw err;
+      });
+    },
+    async createUser(name, password) {
+      await rabbitmqctl(node, ['add_user', name, password]);
+    },
+    async deleteUser(name) {
+      await rabbitmqctl(node, ['delete_user', name]).catch((err: Error) => {
+        if (!/not.?found|does not exist|no_such_user/i.test(err.message)) throw err;
       });
     },
     async close() {

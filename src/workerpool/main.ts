@@ -1,9 +1,14 @@
 #!/usr/bin/env node
+import { probeBroker } from '../common/amqp/probe.js';
 import { loadConfig } from '../common/config/load.js';
 import { runDaemon } from '../common/daemon.js';
 import { WorkerPool } from './pool.js';
 
 await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
+  // Refused credentials or vhost stop the pool here (exit 78), before any child is forked.
+  if ((await probeBroker(config.amqp, 'taskqueue-workerpool')) === 'unreachable') {
+    log.warn('broker not reachable at start; the children keep trying');
+  }
   const pool = new WorkerPool(config, log);
   const groups = pool.start();
   log.info({ groups }, 'worker pool started');

@@ -18,6 +18,7 @@ import './provided.js';
 
 let admin: Promise<BrokerAdmin> | undefined;
 const created: string[] = [];
+const createdUsers: string[] = [];
 
 /** What global setup provided: kind (external | docker | node), url, and how to reach it. */
 export function brokerInfo(): BrokerInfo {
@@ -42,7 +43,22 @@ export async function useVhost(label: string): Promise<string> {
   return url;
 }
 
+/** Creates a user with `password` and no permission on any vhost (deleted after the file). */
+export async function useUser(label: string, password: string): Promise<string> {
+  const safe = label.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 40);
+  const name = `tq-test-${safe}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await (await getAdmin()).createUser(name, password);
+  createdUsers.push(name);
+  return name;
+}
+
 afterAll(async () => {
+  if (admin && createdUsers.length > 0) {
+    const a = await admin;
+    for (const name of createdUsers.splice(0)) {
+      await a.deleteUser(name).catch((err: Error) => console.warn(`user ${name}: ${err.message}`));
+    }
+  }
   if (!admin || created.length === 0) return;
   const a = await admin;
   const failures: string[] = [];

@@ -12,7 +12,14 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 200, maxMs: 10_000 };
  * not all come back at the same instant.
  */
 export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+  return Math.round(backoffDelayBound(attempt, options) * (0.5 + Math.random() * 0.5));
+}
+
+/** The upper bound of `backoffDelay(attempt)`: the capped exponential before the jitter. */
+export function backoffDelayBound(
+  attempt: number,
+  options: BackoffOptions = DEFAULT_BACKOFF,
+): number {
   const exponential = options.baseMs * 2 ** Math.min(attempt, 30);
-  const capped = Math.min(options.maxMs, exponential);
-  return Math.round(capped * (0.5 + Math.random() * 0.5));
+  return Math.min(options.maxMs, exponential);
 }

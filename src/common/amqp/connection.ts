@@ -7,6 +7,7 @@ import { TqError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from './backoff.js';
 import { connectTargets } from './connect-options.js';
+import { accessRefusedError, brokerRefusal } from './refusal.js';
 
 /**
  * Declares what a program needs on a fresh channel: queues, prefetch, consumers. It runs again
@@ -27,7 +28,8 @@ export const PRECONDITION_FAILED = 406;
 /**
  * One broker connection with one confirm channel, kept up: on loss it reconnects over the
  * config's URLs with jittered exponential backoff and runs `setup` again. After `connectRetries`
- * failed attempts in a row it emits `fatal` with TQ_ERR_AMQP_UNREACHABLE (exit 69).
+ * failed attempts in a row it emits `fatal` with TQ_ERR_AMQP_UNREACHABLE (exit 69); a broker
+ * that refuses the user, password or vhost ends it at once with TQ_ERR_AMQP_ACCESS_REFUSED (78).
  *
  * Events: `connected` (channel), `disconnected` (error), `fatal` (error).
  */
@@ -95,6 +97,9 @@ export class AmqpConnection extends EventEmitter {
         return;
       } catch (err) {
         if ((err as { code?: unknown }).code === 'TQ_ERR_AMQP_QUEUE_MISMATCH') throw err;
+        // Users and vhosts are the same on every node of a cluster: no other URL can help.
+        const refusal = brokerRefusal(err);
+        if (refusal) throw accessRefusedError(target.url, refusal, err);
         lastError = err;
         const delay = backoffDelay(attempt);
         log.warn(

@@ -60,7 +60,7 @@ interface Expansion {
 
 /**
  * ConfigParser's BasicInterpolation: `%(name)s` is replaced by the raw value of `name` (looked
- * up case-insensitively, and interpolated in turn), `%%` by `%`; any other `%` is an error.
+ * up case-insensitively, and interpolated in turn), `%%` by `%`; any other `%` stays literal.
  * Unlike Python, the result is capped at MAX_INTERPOLATED_LENGTH characters and the work at
  * MAX_INTERPOLATION_WORK, so that a small hostile file cannot exhaust memory or time.
  *
@@ -154,9 +154,10 @@ function interpolateInto(expansion: Expansion, value: string, depth: number): vo
       if (referenced.includes('%')) interpolateInto(expansion, referenced, depth + 1);
       else emit(expansion, referenced);
     } else {
-      throw new InterpolationFailure(
-        `"%%" for a literal "%" or "%(name)s" to insert another key's value`,
-      );
+      // Kinder than ConfigParser, which refuses it: a `%` before anything but `(` or `%` is
+      // literal, so a URL pasted with `%2F` works as in TASKQUEUE_AMQP_URL. `%%` still means `%`.
+      emit(expansion, '%');
+      rest = rest.slice(1);
     }
   }
 }

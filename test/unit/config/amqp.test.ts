@@ -59,7 +59,7 @@ describe('broker URLs', () => {
   });
 
   it('do not show a password in an interpolation error', () => {
-    const err = thrownBy(() => urlsOf(ini('[amqp]', 'passwd = 100%secret')));
+    const err = thrownBy(() => urlsOf(ini('[amqp]', 'passwd = 100%(secret')));
     expect(err.code).toBe('TQ_ERR_CONFIG_SYNTAX');
     expect(err.message).toContain('[amqp] passwd = ***: expected');
     expect(err.message).not.toContain('secret');

@@ -166,7 +166,6 @@ describe('BasicInterpolation', () => {
   });
 
   const errors: [string, string, string][] = [
-    ['a lone %', '50% off', '"%%" for a literal "%"'],
     ['an unclosed reference', '%(name', '"%(name)s" to be closed by ")s"'],
     ['an unknown reference', '%(nope)s', '"%(nope)s" to name a key of [s] or [DEFAULT]'],
     ['a reference without s', '%(a)d', '"%(name)s" to be closed by ")s"'],
