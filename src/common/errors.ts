@@ -40,6 +40,23 @@ export const ErrorCodes = {
   TQ_ERR_CLI_USAGE: 'usage',
   /** `taskqueue submit --wait` saw no result in time. */
   TQ_ERR_CLI_TIMEOUT: 'timed out waiting',
+  /** A task's `reply_to` names a queue of the system: its result takes the configured route. */
+  TQ_ERR_REPLY_TO_REFUSED: 'reply_to refused',
+  /** A task body larger than the group's max_body_size: refused before it is parsed. */
+  TQ_ERR_TASK_TOO_LARGE: 'task body too large',
+  /** A task body that is not valid UTF-8 (published straight to a worker queue). */
+  TQ_ERR_TASK_NOT_UTF8: 'task body not UTF-8',
+  /**
+   * The broker refused a published message for good (406 PRECONDITION_FAILED on basic.publish,
+   * e.g. larger than its max_message_size) and closed the channel: sending it again cannot help.
+   */
+  TQ_ERR_AMQP_REFUSED: 'message refused by broker',
+  /** A task body that is not a JSON object (nor text/plain): the plugin never sees it. */
+  TQ_ERR_TASK_UNREADABLE: 'task body unreadable',
+  /** The broker cancelled a consumer (its queue was deleted): the child consumes again. */
+  TQ_ERR_AMQP_CONSUMER_CANCELLED: 'consumer cancelled by broker',
+  /** A task's result the broker refuses for good (larger than its max_message_size). */
+  TQ_ERR_RESULT_TOO_LARGE: 'result too large for the broker',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

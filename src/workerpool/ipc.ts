@@ -18,6 +18,8 @@ export interface ChildSpec {
   acceptedApi: AcceptedApi;
   identity: ChildIdentity | undefined;
   logLevel: string;
+  /** [dispatcher] queue: a task's reply_to may not name it (child/reply-to.ts). */
+  inputQueue: string;
 }
 
 /**
