@@ -163,6 +163,8 @@ export const GROUP_KEYS = {
     optional(integer(1)),
     undefined,
   ),
+  // RabbitMQ 4's own default max_message_size: a child refuses a larger task before parsing it.
+  max_body_size: key('a number of bytes (an integer ≥ 1)', integer(1), 16 * 1024 * 1024),
 };
 
 /**

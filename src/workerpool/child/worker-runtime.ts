@@ -18,11 +18,19 @@ import { hasCode } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
-import { attemptOf, CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf, taskKey } from './attempts.js';
+import {
+  attemptOf,
+  CRASH_LOG_HEADER,
+  CRASHES_HEADER,
+  crashesOf,
+  ERROR_CODE_HEADER,
+  taskKey,
+} from './attempts.js';
 import { type Invocation, invokePlugin, LazyAbort } from './invoke.js';
 import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import { publishResult, type RunFacts } from './result-route.js';
+import { checkTaskBody } from './task-body.js';
 import { TaskRouter } from './task-outcome.js';
 import { errorWorkitem, parseWorkitem, shallowErrorWorkitem, taskIdOf } from './workitem.js';
 
@@ -188,7 +196,6 @@ export class WorkerRuntime extends EventEmitter {
 
   async #setup(channel: ConfirmChannel): Promise<void> {
     const { group, amqp } = this.#spec;
-    const queue = workerQueue(group.type);
     await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
     await declareQueue(channel, deadQueue(group.type), amqp.queueType);
     await declareQueue(channel, UNROUTABLE_RESULTS_QUEUE, amqp.queueType);
@@ -205,8 +212,20 @@ export class WorkerRuntime extends EventEmitter {
       router: new TaskRouter(channel, publisher, group.type, amqp.queueType),
     };
     if (this.#stopping || this.#retiring) return;
+    await this.#consume(tools);
+    this.emit('connected');
+  }
+
+  /** Starts this channel's consumer of `worker_<type>`. */
+  async #consume(tools: ChannelTools): Promise<void> {
+    const { channel, acks } = tools;
+    const { group } = this.#spec;
+    const queue = workerQueue(group.type);
     const { consumerTag } = await channel.consume(queue, (message) => {
-      if (!message) return;
+      if (!message) {
+        void this.#cancelledByBroker(tools);
+        return;
+      }
       acks.received(message);
       if (this.#retiring) {
         void this.#handBackLate(tools, message);
@@ -221,7 +240,32 @@ export class WorkerRuntime extends EventEmitter {
     });
     this.#consumer = { channel, tag: consumerTag };
     this.#log.info({ queue, prefetch: group.prefetch }, 'worker consuming');
-    this.emit('connected');
+  }
+
+  /**
+   * The broker cancelled the consumer (its queue was deleted, say): without a consumer this child
+   * would stay `running` and idle while tasks pile up. The queue is declared again and consumed
+   * again on the same channel, so that tasks in hand can still be acked; if that fails, the
+   * channel is closed and the connection's setup starts over on a fresh one.
+   */
+  async #cancelledByBroker(tools: ChannelTools): Promise<void> {
+    const { channel } = tools;
+    const { group, amqp } = this.#spec;
+    const queue = workerQueue(group.type);
+    if (this.#stopping || this.#retiring || this.#connection.channel !== channel) return;
+    this.#log.warn(
+      { queue, code: 'TQ_ERR_AMQP_CONSUMER_CANCELLED' },
+      'consumer cancelled by the broker; consuming again',
+    );
+    try {
+      await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
+      await declareQueue(channel, deadQueue(group.type), amqp.queueType);
+      if (this.#stopping || this.#retiring) return;
+      await this.#consume(tools);
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'consuming again failed; reconnecting');
+      await channel.close().catch(() => {});
+    }
   }
 
   async #run(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
@@ -247,11 +291,10 @@ export class WorkerRuntime extends EventEmitter {
       const verdict = message.fields.redelivered ? await this.#pool.verdict(key) : undefined;
       let workitem: Workitem;
       try {
+        checkTaskBody(message.content, group.maxBodySize);
         workitem = parseWorkitem(message.content, message.properties);
       } catch (err) {
-        const reason = `unreadable task: ${(err as Error).message}`;
-        await router.park(message, reason);
-        log().error({ queue: deadQueue(group.type), reason }, 'task parked');
+        await this.#refuseUnreadable(tools, message, err, attempt, log);
         acks.ack(message);
         return;
       }
@@ -389,6 +432,34 @@ export class WorkerRuntime extends EventEmitter {
     log().error({ queue: deadQueue(group.type), crashes, crashLog }, 'poison task parked');
   }
 
+  /**
+   * A task the plugin never sees (too large, not UTF-8, not a JSON object): parked on
+   * `worker_<type>.dead` as it came, with the reason and its code in headers, and an error result
+   * saying so, so that whoever waits for it is not left waiting.
+   */
+  async #refuseUnreadable(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    err: unknown,
+    attempt: number,
+    log: () => Logger,
+  ): Promise<void> {
+    const { group } = this.#spec;
+    const code = (err as { code?: unknown }).code;
+    const reason = `unreadable task: ${(err as Error).message}`;
+    await tools.router.park(message, reason, {
+      [ERROR_CODE_HEADER]: typeof code === 'string' ? code : 'TQ_ERR_TASK_UNREADABLE',
+    });
+    log().error({ queue: deadQueue(group.type), reason, code }, 'task parked');
+    await this.#publishOne(
+      tools,
+      message,
+      { fields: {}, error: reason, trace: reason } as Workitem,
+      { attempts: attempt, durationMs: 0 },
+      log,
+    );
+  }
+
   /** A failed attempt: retried through the broker while attempts remain, else the error result. */
   async #failAttempt(
     tools: ChannelTools,
@@ -446,7 +517,7 @@ export class WorkerRuntime extends EventEmitter {
   ): Promise<void> {
     const { group } = this.#spec;
     try {
-      await publishResult(tools.publisher, group, message, item, facts, log);
+      await publishResult(tools.publisher, group, this.#spec.inputQueue, message, item, facts, log);
     } catch (err) {
       if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
       // The input stays available to the operator; the workflow gets an error it can read.
@@ -454,7 +525,15 @@ export class WorkerRuntime extends EventEmitter {
       await tools.router.park(message, reason);
       log().error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
       const fallback = shallowErrorWorkitem(item, err);
-      await publishResult(tools.publisher, group, message, fallback, facts, log);
+      await publishResult(
+        tools.publisher,
+        group,
+        this.#spec.inputQueue,
+        message,
+        fallback,
+        facts,
+        log,
+      );
     }
   }
 
