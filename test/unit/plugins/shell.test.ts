@@ -150,7 +150,7 @@ describe('taskqueue-plugin-shell: the sender-chosen task id in the environment',
 
   it('replaces an id that would split, glob or look like an option by a hash of it', async () => {
     for (const id of ['x --output=/etc/passwd /*', '-rf', 'a$(id)b', '']) {
-      const result = (await runWithId(id)) as { words: number; first: string };
+      const result = (await runWithId(id)) as unknown as { words: number; first: string };
       expect(result.words, id).toBe(1);
       expect(result.first, id).toMatch(/^sha256-[0-9a-f]{32}$/);
     }
