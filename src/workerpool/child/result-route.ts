@@ -26,6 +26,10 @@ export interface RunFacts {
  * unroutable configured route parks the result on `taskqueue.unroutable` with the reason. A
  * `reply_to` naming a queue of the system (reply-to.ts) is refused: the result takes the
  * configured route, with the reason in a header and a warning in the log.
+ *
+ * A result the broker refuses for good (larger than its max_message_size) fails with
+ * TQ_ERR_RESULT_TOO_LARGE (`byBroker`: the channel is gone); so does, before anything is sent, a
+ * result of at least `refusedBytes`, the size of one the broker refused before.
  */
 export async function publishResult(
   publisher: ConfirmedPublisher,
@@ -35,8 +39,37 @@ export async function publishResult(
   workitem: Workitem,
   facts: RunFacts,
   log: () => Logger,
+  refusedBytes = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   const body = serialize(workitem);
+  if (body.length >= refusedBytes) {
+    throw new TqError(
+      'TQ_ERR_RESULT_TOO_LARGE',
+      `the result of ${body.length} bytes is too large: the broker refused one of ${refusedBytes} bytes (max_message_size)`,
+      { details: { bytes: body.length, byBroker: false } },
+    );
+  }
+  try {
+    await publishBody(publisher, group, inputQueue, task, body, facts, log);
+  } catch (err) {
+    if (!hasCode(err, 'TQ_ERR_AMQP_REFUSED')) throw err;
+    throw new TqError(
+      'TQ_ERR_RESULT_TOO_LARGE',
+      `the broker refused the result of ${body.length} bytes (above its max_message_size)`,
+      { cause: err, details: { bytes: body.length, byBroker: true } },
+    );
+  }
+}
+
+async function publishBody(
+  publisher: ConfirmedPublisher,
+  group: GroupConfig,
+  inputQueue: string,
+  task: ConsumeMessage,
+  body: Buffer,
+  facts: RunFacts,
+  log: () => Logger,
+): Promise<void> {
   const options = resultProperties(group, task, facts);
   const target = replyTarget(task.properties.replyTo as string | undefined, inputQueue);
   if (target.kind === 'direct') {

@@ -14,7 +14,7 @@ import {
   workerQueueDeclaration,
 } from '../../common/amqp/queues.js';
 import { REQUEUE_PAUSE_MS, requeueAfterPause } from '../../common/amqp/requeue.js';
-import { hasCode } from '../../common/errors.js';
+import { hasCode, type TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
@@ -100,6 +100,8 @@ export class WorkerRuntime extends EventEmitter {
    */
   #cancelled: Promise<void> | undefined;
   #retiredSent = false;
+  /** The size of the smallest result the broker refused: one as large is not sent again. */
+  #refusedBytes = Number.POSITIVE_INFINITY;
 
   constructor(spec: ChildSpec, worker: Worker, log: Logger, pool: PoolLink = NO_POOL) {
     super();
@@ -298,6 +300,18 @@ export class WorkerRuntime extends EventEmitter {
         acks.ack(message);
         return;
       }
+      if (verdict?.kind === 'lost' && verdict.code === 'TQ_ERR_RESULT_TOO_LARGE') {
+        // Its result was refused by the broker: running it again would make the same result.
+        await this.#refuseResult(
+          tools,
+          message,
+          verdict.cause,
+          { attempts: attempt, durationMs: 0 },
+          log,
+        );
+        acks.ack(message);
+        return;
+      }
       if (message.fields.redelivered && verdict?.kind !== 'lost') {
         await this.#afterLostConsumer(tools, message, workitem, verdict, attempt, log);
         acks.ack(message);
@@ -354,8 +368,9 @@ export class WorkerRuntime extends EventEmitter {
       if (this.#debug) log().debug({ durationMs, outcome: outcome.kind }, 'task done');
     } catch (err) {
       // Publishing failed. The pool is told first, so that the redelivery is not taken for a
-      // crash of this task.
-      this.#pool.lost([key], 'its outcome was not confirmed');
+      // crash of this task (a refused result told it already, with what to do).
+      if (!hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE'))
+        this.#pool.lost([key], 'its outcome was not confirmed');
       if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED') || this.#connection.channel !== channel) {
         log().warn({ err: (err as Error).message }, 'outcome not confirmed; the broker redelivers');
       } else {
@@ -517,8 +532,21 @@ export class WorkerRuntime extends EventEmitter {
   ): Promise<void> {
     const { group } = this.#spec;
     try {
-      await publishResult(tools.publisher, group, this.#spec.inputQueue, message, item, facts, log);
+      await publishResult(
+        tools.publisher,
+        group,
+        this.#spec.inputQueue,
+        message,
+        item,
+        facts,
+        log,
+        this.#refusedBytes,
+      );
     } catch (err) {
+      if (hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE')) {
+        await this.#resultTooLarge(tools, message, err as TqError, facts, log);
+        return;
+      }
       if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
       // The input stays available to the operator; the workflow gets an error it can read.
       const reason = (err as Error).message;
@@ -535,6 +563,70 @@ export class WorkerRuntime extends EventEmitter {
         log,
       );
     }
+  }
+
+  /**
+   * A result the broker refuses for good (larger than its max_message_size). Sent again it would
+   * be refused again, and the task run again and again: its size is remembered, so that this
+   * child does not send one as large again. When the broker refused it, the channel is gone and
+   * the task comes back redelivered: the pool is told, and whichever child of the pool gets it
+   * parks it without running it (#run). Refused here before sending, it is parked now.
+   */
+  async #resultTooLarge(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    err: TqError,
+    facts: RunFacts,
+    log: () => Logger,
+  ): Promise<void> {
+    const bytes = Number(err.details.bytes);
+    if (Number.isSafeInteger(bytes)) this.#refusedBytes = Math.min(this.#refusedBytes, bytes);
+    if (err.details.byBroker) {
+      const key = taskKey(this.#spec.group.type, message.properties, message.content);
+      this.#pool.lost([key], err.message, 'TQ_ERR_RESULT_TOO_LARGE');
+      log().error(
+        { err: err.message, code: err.code, bytes },
+        'result refused by the broker; the task is parked when it comes back',
+      );
+      throw err;
+    }
+    await this.#refuseResult(tools, message, err.message, facts, log);
+  }
+
+  /**
+   * Publishes the error result of a task whose result cannot be sent, then parks the task on
+   * `worker_<type>.dead` with the reason (in that order: if the broker refuses the error result
+   * too, nothing is parked yet and the task comes back once more, to a smaller error result).
+   */
+  async #refuseResult(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    reason: string,
+    facts: RunFacts,
+    log: () => Logger,
+  ): Promise<void> {
+    const { group } = this.#spec;
+    const publish = (item: Workitem) =>
+      publishResult(
+        tools.publisher,
+        group,
+        this.#spec.inputQueue,
+        message,
+        item,
+        facts,
+        log,
+        this.#refusedBytes,
+      );
+    // The input passed parseWorkitem before its result was made; read again only on this path.
+    const input = parseWorkitem(message.content, message.properties);
+    try {
+      await publish(errorWorkitem(input, new Error(reason)));
+    } catch (err) {
+      if (!hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE') || (err as TqError).details.byBroker) throw err;
+      await publish({ fields: {}, error: reason, trace: reason } as Workitem);
+    }
+    await tools.router.park(message, reason, { [ERROR_CODE_HEADER]: 'TQ_ERR_RESULT_TOO_LARGE' });
+    log().error({ queue: deadQueue(group.type), reason }, 'result too large; task parked');
   }
 
   /**
