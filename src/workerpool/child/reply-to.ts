@@ -22,7 +22,8 @@ export type ReplyTarget =
  * to aim a result at one of them (a result on the input queue runs as a task again; on another
  * type's `.dead` it looks like that type's poison). Refused: the input queue and every name under
  * it (`taskqueue.invalid`, `taskqueue.unroutable`), anything `worker_*`, `*.invalid`, `*.dead`,
- * and `amq.*` other than a well-formed direct reply-to address.
+ * and `amq.*` other than a server-named queue (`amq.gen-*`) or a well-formed direct reply-to
+ * address.
  */
 export function replyTarget(replyTo: string | undefined, inputQueue: string): ReplyTarget {
   if (replyTo === undefined || replyTo === '') return { kind: 'none' };
@@ -32,6 +33,8 @@ export function replyTarget(replyTo: string | undefined, inputQueue: string): Re
     return refuse('longer than 255 bytes once encoded');
   if (replyTo.startsWith('amq.')) {
     if (DIRECT_REPLY_TO_ADDRESS.test(replyTo)) return { kind: 'direct', queue: replyTo };
+    // A server-named queue (an RPC caller's exclusive one): only the broker makes such names.
+    if (replyTo.startsWith('amq.gen-')) return { kind: 'queue', queue: replyTo };
     return replyTo.startsWith(DIRECT_REPLY_TO)
       ? refuse('not a well-formed direct reply-to address')
       : refuse('names a queue reserved by the broker (amq.*)');

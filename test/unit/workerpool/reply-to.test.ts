@@ -11,6 +11,9 @@ describe('replyTarget: where a reply_to may send a result', () => {
     expect(replyTarget('taskqueuex', 'taskqueue').kind).toBe('queue');
     expect(replyTarget('my.deadline', 'taskqueue').kind).toBe('queue');
     expect(replyTarget(DIRECT, 'taskqueue')).toEqual({ kind: 'direct', queue: DIRECT });
+    // An RPC caller's exclusive, server-named queue.
+    const named = 'amq.gen-JzTY20BRgKO-HjmUJj0wLg';
+    expect(replyTarget(named, 'taskqueue')).toEqual({ kind: 'queue', queue: named });
   });
 
   it('means none when empty or missing', () => {
@@ -29,7 +32,7 @@ describe('replyTarget: where a reply_to may send a result', () => {
     ['worker_echo.retry.1000ms', 'worker queue'],
     ['someone.dead', 'parked'],
     ['someone.invalid', 'parked'],
-    ['amq.gen-abc', 'reserved by the broker'],
+    ['amq.direct', 'reserved by the broker'],
     ['amq.rabbitmq.reply-to', 'direct reply-to'],
     ['amq.rabbitmq.reply-to.', 'direct reply-to'],
     ['amq.rabbitmq.reply-to.bad address', 'direct reply-to'],
