@@ -55,6 +55,12 @@ interface ChannelTools {
   acks: AckBatcher;
   publisher: ConfirmedPublisher;
   router: TaskRouter;
+  /**
+   * Set when the channel closes. Not `connection.channel !== channel`: that is set only once
+   * setup has returned, and a quick task delivered before then would be taken for one whose
+   * connection was lost, and held unacked for good.
+   */
+  closed: boolean;
 }
 
 /** Nobody would ask about this task: the pool has no memory of it (a child started by hand). */
@@ -212,7 +218,11 @@ export class WorkerRuntime extends EventEmitter {
       acks,
       publisher,
       router: new TaskRouter(channel, publisher, group.type, amqp.queueType),
+      closed: false,
     };
+    channel.once('close', () => {
+      tools.closed = true;
+    });
     if (this.#stopping || this.#retiring) return;
     await this.#consume(tools);
     this.emit('connected');
@@ -254,7 +264,7 @@ export class WorkerRuntime extends EventEmitter {
     const { channel } = tools;
     const { group, amqp } = this.#spec;
     const queue = workerQueue(group.type);
-    if (this.#stopping || this.#retiring || this.#connection.channel !== channel) return;
+    if (this.#stopping || this.#retiring || tools.closed) return;
     this.#log.warn(
       { queue, code: 'TQ_ERR_AMQP_CONSUMER_CANCELLED' },
       'consumer cancelled by the broker; consuming again',
@@ -272,7 +282,7 @@ export class WorkerRuntime extends EventEmitter {
 
   async #run(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
     const { group } = this.#spec;
-    const { channel, acks, router } = tools;
+    const { acks, router } = tools;
     const key = taskKey(group.type, message.properties, message.content);
     const taskId = taskIdOf(message.properties, randomUUID);
     const abort = new LazyAbort();
@@ -334,7 +344,7 @@ export class WorkerRuntime extends EventEmitter {
         log().info('task handed back at shutdown; its late outcome is dropped');
         return;
       }
-      if (this.#connection.channel !== channel) {
+      if (tools.closed) {
         log().warn('connection lost while the task ran; the broker redelivers it');
         return;
       }
@@ -371,7 +381,7 @@ export class WorkerRuntime extends EventEmitter {
       // crash of this task (a refused result told it already, with what to do).
       if (!hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE'))
         this.#pool.lost([key], 'its outcome was not confirmed');
-      if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED') || this.#connection.channel !== channel) {
+      if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED') || tools.closed) {
         log().warn({ err: (err as Error).message }, 'outcome not confirmed; the broker redelivers');
       } else {
         // Refused by the broker (a full queue, say): handed back after a pause, never held
