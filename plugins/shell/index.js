@@ -11,6 +11,7 @@ import { BaseWorker, NonRetryableError } from '@taskqueue/plugin-api';
 import { findProgram, isDirectory } from './lib/find-program.js';
 import { KILL_GRACE_MS, runCommand } from './lib/run-command.js';
 import { parseSettings, SettingsError, sectionOf } from './lib/settings.js';
+import { taskIdForEnv } from './lib/task-id.js';
 
 /** @typedef {import('@taskqueue/plugin-api').Workitem} Workitem */
 /** @typedef {import('@taskqueue/plugin-api').TaskContext} TaskContext */
@@ -81,7 +82,8 @@ export default class ShellWorker extends BaseWorker {
     const env = {
       ...process.env,
       ...spec.env,
-      TASKQUEUE_TASK_ID: ctx.taskId,
+      // The sender chooses the id: only safe characters reach the environment (lib/task-id.js).
+      TASKQUEUE_TASK_ID: taskIdForEnv(ctx.taskId),
       TASKQUEUE_ATTEMPT: String(ctx.attempt),
     };
     if (this.#type !== undefined) env.TASKQUEUE_WORKER_TYPE = this.#type;

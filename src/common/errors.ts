@@ -45,7 +45,10 @@ export const ErrorCodes = {
    * type outside the grammar or with a reserved segment): parked on `<queue>.invalid`.
    */
   TQ_ERR_TASK_INVALID: 'task cannot be routed',
-  /** An input task above `[dispatcher] max_body_size`: parked unread on `<queue>.invalid`. */
+  /**
+   * A task body above `max_body_size`, refused unread: by the dispatcher (`[dispatcher]`, parked
+   * on `<queue>.invalid`) or by a child (the group's key, parked on `worker_<type>.dead`).
+   */
   TQ_ERR_TASK_TOO_LARGE: 'task body too large',
   /** An input task of a type not in `[dispatcher] types`: parked on `<queue>.invalid`. */
   TQ_ERR_TASK_TYPE_NOT_ALLOWED: 'task type not allowed',
@@ -68,6 +71,21 @@ export const ErrorCodes = {
    * a configuration error, not retried (exit 78).
    */
   TQ_ERR_AMQP_ACCESS_REFUSED: 'broker refused user or vhost',
+  /** A task's `reply_to` names a queue of the system: its result takes the configured route. */
+  TQ_ERR_REPLY_TO_REFUSED: 'reply_to refused',
+  /** A task body that is not valid UTF-8 (published straight to a worker queue). */
+  TQ_ERR_TASK_NOT_UTF8: 'task body not UTF-8',
+  /**
+   * The broker refused a published message for good (406 PRECONDITION_FAILED on basic.publish,
+   * e.g. larger than its max_message_size) and closed the channel: sending it again cannot help.
+   */
+  TQ_ERR_AMQP_REFUSED: 'message refused by broker',
+  /** A task body that is not a JSON object (nor text/plain): the plugin never sees it. */
+  TQ_ERR_TASK_UNREADABLE: 'task body unreadable',
+  /** The broker cancelled a consumer (its queue was deleted): the child consumes again. */
+  TQ_ERR_AMQP_CONSUMER_CANCELLED: 'consumer cancelled by broker',
+  /** A task's result the broker refuses for good (larger than its max_message_size). */
+  TQ_ERR_RESULT_TOO_LARGE: 'result too large for the broker',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -18,6 +18,8 @@ export interface ChildSpec {
   acceptedApi: AcceptedApi;
   identity: ChildIdentity | undefined;
   logLevel: string;
+  /** [dispatcher] queue: a task's reply_to may not name it (child/reply-to.ts). */
+  inputQueue: string;
 }
 
 /**
@@ -29,7 +31,8 @@ export interface ChildSpec {
 export type Verdict =
   | { kind: 'crash'; cause: string }
   | { kind: 'timeout'; cause: string }
-  | { kind: 'lost'; cause: string };
+  /** `code`: a stable reason the next holder acts on (TQ_ERR_RESULT_TOO_LARGE: do not run it again). */
+  | { kind: 'lost'; cause: string; code?: string };
 
 /** Pool → child. */
 export type ParentMessage =
@@ -46,7 +49,7 @@ export type ParentMessage =
 export type ChildMessage =
   | { kind: 'ready' }
   /** These tasks go back to the broker through no fault of theirs. */
-  | { kind: 'lost'; keys: string[]; cause: string }
+  | { kind: 'lost'; keys: string[]; cause: string; code?: string }
   /** What does the pool know about this redelivered task? */
   | { kind: 'ask'; id: number; key: string }
   | { kind: 'recycle'; reason: string }

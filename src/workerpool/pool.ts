@@ -62,6 +62,7 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
         acceptedApi: { range: plugin.apiRange!, host: apiVersion },
         identity: identity.identity,
         logLevel: workerpool.logLevel,
+        inputQueue: config.dispatcher.queue,
       });
     }
   }

@@ -14,6 +14,7 @@ import {
   type BrokerAdmin,
   type BrokerInfo,
 } from '../../src/dev/broker-admin.js';
+import { rabbitmqctl } from '../../src/dev/rabbitmq-node.js';
 import './provided.js';
 
 let admin: Promise<BrokerAdmin> | undefined;
@@ -50,6 +51,20 @@ export async function useUser(label: string, password: string): Promise<string> 
   await (await getAdmin()).createUser(name, password);
   createdUsers.push(name);
   return name;
+}
+
+/**
+ * Sets the broker's `max_message_size` (bytes), for a private node only (`kind: 'node'`); other
+ * brokers are not ours to change. It applies to channels opened afterwards, on every vhost: keep
+ * it above what other test files publish (1 MiB), and restore RabbitMQ's default (128 MiB) after.
+ */
+export async function setMaxMessageSize(bytes: number): Promise<void> {
+  const info = brokerInfo();
+  if (info.kind !== 'node') throw new Error('max_message_size can be set on a private node only');
+  await rabbitmqctl(info.node, [
+    'eval',
+    `application:set_env(rabbit, max_message_size, ${Math.floor(bytes)}).`,
+  ]);
 }
 
 afterAll(async () => {

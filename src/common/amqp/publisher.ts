@@ -7,13 +7,20 @@ interface Pending {
   routingKey: string;
   content: Buffer;
   returned: boolean;
+  /** The broker closed the channel refusing this message (see #onChannelError). */
+  refused: boolean;
 }
+
+/** AMQP reply code PRECONDITION_FAILED, and basic.publish's class and method ids. */
+const PRECONDITION_FAILED = 406;
+const BASIC_PUBLISH = { classId: 60, methodId: 40 };
 
 /**
  * Publishes on a confirm channel and settles each publish on the broker's answer: resolves on
  * ack, rejects on nack (TQ_ERR_AMQP_NACK), on a mandatory return (TQ_ERR_AMQP_UNROUTABLE: no
- * queue would receive it), when the channel closes first (TQ_ERR_AMQP_CHANNEL_CLOSED), or at
- * once when the message cannot be encoded (TQ_ERR_AMQP_ENCODE).
+ * queue would receive it), when the channel closes first (TQ_ERR_AMQP_CHANNEL_CLOSED), when the
+ * broker closed the channel refusing this message for good (TQ_ERR_AMQP_REFUSED), or at once
+ * when the message cannot be encoded (TQ_ERR_AMQP_ENCODE).
  *
  * One publisher per channel: the broker sends basic.return before the ack of the same message,
  * so a return is matched to the oldest pending publish with the same route and bytes.
@@ -26,6 +33,7 @@ export class ConfirmedPublisher {
   constructor(channel: ConfirmChannel) {
     this.#channel = channel;
     channel.on('return', (message: ConsumeMessage) => this.#onReturn(message));
+    channel.on('error', (err: unknown) => this.#onChannelError(err));
   }
 
   /**
@@ -38,12 +46,20 @@ export class ConfirmedPublisher {
     content: Buffer,
     options: Options.Publish,
   ): Promise<void> {
-    const pending: Pending = { exchange, routingKey, content, returned: false };
+    const pending: Pending = { exchange, routingKey, content, returned: false, refused: false };
     this.#pending.add(pending);
     return new Promise<void>((resolve, reject) => {
       const settle = (err: unknown) => {
         this.#pending.delete(pending);
-        if (err) {
+        if (err && pending.refused) {
+          reject(
+            new TqError(
+              'TQ_ERR_AMQP_REFUSED',
+              `the broker refused the message of ${content.length} bytes to ${describe(exchange, routingKey)} and closed the channel`,
+              { cause: err, details: { exchange, routingKey, bytes: content.length } },
+            ),
+          );
+        } else if (err) {
           const closed = /closed/i.test(String((err as Error)?.message ?? err));
           reject(
             closed
@@ -105,6 +121,23 @@ export class ConfirmedPublisher {
         }
       }
     });
+  }
+
+  /**
+   * The broker closes the channel with 406 on basic.publish when it refuses a message for good
+   * (above its max_message_size, for one): sending the same bytes again is refused again. The
+   * close does not say which unconfirmed publish it was: the largest one pending is taken, the
+   * one a size limit refuses; the others fail as closed, and are sent again after a reconnect.
+   * Classified by reply code and method, not by the broker's text.
+   */
+  #onChannelError(err: unknown): void {
+    const { code, classId, methodId } = (err ?? {}) as Record<string, unknown>;
+    if (code !== PRECONDITION_FAILED) return;
+    if (classId !== BASIC_PUBLISH.classId || methodId !== BASIC_PUBLISH.methodId) return;
+    let largest: Pending | undefined;
+    for (const pending of this.#pending)
+      if (!largest || pending.content.length > largest.content.length) largest = pending;
+    if (largest) largest.refused = true;
   }
 
   #onReturn(message: ConsumeMessage): void {

@@ -72,6 +72,7 @@ function readGroup(
     timeout: read('timeout'),
     maxTasksPerChild: read('max_tasks_per_child'),
     maxMemoryPerChild: read('max_memory_per_child'),
+    maxBodySize: read('max_body_size'),
     settings: settingsOf(view),
   };
 }

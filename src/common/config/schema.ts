@@ -73,6 +73,13 @@ const SECONDS = `a number of seconds from 0 to ${MAX_TIMER_SECONDS}`;
 const ABSOLUTE_PATH = 'an absolute path';
 const UNIX_NAME_RULE = '[a-z_][a-z0-9_.-]*, at most 32 characters';
 
+// RabbitMQ refuses messages above 512 MiB whatever its max_message_size.
+const BODY_SIZE = key(
+  'a number of bytes from 1 to 512 MiB (4096, 64K, 16M, …)',
+  byteSize(1, 512 * 1024 ** 2),
+  16 * 1024 ** 2,
+);
+
 /** [amqp]: how to reach the broker. */
 export const AMQP_KEYS = {
   host: key('a host name or IP address', hostName, 'localhost'),
@@ -104,12 +111,7 @@ export const DISPATCHER_KEYS = {
     'taskqueue',
   ),
   prefetch: key(PREFETCH, integer(1, 65535), 100),
-  // RabbitMQ refuses messages above 512 MiB whatever its max_message_size.
-  max_body_size: key(
-    'a number of bytes from 1 to 512 MiB (4096, 64K, 16M, …)',
-    byteSize(1, 512 * 1024 ** 2),
-    16 * 1024 ** 2,
-  ),
+  max_body_size: BODY_SIZE,
   max_bytes_in_flight: key(
     'a number of bytes from 1 to 64 GiB (4096, 64K, 64M, …)',
     byteSize(1, 64 * 1024 ** 3),
@@ -177,6 +179,9 @@ export const GROUP_KEYS = {
     optional(integer(1)),
     undefined,
   ),
+  // RabbitMQ 4's own default max_message_size: a child refuses a larger task before parsing it.
+  /** The same bound as the dispatcher's, for tasks published straight to `worker_<type>`. */
+  max_body_size: BODY_SIZE,
 };
 
 /**

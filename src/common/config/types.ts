@@ -83,6 +83,8 @@ export interface GroupConfig {
   maxTasksPerChild: number | undefined;
   /** MiB of RSS after which a child is replaced between tasks. */
   maxMemoryPerChild: number | undefined;
+  /** Bytes: a larger task body is parked on `worker_<type>.dead` unparsed. */
+  maxBodySize: number;
   /** Every non-reserved key of the group's sections (instance → type → DEFAULT), for the plugin. */
   settings: Record<string, string>;
 }

@@ -19,7 +19,8 @@ export interface PoolLink {
   /** Call before the plugin sees the task; returns what to pass to `finished`. */
   started(key: string): number;
   finished(slot: number): void;
-  lost(keys: string[], cause: string): void;
+  /** `code`, when given, comes back in the verdict of each key (ipc.ts Verdict). */
+  lost(keys: string[], cause: string, code?: string): void;
   verdict(key: string): Promise<Verdict | undefined>;
 }
 
@@ -40,8 +41,11 @@ export function poolLink(
   return {
     started: (key) => held.took(key),
     finished: (slot) => held.settled(slot),
-    lost: (keys, cause) => {
-      if (keys.length > 0) send({ kind: 'lost', keys, cause });
+    lost: (keys, cause, code) => {
+      if (keys.length === 0) return;
+      send(
+        code === undefined ? { kind: 'lost', keys, cause } : { kind: 'lost', keys, cause, code },
+      );
     },
     verdict: (key) => {
       if (!pool?.open) return Promise.resolve(undefined);

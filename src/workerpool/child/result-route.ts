@@ -6,10 +6,12 @@ import { UNROUTABLE_RESULTS_QUEUE } from '../../common/amqp/queues.js';
 import type { GroupConfig } from '../../common/config/types.js';
 import { hasCode, TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { replyTarget } from './reply-to.js';
 
 const HOST = hostname();
-/** The prefix of RabbitMQ's direct reply-to addresses. */
-const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/** The header of a result sent to the results route instead of a refused `reply_to`. */
+export const REPLY_TO_REFUSED_HEADER = 'x-taskqueue-reply-to-refused';
 
 /** What the result headers say about the run (SPEC §1 *Result*). */
 export interface RunFacts {
@@ -21,31 +23,78 @@ export interface RunFacts {
  * Publishes a task's result and resolves once the broker confirmed it: to `reply_to` when the
  * task has one, else to the group's results exchange and routing key. A result no queue would
  * receive is not dropped: a vanished `reply_to` falls back to the configured route, and an
- * unroutable configured route parks the result on `taskqueue.unroutable` with the reason.
+ * unroutable configured route parks the result on `taskqueue.unroutable` with the reason. A
+ * `reply_to` naming a queue of the system (reply-to.ts) is refused: the result takes the
+ * configured route, with the reason in a header and a warning in the log.
+ *
+ * A result the broker refuses for good (larger than its max_message_size) fails with
+ * TQ_ERR_RESULT_TOO_LARGE (`byBroker`: the channel is gone); so does, before anything is sent, a
+ * result of at least `refusedBytes`, the size of one the broker refused before.
  */
 export async function publishResult(
   publisher: ConfirmedPublisher,
   group: GroupConfig,
+  inputQueue: string,
   task: ConsumeMessage,
   workitem: Workitem,
   facts: RunFacts,
   log: () => Logger,
+  refusedBytes = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   const body = serialize(workitem);
+  if (body.length >= refusedBytes) {
+    throw new TqError(
+      'TQ_ERR_RESULT_TOO_LARGE',
+      `the result of ${body.length} bytes is too large: the broker refused one of ${refusedBytes} bytes (max_message_size)`,
+      { details: { bytes: body.length, byBroker: false } },
+    );
+  }
+  try {
+    await publishBody(publisher, group, inputQueue, task, body, facts, log);
+  } catch (err) {
+    if (!hasCode(err, 'TQ_ERR_AMQP_REFUSED')) throw err;
+    throw new TqError(
+      'TQ_ERR_RESULT_TOO_LARGE',
+      `the broker refused the result of ${body.length} bytes (above its max_message_size)`,
+      { cause: err, details: { bytes: body.length, byBroker: true } },
+    );
+  }
+}
+
+async function publishBody(
+  publisher: ConfirmedPublisher,
+  group: GroupConfig,
+  inputQueue: string,
+  task: ConsumeMessage,
+  body: Buffer,
+  facts: RunFacts,
+  log: () => Logger,
+): Promise<void> {
   const options = resultProperties(group, task, facts);
-  const replyTo = task.properties.replyTo as string | undefined;
-  if (replyTo?.startsWith(DIRECT_REPLY_TO)) {
+  const target = replyTarget(task.properties.replyTo as string | undefined, inputQueue);
+  if (target.kind === 'direct') {
     // RabbitMQ returns mandatory direct reply-to publishes even when it delivers them, and a
     // caller that went away has given up on its answer: no fallback route here.
-    return await publisher.publish('', replyTo, body, { ...options, mandatory: false });
+    return await publisher.publish('', target.queue, body, { ...options, mandatory: false });
   }
-  if (replyTo) {
+  if (target.kind === 'queue') {
     try {
-      return await publisher.publish('', replyTo, body, options);
+      return await publisher.publish('', target.queue, body, options);
     } catch (err) {
       if (!hasCode(err, 'TQ_ERR_AMQP_UNROUTABLE')) throw err;
-      log().warn({ replyTo }, 'reply_to queue is gone; result sent to the results route instead');
+      log().warn(
+        { replyTo: target.queue },
+        'reply_to queue is gone; result sent to the results route instead',
+      );
     }
+  }
+  if (target.kind === 'refused') {
+    const refused = `reply_to "${target.replyTo.slice(0, 255)}" refused: ${target.reason}`;
+    log().warn(
+      { replyTo: target.replyTo, reason: target.reason, code: 'TQ_ERR_REPLY_TO_REFUSED' },
+      'reply_to refused; result sent to the results route instead',
+    );
+    options.headers = { ...options.headers, [REPLY_TO_REFUSED_HEADER]: refused };
   }
   try {
     await publisher.publish(group.resultsExchange, group.resultsRoutingKey, body, options);
@@ -92,6 +141,16 @@ function resultProperties(
     },
   };
   const correlation = correlationId ?? messageId;
-  if (correlation !== undefined) options.correlationId = correlation;
+  if (correlation !== undefined && fitsShortString(correlation))
+    options.correlationId = correlation;
   return options;
+}
+
+/**
+ * Whether a property read from a task can be written again as an AMQP short string: invalid
+ * UTF-8 from another client is read as U+FFFD (3 bytes each), past 255 bytes. Counted only for a
+ * string long enough to be in doubt (a UTF-16 unit is at most 3 bytes).
+ */
+export function fitsShortString(value: string): boolean {
+  return value.length <= 85 || Buffer.byteLength(value) <= 255;
 }

@@ -1,5 +1,5 @@
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { forwardProperties } from '../../common/amqp/properties.js';
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import { encodableCopy, forwardProperties } from '../../common/amqp/properties.js';
 import type { ConfirmedPublisher } from '../../common/amqp/publisher.js';
 import {
   deadQueue,
@@ -8,6 +8,7 @@ import {
   workerQueue,
 } from '../../common/amqp/queues.js';
 import type { QueueType } from '../../common/config/types.js';
+import { hasCode } from '../../common/errors.js';
 import {
   ATTEMPT_HEADER,
   CRASH_LOG_HEADER,
@@ -57,7 +58,7 @@ export class TaskRouter {
     });
     if (delay === 0) {
       delete options.expiration;
-      await this.#publisher.publish('', workerQueue(this.#type), message.content, options);
+      await this.#send(workerQueue(this.#type), message.content, options);
       return 0;
     }
     const declaration = retryQueueDeclaration(this.#type, delay, this.#queueType);
@@ -69,7 +70,7 @@ export class TaskRouter {
     }
     await declared;
     options.expiration = String(jittered(delay));
-    await this.#publisher.publish('', declaration.name, message.content, options);
+    await this.#send(declaration.name, message.content, options);
     return delay;
   }
 
@@ -79,7 +80,7 @@ export class TaskRouter {
       [CRASHES_HEADER]: crashes,
       [CRASH_LOG_HEADER]: log,
     });
-    await this.#publisher.publish('', workerQueue(this.#type), message.content, options);
+    await this.#send(workerQueue(this.#type), message.content, options);
   }
 
   /**
@@ -89,7 +90,7 @@ export class TaskRouter {
    */
   async handBack(message: ConsumeMessage): Promise<void> {
     const options = forwardProperties(message.properties);
-    await this.#publisher.publish('', workerQueue(this.#type), message.content, options);
+    await this.#send(workerQueue(this.#type), message.content, options);
   }
 
   /** Parks a task on `worker_<type>.dead`, unchanged but for headers saying why. */
@@ -98,6 +99,26 @@ export class TaskRouter {
       ...extra,
       [ERROR_HEADER]: reason.slice(0, MAX_ERROR_HEADER),
     });
-    await this.#publisher.publish('', deadQueue(this.#type), message.content, options);
+    await this.#send(deadQueue(this.#type), message.content, options);
+  }
+
+  /**
+   * Every republish of a task goes through here. A message another client published straight
+   * to `worker_<type>` may carry properties amqplib reads but cannot write again: sent as it is it
+   * fails every time, and the task would be requeued forever. It goes on without them instead
+   * (properties.ts `encodableCopy`), with a header naming what was dropped.
+   */
+  async #send(queue: string, content: Buffer, options: Options.Publish): Promise<void> {
+    try {
+      await this.#publisher.publish('', queue, content, options);
+    } catch (err) {
+      if (!hasCode(err, 'TQ_ERR_AMQP_ENCODE')) throw err;
+      await this.#publisher.publish(
+        '',
+        queue,
+        content,
+        encodableCopy(options, (err as Error).message),
+      );
+    }
   }
 }

@@ -14,15 +14,23 @@ import {
   workerQueueDeclaration,
 } from '../../common/amqp/queues.js';
 import { REQUEUE_PAUSE_MS, requeueAfterPause } from '../../common/amqp/requeue.js';
-import { hasCode } from '../../common/errors.js';
+import { hasCode, type TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
-import { attemptOf, CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf, taskKey } from './attempts.js';
+import {
+  attemptOf,
+  CRASH_LOG_HEADER,
+  CRASHES_HEADER,
+  crashesOf,
+  ERROR_CODE_HEADER,
+  taskKey,
+} from './attempts.js';
 import { type Invocation, invokePlugin, LazyAbort } from './invoke.js';
 import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import { publishResult, type RunFacts } from './result-route.js';
+import { checkTaskBody } from './task-body.js';
 import { TaskRouter } from './task-outcome.js';
 import { errorWorkitem, parseWorkitem, shallowErrorWorkitem, taskIdOf } from './workitem.js';
 
@@ -47,6 +55,12 @@ interface ChannelTools {
   acks: AckBatcher;
   publisher: ConfirmedPublisher;
   router: TaskRouter;
+  /**
+   * Set when the channel closes. Not `connection.channel !== channel`: that is set only once
+   * setup has returned, and a quick task delivered before then would be taken for one whose
+   * connection was lost, and held unacked for good.
+   */
+  closed: boolean;
 }
 
 /** Nobody would ask about this task: the pool has no memory of it (a child started by hand). */
@@ -92,6 +106,8 @@ export class WorkerRuntime extends EventEmitter {
    */
   #cancelled: Promise<void> | undefined;
   #retiredSent = false;
+  /** The size of the smallest result the broker refused: one as large is not sent again. */
+  #refusedBytes = Number.POSITIVE_INFINITY;
 
   constructor(spec: ChildSpec, worker: Worker, log: Logger, pool: PoolLink = NO_POOL) {
     super();
@@ -188,7 +204,6 @@ export class WorkerRuntime extends EventEmitter {
 
   async #setup(channel: ConfirmChannel): Promise<void> {
     const { group, amqp } = this.#spec;
-    const queue = workerQueue(group.type);
     await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
     await declareQueue(channel, deadQueue(group.type), amqp.queueType);
     await declareQueue(channel, UNROUTABLE_RESULTS_QUEUE, amqp.queueType);
@@ -203,10 +218,26 @@ export class WorkerRuntime extends EventEmitter {
       acks,
       publisher,
       router: new TaskRouter(channel, publisher, group.type, amqp.queueType),
+      closed: false,
     };
+    channel.once('close', () => {
+      tools.closed = true;
+    });
     if (this.#stopping || this.#retiring) return;
+    await this.#consume(tools);
+    this.emit('connected');
+  }
+
+  /** Starts this channel's consumer of `worker_<type>`. */
+  async #consume(tools: ChannelTools): Promise<void> {
+    const { channel, acks } = tools;
+    const { group } = this.#spec;
+    const queue = workerQueue(group.type);
     const { consumerTag } = await channel.consume(queue, (message) => {
-      if (!message) return;
+      if (!message) {
+        void this.#cancelledByBroker(tools);
+        return;
+      }
       acks.received(message);
       if (this.#retiring) {
         void this.#handBackLate(tools, message);
@@ -221,12 +252,37 @@ export class WorkerRuntime extends EventEmitter {
     });
     this.#consumer = { channel, tag: consumerTag };
     this.#log.info({ queue, prefetch: group.prefetch }, 'worker consuming');
-    this.emit('connected');
+  }
+
+  /**
+   * The broker cancelled the consumer (its queue was deleted, say): without a consumer this child
+   * would stay `running` and idle while tasks pile up. The queue is declared again and consumed
+   * again on the same channel, so that tasks in hand can still be acked; if that fails, the
+   * channel is closed and the connection's setup starts over on a fresh one.
+   */
+  async #cancelledByBroker(tools: ChannelTools): Promise<void> {
+    const { channel } = tools;
+    const { group, amqp } = this.#spec;
+    const queue = workerQueue(group.type);
+    if (this.#stopping || this.#retiring || tools.closed) return;
+    this.#log.warn(
+      { queue, code: 'TQ_ERR_AMQP_CONSUMER_CANCELLED' },
+      'consumer cancelled by the broker; consuming again',
+    );
+    try {
+      await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
+      await declareQueue(channel, deadQueue(group.type), amqp.queueType);
+      if (this.#stopping || this.#retiring) return;
+      await this.#consume(tools);
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'consuming again failed; reconnecting');
+      await channel.close().catch(() => {});
+    }
   }
 
   async #run(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
     const { group } = this.#spec;
-    const { channel, acks, router } = tools;
+    const { acks, router } = tools;
     const key = taskKey(group.type, message.properties, message.content);
     const taskId = taskIdOf(message.properties, randomUUID);
     const abort = new LazyAbort();
@@ -247,11 +303,22 @@ export class WorkerRuntime extends EventEmitter {
       const verdict = message.fields.redelivered ? await this.#pool.verdict(key) : undefined;
       let workitem: Workitem;
       try {
+        checkTaskBody(message.content, group.maxBodySize);
         workitem = parseWorkitem(message.content, message.properties);
       } catch (err) {
-        const reason = `unreadable task: ${(err as Error).message}`;
-        await router.park(message, reason);
-        log().error({ queue: deadQueue(group.type), reason }, 'task parked');
+        await this.#refuseUnreadable(tools, message, err, attempt, log);
+        acks.ack(message);
+        return;
+      }
+      if (verdict?.kind === 'lost' && verdict.code === 'TQ_ERR_RESULT_TOO_LARGE') {
+        // Its result was refused by the broker: running it again would make the same result.
+        await this.#refuseResult(
+          tools,
+          message,
+          verdict.cause,
+          { attempts: attempt, durationMs: 0 },
+          log,
+        );
         acks.ack(message);
         return;
       }
@@ -277,7 +344,7 @@ export class WorkerRuntime extends EventEmitter {
         log().info('task handed back at shutdown; its late outcome is dropped');
         return;
       }
-      if (this.#connection.channel !== channel) {
+      if (tools.closed) {
         log().warn('connection lost while the task ran; the broker redelivers it');
         return;
       }
@@ -311,9 +378,10 @@ export class WorkerRuntime extends EventEmitter {
       if (this.#debug) log().debug({ durationMs, outcome: outcome.kind }, 'task done');
     } catch (err) {
       // Publishing failed. The pool is told first, so that the redelivery is not taken for a
-      // crash of this task.
-      this.#pool.lost([key], 'its outcome was not confirmed');
-      if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED') || this.#connection.channel !== channel) {
+      // crash of this task (a refused result told it already, with what to do).
+      if (!hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE'))
+        this.#pool.lost([key], 'its outcome was not confirmed');
+      if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED') || tools.closed) {
         log().warn({ err: (err as Error).message }, 'outcome not confirmed; the broker redelivers');
       } else {
         // Refused by the broker (a full queue, say): handed back after a pause, never held
@@ -389,6 +457,34 @@ export class WorkerRuntime extends EventEmitter {
     log().error({ queue: deadQueue(group.type), crashes, crashLog }, 'poison task parked');
   }
 
+  /**
+   * A task the plugin never sees (too large, not UTF-8, not a JSON object): parked on
+   * `worker_<type>.dead` as it came, with the reason and its code in headers, and an error result
+   * saying so, so that whoever waits for it is not left waiting.
+   */
+  async #refuseUnreadable(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    err: unknown,
+    attempt: number,
+    log: () => Logger,
+  ): Promise<void> {
+    const { group } = this.#spec;
+    const code = (err as { code?: unknown }).code;
+    const reason = `unreadable task: ${(err as Error).message}`;
+    await tools.router.park(message, reason, {
+      [ERROR_CODE_HEADER]: typeof code === 'string' ? code : 'TQ_ERR_TASK_UNREADABLE',
+    });
+    log().error({ queue: deadQueue(group.type), reason, code }, 'task parked');
+    await this.#publishOne(
+      tools,
+      message,
+      { fields: {}, error: reason, trace: reason } as Workitem,
+      { attempts: attempt, durationMs: 0 },
+      log,
+    );
+  }
+
   /** A failed attempt: retried through the broker while attempts remain, else the error result. */
   async #failAttempt(
     tools: ChannelTools,
@@ -446,16 +542,101 @@ export class WorkerRuntime extends EventEmitter {
   ): Promise<void> {
     const { group } = this.#spec;
     try {
-      await publishResult(tools.publisher, group, message, item, facts, log);
+      await publishResult(
+        tools.publisher,
+        group,
+        this.#spec.inputQueue,
+        message,
+        item,
+        facts,
+        log,
+        this.#refusedBytes,
+      );
     } catch (err) {
+      if (hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE')) {
+        await this.#resultTooLarge(tools, message, err as TqError, facts, log);
+        return;
+      }
       if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
       // The input stays available to the operator; the workflow gets an error it can read.
       const reason = (err as Error).message;
       await tools.router.park(message, reason);
       log().error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
       const fallback = shallowErrorWorkitem(item, err);
-      await publishResult(tools.publisher, group, message, fallback, facts, log);
+      await publishResult(
+        tools.publisher,
+        group,
+        this.#spec.inputQueue,
+        message,
+        fallback,
+        facts,
+        log,
+      );
     }
+  }
+
+  /**
+   * A result the broker refuses for good (larger than its max_message_size). Sent again it would
+   * be refused again, and the task run again and again: its size is remembered, so that this
+   * child does not send one as large again. When the broker refused it, the channel is gone and
+   * the task comes back redelivered: the pool is told, and whichever child of the pool gets it
+   * parks it without running it (#run). Refused here before sending, it is parked now.
+   */
+  async #resultTooLarge(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    err: TqError,
+    facts: RunFacts,
+    log: () => Logger,
+  ): Promise<void> {
+    const bytes = Number(err.details.bytes);
+    if (Number.isSafeInteger(bytes)) this.#refusedBytes = Math.min(this.#refusedBytes, bytes);
+    if (err.details.byBroker) {
+      const key = taskKey(this.#spec.group.type, message.properties, message.content);
+      this.#pool.lost([key], err.message, 'TQ_ERR_RESULT_TOO_LARGE');
+      log().error(
+        { err: err.message, code: err.code, bytes },
+        'result refused by the broker; the task is parked when it comes back',
+      );
+      throw err;
+    }
+    await this.#refuseResult(tools, message, err.message, facts, log);
+  }
+
+  /**
+   * Publishes the error result of a task whose result cannot be sent, then parks the task on
+   * `worker_<type>.dead` with the reason (in that order: if the broker refuses the error result
+   * too, nothing is parked yet and the task comes back once more, to a smaller error result).
+   */
+  async #refuseResult(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    reason: string,
+    facts: RunFacts,
+    log: () => Logger,
+  ): Promise<void> {
+    const { group } = this.#spec;
+    const publish = (item: Workitem) =>
+      publishResult(
+        tools.publisher,
+        group,
+        this.#spec.inputQueue,
+        message,
+        item,
+        facts,
+        log,
+        this.#refusedBytes,
+      );
+    // The input passed parseWorkitem before its result was made; read again only on this path.
+    const input = parseWorkitem(message.content, message.properties);
+    try {
+      await publish(errorWorkitem(input, new Error(reason)));
+    } catch (err) {
+      if (!hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE') || (err as TqError).details.byBroker) throw err;
+      await publish({ fields: {}, error: reason, trace: reason } as Workitem);
+    }
+    await tools.router.park(message, reason, { [ERROR_CODE_HEADER]: 'TQ_ERR_RESULT_TOO_LARGE' });
+    log().error({ queue: deadQueue(group.type), reason }, 'result too large; task parked');
   }
 
   /**

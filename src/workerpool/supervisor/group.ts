@@ -213,7 +213,12 @@ export class GroupSupervisor {
   #onMessage(child: ChildHandle, message: ChildMessage): void {
     if (message.kind === 'lost') {
       for (const key of message.keys)
-        this.#ledger.record(key, { kind: 'lost', cause: message.cause });
+        this.#ledger.record(
+          key,
+          message.code === undefined
+            ? { kind: 'lost', cause: message.cause }
+            : { kind: 'lost', cause: message.cause, code: message.code },
+        );
     } else if (message.kind === 'ask') {
       void this.#ledger
         .ask(child, message.key)

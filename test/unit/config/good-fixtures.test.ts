@@ -89,6 +89,7 @@ describe('good configs', () => {
         timeout: 600,
         maxTasksPerChild: 1000,
         maxMemoryPerChild: 512,
+        maxBodySize: 16 * 1024 * 1024,
         settings: { quality: '90' },
       },
     ]);

@@ -64,6 +64,7 @@ describe('the SPEC §2 example', () => {
       timeout: undefined,
       maxTasksPerChild: undefined,
       maxMemoryPerChild: undefined,
+      maxBodySize: 16 * 1024 * 1024,
       settings: {},
     });
   });

@@ -126,6 +126,38 @@ describe('taskqueue-plugin-shell: results', () => {
   });
 });
 
+describe('taskqueue-plugin-shell: the sender-chosen task id in the environment', () => {
+  const countWords = {
+    shell: 'yes',
+    // Unquoted on purpose: what a careless command line does.
+    command: 'set -- $TASKQUEUE_TASK_ID; printf \'{"words": %d, "first": "%s"}\' $# "$1"',
+  };
+  const runWithId = async (taskId: string) => {
+    const worker = await startWorker(countWords);
+    const signal = new AbortController().signal;
+    return worker.handleTask(workitem(), {
+      settings: countWords,
+      logger: silent,
+      signal,
+      attempt: 1,
+      taskId,
+    });
+  };
+
+  it('passes an id of safe characters on as it is', async () => {
+    expect(await runWithId('wf-1:step_2.a')).toEqual({ words: 1, first: 'wf-1:step_2.a' });
+  });
+
+  it('replaces an id that would split, glob or look like an option by a hash of it', async () => {
+    for (const id of ['x --output=/etc/passwd /*', '-rf', 'a$(id)b', '']) {
+      const result = (await runWithId(id)) as unknown as { words: number; first: string };
+      expect(result.words, id).toBe(1);
+      expect(result.first, id).toMatch(/^sha256-[0-9a-f]{32}$/);
+    }
+    expect(await runWithId('-rf')).toEqual(await runWithId('-rf'));
+  });
+});
+
 describe('taskqueue-plugin-shell: the command comes from the settings only', () => {
   it('runs the configured argv and ignores commands in the workitem', async () => {
     const script = join(dir, 'record-argv.sh');
