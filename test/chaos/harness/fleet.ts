@@ -18,6 +18,8 @@ export interface FleetConfig {
   sections: string;
   /** Dispatcher prefetch (default 100). */
   dispatcherPrefetch?: number;
+  /** More lines of the [dispatcher] section, e.g. `types = echo\n`. */
+  dispatcherExtra?: string;
   /**
    * Connection attempts before a program gives up (exit 69). The backoff doubles from 200 ms up
    * to 10 s between attempts (src/common/amqp/backoff.ts), so 100 attempts ride out outages of
@@ -37,6 +39,7 @@ heartbeat = ${c.heartbeat ?? 10}
 
 [dispatcher]
 prefetch = ${c.dispatcherPrefetch ?? 100}
+${c.dispatcherExtra ?? ''}
 
 [workerpool]
 plugin_paths = ${FIXTURE_PLUGINS}, ${WORKSPACE_PLUGINS}

@@ -28,6 +28,8 @@ export class ChaosProgram {
   readonly #running = new Map<string, number>();
   /** Each child's state in the pool's last `child state` line about it. */
   readonly #childState = new Map<number, string>();
+  /** Each child's group, from the same lines. */
+  readonly #childGroup = new Map<number, string>();
   #fd: number | undefined;
   #bytes = 0;
   #waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
@@ -91,6 +93,11 @@ export class ChaosProgram {
     return this.#childState.get(pid);
   }
 
+  /** The group of child `pid`, from the pool's `child state` lines, if any. */
+  childGroup(pid: number): string | undefined {
+    return this.#childGroup.get(pid);
+  }
+
   /** Lines of the log file (and the tail) matching `pattern`, at most `max`. */
   grep(pattern: RegExp, max = 1000): string[] {
     let text = '';
@@ -146,6 +153,7 @@ export class ChaosProgram {
       if (pid) this.childPids.add(Number(pid));
       if (pid && to) this.#childState.set(Number(pid), to);
       const group = /"group":"([^"]+)"/.exec(line)?.[1];
+      if (pid && group) this.#childGroup.set(Number(pid), group);
       if (group && to === 'running') {
         this.#running.set(group, (this.#running.get(group) ?? 0) + 1);
       }

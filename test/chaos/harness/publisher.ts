@@ -158,7 +158,7 @@ export class Publisher {
     try {
       return channel.publish(
         '',
-        this.#queue,
+        task.queue ?? this.#queue,
         task.body,
         { ...task.options, mandatory: true },
         (err) => this.#settle(entry, err),

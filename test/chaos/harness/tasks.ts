@@ -6,6 +6,8 @@ export interface Outgoing {
   n: number;
   body: Buffer;
   options: Options.Publish;
+  /** The queue it is published to, when not the publisher's (e.g. straight to a worker queue). */
+  queue?: string;
 }
 
 /**
