@@ -1,6 +1,7 @@
 import type { Config } from '../common/config/types.js';
 import { apiIncompatibility } from '../workerpool/discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from '../workerpool/discovery/discovery.js';
+import { missingSettings } from '../workerpool/discovery/settings-check.js';
 import { decideIdentity } from '../workerpool/identity.js';
 
 /** `taskqueue plugins`: what the pool would run, and why it would not run the rest. */
@@ -22,6 +23,11 @@ export function listPlugins(config: Config, out: (line: string) => void): number
       continue;
     }
     for (const group of config.groupsFor(type)) {
+      const missing = missingSettings(plugin, group, config.configuredTypes.includes(type));
+      if (missing) {
+        out(`  group ${group.name}: REFUSED: ${missing.reason}`);
+        continue;
+      }
       const identity = decideIdentity(group);
       const who = identity.ok
         ? (identity.identity?.user ?? 'the pool user')

@@ -4,6 +4,7 @@ import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
 import { apiIncompatibility } from './discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
+import { missingSettings } from './discovery/settings-check.js';
 import { decideIdentity } from './identity.js';
 import type { ChildSpec } from './ipc.js';
 import {
@@ -48,6 +49,16 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
       continue;
     }
     for (const group of config.groupsFor(type)) {
+      // Refused here, once per start or reload: started, its children would fail in setup
+      // and be restarted forever.
+      const missing = missingSettings(plugin, group, config.configuredTypes.includes(type));
+      if (missing) {
+        log.error(
+          { group: group.name, type, missing: missing.settings.map((s) => s.name) },
+          `group refused: ${missing.reason}`,
+        );
+        continue;
+      }
       const identity = decideIdentity(group);
       if (!identity.ok) {
         log.error({ group: group.name }, `group refused: ${identity.reason}`);
