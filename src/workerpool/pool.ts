@@ -4,6 +4,7 @@ import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
 import { apiIncompatibility } from './discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
+import { misplacedPluginPaths } from './discovery/plugin-paths.js';
 import { missingSettings } from './discovery/settings-check.js';
 import { decideIdentity } from './identity.js';
 import type { ChildSpec } from './ipc.js';
@@ -25,6 +26,9 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
       { type: plugin.type, path: plugin.dir, by: by.dir },
       'plugin shadowed by an earlier one',
     );
+  }
+  for (const { entry, warning } of misplacedPluginPaths(workerpool.pluginPaths)) {
+    log.warn({ path: entry }, warning);
   }
   for (const { dir, reason } of discovery.broken)
     log.error({ path: dir }, `plugin unreadable: ${reason}`);

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { listPlugins } from '../../../src/cli/plugins.js';
 import { parseConfigText } from '../../../src/common/config/load.js';
 import { readPluginPackage } from '../../../src/workerpool/discovery/package-info.js';
+import { misplacedPluginPaths } from '../../../src/workerpool/discovery/plugin-paths.js';
 import { missingSettings } from '../../../src/workerpool/discovery/settings-check.js';
 import { ROOT, trustedTempDir, WORKSPACE_PLUGINS } from '../../support/programs.js';
 
@@ -86,6 +87,46 @@ describe('settings a plugin declares it requires', () => {
     expect(groupLines).toHaveLength(1);
     expect(groupLines[0]).toMatch(
       /^ {2}group shell: REFUSED: group shell lacks the setting command/,
+    );
+  });
+});
+
+describe('a plugin_paths entry that is itself a plugin package', () => {
+  it('is named, with the folder to name instead', () => {
+    const shell = join(WORKSPACE_PLUGINS, 'taskqueue-plugin-shell');
+    expect(misplacedPluginPaths([WORKSPACE_PLUGINS, shell])).toEqual([
+      {
+        entry: shell,
+        parent: WORKSPACE_PLUGINS,
+        warning: `plugin_paths entry ${shell} is itself a plugin package; name the folder that holds packages: ${WORKSPACE_PLUGINS}`,
+      },
+    ]);
+  });
+
+  it('names the folder above the scope for a scoped package', () => {
+    const dir = pluginWith(undefined, '@acme/taskqueue-plugin-x');
+    expect(misplacedPluginPaths([dir])[0]?.parent).toBe(join(dir, '../..'));
+  });
+
+  it('says how to place a package whose folder is not named after it', () => {
+    const dir = pluginWith(undefined, 'taskqueue-plugin-y');
+    const checkout = join(dir, '..', 'my-checkout');
+    mkdirSync(checkout);
+    writeFileSync(join(checkout, 'package.json'), JSON.stringify({ name: 'taskqueue-plugin-y' }));
+    const [found] = misplacedPluginPaths([checkout]);
+    expect(found?.parent).toBeUndefined();
+    expect(found?.warning).toContain(
+      'put it in a folder as taskqueue-plugin-y and name that folder',
+    );
+  });
+
+  it('is listed by taskqueue plugins as a warning', () => {
+    const shell = join(WORKSPACE_PLUGINS, 'taskqueue-plugin-shell');
+    const config = parseConfigText(`[workerpool]\nplugin_paths = ${shell}\n`, 'f.ini', {});
+    const lines: string[] = [];
+    listPlugins(config, (line) => lines.push(line));
+    expect(lines).toContain(
+      `warning: plugin_paths entry ${shell} is itself a plugin package; name the folder that holds packages: ${WORKSPACE_PLUGINS}`,
     );
   });
 });
