@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from '../common/config/load.js';
+import type { ResolveOptions } from '../common/config/resolve.js';
 import { AMQP_URL_ENV } from '../common/config/resolve-amqp.js';
 import type { Config } from '../common/config/types.js';
 import { hasCode, TqError } from '../common/errors.js';
@@ -29,9 +30,13 @@ export function cliConfig(file: string, explicit: boolean, env = process.env): C
 }
 
 /** `loadConfig` for check-config: the same hint when the file is unreadable, no fallback. */
-export function checkedConfig(file: string, env = process.env): Config {
+export function checkedConfig(
+  file: string,
+  env = process.env,
+  options: ResolveOptions = {},
+): Config {
   try {
-    return loadConfig(file, env);
+    return loadConfig(file, env, options);
   } catch (err) {
     if (!isPermissionDenied(err)) throw err;
     throw withAccessHint(err as TqError, file);

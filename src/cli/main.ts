@@ -3,9 +3,10 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_CONFIG_FILE } from '../common/config/load.js';
 import type { Config } from '../common/config/types.js';
-import { ExitStatus, exitStatusFor } from '../common/exit.js';
+import { exitStatusFor } from '../common/exit.js';
 import { createLogger } from '../common/logger.js';
-import { checkedConfig, cliConfig } from './config-file.js';
+import { checkConfig } from './check-config.js';
+import { cliConfig } from './config-file.js';
 import { listPlugins } from './plugins.js';
 import { printResults } from './results.js';
 import { submit } from './submit.js';
@@ -97,16 +98,22 @@ await yargs(hideBin(process.argv))
   .command(
     'check-config',
     'validate a config file without connecting; exit 0 or 78',
-    (y) => y,
-    (argv) =>
-      run(() => {
-        const config = checkedConfig(argv.c);
-        for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
-        process.stdout.write(
-          `${argv.c}: ok (types with a section: ${config.configuredTypes.join(', ') || 'none'})\n`,
-        );
-        return ExitStatus.OK;
+    (y) =>
+      y.option('for-other-host', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'users, groups and plugins this host lacks are warnings (a file for another host)',
       }),
+    (argv) =>
+      run(() =>
+        checkConfig(
+          argv.c,
+          { forOtherHost: argv['for-other-host'] },
+          (line) => process.stdout.write(`${line}\n`),
+          (line) => process.stderr.write(`${line}\n`),
+        ),
+      ),
   )
   .command(
     'plugins',
