@@ -61,6 +61,15 @@ describe('taskqueue check-config: every problem of the file and of this host at 
     );
   });
 
+  it('only warns about an installed plugin the file does not configure (exit 0)', async () => {
+    const file = write('unconfigured.ini', workspaceConfig('[echo]\nworkers = 1\n'));
+    const result = await taskqueue(['check-config', '-c', file]);
+    expect(result.code).toBe(0);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'warning: group shell lacks the setting command (the command line to run for each task) that taskqueue-plugin-shell requires: add a section [shell] with command = …, or leave shell out of [workerpool] enabled',
+    ]);
+  });
+
   it('taskqueue plugins says the group is refused and why, not how many children it has', async () => {
     const file = write('no-command-plugins.ini', workspaceConfig('[shell]\nworkers = 2\n'));
     const result = await taskqueue(['plugins', '-c', file]);
