@@ -12,8 +12,9 @@ function complete(words: string[], fn = '_taskqueue'): string[] {
   // The words travel as arguments, not in the script text: no quoting to get wrong.
   const program = [
     'source "$1"; shift',
-    'COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=()',
+    'COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()',
     `${fn}`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's array expansion, not a template.
     'printf "%s\\n" "${COMPREPLY[@]}"',
   ].join('\n');
   const out = execFileSync('bash', ['-c', program, 'bash', script, ...words], {
