@@ -30,3 +30,56 @@ describe('reference documentation', () => {
     expect(missing).toEqual([]);
   });
 });
+
+/** The long names of the options a source file gives yargs: `.option('wait', …)`. */
+function optionsOf(path: string): string[] {
+  return [...read(path).matchAll(/\.option\(\s*'([a-z-]+)'\s*,\s*\{([^}]*)/g)].map((m) => {
+    const alias = /alias:\s*'([a-z-]+)'/.exec(m[2]!)?.[1];
+    // A one-letter option with a long alias (-c, --config) is written as its alias.
+    return m[1]!.length === 1 && alias !== undefined ? alias : m[1]!;
+  });
+}
+
+/** A name as roff writes it: every hyphen escaped. */
+const roff = (name: string) => name.replaceAll('-', '\\-');
+
+describe('man pages', () => {
+  it('taskqueue(1) names every command and option of src/cli/main.ts', () => {
+    const page = read('docs/man/taskqueue.1');
+    const commands = [...read('src/cli/main.ts').matchAll(/\.command\(\s*'([a-z-]+)/g)].map(
+      (m) => m[1]!,
+    );
+    const options = optionsOf('src/cli/main.ts');
+    expect(options).toContain('wait');
+    const missing = [
+      ...commands.filter((c) => !page.includes(`.B ${roff(c)}`)),
+      ...options.filter((o) => !page.includes(`\\-\\-${roff(o)}`)),
+    ];
+    expect(missing).toEqual([]);
+  });
+
+  it("the daemons' pages name every option of src/common/daemon.ts", () => {
+    const options = optionsOf('src/common/daemon.ts');
+    expect(options).toEqual(['config', 'foreground']);
+    for (const page of ['taskqueue-dispatcher.8', 'taskqueue-workerpool.8']) {
+      const text = read(`docs/man/${page}`);
+      expect(options.filter((o) => !text.includes(`\\-\\-${roff(o)}`))).toEqual([]);
+    }
+  });
+
+  it('every environment variable of --help is in docs/programs.md and the man pages', () => {
+    const help = read('src/common/help.ts');
+    const variables = [
+      ...new Set([...help.matchAll(/(?:^|`) {2}([A-Z][A-Z_]+) {2,}/gm)].map((m) => m[1]!)),
+    ];
+    expect(variables).toContain('TASKQUEUE_AMQP_URL');
+    const programs = read('docs/programs.md');
+    const pages = ['taskqueue.1', 'taskqueue-dispatcher.8', 'taskqueue-workerpool.8']
+      .map((page) => read(`docs/man/${page}`))
+      .join('\n');
+    const missing = variables.filter(
+      (v) => !programs.includes(`\`${v}\``) || !pages.includes(`\n.B ${v}\n`),
+    );
+    expect(missing).toEqual([]);
+  });
+});
