@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_CONFIG_FILE, loadConfig, parseConfigText } from '../common/config/load.js';
+import type { ResolveOptions } from '../common/config/resolve.js';
 import { AMQP_URL_ENV } from '../common/config/resolve-amqp.js';
 import type { Config } from '../common/config/types.js';
 import { hasCode, TqError } from '../common/errors.js';
@@ -32,7 +33,7 @@ export function commandConfig(
   file: string,
   explicit: boolean,
   env: NodeJS.ProcessEnv = process.env,
-  options: { checking?: boolean } = {},
+  options: { checking?: boolean; resolve?: ResolveOptions } = {},
 ): CommandConfig {
   const fromEnv = (env[AMQP_URL_ENV]?.trim() ?? '') !== '';
   if (!explicit && !existsSync(file)) {
@@ -43,7 +44,7 @@ export function commandConfig(
     return { config, file: undefined, notice };
   }
   try {
-    return { config: loadConfig(file, env), file, notice: undefined };
+    return { config: loadConfig(file, env, options.resolve), file, notice: undefined };
   } catch (err) {
     if (!isPermissionDenied(err)) throw err;
     if (!explicit && !options.checking && file === DEFAULT_CONFIG_FILE && fromEnv)

@@ -2,7 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_CONFIG_FILE } from '../common/config/load.js';
-import { ExitStatus, exitStatusFor } from '../common/exit.js';
+import { exitStatusFor } from '../common/exit.js';
 import {
   CLI_ENVIRONMENT,
   CLI_EXIT_CODES,
@@ -11,6 +11,7 @@ import {
   helpEpilogue,
 } from '../common/help.js';
 import { createLogger } from '../common/logger.js';
+import { checkConfig } from './check-config.js';
 import { type CommandConfig, commandConfig } from './config-source.js';
 import { listPlugins } from './plugins.js';
 import { printResults } from './results.js';
@@ -136,17 +137,27 @@ await yargs(args)
     'validate a config file without connecting; exit 0 or 78',
     (y) =>
       y
+        .option('for-other-host', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'users, groups and plugins this host lacks are warnings (a file for another host)',
+        })
         .example('$0 check-config -c /etc/taskqueue/config.ini', 'validate this file')
+        .example(
+          '$0 check-config -c host2.ini --for-other-host',
+          'validate a file meant for another host',
+        )
         .epilogue(epilogue),
     (argv) =>
-      run(() => {
-        const { config, file } = configFrom(argv.c, true);
-        for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
-        process.stdout.write(
-          `${file ?? 'built-in defaults'}: ok (types with a section: ${config.configuredTypes.join(', ') || 'none'})\n`,
-        );
-        return ExitStatus.OK;
-      }),
+      run(() =>
+        checkConfig(
+          argv.c,
+          { explicit: explicitConfig, forOtherHost: argv['for-other-host'] },
+          (line) => process.stdout.write(`${line}\n`),
+          (line) => process.stderr.write(`${line}\n`),
+        ),
+      ),
   )
   .command(
     'plugins',

@@ -1,6 +1,8 @@
 import type { Config } from '../common/config/types.js';
 import { apiIncompatibility } from '../workerpool/discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from '../workerpool/discovery/discovery.js';
+import { misplacedPluginPaths } from '../workerpool/discovery/plugin-paths.js';
+import { missingSettings } from '../workerpool/discovery/settings-check.js';
 import { decideIdentity } from '../workerpool/identity.js';
 
 /** Exit status of `taskqueue plugins` when a type the config asks for has no usable plugin. */
@@ -16,6 +18,9 @@ export function listPlugins(config: Config, out: (line: string) => void): number
   const discovery = discoverPlugins(pluginSearchPaths(config.workerpool.pluginPaths));
   const { enabled } = config.workerpool;
   out(`searched: ${discovery.paths.join(', ')}`);
+  for (const { warning } of misplacedPluginPaths(config.workerpool.pluginPaths)) {
+    out(`warning: ${warning}`);
+  }
   for (const [type, plugin] of discovery.plugins) {
     out(
       `${type}  ${plugin.name}@${plugin.version}  ${plugin.dir}  api ${plugin.apiRange ?? '(none)'}`,
@@ -31,6 +36,11 @@ export function listPlugins(config: Config, out: (line: string) => void): number
       continue;
     }
     for (const group of config.groupsFor(type)) {
+      const missing = missingSettings(plugin, group, config.configuredTypes.includes(type));
+      if (missing) {
+        out(`  group ${group.name}: REFUSED: ${missing.reason}`);
+        continue;
+      }
       const identity = decideIdentity(group);
       const who = identity.ok
         ? (identity.identity?.user ?? 'the pool user')

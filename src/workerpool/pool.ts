@@ -4,6 +4,8 @@ import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
 import { apiIncompatibility } from './discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
+import { misplacedPluginPaths } from './discovery/plugin-paths.js';
+import { missingSettings } from './discovery/settings-check.js';
 import { decideIdentity } from './identity.js';
 import type { ChildSpec } from './ipc.js';
 import {
@@ -24,6 +26,9 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
       { type: plugin.type, path: plugin.dir, by: by.dir },
       'plugin shadowed by an earlier one',
     );
+  }
+  for (const { entry, warning } of misplacedPluginPaths(workerpool.pluginPaths)) {
+    log.warn({ path: entry }, warning);
   }
   for (const { dir, reason } of discovery.broken)
     log.error({ path: dir }, `plugin unreadable: ${reason}`);
@@ -48,6 +53,16 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
       continue;
     }
     for (const group of config.groupsFor(type)) {
+      // Refused here, once per start or reload: started, its children would fail in setup
+      // and be restarted forever.
+      const missing = missingSettings(plugin, group, config.configuredTypes.includes(type));
+      if (missing) {
+        log.error(
+          { group: group.name, type, missing: missing.settings.map((s) => s.name) },
+          `group refused: ${missing.reason}`,
+        );
+        continue;
+      }
       const identity = decideIdentity(group);
       if (!identity.ok) {
         log.error({ group: group.name }, `group refused: ${identity.reason}`);

@@ -44,11 +44,29 @@ async function runProgram(script: string, args: string[], env: NodeJS.ProcessEnv
 }
 
 describe('taskqueue check-config', () => {
-  it('accepts the SPEC example (exit 0)', async () => {
-    const result = await taskqueue(['check-config', '-c', join(FIXTURES, 'spec-example.ini')]);
-    expect(result.stderr).toBe('');
+  it('accepts the SPEC example for another host (exit 0), warning about its users', async () => {
+    const file = join(FIXTURES, 'spec-example.ini');
+    const result = await taskqueue(['check-config', '--for-other-host', '-c', file]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/ok/);
+    // bifh1 and bifh2 are users of the original's build hosts, not of this one.
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(`^warning: ${file}:\\d+: \\[worker2_bifh1\\] user = bifh1: `),
+      ),
+      expect.stringMatching(
+        new RegExp(`^warning: ${file}:\\d+: \\[worker2_bifh2\\] user = bifh2: `),
+      ),
+    ]);
+  });
+
+  it('refuses the SPEC example on this host, naming both users it lacks (exit 78)', async () => {
+    const file = join(FIXTURES, 'spec-example.ini');
+    const result = await taskqueue(['check-config', '-c', file]);
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('TQ_ERR_CONFIG_VALUE');
+    expect(result.stderr).toMatch(/\[worker2_bifh1\] user = bifh1: expected a user that exists/);
+    expect(result.stderr).toMatch(/\[worker2_bifh2\] user = bifh2: expected a user that exists/);
   });
 
   it('rejects a malformed config with file, line and key (exit 78)', async () => {

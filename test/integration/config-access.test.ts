@@ -86,7 +86,8 @@ describe('taskqueue check-config on hostile or outdated files', () => {
 
   it('warns on stderr that [DEFAULT] user is not the broker login, and accepts the file', async () => {
     const file = join(dir, 'default-user.ini');
-    writeFileSync(file, '[DEFAULT]\nuser = builder\n\n[amqp]\nhost = localhost\n');
+    // nobody: check-config also checks that the user exists on this host.
+    writeFileSync(file, '[DEFAULT]\nuser = nobody\n\n[amqp]\nhost = localhost\n');
     const result = await taskqueue(['check-config', '-c', file]);
     expect(result.code).toBe(0);
     expect(result.stderr.trim().split('\n')).toEqual([

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { TqError } from '../errors.js';
-import { parseIni } from './parse.js';
-import { resolveConfig } from './resolve.js';
+import { readIni } from './parse.js';
+import { type ResolveOptions, resolveConfig } from './resolve.js';
 import type { Config } from './types.js';
 
 /** Where the daemons look for their config when `-c` is not given (SPEC §2). */
@@ -9,11 +9,15 @@ export const DEFAULT_CONFIG_FILE = '/etc/taskqueue/config.ini';
 
 /**
  * Reads, parses and validates the config file (synchronously: it happens once, before anything
- * else could run).
+ * else could run). `options` adds check-config's checks of this host.
  *
  * @throws TqError `TQ_ERR_CONFIG_READ`, `TQ_ERR_CONFIG_SYNTAX` or `TQ_ERR_CONFIG_VALUE`.
  */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options: ResolveOptions = {},
+): Config {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -24,7 +28,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       details: { file, reason, errno: (err as NodeJS.ErrnoException).code },
     });
   }
-  return parseConfigText(text, file, env);
+  return parseConfigText(text, file, env, options);
 }
 
 /**
@@ -36,8 +40,9 @@ export function parseConfigText(
   text: string,
   file: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: ResolveOptions = {},
 ): Config {
-  return resolveConfig(parseIni(text, file), env);
+  return resolveConfig(readIni(text, file), env, options);
 }
 
 // Node's message is "ENOENT: no such file or directory, open '/x'"; the file is named already.

@@ -1,3 +1,4 @@
+import type { TqError } from '../errors.js';
 import { configSyntaxError } from './problems.js';
 
 /** The name of the section whose keys every other section sees (ConfigParser's `default_section`). */
@@ -28,6 +29,12 @@ export interface IniDocument {
   readonly defaults: IniSection;
   /** Every section but [DEFAULT], in file order. */
   readonly sections: ReadonlyMap<string, IniSection>;
+  /**
+   * Every line ConfigParser would reject (`TQ_ERR_CONFIG_SYNTAX`), in file order. The rest of
+   * the file is read past them, so that its values can still be checked and every mistake is
+   * reported at once; a document with syntax errors is never used to run anything.
+   */
+  readonly syntaxErrors: readonly TqError[];
 }
 
 interface MutableSection {
@@ -50,6 +57,19 @@ const COMMENT_PREFIXES = ['#', ';'];
  * @throws TqError `TQ_ERR_CONFIG_SYNTAX` at the first line ConfigParser would reject.
  */
 export function parseIni(text: string, file: string): IniDocument {
+  const doc = readIni(text, file);
+  const [first] = doc.syntaxErrors;
+  if (first !== undefined) throw first;
+  return doc;
+}
+
+/**
+ * `parseIni` that goes on past a line ConfigParser would reject and lists every such line in
+ * `syntaxErrors`: a duplicate key keeps its first value, the keys of a duplicate section are read
+ * but dropped, the lines before the first header and an unreadable line are skipped.
+ */
+export function readIni(text: string, file: string): IniDocument {
+  const syntaxErrors: TqError[] = [];
   const defaults: MutableSection = { name: DEFAULT_SECTION, line: 0, entries: new Map() };
   const sections = new Map<string, MutableSection>();
   // Values are collected as line lists and joined at the end, as ConfigParser does.
@@ -57,6 +77,7 @@ export function parseIni(text: string, file: string): IniDocument {
   let current: MutableSection | undefined;
   let currentKey: IniEntry | undefined;
   let indentLevel = 0;
+  let headerMissing = false;
 
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   lines.forEach((line, index) => {
@@ -77,43 +98,65 @@ export function parseIni(text: string, file: string): IniDocument {
 
     const header = SECTION_HEADER.exec(value);
     if (header) {
-      current = openSection(header[1]!, lineNo, file, defaults, sections);
+      current = openSection(header[1]!, lineNo, file, defaults, sections, syntaxErrors);
       // A section cannot start with a continuation line.
       currentKey = undefined;
       return;
     }
     const option = OPTION.exec(value);
     if (current === undefined) {
-      throw configSyntaxError(file, lineNo, 'a [section] header before the first key', {
-        key: option?.[1] ? option[1].toLowerCase() : undefined,
-        value: option?.[1] ? option[3] : undefined,
-        found: value,
-      });
+      // One mistake (the header is missing), reported at its first line; the lines up to the
+      // first header belong to no section and are skipped.
+      if (!headerMissing) {
+        syntaxErrors.push(
+          configSyntaxError(file, lineNo, 'a [section] header before the first key', {
+            key: option?.[1] ? option[1].toLowerCase() : undefined,
+            value: option?.[1] ? option[3] : undefined,
+            found: value,
+          }),
+        );
+      }
+      headerMissing = true;
+      return;
     }
     if (!option) {
-      throw configSyntaxError(
-        file,
-        lineNo,
-        '"key = value", "key: value", a [section] or a comment',
-        { section: current.name, found: value, after: currentKey?.key },
+      syntaxErrors.push(
+        configSyntaxError(file, lineNo, '"key = value", "key: value", a [section] or a comment', {
+          section: current.name,
+          found: value,
+          after: currentKey?.key,
+        }),
       );
+      // Its indented lines would be a value of no key: they are skipped with it.
+      currentKey = undefined;
+      return;
     }
     const key = option[1]!.toLowerCase();
     if (key === '') {
-      throw configSyntaxError(file, lineNo, `a key name before "${option[2]}"`, {
-        section: current.name,
-        found: value,
-        after: currentKey?.key,
-      });
+      syntaxErrors.push(
+        configSyntaxError(file, lineNo, `a key name before "${option[2]}"`, {
+          section: current.name,
+          found: value,
+          after: currentKey?.key,
+        }),
+      );
+      currentKey = undefined;
+      return;
     }
     const earlier = current.entries.get(key);
     if (earlier !== undefined) {
-      throw configSyntaxError(
-        file,
-        lineNo,
-        `each key once per section (already set at line ${earlier.line})`,
-        { section: current.name, key, value: option[3] },
+      syntaxErrors.push(
+        configSyntaxError(
+          file,
+          lineNo,
+          `each key once per section (already set at line ${earlier.line})`,
+          { section: current.name, key, value: option[3] },
+        ),
       );
+      // The first value stands; the second one's continuation lines go nowhere.
+      currentKey = { key, raw: '', line: lineNo };
+      pending.set(currentKey, [option[3]!]);
+      return;
     }
     const entry: IniEntry = { key, raw: '', line: lineNo };
     current.entries.set(key, entry);
@@ -121,7 +164,12 @@ export function parseIni(text: string, file: string): IniDocument {
     currentKey = entry;
   });
 
-  return { file, defaults: joinValues(defaults, pending), sections: joinAll(sections, pending) };
+  return {
+    file,
+    defaults: joinValues(defaults, pending),
+    sections: joinAll(sections, pending),
+    syntaxErrors,
+  };
 }
 
 function openSection(
@@ -130,6 +178,7 @@ function openSection(
   file: string,
   defaults: MutableSection,
   sections: Map<string, MutableSection>,
+  syntaxErrors: TqError[],
 ): MutableSection {
   // ConfigParser lets [DEFAULT] reappear (it is not a section of its own); its keys stay unique.
   if (name === DEFAULT_SECTION) {
@@ -138,14 +187,13 @@ function openSection(
   }
   const earlier = sections.get(name);
   if (earlier !== undefined) {
-    throw configSyntaxError(
-      file,
-      line,
-      `each section once (already started at line ${earlier.line})`,
-      {
+    syntaxErrors.push(
+      configSyntaxError(file, line, `each section once (already started at line ${earlier.line})`, {
         section: name,
-      },
+      }),
     );
+    // Its keys are read (so that their lines are checked) but belong to no section.
+    return { name, line, entries: new Map() };
   }
   const section: MutableSection = { name, line, entries: new Map() };
   sections.set(name, section);

@@ -84,6 +84,17 @@ export function configSyntaxError(
 export class ProblemList {
   private readonly items: ConfigProblem[] = [];
   private readonly seen = new Set<string>();
+  /** `TQ_ERR_CONFIG_SYNTAX` errors (lines and `%` references), kept so that checking goes on. */
+  private readonly syntax: TqError[] = [];
+
+  /** Records a syntax error (from `configSyntaxError`) unless one was recorded at its place. */
+  addSyntax(err: TqError): void {
+    const { file, line, section, key } = err.details;
+    const id = ['syntax', file, line, section, key].join('\0');
+    if (this.seen.has(id)) return;
+    this.seen.add(id);
+    this.syntax.push(err);
+  }
 
   /**
    * Records `problem` unless the same value was reported already: a [DEFAULT] value looked up
@@ -104,12 +115,31 @@ export class ProblemList {
     return [...this.items].sort((a, b) => a.line - b.line);
   }
 
-  /** @throws TqError `TQ_ERR_CONFIG_VALUE` listing every problem, one line each, in file order. */
+  /**
+   * @throws TqError `TQ_ERR_CONFIG_VALUE` listing every problem, one line each, in file order;
+   *   `TQ_ERR_CONFIG_SYNTAX` when any syntax error was recorded (the first one's details, and
+   *   every line of the others and of the value problems in the message, in file order).
+   */
   throwIfAny(file: string): void {
-    if (this.items.length === 0) return;
+    if (this.items.length === 0 && this.syntax.length === 0) return;
     const problems = this.list();
-    throw new TqError('TQ_ERR_CONFIG_VALUE', problems.map(formatProblem).join('\n'), {
-      details: { file, problems },
+    const [first] = this.syntax;
+    if (first === undefined) {
+      throw new TqError('TQ_ERR_CONFIG_VALUE', problems.map(formatProblem).join('\n'), {
+        details: { file, problems },
+      });
+    }
+    if (this.syntax.length === 1 && problems.length === 0) throw first;
+    const lines = [
+      ...this.syntax.map((err) => ({ line: Number(err.details.line), text: err.message })),
+      ...problems.map((p) => ({ line: p.line, text: formatProblem(p) })),
+    ].sort((a, b) => a.line - b.line);
+    throw new TqError('TQ_ERR_CONFIG_SYNTAX', lines.map((l) => l.text).join('\n'), {
+      details: {
+        ...first.details,
+        problems,
+        syntaxErrors: this.syntax.map((err) => err.details),
+      },
     });
   }
 }

@@ -1,7 +1,8 @@
+import { hasCode, type TqError } from '../errors.js';
 import type { ProblemList } from './problems.js';
 import type { KeySpec } from './schema.js';
 import { INVALID } from './values.js';
-import type { SectionView } from './view.js';
+import type { FoundValue, SectionView } from './view.js';
 
 /**
  * The typed value of `key` as `view` sees it, or the key's default when no section has it.
@@ -9,7 +10,7 @@ import type { SectionView } from './view.js';
  * one problem however many sections inherit it) and the default stands in, so that checking
  * goes on and every problem of the file is reported at once.
  *
- * @throws TqError `TQ_ERR_CONFIG_SYNTAX` when the value cannot be interpolated.
+ * A value that cannot be interpolated is recorded as a syntax error, and the default stands in.
  */
 export function readKey<T>(
   view: SectionView,
@@ -17,7 +18,7 @@ export function readKey<T>(
   spec: KeySpec<T>,
   problems: ProblemList,
 ): T {
-  const found = view.get(key, spec.show);
+  const found = lookUp(view, key, problems, spec.show);
   if (found === undefined) return spec.default;
   const parsed = spec.parse(found.value);
   if (parsed !== INVALID) return parsed;
@@ -30,6 +31,25 @@ export function readKey<T>(
     expected: spec.expected,
   });
   return spec.default;
+}
+
+/**
+ * `view.get(key)`, with a `%` syntax error recorded in `problems` (the key then counts as
+ * absent) rather than thrown, so that the rest of the file is still checked.
+ */
+export function lookUp(
+  view: SectionView,
+  key: string,
+  problems: ProblemList,
+  show?: (raw: string) => string,
+): FoundValue | undefined {
+  try {
+    return view.get(key, show);
+  } catch (err) {
+    if (!hasCode(err, 'TQ_ERR_CONFIG_SYNTAX')) throw err;
+    problems.addSyntax(err as TqError);
+    return undefined;
+  }
 }
 
 /** Records every key written in `section` itself that `known` does not have. */

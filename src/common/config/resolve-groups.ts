@@ -1,6 +1,6 @@
 import type { IniDocument } from './parse.js';
 import type { ProblemList } from './problems.js';
-import { readKey, tableReader } from './read.js';
+import { lookUp, readKey, tableReader } from './read.js';
 import { GROUP_KEYS, INSTANCE_WORKERS, isReservedGroupKey } from './schema.js';
 import type { TypePlan } from './sections.js';
 import type { GroupConfig } from './types.js';
@@ -73,17 +73,19 @@ function readGroup(
     maxTasksPerChild: read('max_tasks_per_child'),
     maxMemoryPerChild: read('max_memory_per_child'),
     maxBodySize: read('max_body_size'),
-    settings: settingsOf(view),
+    settings: settingsOf(view, problems),
   };
 }
 
 /** Every key the group sees that is not reserved, interpolated: the plugin's settings. */
-function settingsOf(view: SectionView): Record<string, string> {
+function settingsOf(view: SectionView, problems: ProblemList): Record<string, string> {
+  const entries: Array<[string, string]> = [];
+  for (const key of view.keys()) {
+    if (isReservedGroupKey(key)) continue;
+    // A value that cannot be interpolated is recorded and left out.
+    const found = lookUp(view, key, problems);
+    if (found !== undefined) entries.push([key, found.value]);
+  }
   // fromEntries defines own properties, so even a key named `__proto__` stays a plain setting.
-  return Object.fromEntries(
-    view
-      .keys()
-      .filter((key) => !isReservedGroupKey(key))
-      .map((key) => [key, view.get(key)!.value]),
-  );
+  return Object.fromEntries(entries);
 }

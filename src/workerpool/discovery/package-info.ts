@@ -21,6 +21,25 @@ export interface PluginPackage {
   apiRange: string | undefined;
   /** Absolute path of the module to import. */
   entry: string;
+  /** The settings it declares (`"taskqueue": { "settings": { … } }`), in declaration order. */
+  settings: PluginSetting[];
+}
+
+/**
+ * A setting a plugin declares in its package.json, so that the pool and check-config can tell
+ * what a group lacks before any plugin code runs:
+ *
+ * ```json
+ * "taskqueue": { "api": "^1.0.0",
+ *   "settings": { "command": { "required": true, "description": "the command line to run" } } }
+ * ```
+ */
+export interface PluginSetting {
+  /** The INI key, lowercase (ConfigParser lowercases keys). */
+  name: string;
+  /** Without a value for it the plugin cannot work: the pool refuses the group. */
+  required: boolean;
+  description: string | undefined;
 }
 
 /** Reads `dir/package.json`; throws with the reason when it is not a plugin package. */
@@ -39,6 +58,7 @@ export function readPluginPackage(dir: string): PluginPackage {
     dir,
     apiRange: declaredApiRange(manifest),
     entry: join(dir, entryOf(manifest)),
+    settings: declaredSettings(manifest.taskqueue?.settings),
   };
 }
 
@@ -47,7 +67,7 @@ interface Manifest {
   version?: unknown;
   main?: unknown;
   exports?: unknown;
-  taskqueue?: { api?: unknown };
+  taskqueue?: { api?: unknown; settings?: unknown };
   peerDependencies?: Record<string, unknown>;
   dependencies?: Record<string, unknown>;
 }
@@ -62,6 +82,33 @@ function declaredApiRange(manifest: Manifest): string | undefined {
   ];
   const range = candidates.find((value) => typeof value === 'string');
   return range as string | undefined;
+}
+
+const SETTING_NAME = /^[a-z0-9_][a-z0-9_.-]*$/;
+
+/** The declared settings; throws (the package is then reported as broken) when malformed. */
+function declaredSettings(declared: unknown): PluginSetting[] {
+  if (declared === undefined) return [];
+  if (!isRecord(declared)) {
+    throw new Error('"taskqueue.settings" must be an object of setting names');
+  }
+  return Object.entries(declared).map(([name, spec]) => {
+    const where = `"taskqueue.settings.${name}"`;
+    if (!SETTING_NAME.test(name)) {
+      throw new Error(`${where}: a setting name is a lowercase INI key (${SETTING_NAME.source})`);
+    }
+    if (!isRecord(spec)) throw new Error(`${where} must be an object`);
+    const { required = false, description } = spec;
+    if (typeof required !== 'boolean') throw new Error(`${where}.required must be true or false`);
+    if (description !== undefined && typeof description !== 'string') {
+      throw new Error(`${where}.description must be a string`);
+    }
+    return { name, required, description };
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The package's main module per Node's rules: `exports["."]` (import/default), else `main`. */
