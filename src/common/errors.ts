@@ -68,6 +68,12 @@ export const ErrorCodes = {
    * a configuration error, not retried (exit 78).
    */
   TQ_ERR_AMQP_ACCESS_REFUSED: 'broker refused user or vhost',
+  /**
+   * A group's user cannot read the child's entry point or the plugin's package (a directory on
+   * the way lacks x, or the file r, for that user): the pool refuses the group before it forks
+   * any child; a reload tries again.
+   */
+  TQ_ERR_GROUP_UNREADABLE: "group's user cannot read the code it would run",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
