@@ -190,6 +190,12 @@ export class WorkerPool {
           );
         }
         group.setWanted(spec.group.workers);
+        // A reload is how an operator says "try again now": a failed or paused group does not
+        // wait for the end of its pause.
+        if (group.failed) {
+          this.#log.info({ group: name }, 'reload: retrying failed group now');
+          group.retryNow();
+        }
         wanted.delete(name);
         continue;
       }
