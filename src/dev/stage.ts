@@ -1,13 +1,16 @@
 /**
- * Staging for `npm start` and the tests when they run as root from a checkout the children's
- * user cannot read (a clone in `mktemp -d` or under /root, mode 0700): the pool runs children as
- * `taskqueue` or `nobody`, who could not load a line of it. Rather than loosen the operator's
- * directories, the build is copied where such a user can read it and the pool trusts it: a
- * root-owned 0755 directory under /var/lib/taskqueue-dev (not /var/tmp: the pool refuses plugins
- * below a world-writable directory, discovery/trust.ts). Only what runs is copied: dist/, the
- * workspace packages, the production dependencies (`npm ls --omit=dev`), and `extra` paths.
- * Nothing is staged when the children's user can read the checkout, or when not root (the
- * children then run as the caller).
+ * Staging for `npm start` and the tests when the pool could not run the checkout as it is:
+ *
+ *  - as root, when the children's user (`taskqueue` or `nobody`) cannot read it (a clone in
+ *    `mktemp -d` or under /root, mode 0700): they could not load a line of it;
+ *  - as anyone, when the pool does not trust it (discovery/trust.ts: below a world-writable
+ *    directory such as /tmp or /var/tmp, or owned by another user): it would refuse its plugins.
+ *
+ * Rather than loosen the operator's directories, the build is copied into a directory the pool
+ * trusts and the children can read: root-owned 0755 under /var/lib/taskqueue-dev for root (not
+ * /var/tmp: world-writable), else under $XDG_RUNTIME_DIR or ~/.cache, owned by the caller. Only
+ * what runs is copied: dist/, the workspace packages, the production dependencies
+ * (`npm ls --omit=dev`), and `extra` paths. Nothing is staged when the checkout is fine.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -19,7 +22,9 @@ import {
   readdirSync,
   rmSync,
 } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
+import { trustPolicyFor, untrustedReason } from '../workerpool/discovery/trust.js';
 import { type Reader, readerFor, unreadableReason } from '../workerpool/readable.js';
 
 export const STAGE_PARENT = '/var/lib/taskqueue-dev';
@@ -48,10 +53,10 @@ function fallbackReader(): Reader | undefined {
 }
 
 /** Stage directories of processes gone (a run stopped by SIGKILL or a second Ctrl-C). */
-function removeStale(): void {
+function removeStale(parent: string): void {
   let names: string[] = [];
   try {
-    names = readdirSync(STAGE_PARENT);
+    names = readdirSync(parent);
   } catch {
     return;
   }
@@ -60,10 +65,31 @@ function removeStale(): void {
     if (!pid) continue;
     try {
       process.kill(pid, 0);
-    } catch {
-      rmSync(join(STAGE_PARENT, name), { recursive: true, force: true });
+    } catch (err) {
+      // EPERM: alive, someone else's.
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH')
+        rmSync(join(parent, name), { recursive: true, force: true });
     }
   }
+}
+
+/** The first place for stage directories that the pool trusts, created 0755; or none. */
+function stageParent(isRoot: boolean): string | undefined {
+  const candidates = isRoot
+    ? [STAGE_PARENT]
+    : [process.env.XDG_RUNTIME_DIR, join(homedir(), '.cache')]
+        .filter((dir): dir is string => Boolean(dir))
+        .map((dir) => join(dir, 'taskqueue-dev'));
+  for (const dir of candidates) {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      chmodSync(dir, 0o755);
+    } catch {
+      continue;
+    }
+    if (!untrustedReason(dir, trustPolicyFor())) return dir;
+  }
+  return undefined;
 }
 
 /** The production dependencies' directories, relative to `root` (npm's own view of them). */
@@ -84,18 +110,26 @@ function productionModules(root: string): string[] {
   }
 }
 
-/** Stages `root` for children that could not read it; see the file's comment. */
+/** Why the pool could not run `root` as it is (see the file's comment), or undefined. */
+function whyStage(root: string, isRoot: boolean): string | undefined {
+  const reader = isRoot ? fallbackReader() : undefined;
+  const entry = join(root, 'dist/workerpool/child/main.js');
+  const unreadable = reader && unreadableReason(entry, 'file', reader);
+  if (unreadable) return `the children's user cannot read it: ${reader!.user}: ${unreadable}`;
+  const untrusted = untrustedReason(root, trustPolicyFor());
+  return untrusted && `the pool would refuse its plugins: ${untrusted}`;
+}
+
+/** Stages `root` when the pool could not run it as it is; see the file's comment. */
 export function stageIfUnreadable(root: string, extra: string[] = []): Stage {
   const none: Stage = { root, reason: undefined, remove: () => {} };
-  if (process.geteuid?.() !== 0) return none;
-  const reader = fallbackReader();
-  if (!reader) return none;
-  const reason = unreadableReason(join(root, 'dist/workerpool/child/main.js'), 'file', reader);
+  const isRoot = process.geteuid?.() === 0;
+  const reason = whyStage(root, isRoot);
   if (!reason) return none;
-  removeStale();
-  mkdirSync(STAGE_PARENT, { recursive: true, mode: 0o755 });
-  chmodSync(STAGE_PARENT, 0o755);
-  const stage = mkdtempSync(join(STAGE_PARENT, `stage-${process.pid}-`));
+  const parent = stageParent(isRoot);
+  if (!parent) return none; // the pool's own error line says what it refuses
+  removeStale(parent);
+  const stage = mkdtempSync(join(parent, `stage-${process.pid}-`));
   const remove = () => rmSync(stage, { recursive: true, force: true });
   try {
     const paths = [
@@ -114,11 +148,11 @@ export function stageIfUnreadable(root: string, extra: string[] = []): Stage {
         force: true,
       });
     }
-    // Readable and enterable by all, writable by root alone (the pool's trust rule).
+    // Readable and enterable by all, writable by its owner alone (the pool's trust rule).
     execFileSync('chmod', ['-R', 'u+rwX,go+rX,go-w', stage]);
   } catch (err) {
     remove();
     throw err;
   }
-  return { root: stage, reason: `${reader.user}: ${reason}`, remove };
+  return { root: stage, reason, remove };
 }

@@ -167,8 +167,8 @@ async function main(): Promise<void> {
   stage = stageIfUnreadable(ROOT);
   if (stage.reason) {
     RUN_ROOT = stage.root;
-    say(`the children's user cannot read this checkout (${stage.reason});`);
-    say(`  running the build from a root-owned copy: ${RUN_ROOT}`);
+    say(`this checkout cannot run as it is (${stage.reason});`);
+    say(`  running a copy of the build from ${RUN_ROOT}`);
   }
   const configFile = join(WORK_DIR, 'config.ini');
   writeFileSync(configFile, devConfig(url));

@@ -1,10 +1,10 @@
 /**
  * Vitest globalSetup: opens one broker per test run (SPEC §6 order: TASKQUEUE_AMQP_URL, Docker,
  * private rabbitmq-server node) and hands test files what they need to reach it through
- * `provide('taskqueueBroker', info)`; test files use test/support/broker.ts. As root in a
- * checkout the pool's children (as nobody) cannot read, it stages the build first
- * (src/dev/stage.ts) and tells test/support/programs.ts through TQ_TEST_RUN_ROOT. The teardown stops
- * what was started here. On Ctrl-C vitest exits without running teardowns; the private node's
+ * `provide('taskqueueBroker', info)`; test files use test/support/broker.ts. When the pool could
+ * not run the checkout as it is (its children, as nobody, cannot read it; or it lies below a
+ * world-writable directory), it stages the build first (src/dev/stage.ts) and tells
+ * test/support/programs.ts through TQ_TEST_RUN_ROOT. The teardown stops what was started here. On Ctrl-C vitest exits without running teardowns; the private node's
  * own exit hook and watchdog (and testcontainers' reaper for Docker) clean up then.
  */
 
@@ -22,7 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ]);
   if (stage.reason) {
     process.stderr.write(
-      `[stage] the children's user cannot read this checkout (${stage.reason}): programs run from ${stage.root}\n`,
+      `[stage] this checkout cannot run as it is (${stage.reason}): programs run from ${stage.root}\n`,
     );
     process.env.TQ_TEST_RUN_ROOT = stage.root;
   }

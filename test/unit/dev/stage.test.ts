@@ -8,9 +8,9 @@ import { unreadableReason } from '../../../src/workerpool/readable.js';
 
 const nobody = { user: 'nobody', uid: 65534, gids: [65534] };
 
-/** A checkout with the files staging copies, in a directory of `mode` (mkdtemp's is 0700). */
-function checkout(mode: number): string {
-  const top = mkdtempSync(join(tmpdir(), 'tq-stage-'));
+/** A checkout with the files staging copies, in a directory of `mode` under `parent`. */
+function checkout(mode: number, parent = tmpdir()): string {
+  const top = mkdtempSync(join(parent, 'tq-stage-'));
   chmodSync(top, mode);
   const files = [
     'package.json',
@@ -50,10 +50,23 @@ describe.skipIf(process.geteuid?.() !== 0)('stageIfUnreadable (root)', () => {
     expect(existsSync(stage.root)).toBe(false);
   });
 
-  it('leaves a checkout the children can read where it is', () => {
-    const top = checkout(0o755);
+  it('leaves a checkout the children can read and the pool trusts where it is', () => {
+    mkdirSync(STAGE_PARENT, { recursive: true, mode: 0o755 });
+    const top = checkout(0o755, STAGE_PARENT);
     made.push(top);
     const stage = stageIfUnreadable(join(top, 'tq'));
     expect(stage).toMatchObject({ root: join(top, 'tq'), reason: undefined });
+  });
+
+  it('copies a readable checkout below a world-writable directory (the pool refuses its plugins)', () => {
+    const top = checkout(0o755);
+    made.push(top);
+    const stage = stageIfUnreadable(join(top, 'tq'));
+    try {
+      expect(stage.reason).toMatch(/pool would refuse its plugins: .* world-writable/);
+      expect(untrustedReason(join(stage.root, 'plugins/echo'), trustPolicyFor(0))).toBeUndefined();
+    } finally {
+      stage.remove();
+    }
   });
 });
