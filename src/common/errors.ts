@@ -86,6 +86,12 @@ export const ErrorCodes = {
   TQ_ERR_AMQP_CONSUMER_CANCELLED: 'consumer cancelled by broker',
   /** A task's result the broker refuses for good (larger than its max_message_size). */
   TQ_ERR_RESULT_TOO_LARGE: 'result too large for the broker',
+  /**
+   * A group's user cannot read the child's entry point or the plugin's package (a directory on
+   * the way lacks x, or the file r, for that user): the pool refuses the group before it forks
+   * any child; a reload tries again.
+   */
+  TQ_ERR_GROUP_UNREADABLE: "group's user cannot read the code it would run",
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -5,14 +5,18 @@
  * few example tasks a second, printed as they flow. Ctrl-C stops everything it started.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import amqp, { type ConsumeMessage } from 'amqplib';
 import { RabbitNode } from './rabbitmq-node.js';
+import { type Stage, stageIfUnreadable } from './stage.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const WORK_DIR = join(ROOT, '.tq-dev');
+/** Where the programs and plugins run from: ROOT, or its staged copy (stage.ts). */
+let RUN_ROOT = ROOT;
 const TASKS_PER_SECOND = 2;
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -24,7 +28,7 @@ function devConfig(url: string): string {
 url = ${url}
 
 [workerpool]
-plugin_paths = ${join(ROOT, 'node_modules')}
+plugin_paths = ${join(RUN_ROOT, 'node_modules')}
 shutdown_timeout = 5
 
 [echo]
@@ -32,21 +36,83 @@ workers = 2
 
 [shell]
 workers = 1
-command = ${process.execPath} ${join(ROOT, 'plugins/shell/examples/shout.mjs')}
+command = ${process.execPath} ${join(RUN_ROOT, 'plugins/shell/examples/shout.mjs')}
 `;
 }
 
-function startProgram(name: string, configFile: string, logDir: string): ChildProcess {
-  const log = openSync(join(logDir, `${name}.log`), 'a');
-  const child = spawn(process.execPath, [join(ROOT, `dist/${name}/main.js`), '-c', configFile], {
-    stdio: ['ignore', log, log],
-    env: { ...process.env, TASKQUEUE_LOG_PRETTY: '0', TASKQUEUE_AMQP_URL: '' },
+/**
+ * What of a daemon's log the terminal shows: errors (a group refused or failed, a child that
+ * cannot start), a paused group, and any line that is not JSON (a crash's stack). The rest
+ * goes to the log file alone.
+ */
+function worthSaying(line: string): string | undefined {
+  let entry: { level?: number; msg?: string; group?: string; name?: string };
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return line.trim() === '' ? undefined : line;
+  }
+  const msg = String(entry.msg ?? '');
+  if ((entry.level ?? 0) < 50 && !msg.startsWith('group paused')) return undefined;
+  return entry.group && !msg.includes(entry.group) ? `[${entry.group}] ${msg}` : msg;
+}
+
+/** A daemon of the stack, with what it logged that start() waits for. */
+interface Daemon {
+  name: string;
+  child: ChildProcess;
+  /** Resolves when the daemon logs `ready`; rejects when it exits first. */
+  ready: Promise<void>;
+  /** Groups with a child that reached `running` (the pool). */
+  running: Set<string>;
+}
+
+function eachLine(stream: Readable, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
   });
+}
+
+function startProgram(name: string, configFile: string, logDir: string): Daemon {
+  const logFile = join(logDir, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(
+    process.execPath,
+    [join(RUN_ROOT, `dist/${name}/main.js`), '-c', configFile],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TASKQUEUE_LOG_PRETTY: '0', TASKQUEUE_AMQP_URL: '' },
+    },
+  );
+  const running = new Set<string>();
+  let onReady!: () => void;
+  let onExit!: (err: Error) => void;
+  const ready = new Promise<void>((resolvePromise, reject) => {
+    onReady = resolvePromise;
+    onExit = reject;
+  });
+  ready.catch(() => {}); // the exit is said below; start() asks when it waits
+  const onLine = (line: string) => {
+    log.write(`${line}\n`);
+    // The daemon's own line, not one of its children's (they log through the pool).
+    if (line.includes('"msg":"ready"') && line.includes(`"name":"taskqueue-${name}"`)) onReady();
+    const state = /"group":"([^"]+)".*"to":"running"/.exec(line);
+    if (state) running.add(state[1]!);
+    const said = !stopping && worthSaying(line);
+    if (said) say(`!! ${name}: ${said}`);
+  };
+  eachLine(child.stdout!, onLine);
+  eachLine(child.stderr!, onLine);
   child.on('exit', (code, signal) => {
-    if (!stopping)
-      say(`!! ${name} exited (code ${code}, signal ${signal}); see ${join(logDir, `${name}.log`)}`);
+    onExit(new Error(`${name} exited (code ${code}, signal ${signal}) before it was ready`));
+    if (!stopping) say(`!! ${name} exited (code ${code}, signal ${signal}); see ${logFile}`);
   });
-  return child;
+  return { name, child, ready, running };
 }
 
 function stopProgram(child: ChildProcess): Promise<void> {
@@ -62,11 +128,33 @@ function stopProgram(child: ChildProcess): Promise<void> {
 }
 
 let stopping = false;
+let stage: Stage | undefined;
+let node: RabbitNode | undefined;
+let connection: amqp.ChannelModel | undefined;
+let timer: NodeJS.Timeout | undefined;
+let daemons: Daemon[] = [];
+let counts: { sent: number; answered: number } | undefined;
+
+/** Ctrl-C: stops what it started, newest first, and says how many tasks went round. */
+async function stop(status = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(timer);
+  say('stopping…');
+  await connection?.close().catch(() => {});
+  await Promise.all(daemons.map((daemon) => stopProgram(daemon.child)));
+  if (node) await node.destroy();
+  stage?.remove();
+  if (counts) say(`${counts.sent} tasks sent, ${counts.answered} answered.`);
+  say('stopped.');
+  process.exit(status);
+}
 
 async function main(): Promise<void> {
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
   mkdirSync(join(WORK_DIR, 'logs'), { recursive: true });
   const logDir = join(WORK_DIR, 'logs');
-  let node: RabbitNode | undefined;
   let url = process.env.TASKQUEUE_AMQP_URL;
   if (url) {
     say(`broker: ${url.replace(/\/\/[^@]*@/, '//***@')} (from TASKQUEUE_AMQP_URL)`);
@@ -76,22 +164,45 @@ async function main(): Promise<void> {
     url = node.url;
     say(`broker: ${node.nodeName} on ${url}`);
   }
+  stage = stageIfUnreadable(ROOT);
+  if (stage.reason) {
+    RUN_ROOT = stage.root;
+    say(`this checkout cannot run as it is (${stage.reason});`);
+    say(`  running a copy of the build from ${RUN_ROOT}`);
+  }
   const configFile = join(WORK_DIR, 'config.ini');
   writeFileSync(configFile, devConfig(url));
   const dispatcher = startProgram('dispatcher', configFile, logDir);
   const pool = startProgram('workerpool', configFile, logDir);
-  say(`dispatcher pid ${dispatcher.pid}, workerpool pid ${pool.pid}; logs in ${logDir}`);
+  daemons = [dispatcher, pool];
+  say(
+    `dispatcher pid ${dispatcher.child.pid}, workerpool pid ${pool.child.pid}; logs in ${logDir}`,
+  );
+  say('waiting for the dispatcher and the pool’s children…');
+  try {
+    await Promise.all([dispatcher.ready, pool.ready]);
+  } catch (err) {
+    say(`!! ${(err as Error).message}; stopping`);
+    await stop(1);
+    return;
+  }
+  for (const group of ['echo', 'shell']) {
+    if (!pool.running.has(group)) say(`!! no child of group ${group} runs: its tasks wait`);
+  }
 
-  const connection = await amqp.connect(url, { noDelay: true });
+  connection = await amqp.connect(url, { noDelay: true });
   const channel = await connection.createConfirmChannel();
   await channel.assertQueue('taskqueue', { durable: true });
   await channel.assertQueue('results', { durable: true });
   const sentAt = new Map<string, number>();
+  const tally = { sent: 0, answered: 0 };
+  counts = tally;
   await channel.consume('results', (message: ConsumeMessage | null) => {
     if (!message) return;
     const id = String(message.properties.correlationId);
     const headers = message.properties.headers ?? {};
     const started = sentAt.get(id);
+    if (started) tally.answered++;
     sentAt.delete(id);
     const body = message.content.toString('utf8');
     say(
@@ -103,12 +214,13 @@ async function main(): Promise<void> {
   });
 
   let n = 0;
-  const timer = setInterval(() => {
+  const interval = setInterval(() => {
     n++;
     const type = n % 3 === 0 ? 'shell' : 'echo';
     const id = `demo-${n}`;
     const workitem = { fields: { params: { worker_type: type }, n, text: `hello number ${n}` } };
     sentAt.set(id, Date.now());
+    tally.sent++;
     channel.publish('', 'taskqueue', Buffer.from(JSON.stringify(workitem)), {
       persistent: true,
       contentType: 'application/json',
@@ -117,19 +229,7 @@ async function main(): Promise<void> {
     });
   }, 1000 / TASKS_PER_SECOND);
 
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    clearInterval(timer);
-    say('stopping…');
-    await connection.close().catch(() => {});
-    await Promise.all([stopProgram(dispatcher), stopProgram(pool)]);
-    if (node) await node.destroy();
-    say('stopped.');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  timer = interval;
   say('tasks flowing; Ctrl-C to stop.');
 }
 

@@ -1,13 +1,17 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { apiVersion } from '@taskqueue/plugin-api';
 import { withTlsMaterial } from '../common/amqp/tls-material.js';
 import type { Config } from '../common/config/types.js';
 import type { Logger } from '../common/logger.js';
+import { CHILD_ENTRY } from './child-command.js';
 import { apiIncompatibility } from './discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
 import { misplacedPluginPaths } from './discovery/plugin-paths.js';
 import { missingSettings } from './discovery/settings-check.js';
 import { decideIdentity } from './identity.js';
 import type { ChildSpec } from './ipc.js';
+import { readerFor, unreadableReason } from './readable.js';
 import {
   type ChildView,
   DEFAULT_POLICY,
@@ -69,6 +73,21 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
         continue;
       }
       if (identity.note) log.warn({ group: group.name }, identity.note);
+      // Checked before any fork: a child that cannot load its code dies at once, again and
+      // again, until GROUP FAILED, and says only "Cannot find module".
+      const blocked = identity.identity && unreadableCode(plugin, identity.identity);
+      if (blocked) {
+        log.error(
+          {
+            group: group.name,
+            user: identity.identity!.user,
+            path: blocked.path,
+            code: 'TQ_ERR_GROUP_UNREADABLE',
+          },
+          `group refused: user ${identity.identity!.user} cannot read ${blocked.path}: ${blocked.reason}`,
+        );
+        continue;
+      }
       specs.push({
         group,
         amqp,
@@ -82,6 +101,29 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
     }
   }
   return specs;
+}
+
+/**
+ * The first of the child's entry point, the plugin's directory, its package.json and its entry
+ * module that the group's user cannot read, and why; undefined when it can read them all.
+ */
+function unreadableCode(
+  plugin: { dir: string; entry: string },
+  identity: { user: string; uid: number; gid: number },
+): { path: string; reason: string } | undefined {
+  if (identity.uid === 0) return undefined;
+  const reader = readerFor(identity);
+  const wanted: Array<[string, 'file' | 'dir']> = [
+    [fileURLToPath(CHILD_ENTRY), 'file'],
+    [plugin.dir, 'dir'],
+    [join(plugin.dir, 'package.json'), 'file'],
+    [plugin.entry, 'file'],
+  ];
+  for (const [path, kind] of wanted) {
+    const reason = unreadableReason(path, kind, reader);
+    if (reason) return { path, reason };
+  }
+  return undefined;
 }
 
 /** Two specs that differ at most in the number of children: the running children can stay. */
@@ -104,6 +146,12 @@ export class WorkerPool {
   /** One for all groups: instances of a type share its queue, so a task may move between them. */
   #ledger = new TaskLedger();
   #stopping: Promise<void> | undefined;
+  /**
+   * Keeps the pool alive with no group at all (every group refused, say by an unreadable
+   * plugin): else Node's event loop empties and the daemon exits 0 at once, and the reload that
+   * would retry them never comes.
+   */
+  #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(config: Config, log: Logger, policy: GroupPolicy = DEFAULT_POLICY) {
     this.#config = config;
@@ -112,6 +160,7 @@ export class WorkerPool {
   }
 
   start(): string[] {
+    this.#keepAlive ??= setInterval(() => {}, 2 ** 31 - 1);
     for (const spec of plannedGroups(this.#config, this.#log)) this.#startGroup(spec);
     return [...this.#groups.keys()];
   }
@@ -142,6 +191,12 @@ export class WorkerPool {
           );
         }
         group.setWanted(spec.group.workers);
+        // A reload is how an operator says "try again now": a failed or paused group does not
+        // wait for the end of its pause.
+        if (group.failed) {
+          this.#log.info({ group: name }, 'reload: retrying failed group now');
+          group.retryNow();
+        }
         wanted.delete(name);
         continue;
       }
@@ -161,6 +216,7 @@ export class WorkerPool {
 
   /** Drains every group within `shutdown_timeout`, then kills what is left; idempotent. */
   stop(): Promise<void> {
+    clearInterval(this.#keepAlive);
     this.#stopping ??= Promise.all(
       [...this.#groups.values()].map((group) => group.stop(this.#drainMs())),
     ).then(() => {});

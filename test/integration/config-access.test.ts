@@ -3,11 +3,12 @@ import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, trustedTempDir } from '../support/programs.js';
+import { RUN_ROOT, trustedTempDir } from '../support/programs.js';
 import { isRoot } from '../support/users.js';
 
 const run = promisify(execFile);
-const CLI = join(ROOT, 'dist/cli/main.js');
+// RUN_ROOT: nobody runs it, who cannot read a checkout in a private directory.
+const CLI = join(RUN_ROOT, 'dist/cli/main.js');
 
 // Being refused a file needs a user other than root, which only root can become.
 if (!isRoot()) {

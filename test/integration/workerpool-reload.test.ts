@@ -108,3 +108,37 @@ describe('worker pool reload (SIGHUP)', () => {
     expect(pool.process.exitCode).toBeNull();
   });
 });
+
+describe('worker pool reload of a failed group', () => {
+  let config: ReturnType<typeof writeConfig>;
+  let pool: Program;
+
+  afterAll(async () => {
+    await pool?.stop();
+    config?.cleanup();
+  });
+
+  it('retries a GROUP FAILED group at once on SIGHUP with an unchanged config, and says so', async () => {
+    const url = await useVhost('reload-failed');
+    config = writeConfig(testConfig(url, ['crash-on-start'], '[crash-on-start]\nworkers = 1\n'));
+    pool = startPool(config.file);
+    const failed = JSON.parse(await pool.waitFor(/GROUP FAILED/, 90_000)) as {
+      time: number;
+      retryInS: number;
+    };
+    pool.process.kill('SIGHUP');
+    const retried = JSON.parse(await pool.waitFor(/reload: retrying failed group now/)) as {
+      level: number;
+      group: string;
+    };
+    expect(retried).toMatchObject({ level: 30, group: 'crash-on-start' });
+    const restart = JSON.parse(
+      await pool.waitFor(/"group":"crash-on-start".*"to":"starting".*"cause":"retry on reload"/),
+    ) as { time: number };
+    // Before the pause would have ended on its own.
+    expect(restart.time).toBeLessThan(failed.time + failed.retryInS * 1000);
+    expect(
+      pool.logs().filter((l) => String(l.msg).startsWith('reload: retrying failed group')),
+    ).toHaveLength(1);
+  });
+});

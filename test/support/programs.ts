@@ -6,6 +6,11 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/**
+ * Where the programs, plugins and trusted temp dirs are: the checkout, or its staged copy when
+ * the pool's children could not read the checkout (global-setup.ts, src/dev/stage.ts).
+ */
+export const RUN_ROOT = process.env.TQ_TEST_RUN_ROOT || ROOT;
 
 /** Calls `onLine` with each complete line of a program's output stream, as it comes. */
 export function readLines(stream: Readable, onLine: (line: string) => void): void {
@@ -19,8 +24,8 @@ export function readLines(stream: Readable, onLine: (line: string) => void): voi
   });
 }
 /** One-behaviour plugins for tests, plus the example plugins linked by the workspace. */
-export const FIXTURE_PLUGINS = join(ROOT, 'test/fixtures/plugins');
-export const WORKSPACE_PLUGINS = join(ROOT, 'node_modules');
+export const FIXTURE_PLUGINS = join(RUN_ROOT, 'test/fixtures/plugins');
+export const WORKSPACE_PLUGINS = join(RUN_ROOT, 'node_modules');
 
 /** A real taskqueue program running as a child process, with its output kept for assertions. */
 export class Program {
@@ -37,7 +42,7 @@ export class Program {
     as: { uid: number; gid: number } | undefined = undefined,
   ) {
     this.name = name;
-    this.process = spawn(process.execPath, [join(ROOT, `dist/${name}/main.js`), ...args], {
+    this.process = spawn(process.execPath, [join(RUN_ROOT, `dist/${name}/main.js`), ...args], {
       ...as,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TASKQUEUE_LOG_PRETTY: '0', TASKQUEUE_AMQP_URL: '', ...env },
@@ -136,11 +141,12 @@ export class Program {
 }
 
 /**
- * A fresh directory, mode 0755, that the pool trusts with plugins: inside the checkout (owned by
- * root when the tests run as root), not under the world-writable /tmp, whose plugins it refuses.
+ * A fresh directory, mode 0755, that the pool trusts with plugins: inside the checkout or its
+ * staged copy (owned by root when the tests run as root), not under the world-writable /tmp,
+ * whose plugins it refuses.
  */
 export function trustedTempDir(prefix: string): string {
-  const parent = join(ROOT, '.tq-test');
+  const parent = join(RUN_ROOT, '.tq-test');
   mkdirSync(parent, { recursive: true, mode: 0o755 });
   const dir = mkdtempSync(join(parent, prefix));
   chmodSync(dir, 0o755);

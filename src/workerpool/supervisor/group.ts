@@ -152,6 +152,20 @@ export class GroupSupervisor {
     this.#reconcile('reload');
   }
 
+  /**
+   * Ends a failed group's pause now (a reload: the operator's "try again now"): the restart
+   * intensity starts empty, the pause's doubling is kept. False when the group is not failed.
+   */
+  retryNow(): boolean {
+    if (!this.#failed || this.#stopping) return false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#failed = false;
+    this.#intensity.reset();
+    this.#reconcile('retry on reload');
+    return true;
+  }
+
   /** Drains every child within `deadlineMs`, killing stragglers; idempotent. */
   async stop(deadlineMs = this.#drainMs): Promise<void> {
     this.#stopping = true;

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useVhost } from '../support/broker.js';
+import { ROOT, readLines } from '../support/programs.js';
+
+/** `npm start` (dist/dev/start.js) on the test run's broker, as a newcomer runs it. */
+describe('npm start', () => {
+  const lines: string[] = [];
+  let child: ReturnType<typeof spawn> | undefined;
+
+  let exited: Promise<number | null> | undefined;
+
+  // Ctrl-C, as a user would: start.js stops its daemons then (a SIGKILL would orphan them).
+  afterAll(async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child?.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  });
+
+  const waitFor = async (pattern: RegExp, timeoutMs = 90_000) => {
+    await expect
+      .poll(() => lines.some((line) => pattern.test(line)), { timeout: timeoutMs, interval: 100 })
+      .toBe(true);
+    return lines.findIndex((line) => pattern.test(line));
+  };
+
+  it('waits for the pool, shows tasks answered, and counts them at Ctrl-C', async () => {
+    const url = await useVhost('dev-start');
+    child = spawn(process.execPath, [join(ROOT, 'dist/dev/start.js')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TASKQUEUE_AMQP_URL: url },
+    });
+    exited = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
+    readLines(child.stdout!, (line) => lines.push(line));
+    readLines(child.stderr!, (line) => lines.push(line));
+    const waiting = await waitFor(/^waiting for the dispatcher and the pool/);
+    const flowing = await waitFor(/^tasks flowing/);
+    expect(flowing).toBeGreaterThan(waiting);
+    await waitFor(/^task demo-\d+ → (echo|shell) child pid \d+ → /);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const tally = lines
+      .map((line) => /^(\d+) tasks sent, (\d+) answered\.$/.exec(line))
+      .find(Boolean);
+    expect(tally, lines.join('\n')).toBeTruthy();
+    expect(Number(tally![2])).toBeGreaterThan(0);
+    expect(Number(tally![2])).toBeLessThanOrEqual(Number(tally![1]));
+    // Nothing went wrong in the daemons.
+    expect(lines.filter((line) => line.startsWith('!!'))).toEqual([]);
+  });
+});
