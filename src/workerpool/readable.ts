@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { firstBlockingComponent, modeText } from './path-walk.js';
 
 /** The ids the kernel checks a child's file access with: its uid and every group it has. */
 export interface Reader {
@@ -53,26 +53,12 @@ export function unreadableReason(
 ): string | undefined {
   if (reader.uid === 0) return undefined;
   const target = resolve(path);
-  const chain: string[] = [];
-  for (let at = target; ; at = dirname(at)) {
-    chain.unshift(at);
-    if (dirname(at) === at) break;
-  }
-  for (const at of chain) {
-    let stat: ReturnType<typeof statSync>;
-    try {
-      stat = statSync(at);
-    } catch (err) {
-      return `${at}: cannot stat: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
-    }
+  return firstBlockingComponent(target, (at, stat) => {
     const bits = bitsFor(stat, reader);
     const last = at === target;
     const need = !last ? X : kind === 'dir' ? R | X : R;
-    if ((bits & need) !== need) {
-      const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
-      const what = need === X ? 'enter' : kind === 'dir' ? 'list' : 'read';
-      return `${at} (mode ${mode}, uid ${stat.uid}, gid ${stat.gid}) does not let ${reader.user} ${what} it`;
-    }
-  }
-  return undefined;
+    if ((bits & need) === need) return undefined;
+    const what = need === X ? 'enter' : kind === 'dir' ? 'list' : 'read';
+    return `${at} (mode ${modeText(stat.mode)}, uid ${stat.uid}, gid ${stat.gid}) does not let ${reader.user} ${what} it`;
+  });
 }

@@ -1,5 +1,5 @@
-import { realpathSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { firstBlockingComponent, modeText } from '../path-walk.js';
 
 /**
  * Whether a path may provide code the pool runs. Plugins run as whatever `user` the config
@@ -33,28 +33,15 @@ export function untrustedReason(path: string, policy: TrustPolicy): string | und
   } catch (err) {
     return `${path}: cannot resolve: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
   }
-  // From `/` down, so that the reason names the outermost writable directory.
-  const chain: string[] = [];
-  for (let at = real; ; at = dirname(at)) {
-    chain.unshift(at);
-    if (dirname(at) === at) break;
-  }
-  for (const at of chain) {
-    let stat: ReturnType<typeof statSync>;
-    try {
-      stat = statSync(at);
-    } catch (err) {
-      return `${at}: cannot stat: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
-    }
+  return firstBlockingComponent(real, (at, stat) => {
     if (!policy.owners.has(stat.uid)) {
       return `${at} is owned by uid ${stat.uid}, not ${ownersText(policy)}`;
     }
     if ((stat.mode & GROUP_OR_WORLD_WRITABLE) !== 0) {
-      const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
-      return `${at} is group- or world-writable (mode ${mode})`;
+      return `${at} is group- or world-writable (mode ${modeText(stat.mode)})`;
     }
-  }
-  return undefined;
+    return undefined;
+  });
 }
 
 function ownersText(policy: TrustPolicy): string {
