@@ -13,19 +13,13 @@ import {
   workerQueue,
   workerQueueDeclaration,
 } from '../../common/amqp/queues.js';
+import { ERROR_CODE_HEADER } from '../../common/amqp/reason-headers.js';
 import { REQUEUE_PAUSE_MS, requeueAfterPause } from '../../common/amqp/requeue.js';
 import { hasCode, type TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
-import {
-  attemptOf,
-  CRASH_LOG_HEADER,
-  CRASHES_HEADER,
-  crashesOf,
-  ERROR_CODE_HEADER,
-  taskKey,
-} from './attempts.js';
+import { attemptOf, CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf, taskKey } from './attempts.js';
 import { type Invocation, invokePlugin, LazyAbort } from './invoke.js';
 import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
@@ -542,16 +536,7 @@ export class WorkerRuntime extends EventEmitter {
   ): Promise<void> {
     const { group } = this.#spec;
     try {
-      await publishResult(
-        tools.publisher,
-        group,
-        this.#spec.inputQueue,
-        message,
-        item,
-        facts,
-        log,
-        this.#refusedBytes,
-      );
+      await this.#sendResult(tools, message, item, facts, log);
     } catch (err) {
       if (hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE')) {
         await this.#resultTooLarge(tools, message, err as TqError, facts, log);
@@ -563,16 +548,30 @@ export class WorkerRuntime extends EventEmitter {
       await tools.router.park(message, reason);
       log().error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
       const fallback = shallowErrorWorkitem(item, err);
-      await publishResult(
-        tools.publisher,
-        group,
-        this.#spec.inputQueue,
-        message,
-        fallback,
-        facts,
-        log,
-      );
+      await this.#sendResult(tools, message, fallback, facts, log, Number.POSITIVE_INFINITY);
     }
+  }
+
+  /** Publishes `item` as the result of `message`; refused unsent at `refusedBytes` or above. */
+  #sendResult(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    item: Workitem,
+    facts: RunFacts,
+    log: () => Logger,
+    refusedBytes = this.#refusedBytes,
+  ): Promise<void> {
+    const { group, inputQueue } = this.#spec;
+    return publishResult(
+      tools.publisher,
+      group,
+      inputQueue,
+      message,
+      item,
+      facts,
+      log,
+      refusedBytes,
+    );
   }
 
   /**
@@ -616,17 +615,7 @@ export class WorkerRuntime extends EventEmitter {
     log: () => Logger,
   ): Promise<void> {
     const { group } = this.#spec;
-    const publish = (item: Workitem) =>
-      publishResult(
-        tools.publisher,
-        group,
-        this.#spec.inputQueue,
-        message,
-        item,
-        facts,
-        log,
-        this.#refusedBytes,
-      );
+    const publish = (item: Workitem) => this.#sendResult(tools, message, item, facts, log);
     // The input passed parseWorkitem before its result was made; read again only on this path.
     const input = parseWorkitem(message.content, message.properties);
     try {
