@@ -10,6 +10,7 @@ import { AmqpConnection } from '../common/amqp/connection.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { declareQueue, invalidQueue, workerQueue } from '../common/amqp/queues.js';
+import { ERROR_CODE_HEADER, ERROR_HEADER } from '../common/amqp/reason-headers.js';
 import { requeueAfterPause } from '../common/amqp/requeue.js';
 import type { Config } from '../common/config/types.js';
 import type { ErrorCode } from '../common/errors.js';
@@ -17,11 +18,6 @@ import type { Logger } from '../common/logger.js';
 import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
 import { WorkerQueues } from './worker-queues.js';
-
-/** The header that says why a message was parked on the invalid queue. */
-export const ERROR_HEADER = 'x-taskqueue-error';
-/** The header with the stable code of that reason (`TQ_ERR_TASK_*`). */
-export const ERROR_CODE_HEADER = 'x-taskqueue-error-code';
 
 /** One channel's consumer and what its deliveries are settled with; new on every reconnect. */
 interface Session {

@@ -10,9 +10,6 @@ export const ATTEMPT_HEADER = 'x-taskqueue-attempt';
 export const CRASHES_HEADER = 'x-taskqueue-crashes';
 /** One line per crash: how the consumer ended (exit code or signal), its pid and host. */
 export const CRASH_LOG_HEADER = 'x-taskqueue-crash-log';
-export const ERROR_HEADER = 'x-taskqueue-error';
-/** The stable code (TQ_ERR_*) of the reason in ERROR_HEADER, where there is one. */
-export const ERROR_CODE_HEADER = 'x-taskqueue-error-code';
 
 /** The longest wait between two attempts, however many attempts there are. */
 export const MAX_RETRY_DELAY_MS = 3_600_000;

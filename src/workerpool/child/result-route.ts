@@ -3,6 +3,7 @@ import type { Workitem } from '@taskqueue/plugin-api';
 import type { ConsumeMessage, Options } from 'amqplib';
 import type { ConfirmedPublisher } from '../../common/amqp/publisher.js';
 import { UNROUTABLE_RESULTS_QUEUE } from '../../common/amqp/queues.js';
+import { ERROR_HEADER } from '../../common/amqp/reason-headers.js';
 import type { GroupConfig } from '../../common/config/types.js';
 import { hasCode, TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -104,7 +105,7 @@ async function publishBody(
     log().error({ queue: UNROUTABLE_RESULTS_QUEUE, reason }, 'result unroutable; parked');
     await publisher.publish('', UNROUTABLE_RESULTS_QUEUE, body, {
       ...options,
-      headers: { ...options.headers, 'x-taskqueue-error': reason },
+      headers: { ...options.headers, [ERROR_HEADER]: reason },
     });
   }
 }

@@ -7,13 +7,13 @@ import {
   retryQueueDeclaration,
   workerQueue,
 } from '../../common/amqp/queues.js';
+import { ERROR_HEADER } from '../../common/amqp/reason-headers.js';
 import type { QueueType } from '../../common/config/types.js';
 import { hasCode } from '../../common/errors.js';
 import {
   ATTEMPT_HEADER,
   CRASH_LOG_HEADER,
   CRASHES_HEADER,
-  ERROR_HEADER,
   jittered,
   retryDelayMs,
 } from './attempts.js';
