@@ -4,7 +4,6 @@ import { declareQueue, workerQueue } from '../common/amqp/queues.js';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { workerTypeProblem } from '../common/worker-type.js';
 import { connectForCommand } from './broker.js';
 import { publishWithRetry } from './publish-with-retry.js';
 import { inspectQueue, type QueueLook } from './queue-state.js';
@@ -26,8 +25,7 @@ export interface SubmitOptions {
 /** Wraps fields in a Ruote workitem for `type` (SPEC §4). */
 export function buildWorkitem(type: string, fieldsJson: string | undefined): Workitem {
   // Refused here rather than parked by the dispatcher: the user is there to read why.
-  const problem = workerTypeProblem(type);
-  if (problem !== undefined) throw new TqError('TQ_ERR_CLI_USAGE', `worker type ${problem}`);
+  checkWorkerType(type);
   let fields: Record<string, unknown> = {};
   if (fieldsJson !== undefined && fieldsJson.trim() !== '') {
     let parsed: unknown;
@@ -51,7 +49,7 @@ export function buildWorkitem(type: string, fieldsJson: string | undefined): Wor
  * worker would take the task now. Returns the exit status.
  */
 export async function submit(config: Config, log: Logger, options: SubmitOptions): Promise<number> {
-  checkWorkerType(options.type);
+  checkWorkerType(options.type); // before stdin is read: a wrong TYPE is said at once
   const workitem = buildWorkitem(options.type, readFields(options.fields));
   const queue = config.dispatcher.queue;
   let input: QueueLook = 'unknown';
