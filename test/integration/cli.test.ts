@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
@@ -9,6 +7,7 @@ import {
   FIXTURE_PLUGINS,
   type Program,
   ROOT,
+  runToEnd,
   startDispatcher,
   startPool,
   testConfig,
@@ -16,7 +15,6 @@ import {
   writeConfig,
 } from '../support/programs.js';
 
-const run = promisify(execFile);
 const CLI = join(ROOT, 'dist/cli/main.js');
 const FIXTURES = join(ROOT, 'test/fixtures/config');
 
@@ -28,19 +26,8 @@ async function taskqueue(args: string[], env: NodeJS.ProcessEnv = {}, input = ''
   return runProgram(CLI, args, env, input);
 }
 
-async function runProgram(script: string, args: string[], env: NodeJS.ProcessEnv, input = '') {
-  const started = run(process.execPath, [script, ...args], {
-    env: { ...process.env, TASKQUEUE_AMQP_URL: '', ...env },
-    timeout: 60_000,
-  });
-  started.child.stdin?.end(input);
-  try {
-    const { stdout, stderr } = await started;
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function runProgram(script: string, args: string[], env: NodeJS.ProcessEnv, input = '') {
+  return runToEnd([process.execPath, script, ...args], { env, input });
 }
 
 describe('taskqueue check-config', () => {

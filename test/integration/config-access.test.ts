@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RUN_ROOT, trustedTempDir } from '../support/programs.js';
+import { RUN_ROOT, runToEnd, trustedTempDir } from '../support/programs.js';
 import { isRoot } from '../support/users.js';
 
-const run = promisify(execFile);
 // RUN_ROOT: nobody runs it, who cannot read a checkout in a private directory.
 const CLI = join(RUN_ROOT, 'dist/cli/main.js');
 
@@ -16,18 +13,9 @@ if (!isRoot()) {
 }
 
 /** `taskqueue ARGS` as nobody (who is not in group taskqueue). */
-async function taskqueueAsNobody(args: string[]) {
+function taskqueueAsNobody(args: string[]) {
   const setpriv = ['--reuid', '65534', '--regid', '65534', '--clear-groups'];
-  try {
-    const { stdout, stderr } = await run('setpriv', [...setpriv, process.execPath, CLI, ...args], {
-      env: { ...process.env, TASKQUEUE_AMQP_URL: '' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  return runToEnd(['setpriv', ...setpriv, process.execPath, CLI, ...args]);
 }
 
 describe.runIf(isRoot())('a config file the user may not read (0640 root:taskqueue)', () => {
@@ -55,17 +43,8 @@ describe.runIf(isRoot())('a config file the user may not read (0640 root:taskque
 });
 
 /** `taskqueue ARGS` as the test's user. */
-async function taskqueue(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { ...process.env, TASKQUEUE_AMQP_URL: '' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function taskqueue(args: string[]) {
+  return runToEnd([process.execPath, CLI, ...args]);
 }
 
 describe('taskqueue check-config on hostile or outdated files', () => {

@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useVhost } from '../support/broker.js';
 import {
   type Program,
   ROOT,
+  runToEnd,
   startPool,
   testConfig,
   trustedTempDir,
@@ -14,22 +13,12 @@ import {
   writeConfig,
 } from '../support/programs.js';
 
-const run = promisify(execFile);
 const CLI = join(ROOT, 'dist/cli/main.js');
 const SHELL_PACKAGE = join(WORKSPACE_PLUGINS, 'taskqueue-plugin-shell');
 
 /** Runs the real `taskqueue` program; resolves with its exit status and output. */
-async function taskqueue(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { ...process.env, TASKQUEUE_AMQP_URL: '', TASKQUEUE_LOG_PRETTY: '0' },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const failed = err as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function taskqueue(args: string[]) {
+  return runToEnd([process.execPath, CLI, ...args], { env: { TASKQUEUE_LOG_PRETTY: '0' } });
 }
 
 /** A config that installs the workspace plugins (echo and shell) and names nothing else. */

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /**
@@ -11,6 +12,39 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
  * the pool's children could not read the checkout (global-setup.ts, src/dev/stage.ts).
  */
 export const RUN_ROOT = process.env.TQ_TEST_RUN_ROOT || ROOT;
+
+const execFileAsync = promisify(execFile);
+
+/** How a program run to its end by runToEnd ended. */
+export interface Ended {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `argv` to its end (60 s at most) with `input` on its stdin, then closed, so a program that
+ * reads stdin never waits; with no broker from the environment unless `env` names one. Resolves
+ * with its exit status and output, whatever the status.
+ */
+export async function runToEnd(
+  argv: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<Ended> {
+  const [command, ...args] = argv;
+  const started = execFileAsync(command!, args, {
+    env: { ...process.env, TASKQUEUE_AMQP_URL: '', ...options.env },
+    timeout: 60_000,
+  });
+  started.child.stdin?.end(options.input ?? '');
+  try {
+    const { stdout, stderr } = await started;
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
 
 /** Calls `onLine` with each complete line of a program's output stream, as it comes. */
 export function readLines(stream: Readable, onLine: (line: string) => void): void {
