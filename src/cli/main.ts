@@ -15,6 +15,7 @@ import { checkConfig } from './check-config.js';
 import { type CommandConfig, commandConfig } from './config-source.js';
 import { listPlugins } from './plugins.js';
 import { printResults } from './results.js';
+import { runTask } from './run-task.js';
 import { asksForStdin, STDIN_ARGUMENT } from './stdin-fields.js';
 import { submit } from './submit.js';
 
@@ -169,6 +170,56 @@ await yargs(args)
     (argv) =>
       run(() =>
         listPlugins(configFrom(argv.c).config, (line) => process.stdout.write(`${line}\n`)),
+      ),
+  )
+  .command(
+    'run-task <type> [workitem]',
+    "run one workitem through the installed plugin of TYPE, as its group's user, without a broker; print what it publishes",
+    (y) =>
+      y
+        .positional('type', { type: 'string', demandOption: true, describe: 'worker type' })
+        .positional('workitem', {
+          type: 'string',
+          describe:
+            'JSON: a whole workitem when it has a "fields" key, else the fields alone (wrapped as submit wraps them); - for stdin; none: only fields.params.worker_type',
+        })
+        .option('group', {
+          type: 'string',
+          describe: 'the group to run as: TYPE_INSTANCE (default: the group TYPE)',
+        })
+        .option('pretty', {
+          type: 'boolean',
+          default: false,
+          describe: 'print each published workitem indented, not one a line',
+        })
+        .example('$0 run-task echo \'{"n":1}\'', 'the fields {"n":1}; prints the result')
+        .example(
+          '$0 run-task worker2 --group worker2_bifh1 - < workitem.json',
+          'a whole workitem from stdin, run as the group worker2_bifh1',
+        )
+        .epilogue(
+          "Runs in a child started as the pool starts its children (the group's user, timeout,\n" +
+            'max_attempts: a retryable failure is attempted again at once), then reportResults and\n' +
+            'teardown. Results on stdout, one JSON workitem a line; logs and what the plugin prints\n' +
+            'on stderr.\n\n' +
+            epilogue,
+        ),
+    (argv) =>
+      run(() =>
+        runTask(
+          configFrom(argv.c).config,
+          {
+            type: argv.type,
+            // yargs reads a lone `-` as an empty string.
+            workitem: asksForStdin(args, 'run-task') ? STDIN_ARGUMENT : argv.workitem,
+            group: argv.group,
+            pretty: argv.pretty,
+          },
+          {
+            out: (text) => process.stdout.write(text),
+            err: (line) => process.stderr.write(`${line}\n`),
+          },
+        ),
       ),
   )
   .example('$0 submit echo \'{"n":1}\' --wait', 'publish a task and print its result')

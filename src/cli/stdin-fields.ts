@@ -5,11 +5,12 @@ import { TqError } from '../common/errors.js';
 export const STDIN_ARGUMENT = '-';
 
 /**
- * True when the command line after `submit` holds a lone `-`. yargs turns a `-` positional into
- * an empty string, which would read as "no fields", so the raw arguments decide.
+ * True when the command line after `command` (`submit`, `run-task`) holds a lone `-`. yargs
+ * turns a `-` positional into an empty string, which would read as "no fields", so the raw
+ * arguments decide.
  */
-export function asksForStdin(args: readonly string[]): boolean {
-  const start = args.indexOf('submit');
+export function asksForStdin(args: readonly string[], command = 'submit'): boolean {
+  const start = args.indexOf(command);
   return start >= 0 && args.slice(start + 1).includes(STDIN_ARGUMENT);
 }
 

@@ -92,6 +92,15 @@ export const ErrorCodes = {
    * any child; a reload tries again.
    */
   TQ_ERR_GROUP_UNREADABLE: "group's user cannot read the code it would run",
+  /** No trusted plugin on the plugin paths provides the type (`taskqueue run-task`). */
+  TQ_ERR_PLUGIN_MISSING: 'no plugin provides the type',
+  /**
+   * The pool would refuse the group: it lacks a setting its plugin requires, or its `user`
+   * cannot be switched to (`taskqueue run-task`; the pool logs the same reason).
+   */
+  TQ_ERR_GROUP_REFUSED: 'group refused',
+  /** A plugin's import did not finish in time (`taskqueue plugins`, which loads each plugin). */
+  TQ_ERR_PLUGIN_LOAD_TIMEOUT: 'plugin load timed out',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -26,6 +26,15 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   // 78 rather than 77 (EX_NOPERM): user, password and vhost are config, SPEC §4 names 78 for a
   // config error, and the units already do not restart on it.
   TQ_ERR_AMQP_ACCESS_REFUSED: ExitStatus.CONFIG,
+  // `taskqueue run-task`: the plugin or its group cannot run here, as the pool would find.
+  TQ_ERR_PLUGIN_MISSING: ExitStatus.CONFIG,
+  TQ_ERR_PLUGIN_LOAD: ExitStatus.CONFIG,
+  TQ_ERR_PLUGIN_LOAD_TIMEOUT: ExitStatus.CONFIG,
+  TQ_ERR_PLUGIN_API: ExitStatus.CONFIG,
+  TQ_ERR_PLUGIN_SHAPE: ExitStatus.CONFIG,
+  TQ_ERR_PLUGIN_SETUP: ExitStatus.CONFIG,
+  TQ_ERR_GROUP_REFUSED: ExitStatus.CONFIG,
+  TQ_ERR_GROUP_UNREADABLE: ExitStatus.CONFIG,
 };
 
 /** The exit status a program ends with when `err` stops it. */

@@ -6,11 +6,13 @@ import { ExitStatus } from './exit.js';
 /** Exit statuses of the `taskqueue` commands (sysexits.h, SPEC §4). */
 export const CLI_EXIT_CODES = `Exit status:
   0   done
-  1   submit --wait: the result is an error; plugins: a configured type has no usable plugin
+  1   submit --wait, run-task: the result is an error; plugins: a configured type has no
+      usable plugin, or a plugin the pool would run fails to load
   64  usage error (no or unknown command or option, missing or invalid TYPE, bad JSON)
   69  broker unreachable; results: the queue does not exist
   75  submit --wait: no result within --timeout
-  78  config error (a file named with -c missing or invalid)`;
+  78  config error (a file named with -c missing or invalid); run-task: the plugin or its group
+      cannot run here (missing, refused, fails to load or set up)`;
 
 /** Exit statuses of the daemons. */
 export const DAEMON_EXIT_CODES = `Exit status:

@@ -36,11 +36,18 @@ export class Channel<In, Out> extends EventEmitter {
   #pending = '';
   #open = true;
   #accept: ((value: unknown) => value is In) | undefined;
+  #maxLineBytes: number;
 
-  constructor(socket: Socket, accept?: (value: unknown) => value is In) {
+  /** `maxLineBytes`: a one-shot child's channel carries whole workitems (one-shot-ipc.ts). */
+  constructor(
+    socket: Socket,
+    accept?: (value: unknown) => value is In,
+    maxLineBytes = MAX_LINE_BYTES,
+  ) {
     super();
     this.#socket = socket;
     this.#accept = accept;
+    this.#maxLineBytes = maxLineBytes;
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => this.#read(chunk));
     socket.on('error', () => socket.destroy());
@@ -73,8 +80,10 @@ export class Channel<In, Out> extends EventEmitter {
   }
 
   #read(chunk: string): void {
+    // Only the new chunk is searched: a long line arrives in many chunks.
+    const searched = this.#pending.length;
     this.#pending += chunk;
-    let end = this.#pending.indexOf('\n');
+    let end = this.#pending.indexOf('\n', searched);
     while (end !== -1) {
       const line = this.#pending.slice(0, end);
       this.#pending = this.#pending.slice(end + 1);
@@ -99,7 +108,10 @@ export class Channel<In, Out> extends EventEmitter {
       if (!this.#open) return; // closed by a listener: it wants no more
       end = this.#pending.indexOf('\n');
     }
-    if (Buffer.byteLength(this.#pending) > MAX_LINE_BYTES) this.#broken('a line over the limit');
+    // A UTF-16 unit is at most 3 bytes in UTF-8: most chunks need no count of their bytes.
+    const pending = this.#pending;
+    if (pending.length * 3 > this.#maxLineBytes && Buffer.byteLength(pending) > this.#maxLineBytes)
+      this.#broken('a line over the limit');
   }
 
   /** The peer does not speak this protocol: treated as gone, after `broken` says why. */
@@ -121,11 +133,18 @@ export class Channel<In, Out> extends EventEmitter {
  * The child's channel to the pool, or undefined when CHANNEL_FD is not a socket (a child started
  * by hand, without a pool).
  */
-export function openPoolChannel<In, Out>(fd = CHANNEL_FD): Channel<In, Out> | undefined {
+export function openPoolChannel<In, Out>(
+  fd = CHANNEL_FD,
+  maxLineBytes = MAX_LINE_BYTES,
+): Channel<In, Out> | undefined {
   try {
     if (!fstatSync(fd).isSocket()) return undefined;
   } catch {
     return undefined;
   }
-  return new Channel<In, Out>(new Socket({ fd, readable: true, writable: true }));
+  return new Channel<In, Out>(
+    new Socket({ fd, readable: true, writable: true }),
+    undefined,
+    maxLineBytes,
+  );
 }

@@ -27,7 +27,7 @@ export const READY_TIMEOUT_MS = 60_000;
 export const KILL_GRACE_MS = 5_000;
 
 /** Environment variables a child must not inherit: credentials travel over the channel only. */
-const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET'];
+export const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET'];
 
 /** How a child broke the protocol with the pool: it is killed for it (ChildHandle `broken`). */
 export interface ChildBreach {

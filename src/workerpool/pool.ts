@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiVersion } from '@taskqueue/plugin-api';
 import { withTlsMaterial } from '../common/amqp/tls-material.js';
@@ -8,10 +7,8 @@ import { CHILD_ENTRY } from './child-command.js';
 import { apiIncompatibility } from './discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
 import { misplacedPluginPaths } from './discovery/plugin-paths.js';
-import { missingSettings } from './discovery/settings-check.js';
-import { decideIdentity } from './identity.js';
+import { decideGroup } from './group-decision.js';
 import type { ChildSpec } from './ipc.js';
-import { readerFor, unreadableReason } from './readable.js';
 import {
   type ChildView,
   DEFAULT_POLICY,
@@ -57,73 +54,37 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
       continue;
     }
     for (const group of config.groupsFor(type)) {
-      // Refused here, once per start or reload: started, its children would fail in setup
-      // and be restarted forever.
-      const missing = missingSettings(plugin, group, config.configuredTypes.includes(type));
-      if (missing) {
-        log.error(
-          { group: group.name, type, missing: missing.settings.map((s) => s.name) },
-          `group refused: ${missing.reason}`,
-        );
+      // Refused here, once per start or reload: started, its children would fail (in setup,
+      // or loading code their user cannot read) and be restarted forever.
+      const decision = decideGroup(
+        plugin,
+        group,
+        config.configuredTypes.includes(type),
+        fileURLToPath(CHILD_ENTRY),
+      );
+      if (!decision.ok) {
+        const fields = decision.unreadable
+          ? { ...decision.unreadable, code: decision.code }
+          : decision.missing
+            ? { type, missing: decision.missing }
+            : {};
+        log.error({ group: group.name, ...fields }, `group refused: ${decision.reason}`);
         continue;
       }
-      const identity = decideIdentity(group);
-      if (!identity.ok) {
-        log.error({ group: group.name }, `group refused: ${identity.reason}`);
-        continue;
-      }
-      if (identity.note) log.warn({ group: group.name }, identity.note);
-      // Checked before any fork: a child that cannot load its code dies at once, again and
-      // again, until GROUP FAILED, and says only "Cannot find module".
-      const blocked = identity.identity && unreadableCode(plugin, identity.identity);
-      if (blocked) {
-        log.error(
-          {
-            group: group.name,
-            user: identity.identity!.user,
-            path: blocked.path,
-            code: 'TQ_ERR_GROUP_UNREADABLE',
-          },
-          `group refused: user ${identity.identity!.user} cannot read ${blocked.path}: ${blocked.reason}`,
-        );
-        continue;
-      }
+      if (decision.note) log.warn({ group: group.name }, decision.note);
       specs.push({
         group,
         amqp,
         pluginDir: plugin.dir,
         // Defined: apiIncompatibility refuses a plugin that declares no range.
         acceptedApi: { range: plugin.apiRange!, host: apiVersion },
-        identity: identity.identity,
+        identity: decision.identity,
         logLevel: workerpool.logLevel,
         inputQueue: config.dispatcher.queue,
       });
     }
   }
   return specs;
-}
-
-/**
- * The first of the child's entry point, the plugin's directory, its package.json and its entry
- * module that the group's user cannot read, and why; undefined when it can read them all.
- */
-function unreadableCode(
-  plugin: { dir: string; entry: string },
-  identity: { user: string; uid: number; gid: number },
-): { path: string; reason: string } | undefined {
-  if (identity.uid === 0) return undefined;
-  const reader = readerFor(identity);
-  const wanted: Array<[string, 'file' | 'dir']> = [
-    [fileURLToPath(CHILD_ENTRY), 'file'],
-    [plugin.dir, 'dir'],
-    [join(plugin.dir, 'package.json'), 'file'],
-    [plugin.entry, 'file'],
-  ];
-  for (const [path, kind] of wanted) {
-    const reason = unreadableReason(path, kind, reader);
-    if (reason) return { path, reason };
-  }
-  return undefined;
 }
 
 /** Two specs that differ at most in the number of children: the running children can stay. */
