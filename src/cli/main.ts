@@ -13,6 +13,7 @@ import {
 import { createLogger } from '../common/logger.js';
 import { checkConfig } from './check-config.js';
 import { type CommandConfig, commandConfig } from './config-source.js';
+import { DEFAULT_LOAD_TIMEOUT_S } from './plugin-load-check.js';
 import { listPlugins } from './plugins.js';
 import { printResults } from './results.js';
 import { runTask } from './run-task.js';
@@ -162,14 +163,34 @@ await yargs(args)
   )
   .command(
     'plugins',
-    'list the plugins found, their path, version and the children the config gives them; exit 1 when a configured type has no usable plugin',
+    'list the plugins found, their path, version and the children the config gives them, and load each one the pool would run; exit 1 when a configured type has no usable plugin or one fails to load',
     (y) =>
       y
-        .example('$0 plugins -c /etc/taskqueue/config.ini', 'what the pool would run')
+        .option('load', {
+          type: 'boolean',
+          default: true,
+          describe:
+            "load each plugin in a child as its group's user (not setup); --no-load: only read package.json files",
+        })
+        .option('load-timeout', {
+          type: 'number',
+          default: DEFAULT_LOAD_TIMEOUT_S,
+          describe: 'seconds a plugin may take to load before it is reported as timed out',
+        })
+        .check(
+          (argv) =>
+            (Number.isFinite(argv['load-timeout']) && argv['load-timeout'] > 0) ||
+            '--load-timeout must be a number of seconds above 0',
+        )
+        .example('$0 plugins -c /etc/taskqueue/config.ini', 'what the pool would run, loaded')
+        .example('$0 plugins --no-load', 'the listing alone: no plugin code runs')
         .epilogue(epilogue),
     (argv) =>
       run(() =>
-        listPlugins(configFrom(argv.c).config, (line) => process.stdout.write(`${line}\n`)),
+        listPlugins(configFrom(argv.c).config, (line) => process.stdout.write(`${line}\n`), {
+          load: argv.load,
+          loadTimeoutMs: argv['load-timeout'] * 1000,
+        }),
       ),
   )
   .command(
