@@ -33,7 +33,7 @@ _taskqueue() {
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return 0
       ;;
-    --timeout | --queue) return 0 ;;
+    --timeout | --queue | --load-timeout | --group) return 0 ;;
   esac
 
   # The command, the config file and the positional arguments given so far.
@@ -54,7 +54,7 @@ _taskqueue() {
       if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W '-c --config --help --version' -- "$cur")
       else
-        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins run-task' -- "$cur")
       fi
       return 0
       ;;
@@ -67,7 +67,14 @@ _taskqueue() {
       ;;
     results) options='--follow -f --peek --queue --properties -c --config --help' ;;
     check-config) options='--for-other-host -c --config --help' ;;
-    plugins) options='-c --config --help' ;;
+    plugins) options='--load --no-load --load-timeout -c --config --help' ;;
+    run-task)
+      options='--group --pretty -c --config --help'
+      if [[ $cur != -* && $positionals -eq 0 ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$(_taskqueue_types "$config")" -- "$cur")
+        return 0
+      fi
+      ;;
     *) return 0 ;;
   esac
   [[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Workitem } from '@taskqueue/plugin-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FIXTURE_PLUGINS,
@@ -33,11 +34,11 @@ async function taskqueue(
 }
 
 /** The JSON workitems on stdout, one a line; fails the test on a line that is not one. */
-function published(stdout: string): Array<Record<string, any>> {
+function published(stdout: string): Workitem[] {
   return stdout
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Record<string, any>);
+    .map((line) => JSON.parse(line) as Workitem);
 }
 
 /** Writes a plugin package `taskqueue-plugin-<type>` whose module is `source`. */

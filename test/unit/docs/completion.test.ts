@@ -28,7 +28,7 @@ describe('bash completion', () => {
   it('completes the commands', () => {
     expect(complete(['taskqueue', 'sub'])).toEqual(['submit']);
     expect(complete(['taskqueue', '']).sort()).toEqual(
-      ['check-config', 'plugins', 'results', 'submit'].sort(),
+      ['check-config', 'plugins', 'results', 'run-task', 'submit'].sort(),
     );
   });
 
@@ -42,14 +42,20 @@ describe('bash completion', () => {
   it("completes a command's options", () => {
     expect(complete(['taskqueue', 'results', '--p']).sort()).toEqual(['--peek', '--properties']);
     expect(complete(['taskqueue', 'check-config', '--f'])).toEqual(['--for-other-host']);
+    expect(complete(['taskqueue', 'plugins', '--no'])).toEqual(['--no-load']);
+    expect(complete(['taskqueue', 'run-task', 'echo', '--g'])).toEqual(['--group']);
   });
 
-  it("completes submit's TYPE with the worker types of the -c file, not its instances", () => {
+  it("completes submit's and run-task's TYPE with the worker types of the -c file, not its instances", () => {
     expect(complete(['taskqueue', '-c', specExample, 'submit', '']).sort()).toEqual([
       'worker1',
       'worker2',
     ]);
     expect(complete(['taskqueue', 'submit', 'worker1', '--w'])).toEqual(['--wait']);
+    expect(complete(['taskqueue', '-c', specExample, 'run-task', 'w']).sort()).toEqual([
+      'worker1',
+      'worker2',
+    ]);
   });
 
   it("completes the daemons' options", () => {

@@ -75,14 +75,14 @@ describe('settings a plugin declares it requires', () => {
     expect(() => readPluginPackage(pluginWith(settings))).toThrow(reason);
   });
 
-  it('taskqueue plugins names the refused group and the setting instead of counting children', () => {
+  it('taskqueue plugins names the refused group and the setting instead of counting children', async () => {
     const config = parseConfigText(
       `[workerpool]\nplugin_paths = ${WORKSPACE_PLUGINS}\nenabled = shell\n\n[shell]\nworkers = 1\n`,
       'f.ini',
       {},
     );
     const lines: string[] = [];
-    listPlugins(config, (line) => lines.push(line));
+    await listPlugins(config, (line) => lines.push(line));
     const groupLines = lines.filter((l) => l.startsWith('  group shell'));
     expect(groupLines).toHaveLength(1);
     expect(groupLines[0]).toMatch(
@@ -120,11 +120,11 @@ describe('a plugin_paths entry that is itself a plugin package', () => {
     );
   });
 
-  it('is listed by taskqueue plugins as a warning', () => {
+  it('is listed by taskqueue plugins as a warning', async () => {
     const shell = join(WORKSPACE_PLUGINS, 'taskqueue-plugin-shell');
     const config = parseConfigText(`[workerpool]\nplugin_paths = ${shell}\n`, 'f.ini', {});
     const lines: string[] = [];
-    listPlugins(config, (line) => lines.push(line));
+    await listPlugins(config, (line) => lines.push(line));
     expect(lines).toContain(
       `warning: plugin_paths entry ${shell} is itself a plugin package; name the folder that holds packages: ${WORKSPACE_PLUGINS}`,
     );

@@ -114,13 +114,13 @@ describe('plugin paths and packages the pool trusts', () => {
     expect(found.plugins.has('echo')).toBe(true);
   });
 
-  it('taskqueue plugins shows a refused path with its reason', () => {
+  it('taskqueue plugins shows a refused path with its reason', async () => {
     const root = pluginRoot();
     writePlugin(root, 'planted');
     chmodSync(root, 0o777);
     const config = parseConfigText(`[workerpool]\nplugin_paths = ${root}\n`, 'f.ini', {});
     const lines: string[] = [];
-    listPlugins(config, (line) => lines.push(line));
+    await listPlugins(config, (line) => lines.push(line));
     expect(lines).toContain(`refused: ${root}: ${root} is group- or world-writable (mode 0777)`);
   });
 });
