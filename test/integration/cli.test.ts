@@ -166,7 +166,7 @@ describe('taskqueue submit and results', () => {
   });
 
   it('--help works on each command', async () => {
-    for (const command of ['submit', 'results', 'check-config', 'plugins']) {
+    for (const command of ['submit', 'results', 'check-config', 'plugins', 'run-task']) {
       const result = await taskqueue([command, '--help']);
       expect(result.code, command).toBe(0);
       expect(result.stdout, command).toContain(`taskqueue ${command}`);
@@ -305,10 +305,9 @@ describe('usage errors exit 64 (TQ_ERR_CLI_USAGE)', () => {
 describe('--help of every program and command', () => {
   const helps: Array<[string, string[]]> = [
     ['taskqueue', [CLI]],
-    ...['submit', 'results', 'check-config', 'plugins'].map((command): [string, string[]] => [
-      `taskqueue ${command}`,
-      [CLI, command],
-    ]),
+    ...['submit', 'results', 'check-config', 'plugins', 'run-task'].map(
+      (command): [string, string[]] => [`taskqueue ${command}`, [CLI, command]],
+    ),
     ['taskqueue-dispatcher', [join(ROOT, 'dist/dispatcher/main.js')]],
     ['taskqueue-workerpool', [join(ROOT, 'dist/workerpool/main.js')]],
   ];
