@@ -155,6 +155,23 @@ describe('taskqueue run-task', () => {
     ]);
   });
 
+  it('makes the error result itself when the child dies or stops answering in a task', async () => {
+    const died = await taskqueue(['run-task', 'exit-on-task', '{"die":true}'], '');
+    expect(died.code).toBe(1);
+    expect(published(died.stdout)).toEqual([
+      expect.objectContaining({
+        fields: expect.objectContaining({ die: true }),
+        error: expect.stringContaining('exit code 7'),
+      }),
+    ]);
+    // A plugin spinning in a loop cannot even see its timeout: the command kills its child.
+    const spun = await taskqueue(['run-task', 'hang', '{"mode":"spin"}'], '[hang]\ntimeout = 1\n');
+    expect(spun.code).toBe(1);
+    expect(published(spun.stdout)).toEqual([
+      expect.objectContaining({ error: expect.stringMatching(/timed out after 1 s .*killed/) }),
+    ]);
+  });
+
   it("sends the result through the plugin's reportResults", async () => {
     const result = await taskqueue(['run-task', 'report'], '');
     expect(result.code).toBe(0);
