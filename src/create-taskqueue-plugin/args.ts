@@ -5,6 +5,17 @@ import { workerTypeProblem } from './worker-type.js';
 export const USAGE =
   'usage: create-taskqueue-plugin <type> [--dir DIR] [--api-spec SPEC] [--force]';
 
+/** `--help`: the usage and what each part means. */
+export const HELP = `${USAGE}
+
+Writes taskqueue-plugin-<type>/, a taskqueue worker plugin package (TypeScript, node:test).
+
+  <type>           the worker type: the pool's queue worker_<type>
+  --dir DIR        where to write (default ./taskqueue-plugin-<type>); refused when it holds files
+  --api-spec SPEC  the @taskqueue/plugin-api devDependency (default ^1.1.0; file:<tarball> works)
+  --force          write into a directory that holds files
+`;
+
 /** The API range a new plugin is written against, and the version it tests with by default. */
 export const DEFAULT_API_SPEC = '^1.1.0';
 

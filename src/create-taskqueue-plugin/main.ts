@@ -3,7 +3,7 @@
  * `create-taskqueue-plugin <type>`, also run by `npm init taskqueue-plugin <type>`: writes a
  * new worker plugin package, `taskqueue-plugin-<type>`, ready to build, test and pack.
  */
-import { parseScaffoldArgs, USAGE, UsageError } from './args.js';
+import { HELP, parseScaffoldArgs, USAGE, UsageError } from './args.js';
 import { DirectoryNotEmptyError, generatePlugin } from './generate.js';
 import { nextSteps } from './next-steps.js';
 
@@ -21,7 +21,7 @@ function main(argv: string[]): number {
     return EX_USAGE;
   }
   if (options === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(HELP);
     return 0;
   }
   try {
