@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Workitem } from '@taskqueue/plugin-api';
+import { errorWorkitem } from '@taskqueue/plugin-api/engine';
 import type { Config } from '../common/config/types.js';
 import { type ErrorCode, ErrorCodes, TqError } from '../common/errors.js';
 import { ExitStatus } from '../common/exit.js';
-import { errorWorkitem } from '../workerpool/child/workitem.js';
 import { READY_TIMEOUT_MS } from '../workerpool/child-handle.js';
 import {
   LEAVING_MS,

@@ -3,14 +3,17 @@
  *
  * A plugin is an npm package named `taskqueue-plugin-<type>` whose default export is a class with
  * a `handleTask` method (usually a subclass of {@link BaseWorker}). It declares the API range it
- * needs in its package.json, `"taskqueue": { "api": "^1.0.0" }`; the host checks that range
- * against {@link apiVersion} by value, so a plugin may bring its own copy of this package.
+ * needs in its package.json, `"taskqueue": { "api": "^1.1.0" }`; the host checks that range
+ * against {@link apiVersion} by value, so a plugin may bring its own copy of this package, or
+ * leave it out (an optional peer dependency) and get the host's.
+ *
+ * For a plugin's own tests, `@taskqueue/plugin-api/testing` runs a worker as the host does.
  *
  * @packageDocumentation
  */
 
 /** The version of this API. The host refuses plugins whose declared range does not include it. */
-export const apiVersion = '1.0.0';
+export const apiVersion = '1.1.0';
 
 /**
  * A Ruote workitem: the JSON document that travels through the queues. `fields` holds the task's
@@ -26,9 +29,13 @@ export interface Workitem {
 
 /** The structured logger a plugin gets; every line carries the task's ids. */
 export interface TaskLogger {
+  /** Logs at debug level: a fields object and a message, or just a message. */
   debug(obj: object | string, msg?: string): void;
+  /** Logs at info level. */
   info(obj: object | string, msg?: string): void;
+  /** Logs at warn level. */
   warn(obj: object | string, msg?: string): void;
+  /** Logs at error level. */
   error(obj: object | string, msg?: string): void;
 }
 
@@ -41,13 +48,17 @@ export interface SetupContext {
   type: string;
   /** The instance name when the group is `<type>_<instance>`, else undefined. */
   instance: string | undefined;
+  /** The group's settings (see {@link Settings}). */
   settings: Settings;
+  /** A logger whose lines carry the group and type. */
   logger: TaskLogger;
 }
 
 /** What a plugin learns about the task it is handling. */
 export interface TaskContext {
+  /** The group's settings, the same every task (see {@link Settings}). */
   settings: Settings;
+  /** A logger whose lines carry the task's ids. */
   logger: TaskLogger;
   /** Fires when the task must stop: its timeout passed, or the child is shutting down. */
   signal: AbortSignal;
@@ -93,8 +104,10 @@ export abstract class BaseWorker {
  * result is published at once. The host recognises it by its `nonRetryable` flag, not by class.
  */
 export class NonRetryableError extends Error {
+  /** The flag the host recognises, whichever copy of this package made the error. */
   readonly nonRetryable = true;
 
+  /** `options.cause` is kept as the error's `cause`, as with `Error`. */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'NonRetryableError';

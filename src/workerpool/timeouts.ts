@@ -1,8 +1,9 @@
 /**
  * A task past its `timeout` has its AbortSignal fired; if the plugin has not let go this much
- * later, its child records the failed attempt and is replaced.
+ * later, its child records the failed attempt and is replaced. The engine's, which `runTask`
+ * uses too.
  */
-export const TIMEOUT_GRACE_MS = 2_000;
+export { TIMEOUT_GRACE_MS } from '@taskqueue/plugin-api/engine';
 /**
  * The pool's backstop for a child whose event loop is stuck (a plugin spinning in a loop cannot
  * even notice its timeout): this long after timeout + grace the pool kills it with SIGKILL.

@@ -1,4 +1,12 @@
-import { type BaseWorker, isNonRetryable, type Workitem } from '@taskqueue/plugin-api';
+import type { BaseWorker, Workitem } from '@taskqueue/plugin-api';
+import {
+  errorWorkitem,
+  type Invocation,
+  invokePlugin,
+  LazyAbort,
+  retryDecision,
+  shallowErrorWorkitem,
+} from '@taskqueue/plugin-api/engine';
 import { TqError } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { openPoolChannel } from '../channel.js';
@@ -12,9 +20,7 @@ import {
   type OneShotStatus,
 } from '../one-shot-ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
-import { type Invocation, invokePlugin, LazyAbort } from './invoke.js';
 import { verifyIdentity } from './verify-identity.js';
-import { errorWorkitem, shallowErrorWorkitem } from './workitem.js';
 
 /**
  * The entry of a one-shot child (`taskqueue run-task`, `taskqueue plugins`): started with the
@@ -127,14 +133,15 @@ async function attempts(
     });
     if (outcome.kind === 'result') return { status: 'result', result: outcome.workitem };
     const err = describe(outcome.error);
-    const retryable = !isNonRetryable(outcome.error);
+    // The pool child's decision (the engine's): its error's flag and the group's max_attempts.
+    const { retryable, retry } = retryDecision(outcome.error, attempt, group.maxAttempts);
     if (outcome.kind === 'hung') {
       // The plugin is still at it, in this process: another attempt would run beside it.
       taskLog.error(
         { err, outcome: outcome.kind },
         `attempt ${attempt} did not let go within ${TIMEOUT_GRACE_MS} ms of its timeout; no further attempt`,
       );
-    } else if (retryable && attempt < group.maxAttempts) {
+    } else if (retry) {
       taskLog.warn(
         { err, outcome: outcome.kind, maxAttempts: group.maxAttempts },
         `attempt ${attempt} of ${group.maxAttempts} failed; attempting again at once (the pool would wait retry_delay)`,

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { BaseWorker, isNonRetryable, type Workitem } from '@taskqueue/plugin-api';
+import { BaseWorker, type Workitem } from '@taskqueue/plugin-api';
+import {
+  errorWorkitem,
+  type Invocation,
+  invokePlugin,
+  LazyAbort,
+  retryDecision,
+  shallowErrorWorkitem,
+} from '@taskqueue/plugin-api/engine';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AckBatcher } from '../../common/amqp/acks.js';
 import { AmqpConnection } from '../../common/amqp/connection.js';
@@ -20,13 +28,12 @@ import type { Logger } from '../../common/logger.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
 import { attemptOf, CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf, taskKey } from './attempts.js';
-import { type Invocation, invokePlugin, LazyAbort } from './invoke.js';
 import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import { publishResult, type RunFacts } from './result-route.js';
 import { checkTaskBody } from './task-body.js';
 import { TaskRouter } from './task-outcome.js';
-import { errorWorkitem, parseWorkitem, shallowErrorWorkitem, taskIdOf } from './workitem.js';
+import { parseWorkitem, taskIdOf } from './workitem.js';
 
 /** A plugin's worker as the host sees it: only handleTask is required (checked at load). */
 type Worker = Pick<BaseWorker, 'handleTask'> &
@@ -491,8 +498,8 @@ export class WorkerRuntime extends EventEmitter {
   ): Promise<void> {
     const { group } = this.#spec;
     const text = describeError(failure.error);
-    const retryable = !isNonRetryable(failure.error);
-    if (retryable && attempt < group.maxAttempts) {
+    const { retryable, retry } = retryDecision(failure.error, attempt, group.maxAttempts);
+    if (retry) {
       const delayMs = await tools.router.retry(message, group.retryDelay, attempt + 1, text);
       log().info({ err: text, nextAttempt: attempt + 1, delayMs }, 'task failed; retry scheduled');
       return;

@@ -2,11 +2,13 @@ import { pathToFileURL } from 'node:url';
 import { apiVersion, type BaseWorker } from '@taskqueue/plugin-api';
 import { TqError } from '../../common/errors.js';
 import type { AcceptedApi } from './api-check.js';
+import { provideHostApi } from './host-api.js';
 import type { PluginPackage } from './package-info.js';
 
 /**
  * Checks the API range, imports the plugin and instantiates its worker. The worker is checked by
- * shape, not by `instanceof`: the plugin may bring its own copy of the API package.
+ * shape, not by `instanceof`: the plugin may bring its own copy of the API package; one that
+ * does not gets the host's (host-api.ts).
  *
  * `accepted` is the pool's verdict: when the package still declares the range the pool accepted,
  * for this same host version, the check is not made again. semver then stays unloaded (about
@@ -25,6 +27,7 @@ export async function loadWorker(
   }
   let module: { default?: unknown };
   try {
+    provideHostApi(plugin.entry);
     module = (await import(pathToFileURL(plugin.entry).href)) as { default?: unknown };
   } catch (err) {
     throw new TqError(
