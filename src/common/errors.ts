@@ -92,6 +92,13 @@ export const ErrorCodes = {
    * any child; a reload tries again.
    */
   TQ_ERR_GROUP_UNREADABLE: "group's user cannot read the code it would run",
+  /**
+   * `taskqueue-plugin-deb` was given what is not a taskqueue plugin's npm tarball: not a gzip'd
+   * tar, no plugin package.json, no API range, its entry module missing, native code.
+   */
+  TQ_ERR_PLUGIN_DEB_INPUT: 'not a taskqueue plugin tarball',
+  /** `taskqueue-plugin-deb` could not build: npm or dpkg-deb missing or failing. */
+  TQ_ERR_PLUGIN_DEB_BUILD: 'plugin package build failed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
