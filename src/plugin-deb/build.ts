@@ -23,6 +23,7 @@ import {
   nodeRequirement,
 } from './debian-fields.js';
 import { postinst, postrm } from './maintainer-scripts.js';
+import { changelogGz, copyrightFile } from './package-docs.js';
 import { checkPlugin, refuseNativeCode } from './plugin-check.js';
 import { unpackTarball } from './tarball.js';
 
@@ -54,6 +55,7 @@ interface Manifest {
   engines?: unknown;
   author?: unknown;
   homepage?: unknown;
+  license?: unknown;
 }
 
 /**
@@ -94,9 +96,26 @@ export function buildPluginDeb(options: BuildOptions): Built {
     const staged = join(root, installDir);
     mkdirSync(dirname(staged), { recursive: true, mode: 0o755 });
     renameSync(unpacked, staged);
+    const packageName = debianPackageName(plugin.name);
+    const homepage = typeof manifest.homepage === 'string' ? oneLine(manifest.homepage) : undefined;
+    const docs = {
+      packageName,
+      version,
+      maintainer,
+      npmName: plugin.name,
+      npmVersion: plugin.version,
+      license: typeof manifest.license === 'string' ? oneLine(manifest.license) : undefined,
+      author: authorText(manifest.author),
+      homepage,
+      packageDir: staged,
+      date: buildDate(env),
+    };
+    const docDir = join(root, 'usr/share/doc', packageName);
+    mkdirSync(docDir, { recursive: true });
+    writeFileSync(join(docDir, 'copyright'), copyrightFile(docs));
+    writeFileSync(join(docDir, 'changelog.Debian.gz'), changelogGz(docs));
     normaliseModes(root);
 
-    const packageName = debianPackageName(plugin.name);
     const control = join(root, 'DEBIAN');
     mkdirSync(control, { mode: 0o755 });
     writeFileSync(
@@ -112,7 +131,7 @@ export function buildPluginDeb(options: BuildOptions): Built {
         npmName: plugin.name,
         npmVersion: plugin.version,
         type: plugin.type,
-        homepage: typeof manifest.homepage === 'string' ? oneLine(manifest.homepage) : undefined,
+        homepage,
       }),
       { mode: 0o644 },
     );
@@ -140,6 +159,20 @@ function maintainerFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   // DEBEMAIL may hold the whole "Name <mail>" (debchange(1)).
   if (mail.includes('<')) return mail;
   return name ? `${name} <${mail}>` : undefined;
+}
+
+/** npm's author as text: "Name <mail>" or { name, email }. */
+function authorText(author: unknown): string | undefined {
+  if (typeof author === 'string') return oneLine(author) || undefined;
+  const { name, email } = (author ?? {}) as { name?: unknown; email?: unknown };
+  if (typeof name !== 'string') return undefined;
+  return typeof email === 'string' ? `${oneLine(name)} <${email}>` : oneLine(name);
+}
+
+/** SOURCE_DATE_EPOCH when set (reproducible builds), else now. */
+function buildDate(env: NodeJS.ProcessEnv): Date {
+  const epoch = Number(env.SOURCE_DATE_EPOCH);
+  return env.SOURCE_DATE_EPOCH && Number.isInteger(epoch) ? new Date(epoch * 1000) : new Date();
 }
 
 function summaryOf(description: unknown, type: string): string {

@@ -2,16 +2,14 @@
  * The maintainer scripts of a plugin's package. The pool finds plugins when it starts or
  * reloads, so a running pool is told to look again after the package's files came or went: a
  * reload drains the children of a removed type, starts those of a new one and restarts those
- * whose plugin changed version; every other child keeps running. Nothing happens in a chroot
- * or an image build (no systemd running) or when the pool is stopped: it finds the plugins at
- * its next start. deb-systemd-invoke honours policy-rc.d, as debhelper's scripts do.
+ * whose plugin changed version; every other child keeps running. try-reload-or-restart does
+ * nothing to a stopped pool (it finds the plugins at its next start), nor does anything run in
+ * a chroot or an image build (no systemd running); deb-systemd-invoke honours policy-rc.d, as
+ * debhelper's scripts do. A host without the workerpool unit answers "not found", which is no
+ * failure of the package.
  */
-const RELOAD_IF_RUNNING = `if [ -d /run/systemd/system ] && systemctl --quiet is-active taskqueue-workerpool.service; then
-	if command -v deb-systemd-invoke >/dev/null; then
-		deb-systemd-invoke reload taskqueue-workerpool.service || true
-	else
-		systemctl reload taskqueue-workerpool.service || true
-	fi
+const RELOAD_IF_RUNNING = `if [ -d /run/systemd/system ]; then
+	deb-systemd-invoke try-reload-or-restart taskqueue-workerpool.service >/dev/null 2>&1 || true
 fi`;
 
 /** postinst: after the plugin's files are in place (install and upgrade). */

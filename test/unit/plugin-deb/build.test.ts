@@ -132,6 +132,9 @@ describe('taskqueue-plugin-deb builds', () => {
       /^-rw-r--r-- root\/root .* \.\/usr\/lib\/taskqueue\/plugins\/node_modules\/taskqueue-plugin-ocr\/index\.js$/m,
     );
     expect(listing).toMatch(/^-rwxr-xr-x root\/root .*\/bin\/tool\.js$/m);
+    // Debian policy's two files of every package.
+    expect(listing).toMatch(/ \.\/usr\/share\/doc\/taskqueue-plugin-ocr\/copyright$/m);
+    expect(listing).toMatch(/ \.\/usr\/share\/doc\/taskqueue-plugin-ocr\/changelog\.Debian\.gz$/m);
     for (const line of listing.trim().split('\n')) {
       expect(line).toMatch(/^[-d]rw[-x]r-[-x]r-[-x] root\/root /);
     }
