@@ -101,6 +101,13 @@ export const ErrorCodes = {
   TQ_ERR_GROUP_REFUSED: 'group refused',
   /** A plugin's import did not finish in time (`taskqueue plugins`, which loads each plugin). */
   TQ_ERR_PLUGIN_LOAD_TIMEOUT: 'plugin load timed out',
+  /**
+   * `taskqueue-plugin-deb` was given what is not a taskqueue plugin's npm tarball: not a gzip'd
+   * tar, no plugin package.json, no API range, its entry module missing, native code.
+   */
+  TQ_ERR_PLUGIN_DEB_INPUT: 'not a taskqueue plugin tarball',
+  /** `taskqueue-plugin-deb` could not build: npm or dpkg-deb missing or failing. */
+  TQ_ERR_PLUGIN_DEB_BUILD: 'plugin package build failed',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

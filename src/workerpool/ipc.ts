@@ -14,6 +14,11 @@ export interface ChildSpec {
   group: GroupConfig;
   amqp: AmqpConfig;
   pluginDir: string;
+  /**
+   * The plugin's version as the pool found it: a reload after an upgrade (a new version in the
+   * same directory) differs in it, so the group's children restart with the new code.
+   */
+  pluginVersion: string;
   /** The plugin's API range as the pool read and accepted it (the child re-checks a change). */
   acceptedApi: AcceptedApi;
   identity: ChildIdentity | undefined;

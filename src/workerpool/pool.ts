@@ -76,6 +76,7 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
         group,
         amqp,
         pluginDir: plugin.dir,
+        pluginVersion: plugin.version,
         // Defined: apiIncompatibility refuses a plugin that declares no range.
         acceptedApi: { range: plugin.apiRange!, host: apiVersion },
         identity: decision.identity,

@@ -1,9 +1,17 @@
-import { writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
 import { childPids, isAlive } from '../support/processes.js';
-import { type Program, startPool, testConfig, writeConfig } from '../support/programs.js';
+import {
+  FIXTURE_PLUGINS,
+  type Program,
+  startPool,
+  testConfig,
+  trustedTempDir,
+  writeConfig,
+} from '../support/programs.js';
 
 /** Live children per group, from the pool's own transition log and /proc. */
 function livePids(pool: Program, group: string): number[] {
@@ -140,5 +148,52 @@ describe('worker pool reload of a failed group', () => {
     expect(
       pool.logs().filter((l) => String(l.msg).startsWith('reload: retrying failed group')),
     ).toHaveLength(1);
+  });
+});
+
+describe('worker pool reload after a plugin upgrade', () => {
+  let config: ReturnType<typeof writeConfig>;
+  let pool: Program;
+  let plugins: string;
+
+  afterAll(async () => {
+    await pool?.stop();
+    config?.cleanup();
+    if (plugins) rmSync(plugins, { recursive: true, force: true });
+  });
+
+  it('restarts the children of a plugin whose version changed, and only those', async () => {
+    const url = await useVhost('reload-upgrade');
+    plugins = trustedTempDir('upgrade-');
+    const dir = join(plugins, 'taskqueue-plugin-pid');
+    cpSync(join(FIXTURE_PLUGINS, 'taskqueue-plugin-pid'), dir, { recursive: true });
+    const sections = '[pid]\nworkers = 2\n[slow]\nworkers = 1\nsleep_ms = 10\n';
+    // Found first, so this copy shadows the fixture's.
+    const text = testConfig(url, ['pid', 'slow'], sections).replace(
+      'plugin_paths = ',
+      `plugin_paths = ${plugins}, `,
+    );
+    config = writeConfig(text);
+    pool = startPool(config.file);
+    await pool.waitForRunning('pid', 2);
+    await pool.waitForRunning('slow', 1);
+    const pidBefore = livePids(pool, 'pid');
+    const slowBefore = livePids(pool, 'slow');
+
+    // As a package upgrade leaves it (dpkg, npm): new files in the same directory.
+    const manifest = join(dir, 'package.json');
+    const upgraded = { ...JSON.parse(readFileSync(manifest, 'utf8')), version: '1.0.1' };
+    writeFileSync(manifest, JSON.stringify(upgraded));
+    pool.process.kill('SIGHUP');
+    await expect
+      .poll(
+        () => {
+          const now = livePids(pool, 'pid');
+          return now.length === 2 && now.every((pid) => !pidBefore.includes(pid));
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    expect(livePids(pool, 'slow')).toEqual(slowBefore);
   });
 });

@@ -146,13 +146,16 @@ wait_for 30 replaced || fail "child $victim not replaced"
 ok "kill -9 of child $victim -> replaced"
 
 # --- reload with an edited count ------------------------------------------------------------------
-shell_pids() { journalctl -u taskqueue-workerpool -o cat | node -e '
-  const live = new Set(process.argv.slice(1).map(Number));
+# The live children of group $1, from the pool's transition log.
+group_pids() { journalctl -u taskqueue-workerpool -o cat | node -e '
+  const [group, ...live] = process.argv.slice(1);
+  const alive = new Set(live.map(Number));
   const pids = new Set();
   for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
-    try { const l = JSON.parse(line); if (l.group === "shell" && l.to === "running") pids.add(l.childPid); } catch {}
+    try { const l = JSON.parse(line); if (l.group === group && l.to === "running") pids.add(l.childPid); } catch {}
   }
-  console.log([...pids].filter((p) => live.has(p)).sort().join(" "));' $(children); }
+  console.log([...pids].filter((p) => alive.has(p)).sort().join(" "));' "$1" $(children); }
+shell_pids() { group_pids shell; }
 before_all=$(children | tr '\n' ' ')
 before_shell=$(shell_pids)
 [ -n "$before_shell" ] || fail "no running shell children found in the journal"
@@ -186,6 +189,62 @@ ok "broken config -> dispatcher failed once with exit 78, no restart loop"
 cp /root/config.good /etc/taskqueue/config.ini
 systemctl reset-failed taskqueue-dispatcher
 systemctl start taskqueue-dispatcher || fail "dispatcher does not start again with the good config"
+
+# --- a plugin shipped as a Debian package (docs/packaging.md) ------------------------------------
+status=0
+taskqueue-plugin-deb debs/plugin/left-pad-1.0.0.tgz --out /root/plugin-debs >/dev/null 2>/tmp/deb.err ||
+  status=$?
+[ "$status" = 65 ] && grep -q TQ_ERR_PLUGIN_DEB_INPUT /tmp/deb.err ||
+  fail "taskqueue-plugin-deb on a package that is no plugin: exit $status, $(cat /tmp/deb.err)"
+for version in 1.0.0 1.0.1; do
+  taskqueue-plugin-deb "debs/plugin/taskqueue-plugin-stamp-$version.tgz" --out /root/plugin-debs \
+    >/dev/null 2>/tmp/deb.err || fail "taskqueue-plugin-deb stamp $version: $(cat /tmp/deb.err)"
+done
+stamp_deb() { echo "/root/plugin-debs/taskqueue-plugin-stamp_$1-1_all.deb"; }
+depends=$(dpkg-deb -f "$(stamp_deb 1.0.0)" Depends)
+[ "$depends" = "taskqueue-common (>= 0.1.0), nodejs (>= 20.19)" ] || fail "plugin .deb depends on: $depends"
+ok "taskqueue-plugin-deb: a package that is no plugin refused (65); stamp 1.0.0 and 1.0.1 built"
+
+stamp_dir=/usr/lib/taskqueue/plugins/node_modules/taskqueue-plugin-stamp
+# Asks one stamp task and prints the version of the plugin that answered it.
+stamp_version() {
+  timeout 30 taskqueue submit stamp '{"probe": 1}' --wait --timeout 20 2>/dev/null |
+    node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).fields.stamp))'
+}
+others=$(children | tr '\n' ' ')
+apt-get install -y -q --no-install-recommends "$(stamp_deb 1.0.0)" >/tmp/apt.log 2>&1 ||
+  { tail -20 /tmp/apt.log; fail "apt install of the plugin's .deb"; }
+[ "$(stat -c '%U %a' "$stamp_dir")" = "root 755" ] || fail "$stamp_dir is $(stat -c '%U %a' "$stamp_dir")"
+[ ! -e "$stamp_dir/node_modules" ] || fail "the plugin's .deb ships its own node_modules"
+stamp_running() { [ -n "$(group_pids stamp)" ]; }
+wait_for 30 stamp_running || fail "no stamp child after installing the plugin's .deb"
+stamp_child=$(group_pids stamp)
+[ "$(user_of "$stamp_child")" = taskqueue ] || fail "stamp child runs as $(user_of "$stamp_child")"
+for pid in $others; do kill -0 "$pid" 2>/dev/null || fail "child $pid gone after the plugin's install"; done
+[ "$(stamp_version)" = 1.0.0 ] || fail "stamp task not answered by stamp 1.0.0"
+listed=$(taskqueue plugins 2>&1) || fail "taskqueue plugins: $listed"
+grep -q "^stamp  taskqueue-plugin-stamp@1.0.0  $stamp_dir " <<<"$listed" || fail "taskqueue plugins: $listed"
+ok "apt install of the plugin's .deb: the pool reloaded; stamp served by the host's plugin API, as taskqueue; other children kept"
+
+apt-get install -y -q --no-install-recommends "$(stamp_deb 1.0.1)" >/tmp/apt.log 2>&1 ||
+  { tail -20 /tmp/apt.log; fail "apt upgrade of the plugin's .deb"; }
+replaced() {
+  stamp_running && [ "$(group_pids stamp)" != "$stamp_child" ] && ! kill -0 "$stamp_child" 2>/dev/null
+}
+wait_for 30 replaced || fail "stamp child $stamp_child not restarted after the plugin's upgrade"
+[ "$(stamp_version)" = 1.0.1 ] || fail "after the upgrade, stamp tasks not answered by 1.0.1"
+for pid in $others; do kill -0 "$pid" 2>/dev/null || fail "child $pid gone after the plugin's upgrade"; done
+ok "plugin upgrade 1.0.0 -> 1.0.1: the stamp child restarted with the new code, the others kept"
+
+apt-get remove -y -q taskqueue-plugin-stamp >/tmp/apt.log 2>&1 ||
+  { tail -20 /tmp/apt.log; fail "apt remove of the plugin"; }
+[ ! -e "$stamp_dir" ] || fail "$stamp_dir left after apt remove"
+stamp_gone() { ! stamp_running && count_children 5; }
+wait_for 30 stamp_gone || fail "stamp children left after apt remove: $(group_pids stamp)"
+consumers=$(rabbitmqctl -q list_queues name consumers | awk '$1 == "worker_stamp" { print $2 }')
+[ "$consumers" = 0 ] || fail "worker_stamp has ${consumers:-no queue, or ?} consumers after apt remove"
+for pid in $others; do kill -0 "$pid" 2>/dev/null || fail "child $pid gone after the plugin's removal"; done
+ok "apt remove of the plugin: the pool reloaded and stopped serving stamp; the others kept"
 
 # --- security exposure, for the README ------------------------------------------------------------
 for unit in taskqueue-dispatcher taskqueue-workerpool; do

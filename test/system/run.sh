@@ -42,5 +42,17 @@ mv "$copy/debian/changelog.new" "$copy/debian/changelog"
 }
 say "built taskqueue $next for the upgrade check"
 
+# A plugin's npm tarballs, for checks.sh to make .debs of with the installed taskqueue-plugin-deb
+# (the container has no npm): the fixture at 1.0.0 and 1.0.1, and a package that is no plugin.
+plugin="$WORK/debs/plugin"
+mkdir -p "$plugin" "$WORK/stamp-next" "$WORK/not-a-plugin"
+npm pack --silent --pack-destination "$plugin" ./test/fixtures/deb-plugin/taskqueue-plugin-stamp >/dev/null
+cp -a test/fixtures/deb-plugin/taskqueue-plugin-stamp/. "$WORK/stamp-next/"
+(cd "$WORK/stamp-next" && npm pkg set version=1.0.1 && npm pack --silent --pack-destination "$plugin") >/dev/null
+echo '{"name": "left-pad", "version": "1.0.0", "main": "index.js"}' >"$WORK/not-a-plugin/package.json"
+echo 'export default 1;' >"$WORK/not-a-plugin/index.js"
+(cd "$WORK/not-a-plugin" && npm pack --silent --pack-destination "$plugin") >/dev/null
+say "packed the plugin tarballs: $(cd "$plugin" && echo *.tgz)"
+
 bash test/system/run-in-container.sh "$WORK/debs" test/system/checks.sh
 say "passed"
