@@ -2,18 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
-import { childPids, isAlive } from '../support/processes.js';
+import { livePids } from '../support/pool-children.js';
 import { type Program, startPool, testConfig, writeConfig } from '../support/programs.js';
-
-/** Live children per group, from the pool's own transition log and /proc. */
-function livePids(pool: Program, group: string): number[] {
-  const children = new Set(childPids(pool.pid));
-  const started = pool
-    .logs()
-    .filter((l) => l.msg === 'child state' && l.group === group && l.to === 'running')
-    .map((l) => Number(l.childPid));
-  return [...new Set(started)].filter((pid) => children.has(pid) && isAlive(pid)).sort();
-}
 
 async function answered(client: TestClient, type: string, count: number, prefix: string) {
   await client.declare(`worker_${type}`);
