@@ -1,9 +1,16 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
 import { livePids } from '../support/pool-children.js';
-import { type Program, startPool, testConfig, writeConfig } from '../support/programs.js';
+import {
+  type Program,
+  startPool,
+  testConfig,
+  trustedTempDir,
+  writeConfig,
+} from '../support/programs.js';
 
 async function answered(client: TestClient, type: string, count: number, prefix: string) {
   await client.declare(`worker_${type}`);
@@ -130,5 +137,82 @@ describe('worker pool reload of a failed group', () => {
     expect(
       pool.logs().filter((l) => String(l.msg).startsWith('reload: retrying failed group')),
     ).toHaveLength(1);
+  });
+});
+
+describe('worker pool reload after a plugin upgrade', () => {
+  let config: ReturnType<typeof writeConfig>;
+  let pool: Program;
+  let client: TestClient;
+  let plugins: string;
+
+  /** A plugin package whose results say which version served them. */
+  const install = (version: string) => {
+    const dir = join(plugins, 'taskqueue-plugin-upgraded');
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(
+      join(dir, 'index.js'),
+      `export default class Worker {
+  async handleTask(workitem) {
+    workitem.fields.served_by = ${JSON.stringify(version)};
+    return workitem;
+  }
+}
+`,
+    );
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: 'taskqueue-plugin-upgraded',
+        version,
+        type: 'module',
+        main: 'index.js',
+        taskqueue: { api: '^1.0.0' },
+      }),
+    );
+  };
+
+  afterAll(async () => {
+    await client?.close();
+    await pool?.stop();
+    config?.cleanup();
+    if (plugins) rmSync(plugins, { recursive: true, force: true });
+  });
+
+  it('restarts the groups of a plugin installed in another version, and only those', async () => {
+    plugins = trustedTempDir('upgrade-');
+    install('1.0.0');
+    const url = await useVhost('reload-upgrade');
+    client = await TestClient.connect(url);
+    await client.declare('results');
+    config = writeConfig(
+      testConfig(url, ['upgraded', 'pid'], '[pid]\nworkers = 2\n').replace(
+        'plugin_paths = ',
+        `plugin_paths = ${plugins}, `,
+      ),
+    );
+    pool = startPool(config.file);
+    await pool.waitForRunning('pid', 2);
+    await pool.waitForRunning('upgraded', 1);
+    const pidBefore = livePids(pool, 'pid');
+    const upgradedBefore = livePids(pool, 'upgraded');
+
+    install('1.1.0');
+    pool.process.kill('SIGHUP');
+    const restarting = JSON.parse(
+      await pool.waitFor(/"group":"upgraded".*reload: group changed; restarting it/),
+    ) as Record<string, unknown>;
+    expect(restarting.pluginVersion).toBe('1.0.0 -> 1.1.0');
+    await expect
+      .poll(() => livePids(pool, 'upgraded').filter((pid) => !upgradedBefore.includes(pid)), {
+        timeout: 30_000,
+      })
+      .toHaveLength(1);
+    expect(livePids(pool, 'pid')).toEqual(pidBefore);
+
+    await client.declare('worker_upgraded');
+    await client.publish('worker_upgraded', workitem('upgraded'), { correlationId: 'upgraded' });
+    const [result] = await client.collect('results', 1, 30_000);
+    expect(JSON.parse(result!.content.toString()).fields.served_by).toBe('1.1.0');
   });
 });
