@@ -1,5 +1,5 @@
 import { createRequire, register } from 'node:module';
-import type { HostApiData } from './host-api-hooks.js';
+import { HOST_API_HOOKS_SOURCE, type HostApiData } from './host-api-hooks.js';
 
 const API_PACKAGE = '@taskqueue/plugin-api';
 
@@ -15,7 +15,7 @@ let registered = false;
 export function provideHostApi(entry: string): boolean {
   if (registered) return true;
   if (canResolveOwn(entry)) return false;
-  register<HostApiData>(new URL('./host-api-hooks.js', import.meta.url), {
+  register<HostApiData>(`data:text/javascript,${encodeURIComponent(HOST_API_HOOKS_SOURCE)}`, {
     data: { hostParentUrl: import.meta.url },
   });
   registered = true;
