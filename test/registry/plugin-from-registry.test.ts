@@ -117,7 +117,10 @@ workers = 2
     if (failed) context.skip();
   });
   afterEach((context) => {
-    if (context.task.result?.state === 'fail') failed = true;
+    if (context.task.result?.state !== 'fail' || failed) return;
+    failed = true;
+    // An npm failure through the uplink (npmjs unreachable, a tarball refused) shows here.
+    note(`verdaccio's log (warnings and errors):\n${registry?.log().trim() || '(empty)'}`);
   });
 
   afterAll(async () => {
@@ -185,6 +188,7 @@ workers = 2
       const firstAnswerS = (Date.now() - initStarted) / 1000;
       note(`npm init → first answered task: ${firstAnswerS.toFixed(1)} s`);
       expect(result.error, JSON.stringify(result)).toBeUndefined();
+      expect(result.fields.text).toBe('a plugin from the registry');
       expect(livePids(pool, 'pid')).toEqual(pidGroup);
     },
     STEP_TIMEOUT_MS,

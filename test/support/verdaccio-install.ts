@@ -32,19 +32,24 @@ export async function ensureVerdaccio(log: (line: string) => void): Promise<stri
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
   // The user's own npm configuration and registry: this is an ordinary install from npmjs.
-  await runNpm(
-    [
-      'install',
-      '--prefix',
-      partial,
-      '--omit=dev',
-      '--no-audit',
-      '--no-fund',
-      '--no-save',
-      `verdaccio@${VERDACCIO_VERSION}`,
-    ],
-    { cwd: partial, env: npmEnv(), timeoutMs: 600_000 },
-  );
+  try {
+    await runNpm(
+      [
+        'install',
+        '--prefix',
+        partial,
+        '--omit=dev',
+        '--no-audit',
+        '--no-fund',
+        '--no-save',
+        `verdaccio@${VERDACCIO_VERSION}`,
+      ],
+      { cwd: partial, env: npmEnv(), timeoutMs: 600_000 },
+    );
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    throw err;
+  }
   rmSync(prefix, { recursive: true, force: true });
   renameSync(partial, prefix);
   return bin;
