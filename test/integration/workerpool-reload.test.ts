@@ -203,11 +203,16 @@ describe('worker pool reload after a plugin upgrade', () => {
       await pool.waitFor(/"group":"upgraded".*reload: group changed; restarting it/),
     ) as Record<string, unknown>;
     expect(restarting.pluginVersion).toBe('1.0.0 -> 1.1.0');
+    // One new child, and the old one gone: the task below can only meet the new code.
     await expect
-      .poll(() => livePids(pool, 'upgraded').filter((pid) => !upgradedBefore.includes(pid)), {
-        timeout: 30_000,
-      })
-      .toHaveLength(1);
+      .poll(
+        () => {
+          const now = livePids(pool, 'upgraded');
+          return now.length === 1 && !upgradedBefore.includes(now[0]!);
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
     expect(livePids(pool, 'pid')).toEqual(pidBefore);
 
     await client.declare('worker_upgraded');

@@ -218,9 +218,16 @@ workers = 2
       expect(lines.join('\n')).toMatch(
         new RegExp(`"group":"${TYPE}".*"msg":"reload: group changed; restarting it"`),
       );
+      // One new child, and the old one gone: a task now can only meet the new code.
       await expect
-        .poll(() => livePids(pool, TYPE).filter((pid) => !old.includes(pid)), { timeout: 60_000 })
-        .toHaveLength(1);
+        .poll(
+          () => {
+            const now = livePids(pool, TYPE);
+            return now.length === 1 && !old.includes(now[0]!);
+          },
+          { timeout: 60_000 },
+        )
+        .toBe(true);
       const result = await serve(TYPE, 'second', { text: 'the same words again' });
       expect(result.fields.served_by).toBe(`${name}@0.2.0`);
       expect(livePids(pool, 'pid')).toEqual(pidGroup);
