@@ -66,12 +66,17 @@ class PluginTaskContext implements TaskContext {
   }
 }
 
+/** What one call of `handleTask` is given, and how long it may take. */
 export interface InvokeOptions {
+  /** The group's settings, the context's `settings`. */
   settings: Record<string, string>;
   /** The task's logger, made on first use. */
   logger: () => TaskLogger;
+  /** The task's abort: fired at its timeout here, or by the caller (a child that stops). */
   abort: LazyAbort;
+  /** The context's `attempt`, 1-based. */
   attempt: number;
+  /** The context's `taskId`. */
   taskId: string;
   /** Seconds the task may run, or undefined for no limit. */
   timeoutS: number | undefined;

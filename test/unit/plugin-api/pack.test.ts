@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiVersion } from '@taskqueue/plugin-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../support/programs.js';
 
@@ -46,6 +47,8 @@ describe('npm pack of @taskqueue/plugin-api', () => {
   it('is version 1.1.0 with a README and package.json', () => {
     expect(packed!.name).toBe('@taskqueue/plugin-api');
     expect(packed!.version).toBe('1.1.0');
+    // The host checks plugins' ranges against apiVersion: it must be the version published.
+    expect(apiVersion).toBe(packed!.version);
     expect(files).toContain('README.md');
     expect(files).toContain('package.json');
   });
