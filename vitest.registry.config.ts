@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The registry suite (`npm run test:registry`): a plugin's life through a private npm registry,
- * test/registry. Kept out of `npm test` (vitest.config.ts excludes it): it takes over two minutes
- * on a 2-core machine, most of it npm, and it reaches npmjs for verdaccio and typescript.
+ * test/registry. Kept out of `npm test` (vitest.config.ts excludes it): it needs npmjs (verdaccio,
+ * typescript through the uplink), and its length is in bench/FINDINGS.md.
  */
 export default defineConfig({
   test: {
