@@ -24,7 +24,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/unit/**', '**/node_modules/**'],
+          // test/registry: its own suite, `npm run test:registry` (vitest.registry.config.ts).
+          exclude: ['test/unit/**', 'test/registry/**', '**/node_modules/**'],
           globalSetup: ['test/support/global-setup.ts'],
         },
       },

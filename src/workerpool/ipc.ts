@@ -15,8 +15,9 @@ export interface ChildSpec {
   amqp: AmqpConfig;
   pluginDir: string;
   /**
-   * The plugin's version as the pool found it: a reload after an upgrade (a new version in the
-   * same directory) differs in it, so the group's children restart with the new code.
+   * The plugin's version as the pool read it: part of the spec so that a reload after an upgrade
+   * (`npm install -g`, a new .deb) sees the group as changed and restarts its children on the new
+   * code; a reinstall of the same version is not seen.
    */
   pluginVersion: string;
   /** The plugin's API range as the pool read and accepted it (the child re-checks a change). */

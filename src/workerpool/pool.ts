@@ -162,8 +162,13 @@ export class WorkerPool {
         wanted.delete(name);
         continue;
       }
+      // An upgrade is named: it is the change an operator least sees in the config file.
+      const upgrade =
+        spec && spec.pluginVersion !== group.spec.pluginVersion
+          ? { pluginVersion: `${group.spec.pluginVersion} -> ${spec.pluginVersion}` }
+          : {};
       this.#log.info(
-        { group: name },
+        { group: name, ...upgrade },
         spec ? 'reload: group changed; restarting it' : 'reload: group removed; draining it',
       );
       this.#groups.delete(name);

@@ -1,27 +1,16 @@
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
-import { childPids, isAlive } from '../support/processes.js';
+import { livePids } from '../support/pool-children.js';
 import {
-  FIXTURE_PLUGINS,
   type Program,
   startPool,
   testConfig,
   trustedTempDir,
   writeConfig,
 } from '../support/programs.js';
-
-/** Live children per group, from the pool's own transition log and /proc. */
-function livePids(pool: Program, group: string): number[] {
-  const children = new Set(childPids(pool.pid));
-  const started = pool
-    .logs()
-    .filter((l) => l.msg === 'child state' && l.group === group && l.to === 'running')
-    .map((l) => Number(l.childPid));
-  return [...new Set(started)].filter((pid) => children.has(pid) && isAlive(pid)).sort();
-}
 
 async function answered(client: TestClient, type: string, count: number, prefix: string) {
   await client.declare(`worker_${type}`);
@@ -154,46 +143,81 @@ describe('worker pool reload of a failed group', () => {
 describe('worker pool reload after a plugin upgrade', () => {
   let config: ReturnType<typeof writeConfig>;
   let pool: Program;
+  let client: TestClient;
   let plugins: string;
 
+  /** A plugin package whose results say which version served them. */
+  const install = (version: string) => {
+    const dir = join(plugins, 'taskqueue-plugin-upgraded');
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(
+      join(dir, 'index.js'),
+      `export default class Worker {
+  async handleTask(workitem) {
+    workitem.fields.served_by = ${JSON.stringify(version)};
+    return workitem;
+  }
+}
+`,
+    );
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: 'taskqueue-plugin-upgraded',
+        version,
+        type: 'module',
+        main: 'index.js',
+        taskqueue: { api: '^1.0.0' },
+      }),
+    );
+  };
+
   afterAll(async () => {
+    await client?.close();
     await pool?.stop();
     config?.cleanup();
     if (plugins) rmSync(plugins, { recursive: true, force: true });
   });
 
-  it('restarts the children of a plugin whose version changed, and only those', async () => {
-    const url = await useVhost('reload-upgrade');
+  it('restarts the groups of a plugin installed in another version, and only those', async () => {
     plugins = trustedTempDir('upgrade-');
-    const dir = join(plugins, 'taskqueue-plugin-pid');
-    cpSync(join(FIXTURE_PLUGINS, 'taskqueue-plugin-pid'), dir, { recursive: true });
-    const sections = '[pid]\nworkers = 2\n[slow]\nworkers = 1\nsleep_ms = 10\n';
-    // Found first, so this copy shadows the fixture's.
-    const text = testConfig(url, ['pid', 'slow'], sections).replace(
-      'plugin_paths = ',
-      `plugin_paths = ${plugins}, `,
+    install('1.0.0');
+    const url = await useVhost('reload-upgrade');
+    client = await TestClient.connect(url);
+    await client.declare('results');
+    config = writeConfig(
+      testConfig(url, ['upgraded', 'pid'], '[pid]\nworkers = 2\n').replace(
+        'plugin_paths = ',
+        `plugin_paths = ${plugins}, `,
+      ),
     );
-    config = writeConfig(text);
     pool = startPool(config.file);
     await pool.waitForRunning('pid', 2);
-    await pool.waitForRunning('slow', 1);
+    await pool.waitForRunning('upgraded', 1);
     const pidBefore = livePids(pool, 'pid');
-    const slowBefore = livePids(pool, 'slow');
+    const upgradedBefore = livePids(pool, 'upgraded');
 
-    // As a package upgrade leaves it (dpkg, npm): new files in the same directory.
-    const manifest = join(dir, 'package.json');
-    const upgraded = { ...JSON.parse(readFileSync(manifest, 'utf8')), version: '1.0.1' };
-    writeFileSync(manifest, JSON.stringify(upgraded));
+    install('1.1.0');
     pool.process.kill('SIGHUP');
+    const restarting = JSON.parse(
+      await pool.waitFor(/"group":"upgraded".*reload: group changed; restarting it/),
+    ) as Record<string, unknown>;
+    expect(restarting.pluginVersion).toBe('1.0.0 -> 1.1.0');
+    // One new child, and the old one gone: the task below can only meet the new code.
     await expect
       .poll(
         () => {
-          const now = livePids(pool, 'pid');
-          return now.length === 2 && now.every((pid) => !pidBefore.includes(pid));
+          const now = livePids(pool, 'upgraded');
+          return now.length === 1 && !upgradedBefore.includes(now[0]!);
         },
         { timeout: 30_000 },
       )
       .toBe(true);
-    expect(livePids(pool, 'slow')).toEqual(slowBefore);
+    expect(livePids(pool, 'pid')).toEqual(pidBefore);
+
+    await client.declare('worker_upgraded');
+    await client.publish('worker_upgraded', workitem('upgraded'), { correlationId: 'upgraded' });
+    const [result] = await client.collect('results', 1, 30_000);
+    expect(JSON.parse(result!.content.toString()).fields.served_by).toBe('1.1.0');
   });
 });
