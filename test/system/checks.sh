@@ -190,6 +190,13 @@ cp /root/config.good /etc/taskqueue/config.ini
 systemctl reset-failed taskqueue-dispatcher
 systemctl start taskqueue-dispatcher || fail "dispatcher does not start again with the good config"
 
+# --- what a plugin author takes from the host (docs/plugin-guide.md) ----------------------------
+for tarball in taskqueue-plugin-api:dist/testing.js create-taskqueue-plugin:dist/main.js; do
+  file="/usr/share/taskqueue/npm/${tarball%%:*}.tgz"
+  tar -tzf "$file" | grep -x "package/${tarball#*:}" >/dev/null || fail "$file lacks ${tarball#*:}"
+done
+ok "the plugin API and the scaffold are in /usr/share/taskqueue/npm"
+
 # --- a plugin shipped as a Debian package (docs/packaging.md) ------------------------------------
 status=0
 taskqueue-plugin-deb debs/plugin/left-pad-1.0.0.tgz --out /root/plugin-debs >/dev/null 2>/tmp/deb.err ||
