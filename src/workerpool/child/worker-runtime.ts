@@ -32,7 +32,7 @@ import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import { publishResult, type RunFacts } from './result-route.js';
 import { checkTaskBody } from './task-body.js';
-import { TaskRouter } from './task-outcome.js';
+import { TaskRouter } from './task-router.js';
 import { parseWorkitem, taskIdOf } from './workitem.js';
 
 /** A plugin's worker as the host sees it: only handleTask is required (checked at load). */
