@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { BaseWorker, type Workitem } from '@taskqueue/plugin-api';
-import {
-  errorWorkitem,
-  type Invocation,
-  invokePlugin,
-  LazyAbort,
-  retryDecision,
-  shallowErrorWorkitem,
-} from '@taskqueue/plugin-api/engine';
+import type { Workitem } from '@taskqueue/plugin-api';
+import { invokePlugin } from '@taskqueue/plugin-api/engine';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AckBatcher } from '../../common/amqp/acks.js';
 import { AmqpConnection } from '../../common/amqp/connection.js';
@@ -21,48 +14,18 @@ import {
   workerQueue,
   workerQueueDeclaration,
 } from '../../common/amqp/queues.js';
-import { ERROR_CODE_HEADER } from '../../common/amqp/reason-headers.js';
-import { REQUEUE_PAUSE_MS, requeueAfterPause } from '../../common/amqp/requeue.js';
-import { hasCode, type TqError } from '../../common/errors.js';
+import { hasCode } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { ChildSpec, Verdict } from '../ipc.js';
+import type { ChildSpec } from '../ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
-import { attemptOf, CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf, taskKey } from './attempts.js';
+import { taskKey } from './attempts.js';
+import { Lifecycle } from './lifecycle.js';
+import { type Outcome, OutcomePolicy, type PluginWorker } from './outcome.js';
 import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
-import { publishResult, type RunFacts } from './result-route.js';
-import { checkTaskBody } from './task-body.js';
+import { type ChannelTools, TaskInHand } from './task.js';
 import { TaskRouter } from './task-router.js';
-import { parseWorkitem, taskIdOf } from './workitem.js';
-
-/** A plugin's worker as the host sees it: only handleTask is required (checked at load). */
-type Worker = Pick<BaseWorker, 'handleTask'> &
-  Partial<Pick<BaseWorker, 'setup' | 'teardown' | 'reportResults'>>;
-
-/** A task in the plugin's hands; `abandoned` once the stop deadline handed it back. */
-interface RunningTask {
-  key: string;
-  abort: LazyAbort;
-  acks: AckBatcher;
-  router: TaskRouter;
-  message: ConsumeMessage;
-  abandoned: boolean;
-}
-
-/** What one channel's tasks publish with. */
-interface ChannelTools {
-  channel: ConfirmChannel;
-  /** Every ack and nack of this channel's deliveries. */
-  acks: AckBatcher;
-  publisher: ConfirmedPublisher;
-  router: TaskRouter;
-  /**
-   * Set when the channel closes. Not `connection.channel !== channel`: that is set only once
-   * setup has returned, and a quick task delivered before then would be taken for one whose
-   * connection was lost, and held unacked for good.
-   */
-  closed: boolean;
-}
+import { taskIdOf } from './workitem.js';
 
 /** Nobody would ask about this task: the pool has no memory of it (a child started by hand). */
 const NO_POOL: PoolLink = {
@@ -85,7 +48,7 @@ const NO_POOL: PoolLink = {
  */
 export class WorkerRuntime extends EventEmitter {
   #spec: ChildSpec;
-  #worker: Worker;
+  #worker: PluginWorker;
   #log: Logger;
   #pool: PoolLink;
   #connection: AmqpConnection;
@@ -93,31 +56,36 @@ export class WorkerRuntime extends EventEmitter {
   /** The current channel's acks: flushed before the connection is closed on purpose. */
   #acks: AckBatcher | undefined;
   /** Tasks in hand, by identity: no per-task key string to build and hash. */
-  #running = new Set<RunningTask>();
+  #running = new Set<TaskInHand>();
   #idle: (() => void) | undefined;
-  #stopping = false;
+  #lifecycle = new Lifecycle();
   #recycle: RecyclePolicy;
-  #retiring = false;
-  /** Read once: the per-task debug line must not make a logger per task when it is off. */
-  #debug: boolean;
+  #outcome: OutcomePolicy;
   /**
    * Resolves when the broker confirmed the cancel of a retiring child's consumer: deliveries
    * sent before it may still be arriving until then, and each must be handed back before the
    * child leaves (an unacked one would come back redelivered, counted as a crash).
    */
   #cancelled: Promise<void> | undefined;
-  #retiredSent = false;
-  /** The size of the smallest result the broker refused: one as large is not sent again. */
-  #refusedBytes = Number.POSITIVE_INFINITY;
 
-  constructor(spec: ChildSpec, worker: Worker, log: Logger, pool: PoolLink = NO_POOL) {
+  constructor(spec: ChildSpec, worker: PluginWorker, log: Logger, pool: PoolLink = NO_POOL) {
     super();
     this.#spec = spec;
     this.#worker = worker;
     this.#log = log;
-    this.#debug = log.isLevelEnabled('debug');
     this.#pool = pool;
     this.#recycle = new RecyclePolicy(spec.group.maxTasksPerChild, spec.group.maxMemoryPerChild);
+    this.#outcome = new OutcomePolicy(
+      spec,
+      worker,
+      pool,
+      {
+        beforeAck: () => this.#checkMemory(),
+        stopping: () => this.#lifecycle.stopping,
+      },
+      // Read once: the per-task debug line must not make a logger per task when it is off.
+      log.isLevelEnabled('debug'),
+    );
     this.#connection = new AmqpConnection(spec.amqp, {
       name: `taskqueue-worker-${spec.group.name}`,
       logger: log,
@@ -146,8 +114,8 @@ export class WorkerRuntime extends EventEmitter {
    * plugin's teardown and disconnects.
    */
   async stop(graceMs: number): Promise<void> {
-    if (this.#stopping) return;
-    this.#stopping = true;
+    if (this.#lifecycle.stopping) return;
+    this.#lifecycle.to('stopping');
     const consumer = this.#consumer;
     if (consumer) await consumer.channel.cancel(consumer.tag).catch(() => {});
     if (this.#running.size > 0) {
@@ -167,6 +135,7 @@ export class WorkerRuntime extends EventEmitter {
     });
     this.#acks?.flush();
     await this.#connection.close();
+    this.#lifecycle.to('stopped');
   }
 
   /**
@@ -188,12 +157,13 @@ export class WorkerRuntime extends EventEmitter {
       tasks.map(async (task) => {
         task.abandoned = true;
         task.abort.abort(new Error('worker stopping: shutdown_timeout passed'));
+        const { acks, router } = task.tools;
         try {
-          await task.router.handBack(task.message);
-          task.acks.ack(task.message);
+          await router.handBack(task.message);
+          acks.ack(task.message);
         } catch {
           try {
-            task.acks.nack(task.message, true);
+            acks.nack(task.message, true);
           } catch {
             // The channel is gone: the broker requeues the task by itself.
           }
@@ -224,8 +194,9 @@ export class WorkerRuntime extends EventEmitter {
     channel.once('close', () => {
       tools.closed = true;
     });
-    if (this.#stopping || this.#retiring) return;
+    if (!this.#lifecycle.taking) return;
     await this.#consume(tools);
+    if (this.#lifecycle.state === 'starting') this.#lifecycle.to('consuming');
     this.emit('connected');
   }
 
@@ -240,7 +211,8 @@ export class WorkerRuntime extends EventEmitter {
         return;
       }
       acks.received(message);
-      if (this.#retiring) {
+      // Sent after the cancel (retiring, or stopping once retiring began): a late delivery.
+      if (this.#cancelled) {
         void this.#handBackLate(tools, message);
         return;
       }
@@ -265,7 +237,7 @@ export class WorkerRuntime extends EventEmitter {
     const { channel } = tools;
     const { group, amqp } = this.#spec;
     const queue = workerQueue(group.type);
-    if (this.#stopping || this.#retiring || tools.closed) return;
+    if (!this.#lifecycle.taking || tools.closed) return;
     this.#log.warn(
       { queue, code: 'TQ_ERR_AMQP_CONSUMER_CANCELLED' },
       'consumer cancelled by the broker; consuming again',
@@ -273,7 +245,7 @@ export class WorkerRuntime extends EventEmitter {
     try {
       await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
       await declareQueue(channel, deadQueue(group.type), amqp.queueType);
-      if (this.#stopping || this.#retiring) return;
+      if (!this.#lifecycle.taking) return;
       await this.#consume(tools);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'consuming again failed; reconnecting');
@@ -282,121 +254,81 @@ export class WorkerRuntime extends EventEmitter {
   }
 
   async #run(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
-    const { group } = this.#spec;
-    const { acks, router } = tools;
-    const key = taskKey(group.type, message.properties, message.content);
-    const taskId = taskIdOf(message.properties, randomUUID);
-    const abort = new LazyAbort();
-    const task: RunningTask = { key, abort, acks, router, message, abandoned: false };
+    const task = this.#taskOf(tools, message);
     this.#running.add(task);
-    const attempt = attemptOf(message.properties);
-    // Made when first used: most tasks log nothing, and a child logger costs more than the ack.
-    let taskLog: Logger | undefined;
-    const log = (): Logger =>
-      (taskLog ??= this.#log.child({
-        taskId,
-        messageId: message.properties.messageId,
-        type: group.type,
-        attempt,
-      }));
-    const slot = this.#pool.started(key);
+    const slot = this.#pool.started(task.key);
     try {
-      const verdict = message.fields.redelivered ? await this.#pool.verdict(key) : undefined;
-      let workitem: Workitem;
-      try {
-        checkTaskBody(message.content, group.maxBodySize);
-        workitem = parseWorkitem(message.content, message.properties);
-      } catch (err) {
-        await this.#refuseUnreadable(tools, message, err, attempt, log);
-        acks.ack(message);
-        return;
-      }
-      if (verdict?.kind === 'lost' && verdict.code === 'TQ_ERR_RESULT_TOO_LARGE') {
-        // Its result was refused by the broker: running it again would make the same result.
-        await this.#refuseResult(
-          tools,
-          message,
-          verdict.cause,
-          { attempts: attempt, durationMs: 0 },
-          log,
-        );
-        acks.ack(message);
-        return;
-      }
-      if (message.fields.redelivered && verdict?.kind !== 'lost') {
-        await this.#afterLostConsumer(tools, message, workitem, verdict, attempt, log);
-        acks.ack(message);
-        return;
-      }
-      // Not performance.now(): the global's first use loads perf_hooks and eight internal
-      // modules (0.2 MiB resident) into every child, for two clock readings a task.
-      const started = process.hrtime.bigint();
-      const outcome = await invokePlugin(this.#worker, workitem, {
-        settings: group.settings,
-        logger: log,
-        abort,
-        attempt,
-        taskId,
-        timeoutS: group.timeout,
-        graceMs: TIMEOUT_GRACE_MS,
-      });
-      const durationMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
-      if (task.abandoned) {
-        log().info('task handed back at shutdown; its late outcome is dropped');
-        return;
-      }
-      if (tools.closed) {
-        log().warn('connection lost while the task ran; the broker redelivers it');
-        return;
-      }
-      if (outcome.kind === 'hung') {
-        // The plugin ignores its signal: whatever it still does, this child is not to be trusted
-        // with more tasks. The successor starts first; this one leaves once the others finish.
-        this.emit('recycle', `a task ran past timeout + ${TIMEOUT_GRACE_MS} ms`);
-        this.#retire('a task hung past its timeout');
-      }
-      if (outcome.kind === 'result') {
-        await this.#publish(
-          tools,
-          message,
-          outcome.workitem,
-          { attempts: attempt, durationMs },
-          log,
-        );
-      } else {
-        await this.#failAttempt(tools, message, workitem, outcome, attempt, durationMs, log);
-      }
-      // Before the ack: the cancel must reach the broker first, or the ack frees the prefetch
-      // slot and the next task is on its way to a child already over its limit. Reading RSS
-      // costs a syscall and a /proc parse: only when a limit asks for it.
-      if (this.#recycle.maxMemoryMiB !== undefined) {
-        const memory = this.#recycle.finished(process.memoryUsage.rss());
-        if (memory.askSuccessor) this.emit('recycle', memory.askSuccessor);
-        if (memory.stopTaking) this.#retire(memory.stopTaking);
-      }
-      // Handed back while its result was being confirmed: the broker already has it again.
-      if (!task.abandoned) acks.ack(message);
-      if (this.#debug) log().debug({ durationMs, outcome: outcome.kind }, 'task done');
-    } catch (err) {
-      // Publishing failed. The pool is told first, so that the redelivery is not taken for a
-      // crash of this task (a refused result told it already, with what to do).
-      if (!hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE'))
-        this.#pool.lost([key], 'its outcome was not confirmed');
-      if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED') || tools.closed) {
-        log().warn({ err: (err as Error).message }, 'outcome not confirmed; the broker redelivers');
-      } else {
-        // Refused by the broker (a full queue, say): handed back after a pause, never held
-        // forever by this child, never asked for again in a hot loop.
-        log().error({ err: (err as Error).message }, 'outcome refused; task requeued');
-        await requeueAfterPause(acks, message, this.#stopping ? 0 : REQUEUE_PAUSE_MS);
-      }
+      await this.#outcome.settle(task, await this.#attempt(task));
     } finally {
       this.#pool.finished(slot);
       this.#done(task);
     }
   }
 
-  #done(task: RunningTask): void {
+  /** Runs the task through the plugin, unless what is known of it says otherwise. */
+  async #attempt(task: TaskInHand): Promise<Outcome> {
+    const { group } = this.#spec;
+    const { message } = task;
+    const verdict = message.fields.redelivered ? await this.#pool.verdict(task.key) : undefined;
+    let workitem: Workitem;
+    try {
+      workitem = task.parse(group.maxBodySize);
+    } catch (error) {
+      return { kind: 'unreadable', error };
+    }
+    if (verdict?.kind === 'lost' && hasCode(verdict, 'TQ_ERR_RESULT_TOO_LARGE'))
+      return { kind: 'result-refused', cause: verdict.cause };
+    if (message.fields.redelivered && verdict?.kind !== 'lost')
+      return { kind: 'consumer-died', verdict };
+    task.startClock();
+    const outcome = await invokePlugin(this.#worker, workitem, {
+      settings: group.settings,
+      logger: task.log,
+      abort: task.abort,
+      attempt: task.attempt,
+      taskId: task.taskId,
+      timeoutS: group.timeout,
+      graceMs: TIMEOUT_GRACE_MS,
+    });
+    task.stopClock();
+    if (task.abandoned) return { kind: 'dropped', why: 'handed-back' };
+    if (task.tools.closed) return { kind: 'dropped', why: 'connection-lost' };
+    if (outcome.kind === 'hung') {
+      // The plugin ignores its signal: whatever it still does, this child is not to be trusted
+      // with more tasks. The successor starts first; this one leaves once the others finish.
+      this.emit('recycle', `a task ran past timeout + ${TIMEOUT_GRACE_MS} ms`);
+      this.#retire('a task hung past its timeout');
+    }
+    return outcome;
+  }
+
+  /**
+   * Before the ack of a task the plugin ran: the cancel must reach the broker first, or the ack
+   * frees the prefetch slot and the next task is on its way to a child already over its limit.
+   * Reading RSS costs a syscall and a /proc parse: only when a limit asks for it.
+   */
+  #checkMemory(): void {
+    if (this.#recycle.maxMemoryMiB === undefined) return;
+    const memory = this.#recycle.finished(process.memoryUsage.rss());
+    if (memory.askSuccessor) this.emit('recycle', memory.askSuccessor);
+    if (memory.stopTaking) this.#retire(memory.stopTaking);
+  }
+
+  #taskOf(tools: ChannelTools, message: ConsumeMessage): TaskInHand {
+    const { type } = this.#spec.group;
+    return new TaskInHand(
+      tools,
+      message,
+      {
+        key: taskKey(type, message.properties, message.content),
+        taskId: taskIdOf(message.properties, randomUUID),
+        type,
+      },
+      this.#log,
+    );
+  }
+
+  #done(task: TaskInHand): void {
     this.#running.delete(task);
     if (this.#running.size === 0) {
       this.#idle?.();
@@ -406,233 +338,13 @@ export class WorkerRuntime extends EventEmitter {
 
   /** Retired once the consumer is cancelled for sure and nothing is left in hand. */
   #maybeRetired(): void {
-    if (!this.#cancelled || this.#retiredSent) return;
-    void this.#cancelled.then(() => {
-      if (this.#running.size > 0 || this.#retiredSent) return;
-      this.#retiredSent = true;
+    const cancelled = this.#cancelled;
+    if (!cancelled || this.#lifecycle.state !== 'retiring') return;
+    void cancelled.then(() => {
+      if (this.#running.size > 0 || this.#lifecycle.state !== 'retiring') return;
+      this.#lifecycle.to('retired');
       this.emit('retired');
     });
-  }
-
-  /**
-   * A task that comes back redelivered, and not because its consumer let go of it: its
-   * consumer died. A consumer killed for a timeout failed an attempt; any other death counts as
-   * a crash, carried in the message's headers so that every pool on every host counts the same.
-   */
-  async #afterLostConsumer(
-    tools: ChannelTools,
-    message: ConsumeMessage,
-    workitem: Workitem,
-    verdict: Verdict | undefined,
-    attempt: number,
-    log: () => Logger,
-  ): Promise<void> {
-    const { group } = this.#spec;
-    if (verdict?.kind === 'timeout') {
-      const failure = { kind: 'timeout' as const, error: new Error(verdict.cause) };
-      await this.#failAttempt(tools, message, workitem, failure, attempt, 0, log);
-      return;
-    }
-    const cause = verdict?.cause ?? 'its consumer went away (on another host, or its connection)';
-    const previous = crashesOf(message.properties);
-    const crashes = previous.count + 1;
-    const crashLog = [...previous.log, `${new Date().toISOString()} ${cause}`];
-    if (crashes < group.maxCrashes) {
-      await tools.router.requeueAfterCrash(message, crashes, crashLog);
-      log().warn({ crashes, maxCrashes: group.maxCrashes, cause }, 'consumer died with the task');
-      return;
-    }
-    const reason = `poison: ${crashes} consumers died running this task (max_crashes ${group.maxCrashes})`;
-    await tools.router.park(message, reason, {
-      [CRASHES_HEADER]: crashes,
-      [CRASH_LOG_HEADER]: crashLog,
-    });
-    const error = new Error(`${reason}: ${crashLog.join('; ')}`);
-    await this.#publish(
-      tools,
-      message,
-      errorWorkitem(workitem, error),
-      { attempts: attempt, durationMs: 0 },
-      log,
-    );
-    log().error({ queue: deadQueue(group.type), crashes, crashLog }, 'poison task parked');
-  }
-
-  /**
-   * A task the plugin never sees (too large, not UTF-8, not a JSON object): parked on
-   * `worker_<type>.dead` as it came, with the reason and its code in headers, and an error result
-   * saying so, so that whoever waits for it is not left waiting.
-   */
-  async #refuseUnreadable(
-    tools: ChannelTools,
-    message: ConsumeMessage,
-    err: unknown,
-    attempt: number,
-    log: () => Logger,
-  ): Promise<void> {
-    const { group } = this.#spec;
-    const code = (err as { code?: unknown }).code;
-    const reason = `unreadable task: ${(err as Error).message}`;
-    await tools.router.park(message, reason, {
-      [ERROR_CODE_HEADER]: typeof code === 'string' ? code : 'TQ_ERR_TASK_UNREADABLE',
-    });
-    log().error({ queue: deadQueue(group.type), reason, code }, 'task parked');
-    await this.#publishOne(
-      tools,
-      message,
-      { fields: {}, error: reason, trace: reason } as Workitem,
-      { attempts: attempt, durationMs: 0 },
-      log,
-    );
-  }
-
-  /** A failed attempt: retried through the broker while attempts remain, else the error result. */
-  async #failAttempt(
-    tools: ChannelTools,
-    message: ConsumeMessage,
-    workitem: Workitem,
-    failure: Exclude<Invocation, { kind: 'result' }>,
-    attempt: number,
-    durationMs: number,
-    log: () => Logger,
-  ): Promise<void> {
-    const { group } = this.#spec;
-    const text = describeError(failure.error);
-    const { retryable, retry } = retryDecision(failure.error, attempt, group.maxAttempts);
-    if (retry) {
-      const delayMs = await tools.router.retry(message, group.retryDelay, attempt + 1, text);
-      log().info({ err: text, nextAttempt: attempt + 1, delayMs }, 'task failed; retry scheduled');
-      return;
-    }
-    log().info({ err: text, outcome: failure.kind, retryable }, 'task failed');
-    const result = errorWorkitem(workitem, failure.error);
-    await this.#publish(tools, message, result, { attempts: attempt, durationMs }, log);
-  }
-
-  /** The result goes out through the plugin's reportResults when it has its own, else directly. */
-  #publish(
-    tools: ChannelTools,
-    message: ConsumeMessage,
-    result: Workitem,
-    facts: RunFacts,
-    log: () => Logger,
-  ): Promise<void> {
-    const report = this.#worker.reportResults;
-    // BaseWorker's own reportResults only publishes: no need for its promise layer every task.
-    if (!report || report === BaseWorker.prototype.reportResults)
-      return this.#publishOne(tools, message, result, facts, log);
-    return this.#publishThrough(report, result, (item) =>
-      this.#publishOne(tools, message, item, facts, log),
-    );
-  }
-
-  async #publishThrough(
-    report: NonNullable<Worker['reportResults']>,
-    result: Workitem,
-    publish: (item: Workitem) => Promise<void>,
-  ): Promise<void> {
-    await report.call(this.#worker, result, publish);
-  }
-
-  async #publishOne(
-    tools: ChannelTools,
-    message: ConsumeMessage,
-    item: Workitem,
-    facts: RunFacts,
-    log: () => Logger,
-  ): Promise<void> {
-    const { group } = this.#spec;
-    try {
-      await this.#sendResult(tools, message, item, facts, log);
-    } catch (err) {
-      if (hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE')) {
-        await this.#resultTooLarge(tools, message, err as TqError, facts, log);
-        return;
-      }
-      if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
-      // The input stays available to the operator; the workflow gets an error it can read.
-      const reason = (err as Error).message;
-      await tools.router.park(message, reason);
-      log().error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
-      const fallback = shallowErrorWorkitem(item, err);
-      await this.#sendResult(tools, message, fallback, facts, log, Number.POSITIVE_INFINITY);
-    }
-  }
-
-  /** Publishes `item` as the result of `message`; refused unsent at `refusedBytes` or above. */
-  #sendResult(
-    tools: ChannelTools,
-    message: ConsumeMessage,
-    item: Workitem,
-    facts: RunFacts,
-    log: () => Logger,
-    refusedBytes = this.#refusedBytes,
-  ): Promise<void> {
-    const { group, inputQueue } = this.#spec;
-    return publishResult(
-      tools.publisher,
-      group,
-      inputQueue,
-      message,
-      item,
-      facts,
-      log,
-      refusedBytes,
-    );
-  }
-
-  /**
-   * A result the broker refuses for good (larger than its max_message_size). Sent again it would
-   * be refused again, and the task run again and again: its size is remembered, so that this
-   * child does not send one as large again. When the broker refused it, the channel is gone and
-   * the task comes back redelivered: the pool is told, and whichever child of the pool gets it
-   * parks it without running it (#run). Refused here before sending, it is parked now.
-   */
-  async #resultTooLarge(
-    tools: ChannelTools,
-    message: ConsumeMessage,
-    err: TqError,
-    facts: RunFacts,
-    log: () => Logger,
-  ): Promise<void> {
-    const bytes = Number(err.details.bytes);
-    if (Number.isSafeInteger(bytes)) this.#refusedBytes = Math.min(this.#refusedBytes, bytes);
-    if (err.details.byBroker) {
-      const key = taskKey(this.#spec.group.type, message.properties, message.content);
-      this.#pool.lost([key], err.message, 'TQ_ERR_RESULT_TOO_LARGE');
-      log().error(
-        { err: err.message, code: err.code, bytes },
-        'result refused by the broker; the task is parked when it comes back',
-      );
-      throw err;
-    }
-    await this.#refuseResult(tools, message, err.message, facts, log);
-  }
-
-  /**
-   * Publishes the error result of a task whose result cannot be sent, then parks the task on
-   * `worker_<type>.dead` with the reason (in that order: if the broker refuses the error result
-   * too, nothing is parked yet and the task comes back once more, to a smaller error result).
-   */
-  async #refuseResult(
-    tools: ChannelTools,
-    message: ConsumeMessage,
-    reason: string,
-    facts: RunFacts,
-    log: () => Logger,
-  ): Promise<void> {
-    const { group } = this.#spec;
-    const publish = (item: Workitem) => this.#sendResult(tools, message, item, facts, log);
-    // The input passed parseWorkitem before its result was made; read again only on this path.
-    const input = parseWorkitem(message.content, message.properties);
-    try {
-      await publish(errorWorkitem(input, new Error(reason)));
-    } catch (err) {
-      if (!hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE') || (err as TqError).details.byBroker) throw err;
-      await publish({ fields: {}, error: reason, trace: reason } as Workitem);
-    }
-    await tools.router.park(message, reason, { [ERROR_CODE_HEADER]: 'TQ_ERR_RESULT_TOO_LARGE' });
-    log().error({ queue: deadQueue(group.type), reason }, 'result too large; task parked');
   }
 
   /**
@@ -644,15 +356,8 @@ export class WorkerRuntime extends EventEmitter {
     const { acks, router } = tools;
     // Held until it is back in the broker, so that the child does not leave before; `abandoned`
     // from the start, since it is nobody's task to hand back again at shutdown.
-    const key = taskKey(this.#spec.group.type, message.properties, message.content);
-    const task: RunningTask = {
-      key,
-      abort: new LazyAbort(),
-      acks,
-      router,
-      message,
-      abandoned: true,
-    };
+    const task = this.#taskOf(tools, message);
+    task.abandoned = true;
     this.#running.add(task);
     try {
       if (!message.fields.redelivered) {
@@ -673,8 +378,9 @@ export class WorkerRuntime extends EventEmitter {
 
   /** Takes no more tasks: the broker gives the rest to the other children. */
   #retire(reason: string, consumer = this.#consumer): void {
-    if (this.#retiring) return;
-    this.#retiring = true;
+    // Once stopping, the stop's own cancel already took the consumer away.
+    if (!this.#lifecycle.taking) return;
+    this.#lifecycle.to('retiring');
     this.#log.info({ reason }, 'taking no more tasks; retiring');
     // A closed channel cancels its consumer too: either way no more deliveries come.
     this.#cancelled = consumer
@@ -685,8 +391,4 @@ export class WorkerRuntime extends EventEmitter {
       : Promise.resolve();
     this.#maybeRetired();
   }
-}
-
-function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
