@@ -1,4 +1,5 @@
 import type { BaseWorker } from '@taskqueue/plugin-api';
+import { ExitStatus } from '../../common/exit.js';
 import { createLogger, type Logger } from '../../common/logger.js';
 import { openPoolChannel } from '../channel.js';
 import { loadWorker } from '../discovery/load.js';
@@ -8,11 +9,6 @@ import { poolLink } from './pool-link.js';
 import { verifyIdentity } from './verify-identity.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
-/**
- * The entry of a worker child, forked by the pool. Order matters: switch user before any plugin
- * code loads, then load, `setup`, consume, and only then tell the pool `ready`.
- */
-
 /** Exit status of a child that could not start (the pool does not count it as a task crash). */
 export const EXIT_STARTUP_FAILED = 3;
 /** Drain time on a SIGTERM that did not come through the pool (its stop message says how long). */
@@ -21,10 +17,31 @@ const DEFAULT_GRACE_MS = 30_000;
 /** To and from the pool; undefined in a child started by hand. */
 const pool = openPoolChannel<ParentMessage, ChildMessage>();
 
+/**
+ * Where the child's entry is. A stop may come at any time, even while the plugin loads or the
+ * child connects: while `loading` there is nothing to drain and the child leaves at once once the
+ * plugin is set up; once `running`, the runtime drains. `stopping` is final: a second stop is
+ * ignored.
+ */
+type Entry =
+  | { state: 'loading' }
+  | { state: 'running'; runtime: WorkerRuntime }
+  | { state: 'stopping' };
+let entry: Entry = { state: 'loading' };
+
+/** Read through a call: a stop may have come in while the entry awaited. */
+function stopRequested(): boolean {
+  return entry.state === 'stopping';
+}
+
 function send(message: ChildMessage): void {
   pool?.send(message);
 }
 
+/**
+ * The entry of a worker child, forked by the pool. Order matters: switch user before any plugin
+ * code loads, then load, `setup`, consume, and only then tell the pool `ready`.
+ */
 async function startChild(spec: ChildSpec): Promise<void> {
   const log = createLogger('taskqueue-worker', spec.logLevel).child({
     group: spec.group.name,
@@ -45,7 +62,7 @@ async function startChild(spec: ChildSpec): Promise<void> {
     failStartup(log, err);
     return;
   }
-  if (stopRequested !== undefined) process.exit(0); // told to stop while the plugin set up
+  if (stopRequested()) process.exit(ExitStatus.OK); // told to stop while the plugin set up
   const runtime = new WorkerRuntime(
     spec,
     worker,
@@ -54,20 +71,17 @@ async function startChild(spec: ChildSpec): Promise<void> {
       log.error({ err: err.message }, 'cannot tell the pool which tasks this child holds'),
     ),
   );
-  stopRuntime = async (graceMs: number) => {
-    await runtime.stop(graceMs);
-    process.exit(0);
-  };
+  entry = { state: 'running', runtime };
   runtime.on('recycle', (reason: string) => send({ kind: 'recycle', reason }));
   runtime.on('retired', () => requestStop(DEFAULT_GRACE_MS));
   runtime.connection.on('fatal', (err: Error & { code?: string }) => {
     log.fatal({ code: err.code }, err.message);
-    process.exit(69);
+    process.exit(ExitStatus.UNAVAILABLE);
   });
   try {
     await runtime.start();
   } catch (err) {
-    if (stopRequested === undefined) failStartup(log, err); // else: the stop closed it
+    if (!stopRequested()) failStartup(log, err); // else: the stop closed it
     return;
   }
   send({ kind: 'ready' });
@@ -88,17 +102,19 @@ process.on('SIGINT', () => {});
 // Without the pool nobody supervises this child: leave at once, the broker redelivers its tasks.
 pool?.on('close', () => process.exit());
 
-/**
- * A stop may come at any time, even while the plugin loads or the child connects: before the
- * runtime exists there is nothing to drain and the child leaves at once; after, it drains.
- */
-let stopRequested: number | undefined;
-let stopRuntime: ((graceMs: number) => Promise<void>) | undefined;
+/** loading → stopping (the entry exits once the plugin is set up), running → stopping (drains). */
 function requestStop(graceMs: number): void {
-  if (stopRequested !== undefined) return;
-  stopRequested = graceMs;
-  if (stopRuntime) void stopRuntime(graceMs);
+  const before = entry;
+  if (before.state === 'stopping') return;
+  entry = { state: 'stopping' };
+  if (before.state === 'running') void stopRuntime(before.runtime, graceMs);
 }
+
+async function stopRuntime(runtime: WorkerRuntime, graceMs: number): Promise<void> {
+  await runtime.stop(graceMs);
+  process.exit(ExitStatus.OK);
+}
+
 process.on('SIGTERM', () => requestStop(DEFAULT_GRACE_MS));
 pool?.on('message', (message: ParentMessage) => {
   if (message.kind === 'start') void startChild(message.spec);

@@ -31,10 +31,16 @@ import { verifyIdentity } from './verify-identity.js';
  * reportResults, teardown — collecting what is published instead of publishing it.
  */
 
+/**
+ * Started by hand, without the command's channel: kept at 2, the status it has always had;
+ * `ExitStatus` (sysexits) has no entry for it, and USAGE (64) would change what it exits with.
+ */
+const EXIT_NO_COMMAND = 2;
+
 const channel = openPoolChannel<OneShotRequest, OneShotReply>(undefined, ONE_SHOT_MAX_LINE_BYTES);
 if (!channel) {
   process.stderr.write('taskqueue one-shot child: started without its command; nothing to do\n');
-  process.exit(2);
+  process.exit(EXIT_NO_COMMAND);
 }
 const command = channel;
 
