@@ -70,7 +70,7 @@ describe('GroupSupervisor with fake children', () => {
   });
 
   it('restarts a child that fails to start after a delay that doubles, then gives up', async () => {
-    const { group, clock, children, msgs, fireNext } = setup(1);
+    const { group, clock, children, msgs } = setup(1);
     let settled = false;
     void group.settled.then(() => {
       settled = true;
