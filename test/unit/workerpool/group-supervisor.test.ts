@@ -8,17 +8,20 @@ import {
   GroupSupervisor,
 } from '../../../src/workerpool/supervisor/group.js';
 import { TaskLedger } from '../../../src/workerpool/supervisor/ledger.js';
+import { TIMEOUT_GRACE_MS, WATCHDOG_MARGIN_MS } from '../../../src/workerpool/timeouts.js';
 import { FakeChild, FakeClock } from './fake-supervision.js';
 
 const DRAIN_MS = 10_000;
 
 /** A group of fake children on a fake clock, with its log lines parsed. */
-function setup(workers: number, policy: Partial<GroupPolicy> = {}) {
+function setup(workers: number, policy: Partial<GroupPolicy> = {}, timeoutS?: number) {
   const clock = new FakeClock();
   const children: FakeChild[] = [];
   const lines: Array<Record<string, unknown>> = [];
   const log = createLogger('tq-test', 'debug', (line) => lines.push(JSON.parse(line)));
-  const spec = { group: { name: 'g', workers, prefetch: 1 } } as unknown as ChildSpec;
+  const spec = {
+    group: { name: 'g', workers, prefetch: 1, timeout: timeoutS },
+  } as unknown as ChildSpec;
   const group = new GroupSupervisor(spec, DRAIN_MS, log, {
     policy: { ...DEFAULT_POLICY, ...policy },
     ledger: new TaskLedger(() => clock.now()),
@@ -303,5 +306,19 @@ describe('GroupSupervisor with fake children', () => {
     await Promise.all([stopped, again]);
     clock.advance(10 * 60_000);
     expect(children).toHaveLength(2); // nothing started after stop
+  });
+
+  it('kills a child whose task runs past timeout + grace + margin, not before', () => {
+    const { group, clock, children, msgs } = setup(1, {}, 10);
+    group.start();
+    const child = children[0]!;
+    child.ready();
+    child.held.set('task-1', clock.now());
+    const limit = 10_000 + TIMEOUT_GRACE_MS + WATCHDOG_MARGIN_MS;
+    clock.advance(limit);
+    expect(child.killedWith).toBeUndefined();
+    clock.advance(1000); // the watchdog's next look
+    expect(child.killedWith).toBe('stuck past its task timeout');
+    expect(msgs('child stuck past its task timeout')).toMatchObject([{ tasks: 1, timeoutS: 10 }]);
   });
 });
