@@ -33,11 +33,12 @@ export const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET'];
 export type { ChildBreach } from './supervisor/supervised-child.js';
 
 /**
- * One worker child and its handshake; `start()` spawns it. Events: `ready`, `message` (any other ChildMessage, checked
- * by isChildMessage), `broken` (ChildBreach: the child sent a malformed message or grew its
- * held-tasks file past its slots, and is being killed for it), `exit` ({code, signal, ready,
- * killedByPool}). `stop()` is idempotent and bounded: `stop` over the channel, SIGTERM at the
- * deadline, SIGKILL after KILL_GRACE_MS.
+ * One worker child and its handshake; constructed idle, `start()` spawns it. Events: `ready`,
+ * `message` (any other ChildMessage, checked by isChildMessage), `broken` (ChildBreach: the child
+ * sent a malformed message or grew its held-tasks file past its slots, and is being killed for
+ * it), `exit` ({code, signal, ready, killedByPool}). `stop()` is idempotent and bounded: `stop`
+ * over the channel, SIGTERM at the deadline, SIGKILL after KILL_GRACE_MS; before `start()` it
+ * resolves at once.
  */
 export class ChildHandle extends EventEmitter implements SupervisedChild {
   readonly spec: ChildSpec;
