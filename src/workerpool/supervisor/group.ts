@@ -76,7 +76,14 @@ export interface ChildView {
  * Supervises the children of one group: keeps `wanted` of them active, replaces the ones that
  * exit with a jittered, growing delay, pauses after too many restarts (`failedPauseMs`, doubled
  * on each trip in a row up to `failedPauseMaxMs`: pause.ts), recycles children (successor first)
- * when they ask for it, and kills a child that breaks the protocol (ChildHandle `broken`).
+ * when they ask for it, and kills a child that breaks the protocol (SupervisedChild `broken`).
+ *
+ * Wanted vs actual, as runit: `#wanted` is the number asked for, `#children` with their states
+ * (states.ts) are what there is, and `#reconcile` acts on the difference, only while the group
+ * is `serving`. The group's own state (states.ts `GroupState`) says why it would not: a restart
+ * delay (`delaying`, `#restartTimer`), a pause (`failed`, `#pauseTimer`), or `stopping`.
+ * Children come from `makeChild` and time from `clock`, so tests run it with neither processes
+ * nor waits (test/unit/workerpool/group-supervisor.test.ts).
  *
  * Only a child that dies before it finished a single task counts towards the restart intensity
  * (the plugin cannot get going: that is what must not spin), and only while the group makes no
