@@ -8,25 +8,23 @@ export const SETPRIV = '/usr/bin/setpriv';
 
 /**
  * Flags every child starts with, each left out when the operator's NODE_OPTIONS sets it
- * (command-line flags would override it).
+ * (command-line flags would override it). The measurements behind each are in
+ * bench/FINDINGS.md, "Figures moved out of comments: the pool's supervisor (issue 26)".
  *
- * `--max-semi-space-size=1`: the young generation at its smallest (1 MiB a semi-space). Almost
- * everything a child allocates dies within its task, yet a busy child's young generation grows and
- * its pages stay resident: capped at 2 MiB, children peaked at 58.5–60.8 MiB, at 1 MiB 56.1–58.4
- * (2 pairs of runs each of K=1, 2, 4, W=1 and 10, 1 KiB tasks), below the ceiling workers. Twice
- * the scavenges, each promoting half as much: their pauses cost +0.3 % (W=1) and +2.7 % (W=10) of
- * a child's CPU (--trace-gc-nvp), below the bench's noise. The cap was 4, then 2 once the plugin's
- * context stopped keeping every task alive through scavenges (invoke.ts). With 64 KiB tasks a
- * child's peak is the same with 1 or 8 MiB (81–90 MiB), but its CPU per task is ~25 % lower with
- * 8: an operator with large workitems sets `--max-semi-space-size=8` in the pool's NODE_OPTIONS
- * (bench/FINDINGS.md).
+ * `--max-semi-space-size=1`: the young generation at its smallest. Almost everything a child
+ * allocates dies within its task, yet a busy child's young generation grows and its pages stay
+ * resident: the smallest cap gives the lowest peak RSS, and the extra scavenges it costs (each
+ * promoting less) are below the bench's noise. The cap came down in steps, the last once the
+ * plugin's context stopped keeping every task alive through scavenges (invoke.ts). With large
+ * tasks the peak no longer depends on the cap but the CPU per task does: an operator with large
+ * workitems sets a larger `--max-semi-space-size` in the pool's NODE_OPTIONS.
  *
  * `--v8-pool-size=1`: one thread for V8's background work (optimizing compiles, concurrent GC)
- * instead of four. When a child warms up, parallel compile jobs each fill a malloc arena of
- * their own (2–3 MiB resident, seen in /proc/PID/smaps, given back soon after), and the peak RSS
- * keeps them: 61–64 → 59–60 MiB (4 runs each), CPU per task unchanged within the noise. A child's
- * heap is small; it has no use for parallel GC threads. libuv's threadpool (a plugin's async fs,
- * crypto, dns) is not this pool.
+ * instead of the default few. When a child warms up, parallel compile jobs each fill a malloc
+ * arena of their own (seen in /proc/PID/smaps, given back soon after), and the peak RSS keeps
+ * them; with one thread the peak is lower and the CPU per task unchanged within the noise. A
+ * child's heap is small; it has no use for parallel GC threads. libuv's threadpool (a plugin's
+ * async fs, crypto, dns) is not this pool.
  */
 export function childNodeFlags(nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
   const flags: string[] = [];

@@ -20,6 +20,7 @@ import {
   type ParentMessage,
   type Verdict,
 } from './ipc.js';
+import type { ChildBreach, ChildExit, SupervisedChild } from './supervisor/supervised-child.js';
 
 /** A child that has not said `ready` by then counts as failed to start. */
 export const READY_TIMEOUT_MS = 60_000;
@@ -29,25 +30,24 @@ export const KILL_GRACE_MS = 5_000;
 /** Environment variables a child must not inherit: credentials travel over the channel only. */
 export const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET'];
 
-/** How a child broke the protocol with the pool: it is killed for it (ChildHandle `broken`). */
-export interface ChildBreach {
-  code: 'TQ_ERR_CHILD_MESSAGE' | 'TQ_ERR_CHILD_HELD_TASKS';
-  reason: string;
-}
+export type { ChildBreach } from './supervisor/supervised-child.js';
 
 /**
- * One worker child and its handshake. Events: `ready`, `message` (any other ChildMessage, checked
- * by isChildMessage), `broken` (ChildBreach: the child sent a malformed message or grew its
- * held-tasks file past its slots, and is being killed for it), `exit` ({code, signal, ready,
- * killedByPool}). `stop()` is idempotent and bounded: `stop` over the channel, SIGTERM at the
- * deadline, SIGKILL after KILL_GRACE_MS.
+ * One worker child and its handshake; constructed idle, `start()` spawns it. Events: `ready`,
+ * `message` (any other ChildMessage, checked by isChildMessage), `broken` (ChildBreach: the child
+ * sent a malformed message or grew its held-tasks file past its slots, and is being killed for
+ * it), `exit` ({code, signal, ready, killedByPool}). `stop()` is idempotent and bounded: `stop`
+ * over the channel, SIGTERM at the deadline, SIGKILL after KILL_GRACE_MS; before `start()` it
+ * resolves at once.
  */
-export class ChildHandle extends EventEmitter {
+export class ChildHandle extends EventEmitter implements SupervisedChild {
   readonly spec: ChildSpec;
-  #process: ChildProcess;
-  #channel: Channel<ChildMessage, ParentMessage>;
+  /** Undefined until `start()`. */
+  #process: ChildProcess | undefined;
+  #channel: Channel<ChildMessage, ParentMessage> | undefined;
   #ready = false;
-  #exited: Promise<void>;
+  /** Resolves when the process ended; already resolved for a child never started. */
+  #exited: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
   /** The file the child writes its tasks to (held-tasks.ts); undefined once closed. */
   #heldFd: number | undefined;
@@ -64,30 +64,44 @@ export class ChildHandle extends EventEmitter {
   constructor(spec: ChildSpec) {
     super();
     this.spec = spec;
-    this.#heldFd = openHeldTasksFile();
     this.#heldSlots = heldTasksSlots(spec.group.prefetch);
+  }
+
+  /**
+   * Spawns the process and sends it `start`; the child then says `ready` or ends. Separate from
+   * the constructor so that a group attaches its listeners first, and can be given fake children.
+   * A second call does nothing.
+   */
+  start(): void {
+    if (this.#process) return;
+    const spec = this.spec;
+    const heldFd = openHeldTasksFile();
+    this.#heldFd = heldFd;
     const command = childCommand(spec.identity, fileURLToPath(CHILD_ENTRY));
     const env = { ...process.env, ...command.env };
     for (const name of PRIVATE_ENV) delete env[name];
     const stdio: Array<'ignore' | 'inherit' | 'pipe' | number> = ['ignore', 'inherit', 'inherit'];
     stdio[CHANNEL_FD] = 'pipe'; // a socket pair: channel.ts
-    stdio[HELD_TASKS_FD] = this.#heldFd;
+    stdio[HELD_TASKS_FD] = heldFd;
     // The command may be setpriv, which execs Node with both descriptors open.
-    this.#process = spawn(command.file, command.args, {
+    const child = spawn(command.file, command.args, {
       env,
       stdio,
     });
+    this.#process = child;
     const maxKeys = this.#heldSlots;
-    this.#channel = new Channel(this.#process.stdio[CHANNEL_FD] as Socket, (value) =>
-      isChildMessage(value, maxKeys),
+    const channel = new Channel<ChildMessage, ParentMessage>(
+      child.stdio[CHANNEL_FD] as Socket,
+      (value) => isChildMessage(value, maxKeys),
     );
-    this.#channel.on('broken', (reason: string) =>
+    this.#channel = channel;
+    channel.on('broken', (reason: string) =>
       this.#breach({ code: 'TQ_ERR_CHILD_MESSAGE', reason: `sent ${reason}` }),
     );
     const readyTimer = setTimeout(() => {
       if (!this.#ready) this.#signal('SIGKILL', 'not ready in time');
     }, READY_TIMEOUT_MS);
-    this.#channel.on('message', (message: ChildMessage) => {
+    channel.on('message', (message: ChildMessage) => {
       if (message.kind === 'ready') {
         this.#ready = true;
         clearTimeout(readyTimer);
@@ -105,17 +119,23 @@ export class ChildHandle extends EventEmitter {
       this.emit('message', message);
     });
     // A command that cannot start at all (spawn error) ends like a child that failed to start.
-    this.#process.on('error', (err) => {
-      if (this.#process.exitCode === null && this.#process.pid === undefined) {
+    child.on('error', (err) => {
+      if (child.exitCode === null && child.pid === undefined) {
         this.#closeHeld();
         this.emit('message', { kind: 'fatal', code: 'TQ_ERR_PLUGIN_LOAD', message: err.message });
       }
     });
     this.#exited = new Promise((resolve) => {
-      this.#process.once('exit', (code, signal) => {
+      child.once('exit', (code, signal) => {
         clearTimeout(readyTimer);
         // The listeners read the file (what the child held when it ended) before it is closed.
-        this.emit('exit', { code, signal, ready: this.#ready, killedByPool: this.#killedByPool });
+        const status: ChildExit = {
+          code,
+          signal,
+          ready: this.#ready,
+          killedByPool: this.#killedByPool,
+        };
+        this.emit('exit', status);
         this.#closeHeld();
         resolve();
       });
@@ -124,7 +144,7 @@ export class ChildHandle extends EventEmitter {
   }
 
   get pid(): number | undefined {
-    return this.#process.pid;
+    return this.#process?.pid;
   }
 
   get ready(): boolean {
@@ -134,7 +154,8 @@ export class ChildHandle extends EventEmitter {
   /** Asks the child to drain; after `deadlineMs` SIGTERM, then SIGKILL. Resolves on exit. */
   stop(deadlineMs: number): Promise<void> {
     this.#stopping ??= (async () => {
-      if (this.#process.exitCode !== null || this.#process.signalCode !== null) return;
+      const child = this.#process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       this.#send({ kind: 'stop', graceMs: deadlineMs });
       const term = setTimeout(() => this.#signal('SIGTERM', 'drain deadline'), deadlineMs);
       const kill = setTimeout(
@@ -184,8 +205,9 @@ export class ChildHandle extends EventEmitter {
 
   /** The child broke the protocol: killed (once), and `broken` says how. */
   #breach(breach: ChildBreach): void {
-    if (this.#killedByPool !== undefined || this.#process.exitCode !== null) return;
-    if (this.#process.signalCode !== null) return;
+    const child = this.#process;
+    if (!child || this.#killedByPool !== undefined || child.exitCode !== null) return;
+    if (child.signalCode !== null) return;
     this.#signal('SIGKILL', breach.code);
     this.emit('broken', breach);
   }
@@ -208,11 +230,12 @@ export class ChildHandle extends EventEmitter {
   }
 
   #signal(signal: NodeJS.Signals, reason: string): void {
+    if (!this.#process) return;
     this.#killedByPool ??= reason;
     this.#process.kill(signal);
   }
 
   #send(message: ParentMessage): void {
-    this.#channel.send(message);
+    this.#channel?.send(message);
   }
 }

@@ -191,7 +191,10 @@ export class WorkerPool {
   }
 
   #startGroup(spec: ChildSpec): void {
-    const group = new GroupSupervisor(spec, this.#drainMs(), this.#log, this.#policy, this.#ledger);
+    const group = new GroupSupervisor(spec, this.#drainMs(), this.#log, {
+      policy: this.#policy,
+      ledger: this.#ledger,
+    });
     warnAboutConsumerTimeout(spec, this.#log);
     this.#groups.set(spec.group.name, group);
     group.start();

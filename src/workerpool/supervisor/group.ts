@@ -1,13 +1,26 @@
 import { hostname } from 'node:os';
 import { backoffDelay } from '../../common/amqp/backoff.js';
 import type { Logger } from '../../common/logger.js';
-import { type ChildBreach, ChildHandle } from '../child-handle.js';
+import { ChildHandle } from '../child-handle.js';
 import type { ChildMessage, ChildSpec, Verdict } from '../ipc.js';
 import { TIMEOUT_GRACE_MS, WATCHDOG_MARGIN_MS } from '../timeouts.js';
+import { type Clock, type ClockTimer, realClock } from './clock.js';
 import { RestartIntensity } from './intensity.js';
 import { TaskLedger } from './ledger.js';
 import { GroupPause } from './pause.js';
-import { type ChildEvent, type ChildState, exitMeaning, isActive, transition } from './states.js';
+import {
+  CHILD_INITIAL,
+  type ChildEvent,
+  type ChildState,
+  exitMeaning,
+  GROUP_INITIAL,
+  type GroupEvent,
+  type GroupState,
+  groupTransition,
+  isActive,
+  transition,
+} from './states.js';
+import type { ChildBreach, ChildExit, MakeChild, SupervisedChild } from './supervised-child.js';
 
 /** The supervision limits of a group; the defaults suit a production pool. */
 export interface GroupPolicy {
@@ -40,12 +53,17 @@ export const DEFAULT_POLICY: GroupPolicy = {
 
 const HOST = hostname();
 
-/** How a child's process ended (ChildHandle `exit`). */
-interface ChildExit {
-  code: number | null;
-  signal: string | null;
-  /** Why the pool signalled it, if it did. */
-  killedByPool: string | undefined;
+/** How often the held-tasks files are checked and the watchdog looks for overdue tasks. */
+const WATCHDOG_INTERVAL_MS = 1000;
+
+/** What a group is built with besides its spec; each has a default for the real pool. */
+export interface GroupOptions {
+  policy?: GroupPolicy;
+  /** Shared by every group of a pool (pool.ts). */
+  ledger?: TaskLedger;
+  /** Creates a child, not started: a ChildHandle (a real process) unless a test says otherwise. */
+  makeChild?: MakeChild;
+  clock?: Clock;
 }
 
 /** A child of the group as `taskqueue plugins`, tests and logs see it. */
@@ -58,7 +76,14 @@ export interface ChildView {
  * Supervises the children of one group: keeps `wanted` of them active, replaces the ones that
  * exit with a jittered, growing delay, pauses after too many restarts (`failedPauseMs`, doubled
  * on each trip in a row up to `failedPauseMaxMs`: pause.ts), recycles children (successor first)
- * when they ask for it, and kills a child that breaks the protocol (ChildHandle `broken`).
+ * when they ask for it, and kills a child that breaks the protocol (SupervisedChild `broken`).
+ *
+ * Wanted vs actual, as runit: `#wanted` is the number asked for, `#children` with their states
+ * (states.ts) are what there is, and `#reconcile` acts on the difference, only while the group
+ * is `serving`. The group's own state (states.ts `GroupState`) says why it would not: a restart
+ * delay (`delaying`, `#restartTimer`), a pause (`failed`, `#pauseTimer`), or `stopping`.
+ * Children come from `makeChild` and time from `clock`, so tests run it with neither processes
+ * nor waits (test/unit/workerpool/group-supervisor.test.ts).
  *
  * Only a child that dies before it finished a single task counts towards the restart intensity
  * (the plugin cannot get going: that is what must not spin), and only while the group makes no
@@ -73,7 +98,7 @@ export class GroupSupervisor {
   #wanted: number;
   #log: Logger;
   #policy: GroupPolicy;
-  #children = new Map<ChildHandle, ChildState>();
+  #children = new Map<SupervisedChild, ChildState>();
   /**
    * Tasks the group's children settled, as last counted (their held-tasks files, and those of
    * the children gone): progress since the last count clears the restart intensity.
@@ -81,14 +106,19 @@ export class GroupSupervisor {
   #settledCounted = 0;
   #settledByGone = 0;
   /** Tasks of a child the watchdog killed for running past their timeout. */
-  #overdue = new Map<ChildHandle, Set<string>>();
+  #overdue = new Map<SupervisedChild, Set<string>>();
   #ledger: TaskLedger;
-  #watchdog: NodeJS.Timeout | undefined;
+  #makeChild: MakeChild;
+  #clock: Clock;
+  #watchdog: ClockTimer | undefined;
   #intensity: RestartIntensity;
   #pause: GroupPause;
-  #timer: NodeJS.Timeout | undefined;
-  #failed = false;
-  #stopping = false;
+  /** The group's own state (states.ts); changed only by `#enter`. */
+  #state: GroupState = GROUP_INITIAL;
+  /** While `delaying`: fires the delayed restart. */
+  #restartTimer: ClockTimer | undefined;
+  /** While `failed`: ends the pause and tries the group again. */
+  #pauseTimer: ClockTimer | undefined;
   #drainMs: number;
   #settle!: () => void;
   /**
@@ -99,15 +129,17 @@ export class GroupSupervisor {
     this.#settle = resolve;
   });
 
-  constructor(
-    spec: ChildSpec,
-    drainMs: number,
-    log: Logger,
-    policy: GroupPolicy = DEFAULT_POLICY,
-    ledger: TaskLedger = new TaskLedger(),
-  ) {
+  constructor(spec: ChildSpec, drainMs: number, log: Logger, options: GroupOptions = {}) {
+    const {
+      policy = DEFAULT_POLICY,
+      ledger = new TaskLedger(),
+      makeChild = (childSpec) => new ChildHandle(childSpec),
+      clock = realClock,
+    } = options;
     this.name = spec.group.name;
     this.#ledger = ledger;
+    this.#makeChild = makeChild;
+    this.#clock = clock;
     this.#spec = spec;
     this.#wanted = spec.group.workers;
     this.#drainMs = drainMs;
@@ -126,7 +158,11 @@ export class GroupSupervisor {
   }
 
   get failed(): boolean {
-    return this.#failed;
+    return this.#state === 'failed';
+  }
+
+  get state(): GroupState {
+    return this.#state;
   }
 
   children(): ChildView[] {
@@ -134,15 +170,15 @@ export class GroupSupervisor {
   }
 
   start(): void {
+    if (!this.#enter('start')) return;
     if (this.#wanted === 0) this.#settle();
     // Every second: one fstat per child (a held-tasks file grown past its slots breaks its
     // child), and with a timeout the watchdog's read of each child's file.
     const { timeout } = this.#spec.group;
-    this.#watchdog = setInterval(() => {
+    this.#watchdog = this.#clock.setInterval(() => {
       for (const child of this.#children.keys()) child.checkHeldTasks();
       if (timeout !== undefined) this.#killOverdue(timeout);
-    }, 1000);
-    this.#watchdog.unref();
+    }, WATCHDOG_INTERVAL_MS);
     this.#reconcile('start');
   }
 
@@ -157,10 +193,7 @@ export class GroupSupervisor {
    * intensity starts empty, the pause's doubling is kept. False when the group is not failed.
    */
   retryNow(): boolean {
-    if (!this.#failed || this.#stopping) return false;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#failed = false;
+    if (!this.#enter('retry')) return false;
     this.#intensity.reset();
     this.#reconcile('retry on reload');
     return true;
@@ -168,10 +201,9 @@ export class GroupSupervisor {
 
   /** Drains every child within `deadlineMs`, killing stragglers; idempotent. */
   async stop(deadlineMs = this.#drainMs): Promise<void> {
-    this.#stopping = true;
+    this.#enter('stop');
     this.#settle();
-    clearTimeout(this.#timer);
-    clearInterval(this.#watchdog);
+    this.#clock.clear(this.#watchdog);
     const exits: Promise<void>[] = [];
     for (const child of this.#children.keys()) {
       this.#apply(child, 'stop', 'pool stopping');
@@ -180,8 +212,9 @@ export class GroupSupervisor {
     await Promise.all(exits);
   }
 
+  /** Starts or stops children to match the wanted number; only while `serving`. */
   #reconcile(cause: string): void {
-    if (this.#stopping || this.#failed || this.#timer) return;
+    if (this.#state !== 'serving') return;
     const active = [...this.#children]
       .filter(([, state]) => isActive(state))
       .map(([child]) => child);
@@ -194,10 +227,9 @@ export class GroupSupervisor {
   }
 
   #spawn(cause: string): void {
-    const child = new ChildHandle(this.#spec);
-    this.#children.set(child, 'starting');
+    const child = this.#makeChild(this.#spec);
+    this.#children.set(child, CHILD_INITIAL);
     this.#ledger.attach(child);
-    this.#log.info({ childPid: child.pid, from: 'none', to: 'starting', cause }, 'child state');
     child.on('ready', () => this.#onReady(child));
     child.on('message', (message: ChildMessage) => this.#onMessage(child, message));
     child.on('broken', (breach: ChildBreach) =>
@@ -207,14 +239,16 @@ export class GroupSupervisor {
       ),
     );
     child.on('exit', (status: ChildExit) => this.#onExit(child, status));
+    child.start();
+    this.#apply(child, 'start', cause);
   }
 
-  #onReady(child: ChildHandle): void {
+  #onReady(child: SupervisedChild): void {
     this.#apply(child, 'ready', 'handshake');
     const running = [...this.#children.values()].filter((state) => state === 'running').length;
     if (running >= this.#wanted) {
       this.#settle();
-      this.#pause.healthy(Date.now());
+      this.#pause.healthy(this.#clock.now());
     }
     // A ready successor lets one retiring child go.
     const retiring = [...this.#children].find(([, state]) => state === 'retiring');
@@ -224,7 +258,7 @@ export class GroupSupervisor {
     }
   }
 
-  #onMessage(child: ChildHandle, message: ChildMessage): void {
+  #onMessage(child: SupervisedChild, message: ChildMessage): void {
     if (message.kind === 'lost') {
       for (const key of message.keys)
         this.#ledger.record(
@@ -248,7 +282,7 @@ export class GroupSupervisor {
     }
   }
 
-  #onExit(child: ChildHandle, status: ChildExit): void {
+  #onExit(child: SupervisedChild, status: ChildExit): void {
     const before = this.#children.get(child) ?? 'stopping';
     const fromOutside =
       (status.signal === 'SIGKILL' || status.signal === 'SIGTERM') &&
@@ -257,7 +291,7 @@ export class GroupSupervisor {
     this.#apply(child, 'exit', how);
     this.#children.delete(child);
     const meaning = exitMeaning(before, fromOutside);
-    if (meaning !== 'planned' && this.#pause.unhealthy(Date.now()))
+    if (meaning !== 'planned' && this.#pause.unhealthy(this.#clock.now()))
       this.#log.info('group ran healthy: the next pause starts short again');
     const completed = child.heldTasks().settled;
     this.#countProgress(child);
@@ -274,7 +308,7 @@ export class GroupSupervisor {
       return { kind: 'crash', cause: `child ${who} ended with ${how}` };
     });
     // Failed already: the pause's timer brings the group back, no restart before.
-    if (this.#stopping || this.#failed) return;
+    if (this.#state === 'stopping' || this.#state === 'failed') return;
     if (meaning === 'planned') {
       this.#reconcile('replace');
       return;
@@ -292,11 +326,11 @@ export class GroupSupervisor {
       this.#scheduleReconcile(delay, 'replace a child that died');
       return;
     }
-    if (!this.#intensity.record(Date.now(), fromOutside)) {
+    if (!this.#intensity.record(this.#clock.now(), fromOutside)) {
       this.#markFailed();
       return;
     }
-    const delay = backoffDelay(this.#intensity.recent() - 1, {
+    const delay = backoffDelay(this.#intensity.recent(this.#clock.now()) - 1, {
       baseMs: this.#policy.restartBaseMs,
       maxMs: this.#policy.restartMaxMs,
     });
@@ -306,7 +340,7 @@ export class GroupSupervisor {
         meaning,
         killedByPool: status.killedByPool,
         restartInMs: delay,
-        recentRestarts: this.#intensity.recent(),
+        recentRestarts: this.#intensity.recent(this.#clock.now()),
       },
       'child will be restarted',
     );
@@ -318,7 +352,7 @@ export class GroupSupervisor {
    * count: children killed one after another while the group makes progress are not a group
    * that fails to start. Counted when a child ends, the one moment the intensity is consulted.
    */
-  #countProgress(gone: ChildHandle): void {
+  #countProgress(gone: SupervisedChild): void {
     const goneSettled = gone.heldTasks().settled;
     let total = this.#settledByGone + goneSettled;
     for (const child of this.#children.keys())
@@ -328,12 +362,15 @@ export class GroupSupervisor {
     this.#settledCounted = total;
   }
 
-  /** One pending restart timer at a time; a later request waits for it. */
+  /**
+   * One pending restart at a time: `delaying` until it fires; a later request (while delaying
+   * already, or failed) waits for it.
+   */
   #scheduleReconcile(delay: number, cause: string): void {
-    if (this.#timer) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#reconcile(cause);
+    if (!this.#enter('delay')) return;
+    this.#restartTimer = this.#clock.setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (this.#enter('delay-over')) this.#reconcile(cause);
     }, delay);
   }
 
@@ -344,7 +381,7 @@ export class GroupSupervisor {
    */
   #killOverdue(timeoutS: number): void {
     const limit = timeoutS * 1000 + TIMEOUT_GRACE_MS + WATCHDOG_MARGIN_MS;
-    const now = Date.now();
+    const now = this.#clock.now();
     for (const child of this.#children.keys()) {
       if (this.#overdue.has(child)) continue;
       const late = [...this.#ledger.heldBy(child)].filter(([, since]) => now - since > limit);
@@ -364,10 +401,9 @@ export class GroupSupervisor {
    * from outside only pauses (warning). Both say when the group is tried again.
    */
   #markFailed(): void {
-    this.#failed = true;
-    clearTimeout(this.#timer);
+    if (!this.#enter('trip')) return;
     this.#settle();
-    const now = Date.now();
+    const now = this.#clock.now();
     const { maxRestarts, restartPeriodMs } = this.#policy;
     const onlyFromOutside = this.#intensity.onlyFromOutside(now);
     const trip = this.#pause.trips + 1;
@@ -391,17 +427,40 @@ export class GroupSupervisor {
         `GROUP FAILED: more than ${maxRestarts} restarts in ${restartPeriodMs / 1000} s; no more restarts for ${pauseMs / 1000} s (trip ${trip} in a row)`,
       );
     }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#failed = false;
+    this.#pauseTimer = this.#clock.setTimeout(() => {
+      this.#pauseTimer = undefined;
+      if (!this.#enter('retry')) return;
       this.#intensity.reset();
       this.#log.warn('failed group: trying again');
       this.#reconcile('retry after failure');
     }, pauseMs);
   }
 
+  /**
+   * The one place the group changes state (states.ts `groupTransition`); false when `event`
+   * means nothing in the current state. Leaving `delaying` or `failed` cancels that state's
+   * timer, so no timer outlives the state it belongs to.
+   */
+  #enter(event: GroupEvent): boolean {
+    const from = this.#state;
+    const to = groupTransition(from, event);
+    if (!to) return false;
+    if (from === 'delaying') {
+      this.#clock.clear(this.#restartTimer);
+      this.#restartTimer = undefined;
+    }
+    if (from === 'failed') {
+      this.#clock.clear(this.#pauseTimer);
+      this.#pauseTimer = undefined;
+    }
+    this.#state = to;
+    // Named apart from a child's `from`/`to`, which tools match in the log.
+    this.#log.debug({ groupFrom: from, groupTo: to, event }, 'group state');
+    return true;
+  }
+
   /** The one place a child changes state; each change is one log line. */
-  #apply(child: ChildHandle, event: ChildEvent, cause: string): void {
+  #apply(child: SupervisedChild, event: ChildEvent, cause: string): void {
     const from = this.#children.get(child);
     if (!from) return;
     const to = transition(from, event);

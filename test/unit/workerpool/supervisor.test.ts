@@ -3,33 +3,56 @@ import { backoffDelay } from '../../../src/common/amqp/backoff.js';
 import { RecyclePolicy } from '../../../src/workerpool/child/recycle-policy.js';
 import { RestartIntensity } from '../../../src/workerpool/supervisor/intensity.js';
 import {
+  CHILD_INITIAL,
   type ChildEvent,
   type ChildState,
   exitMeaning,
+  GROUP_INITIAL,
+  type GroupEvent,
+  type GroupState,
+  groupTransition,
   isActive,
   transition,
 } from '../../../src/workerpool/supervisor/states.js';
 
-const STATES: ChildState[] = ['starting', 'running', 'retiring', 'stopping', 'exited'];
-const EVENTS: ChildEvent[] = ['ready', 'recycle', 'stop', 'exit'];
+const STATES: ChildState[] = ['none', 'starting', 'running', 'retiring', 'stopping', 'exited'];
+const EVENTS: ChildEvent[] = ['start', 'ready', 'recycle', 'stop', 'exit'];
+
+/** The states reachable from `from` by any sequence of events. */
+function reachable(from: ChildState): Set<ChildState> {
+  const seen = new Set<ChildState>([from]);
+  for (const state of seen)
+    for (const event of EVENTS) {
+      const to = transition(state, event);
+      if (to) seen.add(to);
+    }
+  return seen;
+}
 
 describe('child state table', () => {
-  it('has exactly these transitions; every other event is ignored', () => {
-    const table = Object.fromEntries(
-      STATES.map((from) => [
-        from,
-        Object.fromEntries(
-          EVENTS.map((event) => [event, transition(from, event)]).filter(([, to]) => to),
-        ),
-      ]),
-    );
-    expect(table).toEqual({
-      starting: { ready: 'running', stop: 'stopping', exit: 'exited' },
-      running: { recycle: 'retiring', stop: 'stopping', exit: 'exited' },
-      retiring: { stop: 'stopping', exit: 'exited' },
-      stopping: { exit: 'exited' },
-      exited: {},
-    });
+  it('starts every child in a state that only starting its process leaves', () => {
+    expect(EVENTS.filter((event) => transition(CHILD_INITIAL, event))).toEqual(['start']);
+    expect(isActive(CHILD_INITIAL)).toBe(false);
+    expect(reachable(CHILD_INITIAL)).toEqual(new Set(STATES));
+  });
+
+  it('lets every started child end, and nothing follows its end', () => {
+    for (const state of STATES.filter((s) => s !== CHILD_INITIAL && s !== 'exited'))
+      expect(transition(state, 'exit')).toBe('exited');
+    expect(reachable('exited')).toEqual(new Set(['exited']));
+  });
+
+  it('never brings back a child the pool asked to leave', () => {
+    // Retiring or stopping: it leaves, it does not count again towards the wanted children.
+    for (const leaving of ['retiring', 'stopping'] as const)
+      expect([...reachable(leaving)].filter(isActive)).toEqual([]);
+    expect(transition('stopping', 'recycle')).toBeUndefined();
+    expect(transition('retiring', 'ready')).toBeUndefined();
+  });
+
+  it('recycles only a running child, and makes it ready only once', () => {
+    expect(STATES.filter((state) => transition(state, 'recycle'))).toEqual(['running']);
+    expect(STATES.filter((state) => transition(state, 'ready'))).toEqual(['starting']);
   });
 
   it('counts only starting and running children as active', () => {
@@ -37,12 +60,40 @@ describe('child state table', () => {
   });
 
   it('judges an exit by the state it happened in', () => {
-    expect(STATES.map((state) => exitMeaning(state))).toEqual([
+    expect(STATES.slice(1).map((state) => exitMeaning(state))).toEqual([
       'startup-failure',
       'crash',
       'planned',
       'planned',
       'planned',
+    ]);
+    expect(exitMeaning('starting', true)).toBe('killed');
+  });
+});
+
+const GROUP_STATES: GroupState[] = ['idle', 'serving', 'delaying', 'failed', 'stopping'];
+const GROUP_EVENTS: GroupEvent[] = ['start', 'delay', 'delay-over', 'trip', 'retry', 'stop'];
+
+describe('group state table', () => {
+  it('stops from every state, for good', () => {
+    for (const state of GROUP_STATES.filter((s) => s !== 'stopping'))
+      expect(groupTransition(state, 'stop')).toBe('stopping');
+    expect(GROUP_EVENTS.filter((event) => groupTransition('stopping', event))).toEqual([]);
+  });
+
+  it('leaves a failed group only by a retry or a stop; one timer state at a time', () => {
+    expect(GROUP_EVENTS.filter((event) => groupTransition('failed', event))).toEqual([
+      'retry',
+      'stop',
+    ]);
+    // A second delay while delaying is not a state change: the pending restart stays the one.
+    expect(groupTransition('delaying', 'delay')).toBeUndefined();
+    expect(groupTransition('failed', 'delay')).toBeUndefined();
+  });
+
+  it('starts only from idle, the initial state', () => {
+    expect(GROUP_STATES.filter((state) => groupTransition(state, 'start'))).toEqual([
+      GROUP_INITIAL,
     ]);
   });
 });
