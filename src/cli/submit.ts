@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Workitem } from '@taskqueue/plugin-api';
 import { declareQueue, workerQueue } from '../common/amqp/queues.js';
+import { DIRECT_REPLY_TO } from '../common/amqp/wire.js';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -10,9 +11,6 @@ import { inspectQueue, type QueueLook } from './queue-state.js';
 import { waitingHints } from './serving-hint.js';
 import { readFields } from './stdin-fields.js';
 import { checkWorkerType } from './worker-type-check.js';
-
-/** RabbitMQ's direct reply-to pseudo queue: no queue to declare or clean up for `--wait`. */
-const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
 export interface SubmitOptions {
   type: string;
