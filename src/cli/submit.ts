@@ -4,6 +4,7 @@ import { declareQueue, workerQueue } from '../common/amqp/queues.js';
 import { DIRECT_REPLY_TO } from '../common/amqp/wire.js';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
+import { ExitStatus } from '../common/exit.js';
 import type { Logger } from '../common/logger.js';
 import { connectForCommand } from './broker.js';
 import { publishWithRetry } from './publish-with-retry.js';
@@ -103,11 +104,11 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
     });
     if (!result) {
       process.stdout.write(`${id}\n`);
-      return 0;
+      return ExitStatus.OK;
     }
     const body = await result;
     process.stdout.write(`${body.toString('utf8')}\n`);
-    return isErrorResult(body) ? 1 : 0;
+    return isErrorResult(body) ? ExitStatus.FAILURE : ExitStatus.OK;
   } finally {
     await connection.close();
   }
