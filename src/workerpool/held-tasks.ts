@@ -38,9 +38,9 @@ export { HELD_TASKS_FD, SLOT_BYTES } from './held-tasks-layout.js';
 /**
  * How long a settlement may wait to be written with the next take of its slot. A freed slot is
  * the next one taken (last in, first out), so under load nearly every settlement rides on a take
- * and a task costs one write instead of two (a syscall is a few µs, more when the machine is
- * busy: bench/FINDINGS.md). Meanwhile the pool sees the task held a little longer: nothing it acts on is that quick
- * (timeouts are in seconds), and a clean exit, an uncaught exception included, writes it first.
+ * and a task costs one write instead of two (a syscall costs more when the machine is busy;
+ * figures in bench/FINDINGS.md). Meanwhile the pool sees the task held a little longer: nothing
+ * it acts on is that quick (timeouts are in seconds), and a clean exit, an uncaught exception included, writes it first.
  */
 export const SETTLE_DELAY_MS = 50;
 
