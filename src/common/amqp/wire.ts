@@ -55,6 +55,7 @@ export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 export {
   isWorkerType,
   RESERVED_TYPE_SEGMENTS,
+  WORKER_TYPE_CHARS,
   WORKER_TYPE_PATTERN,
   WORKER_TYPE_RULE,
   workerTypeProblem,
