@@ -21,6 +21,10 @@ const MAX_KEY_LISTS = 64;
  * grows until a mark-compact (figures in bench/FINDINGS.md). amqplib encodes the properties
  * before `publish` returns, so one object per key list can carry every message's values; they
  * are cleared after the call, so that the object holds nothing of a message once it is sent.
+ *
+ * Both are amqplib's internals, not its API: amqplib is pinned to one version in package.json,
+ * and test/unit/common/reusable-headers.test.ts publishes through its real channel and encoder,
+ * so that an upgrade that changes either fails there first.
  */
 export class ReusableHeaders {
   #byKeys = new Map<string, Slot>();
