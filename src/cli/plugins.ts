@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { apiVersion } from '@taskqueue/plugin-api';
 import type { Config } from '../common/config/types.js';
+import { ExitStatus } from '../common/exit.js';
 import { CHILD_ENTRY } from '../workerpool/child-command.js';
 import { apiIncompatibility } from '../workerpool/discovery/api-check.js';
 import { discoverPlugins, pluginSearchPaths } from '../workerpool/discovery/discovery.js';
@@ -13,7 +14,7 @@ import { LOAD_CONCURRENCY, type LoadCheck, loadCheck, mapBounded } from './plugi
  * Exit status of `taskqueue plugins` when a type the config asks for has no usable plugin, or a
  * plugin the pool would run fails to load.
  */
-export const PLUGINS_MISSING_STATUS = 1;
+export const PLUGINS_MISSING_STATUS = ExitStatus.FAILURE;
 
 export interface ListPluginsOptions {
   /** Load each plugin the pool would run, in a child as its group's user (not `--no-load`). */
@@ -129,7 +130,7 @@ export async function listPlugins(
       out(`    load FAILED: ${result.code} ${result.message}`);
     }
   }
-  return unusable.size > 0 || failed ? PLUGINS_MISSING_STATUS : 0;
+  return unusable.size > 0 || failed ? PLUGINS_MISSING_STATUS : ExitStatus.OK;
 }
 
 /** True when the config asks for `type` by name (not only through `enabled = *`). */

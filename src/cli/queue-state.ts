@@ -1,4 +1,5 @@
 import type { ChannelModel } from 'amqplib';
+import { ReplyCode, replyCodeOf } from '../common/amqp/reply-codes.js';
 
 /** What a passive declare says about a queue. */
 export interface QueueState {
@@ -12,9 +13,6 @@ export interface QueueState {
  */
 export type QueueLook = QueueState | 'missing' | 'unknown';
 
-/** AMQP reply code of a passive declare of a queue that does not exist. */
-const NOT_FOUND = 404;
-
 /**
  * Looks at a queue without creating it: a passive declare, on a channel of its own because the
  * broker closes the channel a missing queue was checked on.
@@ -27,6 +25,7 @@ export async function inspectQueue(model: ChannelModel, name: string): Promise<Q
     await channel.close();
     return { messageCount, consumerCount };
   } catch (err) {
-    return (err as { code?: unknown }).code === NOT_FOUND ? 'missing' : 'unknown';
+    // A passive declare of a queue that does not exist closes the channel with NOT_FOUND.
+    return replyCodeOf(err) === ReplyCode.NOT_FOUND ? 'missing' : 'unknown';
   }
 }

@@ -1,6 +1,7 @@
 import type { Message } from 'amqplib';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
+import { ExitStatus } from '../common/exit.js';
 import type { Logger } from '../common/logger.js';
 import { connectForCommand } from './broker.js';
 import { inspectQueue } from './queue-state.js';
@@ -65,7 +66,7 @@ export async function printResults(
     if (!options.follow) {
       for (;;) {
         const message = await channel.get(options.queue, { noAck: false });
-        if (message === false) return 0;
+        if (message === false) return ExitStatus.OK;
         print(message);
       }
     }
@@ -76,7 +77,7 @@ export async function printResults(
       process.once('SIGTERM', resolve);
       connection.once('disconnected', resolve);
     });
-    return 0;
+    return ExitStatus.OK;
   } finally {
     await connection.close();
   }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Workitem } from '@taskqueue/plugin-api';
 import { declareQueue, workerQueue } from '../common/amqp/queues.js';
+import { DIRECT_REPLY_TO } from '../common/amqp/wire.js';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
+import { ExitStatus } from '../common/exit.js';
 import type { Logger } from '../common/logger.js';
 import { connectForCommand } from './broker.js';
 import { publishWithRetry } from './publish-with-retry.js';
@@ -10,9 +12,6 @@ import { inspectQueue, type QueueLook } from './queue-state.js';
 import { waitingHints } from './serving-hint.js';
 import { readFields } from './stdin-fields.js';
 import { checkWorkerType } from './worker-type-check.js';
-
-/** RabbitMQ's direct reply-to pseudo queue: no queue to declare or clean up for `--wait`. */
-const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
 export interface SubmitOptions {
   type: string;
@@ -105,11 +104,11 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
     });
     if (!result) {
       process.stdout.write(`${id}\n`);
-      return 0;
+      return ExitStatus.OK;
     }
     const body = await result;
     process.stdout.write(`${body.toString('utf8')}\n`);
-    return isErrorResult(body) ? 1 : 0;
+    return isErrorResult(body) ? ExitStatus.FAILURE : ExitStatus.OK;
   } finally {
     await connection.close();
   }

@@ -3,7 +3,7 @@
  * is `"<type> <rest>"`, any other is JSON (SPEC §1).
  *
  * The usual `application/json` is answered first: splitting, trimming and lower-casing the
- * header cost every task about 1.5 µs in a child under load (perf, k1-w10-direct), for nothing.
+ * header cost every task measurably in a child under load (bench/FINDINGS.md), for nothing.
  */
 export function isPlainText(contentType: string | undefined): boolean {
   if (contentType === undefined || contentType === 'application/json') return false;

@@ -67,6 +67,11 @@ export const ErrorCodes = {
   /** A child grew its held-tasks file past the slots it may use: the pool kills it. */
   TQ_ERR_CHILD_HELD_TASKS: 'held-tasks file beyond its slots',
   /**
+   * A child does not run as the user and group the pool started it as (uid, euid, gid, egid):
+   * it refuses to load the plugin, so that plugin code never runs as anyone else.
+   */
+  TQ_ERR_CHILD_IDENTITY: 'child not running as its user',
+  /**
    * The broker refused the user, password or vhost (AMQP 403 ACCESS_REFUSED, 530 NOT_ALLOWED):
    * a configuration error, not retried (exit 78).
    */

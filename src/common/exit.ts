@@ -35,6 +35,8 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_PLUGIN_SETUP: ExitStatus.CONFIG,
   TQ_ERR_GROUP_REFUSED: ExitStatus.CONFIG,
   TQ_ERR_GROUP_UNREADABLE: ExitStatus.CONFIG,
+  // `taskqueue run-task`: the child could not become the group's user, as with a refused group.
+  TQ_ERR_CHILD_IDENTITY: ExitStatus.CONFIG,
 };
 
 /** The exit status a program ends with when `err` stops it. */

@@ -24,8 +24,8 @@ export interface Logger {
  * JSON lines on stdout (one event a line, for the journal and log shippers), in pino's layout;
  * human-readable when stdout is a terminal. `TASKQUEUE_LOG_PRETTY=0/1` overrides the guess.
  *
- * Not pino itself: loading pino's modules took 5.5 MiB of resident memory in an idle process, and
- * a busy child peaked 0.6 MiB higher with it than without (bench/FINDINGS.md).
+ * Not pino itself: loading pino's modules costs resident memory in every idle process, and a busy
+ * child peaked higher with it than without (figures in bench/FINDINGS.md).
  */
 export function createLogger(
   name: string,
@@ -53,7 +53,7 @@ function stdoutWriter(): (line: string) => void {
 /**
  * `isatty(1)`, not `process.stdout.isTTY`: a daemon need not build a stream it never uses. Only a
  * character device can be a terminal: checked first, a daemon's journal socket, pipe or file
- * answers without loading node:tty (0.1 MiB resident in every process).
+ * answers without loading node:tty (resident memory in every process; bench/FINDINGS.md).
  */
 function stdoutIsTerminal(): boolean {
   try {

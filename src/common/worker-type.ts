@@ -10,8 +10,15 @@
  * is free: `worker_retry` is no queue of the system.
  */
 
+/**
+ * SPEC §1's characters and length of a type, unanchored: for a pattern that embeds a type (the
+ * plugin package names of discovery/package-info.ts), so that it does not cut it out of
+ * WORKER_TYPE_PATTERN's source.
+ */
+export const WORKER_TYPE_CHARS = '[A-Za-z0-9][A-Za-z0-9_.-]{0,200}';
+
 /** SPEC §1: the characters and length of a type. */
-export const WORKER_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$/;
+export const WORKER_TYPE_PATTERN = new RegExp(`^${WORKER_TYPE_CHARS}$`);
 
 /**
  * Dot-separated segments no type may have: the system's queue suffixes, and `delay`/`delayed`

@@ -10,10 +10,10 @@ import { AmqpConnection } from '../common/amqp/connection.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { declareQueue, invalidQueue, workerQueue } from '../common/amqp/queues.js';
-import { ERROR_CODE_HEADER, ERROR_HEADER } from '../common/amqp/reason-headers.js';
 import { requeueAfterPause } from '../common/amqp/requeue.js';
+import { ERROR_CODE_HEADER, ERROR_HEADER } from '../common/amqp/wire.js';
 import type { Config } from '../common/config/types.js';
-import type { ErrorCode } from '../common/errors.js';
+import { type ErrorCode, hasCode } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
@@ -32,8 +32,6 @@ interface Session {
 }
 
 type Parked = { ok: false; reason: string; code: ErrorCode };
-
-/** How long a message whose forward the broker refused waits before it is requeued. */
 
 /**
  * Reads every task from the input queue and forwards it, byte for byte, to `worker_<type>`;
@@ -225,23 +223,29 @@ export class Dispatcher {
       }
       acks.ack(message);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return; // the broker redelivers it
-      if (code === 'TQ_ERR_AMQP_ENCODE') {
+      if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED')) return; // the broker redelivers it
+      if (hasCode(err, 'TQ_ERR_AMQP_ENCODE')) {
         // Its properties cannot be written again as they came (another client's header value
         // out of range): as it is, it cannot be forwarded, ever.
         await this.#parkUnencodable(acks, publisher, message, (err as Error).message);
         return;
       }
-      if (code === 'TQ_ERR_AMQP_QUEUE_REFUSED') {
+      if (hasCode(err, 'TQ_ERR_AMQP_QUEUE_REFUSED')) {
         // Its queue cannot be made (the vhost's queue limit): retrying would hold a prefetch
         // slot a second at a time, and enough such tasks would hold them all.
-        await this.#parkOrRequeue(acks, publisher, message, (err as Error).message, code);
+        await this.#parkOrRequeue(
+          acks,
+          publisher,
+          message,
+          (err as Error).message,
+          'TQ_ERR_AMQP_QUEUE_REFUSED',
+        );
         return;
       }
       // Refused or unroutable (the queue was deleted meanwhile): declare again and retry later,
       // after a pause, so that a broker refusing everything is not asked again in a hot loop.
       if (route.ok) workerQueues.forget(route.type);
+      const code = (err as { code?: unknown }).code;
       this.#log.error({ ...ids, err: (err as Error).message, code }, 'forward failed; requeued');
       await requeueAfterPause(acks, message);
     } finally {
@@ -290,7 +294,7 @@ export class Dispatcher {
       await this.#park(publisher, message, reason, code);
       acks.ack(message);
     } catch (err) {
-      if ((err as { code?: string }).code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return;
+      if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED')) return;
       this.#log.error({ err: (err as Error).message }, 'parking failed; requeued');
       await requeueAfterPause(acks, message);
     }
@@ -322,7 +326,7 @@ export class Dispatcher {
       acks.ack(message);
       this.#logParked(properties, reason, target, 'TQ_ERR_AMQP_ENCODE');
     } catch (err) {
-      if ((err as { code?: string }).code === 'TQ_ERR_AMQP_CHANNEL_CLOSED') return;
+      if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED')) return;
       this.#log.error({ err: (err as Error).message }, 'parking failed; requeued');
       await requeueAfterPause(acks, message);
     }

@@ -1,9 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import { PRECONDITION_FAILED } from '../common/amqp/connection.js';
-
-const NOT_FOUND = 404;
-
 import { workerQueueDeclaration } from '../common/amqp/queues.js';
+import { ReplyCode, replyCodeOf } from '../common/amqp/reply-codes.js';
 import type { QueueType } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -92,7 +89,7 @@ export class WorkerQueues {
       await channel.assertQueue(name, options);
     } catch (err) {
       this.#channel = undefined; // the broker closed it
-      if ((err as { code?: unknown }).code !== PRECONDITION_FAILED) throw err;
+      if (replyCodeOf(err) !== ReplyCode.PRECONDITION_FAILED) throw err;
       // The same refusal says "exists with other arguments" and "the vhost's queue limit is
       // reached": whether the queue is there tells them apart without reading the text.
       if (!(await this.#exists(name))) {
@@ -119,7 +116,7 @@ export class WorkerQueues {
       return true;
     } catch (err) {
       this.#channel = undefined;
-      if ((err as { code?: unknown }).code === NOT_FOUND) return false;
+      if (replyCodeOf(err) === ReplyCode.NOT_FOUND) return false;
       throw err;
     }
   }

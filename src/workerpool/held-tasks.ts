@@ -1,6 +1,21 @@
 import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  HEADER_BYTES,
+  KEY_LENGTH_OFFSET,
+  KEY_OFFSET,
+  MAX_KEY_BYTES,
+  SETTLE_BYTES,
+  SETTLED_OFFSET,
+  SINCE_OFFSET,
+  SLOT_BYTES,
+  SLOT_FREE,
+  SLOT_HELD,
+  STATE_OFFSET,
+} from './held-tasks-layout.js';
+
+export { HELD_TASKS_FD, SLOT_BYTES } from './held-tasks-layout.js';
 
 /**
  * Which tasks a child holds, in a small file the pool and the child share: the child writes a
@@ -8,9 +23,9 @@ import { join } from 'node:path';
  * to know (the child died, the timeout watchdog's round, a redelivered task's question).
  *
  * It replaces one message to the pool per task: a pipe message wakes the pool and costs a JSON
- * round trip on both sides, which at full speed cost more than the task itself (the bench measured
- * ×0.72 → ×0.89 of the ceiling at K=2 W=10 without it). A write to this file is one syscall
- * into the page cache, and it is there for the pool even if the child is SIGKILLed right after:
+ * round trip on both sides, which at full speed cost more than the task itself (the figures:
+ * bench/FINDINGS.md, "Figures moved out of comments"). A write to this file is one syscall into
+ * the page cache, and it is there for the pool even if the child is SIGKILLed right after:
  * the take is written before the plugin runs, so a crash is attributed to its task, and the
  * watchdog sees a task whose plugin blocks the event loop for good.
  *
@@ -18,22 +33,14 @@ import { join } from 'node:path';
  * could open) and reaches the child as an inherited descriptor, so a child that runs as another
  * user can write it.
  *
- * Slot layout (SLOT_BYTES each, little-endian): settled count u32 · state u8 (1 held, 0 free) ·
- * since f64 (ms since the epoch; 0 while free) · key length u16 · key bytes.
+ * The slot layout, for writer and reader alike, is named in held-tasks-layout.ts.
  */
-export const SLOT_BYTES = 1024;
-/** The descriptor a child finds the file on (stdio index in the spawn call). */
-export const HELD_TASKS_FD = 4;
-
-const HEADER_BYTES = 15;
-const MAX_KEY_BYTES = SLOT_BYTES - HEADER_BYTES;
-const SETTLE_BYTES = 13;
 /**
  * How long a settlement may wait to be written with the next take of its slot. A freed slot is
  * the next one taken (last in, first out), so under load nearly every settlement rides on a take
- * and a task costs one write instead of two (a syscall is 3.5 µs here, more when the machine is
- * busy). Meanwhile the pool sees the task held a little longer: nothing it acts on is that quick
- * (timeouts are in seconds), and a clean exit, an uncaught exception included, writes it first.
+ * and a task costs one write instead of two (a syscall costs more when the machine is busy;
+ * figures in bench/FINDINGS.md). Meanwhile the pool sees the task held a little longer: nothing
+ * it acts on is that quick (timeouts are in seconds), and a clean exit, an uncaught exception included, writes it first.
  */
 export const SETTLE_DELAY_MS = 50;
 
@@ -61,11 +68,11 @@ export class HeldTasksWriter {
     const slot = this.#free.pop() ?? this.#slots++;
     this.#unwritten.delete(slot); // this record carries its settled count
     const record = this.#record;
-    record.writeUInt32LE((this.#settled[slot] ?? 0) >>> 0, 0);
-    record.writeUInt8(1, 4);
-    record.writeDoubleLE(Date.now(), 5);
-    const length = record.write(key, HEADER_BYTES, MAX_KEY_BYTES, 'utf8');
-    record.writeUInt16LE(length, 13);
+    record.writeUInt32LE((this.#settled[slot] ?? 0) >>> 0, SETTLED_OFFSET);
+    record.writeUInt8(SLOT_HELD, STATE_OFFSET);
+    record.writeDoubleLE(Date.now(), SINCE_OFFSET);
+    const length = record.write(key, KEY_OFFSET, MAX_KEY_BYTES, 'utf8');
+    record.writeUInt16LE(length, KEY_LENGTH_OFFSET);
     this.#write(HEADER_BYTES + length, slot);
     return slot;
   }
@@ -97,9 +104,9 @@ export class HeldTasksWriter {
 
   #writeSettled(slot: number): void {
     const record = this.#record;
-    record.writeUInt32LE((this.#settled[slot] ?? 0) >>> 0, 0);
-    record.writeUInt8(0, 4);
-    record.writeDoubleLE(0, 5);
+    record.writeUInt32LE((this.#settled[slot] ?? 0) >>> 0, SETTLED_OFFSET);
+    record.writeUInt8(SLOT_FREE, STATE_OFFSET);
+    record.writeDoubleLE(0, SINCE_OFFSET);
     this.#write(SETTLE_BYTES, slot);
   }
 
@@ -158,14 +165,15 @@ export function readHeldTasks(fd: number, maxSlots: number): HeldTasks {
       read += n;
     }
     for (let at = 0; at + SETTLE_BYTES <= read; at += SLOT_BYTES) {
-      settled += readBuffer.readUInt32LE(at);
-      if (readBuffer.readUInt8(at + 4) !== 1 || at + HEADER_BYTES > read) continue;
-      const since = readBuffer.readDoubleLE(at + 5);
-      const length = Math.min(readBuffer.readUInt16LE(at + 13), MAX_KEY_BYTES);
+      settled += readBuffer.readUInt32LE(at + SETTLED_OFFSET);
+      if (readBuffer.readUInt8(at + STATE_OFFSET) !== SLOT_HELD || at + HEADER_BYTES > read)
+        continue;
+      const since = readBuffer.readDoubleLE(at + SINCE_OFFSET);
+      const length = Math.min(readBuffer.readUInt16LE(at + KEY_LENGTH_OFFSET), MAX_KEY_BYTES);
       // NaN, ±Infinity and times before the epoch are no time: skipped like a torn slot.
       if (!(since > 0 && since < Number.MAX_SAFE_INTEGER)) continue;
-      if (at + HEADER_BYTES + length > read) continue;
-      held.set(readBuffer.toString('utf8', at + HEADER_BYTES, at + HEADER_BYTES + length), since);
+      if (at + KEY_OFFSET + length > read) continue;
+      held.set(readBuffer.toString('utf8', at + KEY_OFFSET, at + KEY_OFFSET + length), since);
     }
     if (read < want) break; // shrunk while read
   }

@@ -17,7 +17,8 @@ export interface ConnectTarget {
 
 /**
  * amqplib options for every URL of the config. `noDelay` matters: without it Nagle's algorithm
- * holds small frames back and a one-at-a-time round trip costs ~40 ms.
+ * holds small frames back, and a one-at-a-time round trip waits for the peer's delayed ack
+ * (figure in bench/FINDINGS.md).
  */
 export function connectTargets(amqp: AmqpConfig, connectionName: string): ConnectTarget[] {
   const material = amqp.tlsMaterial ?? readTlsMaterial(amqp);

@@ -3,11 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { redactUrl } from '../config/amqp-url.js';
 import type { AmqpConfig } from '../config/types.js';
-import { TqError } from '../errors.js';
+import { hasCode, TqError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from './backoff.js';
 import { connectTargets } from './connect-options.js';
 import { accessRefusedError, brokerRefusal } from './refusal.js';
+import { ReplyCode, replyCodeOf } from './reply-codes.js';
 
 /**
  * Declares what a program needs on a fresh channel: queues, prefetch, consumers. It runs again
@@ -21,9 +22,6 @@ export interface AmqpConnectionOptions {
   logger: Logger;
   setup: SetupFunction;
 }
-
-/** AMQP reply code of a declare whose arguments differ from the existing queue's. */
-export const PRECONDITION_FAILED = 406;
 
 /**
  * One broker connection with one confirm channel, kept up: on loss it reconnects over the
@@ -96,7 +94,7 @@ export class AmqpConnection extends EventEmitter {
         log.info({ url: redactUrl(target.url), attempt }, 'connected to broker');
         return;
       } catch (err) {
-        if ((err as { code?: unknown }).code === 'TQ_ERR_AMQP_QUEUE_MISMATCH') throw err;
+        if (hasCode(err, 'TQ_ERR_AMQP_QUEUE_MISMATCH')) throw err;
         // Users and vhosts are the same on every node of a cluster: no other URL can help.
         const refusal = brokerRefusal(err);
         if (refusal) throw accessRefusedError(target.url, refusal, err);
@@ -160,7 +158,8 @@ function describe(err: unknown): string {
 }
 
 function asQueueMismatch(err: unknown): unknown {
-  if ((err as { code?: unknown }).code !== PRECONDITION_FAILED) return err;
+  // PRECONDITION_FAILED on a declare: the queue exists with other arguments.
+  if (replyCodeOf(err) !== ReplyCode.PRECONDITION_FAILED) return err;
   return new TqError(
     'TQ_ERR_AMQP_QUEUE_MISMATCH',
     `the broker refused a declaration: ${describe(err)}. A queue of this name exists with other ` +

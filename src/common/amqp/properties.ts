@@ -1,4 +1,8 @@
 import type { MessageProperties, Options } from 'amqplib';
+import { DROPPED_HEADERS_HEADER, SYSTEM_HEADER_PREFIX } from './wire.js';
+
+/** Named in wire.ts; re-exported for the callers that read it from here. */
+export { DROPPED_HEADERS_HEADER };
 
 /**
  * The publish options that carry a consumed message's properties on unchanged, made persistent.
@@ -27,9 +31,6 @@ export function forwardProperties(
   if (properties.appId !== undefined) options.appId = properties.appId;
   return options;
 }
-
-/** The header that names the headers dropped because they could not be encoded again. */
-export const DROPPED_HEADERS_HEADER = 'x-taskqueue-dropped-headers';
 
 /** The longest value of an AMQP short string property (content type, ids, reply_to…). */
 const MAX_SHORT_STRING_BYTES = 255;
@@ -68,7 +69,7 @@ export function encodableCopy(options: Options.Publish, why: string): Options.Pu
   const headers: Record<string, unknown> = {};
   const dropped: string[] = [];
   for (const [name, value] of Object.entries(options.headers ?? {})) {
-    if (name.startsWith('x-taskqueue-') && plainValue(value)) headers[name] = value;
+    if (name.startsWith(SYSTEM_HEADER_PREFIX) && plainValue(value)) headers[name] = value;
     else dropped.push(name);
   }
   const names = dropped.map((name) => JSON.stringify(name.slice(0, 60))).join(', ');

@@ -1,5 +1,6 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { TqError } from '../errors.js';
+import { BASIC_PUBLISH, isIllegalOperation, ReplyCode, replyCodeOf } from './reply-codes.js';
 import { type Headers, ReusableHeaders } from './reusable-headers.js';
 
 interface Pending {
@@ -11,16 +12,18 @@ interface Pending {
   refused: boolean;
 }
 
-/** AMQP reply code PRECONDITION_FAILED, and basic.publish's class and method ids. */
-const PRECONDITION_FAILED = 406;
-const BASIC_PUBLISH = { classId: 60, methodId: 40 };
-
 /**
  * Publishes on a confirm channel and settles each publish on the broker's answer: resolves on
  * ack, rejects on nack (TQ_ERR_AMQP_NACK), on a mandatory return (TQ_ERR_AMQP_UNROUTABLE: no
  * queue would receive it), when the channel closes first (TQ_ERR_AMQP_CHANNEL_CLOSED), when the
  * broker closed the channel refusing this message for good (TQ_ERR_AMQP_REFUSED), or at once
  * when the message cannot be encoded (TQ_ERR_AMQP_ENCODE).
+ *
+ * Classified by what happened, never by amqplib's or the broker's text: amqplib hands a confirm
+ * callback the same plain Error class for a nack and for a close, so the channel's `close` event
+ * (heard before amqplib fails the callbacks with it) tells them apart; the reply code and method
+ * of the close (reply-codes.ts) tell a refusal; a synchronous throw is a closed or closing channel
+ * or connection when it is amqplib's IllegalOperationError, and an encoding failure otherwise.
  *
  * One publisher per channel: the broker sends basic.return before the ack of the same message,
  * so a return is matched to the oldest pending publish with the same route and bytes.
@@ -29,9 +32,16 @@ export class ConfirmedPublisher {
   #channel: ConfirmChannel;
   #pending = new Set<Pending>();
   #headers = new ReusableHeaders();
+  /** The channel emitted `close`: every confirm callback from now on is a close, not a nack. */
+  #closed = false;
 
   constructor(channel: ConfirmChannel) {
     this.#channel = channel;
+    // Prepended: amqplib fails the unconfirmed callbacks from its own `close` listener, which
+    // was added when the channel was made; this one must run first.
+    channel.prependListener('close', () => {
+      this.#closed = true;
+    });
     channel.on('return', (message: ConsumeMessage) => this.#onReturn(message));
     channel.on('error', (err: unknown) => this.#onChannelError(err));
   }
@@ -49,9 +59,9 @@ export class ConfirmedPublisher {
     const pending: Pending = { exchange, routingKey, content, returned: false, refused: false };
     this.#pending.add(pending);
     return new Promise<void>((resolve, reject) => {
-      const settle = (err: unknown) => {
+      const fail = (err: unknown, closed: boolean) => {
         this.#pending.delete(pending);
-        if (err && pending.refused) {
+        if (pending.refused) {
           reject(
             new TqError(
               'TQ_ERR_AMQP_REFUSED',
@@ -59,26 +69,34 @@ export class ConfirmedPublisher {
               { cause: err, details: { exchange, routingKey, bytes: content.length } },
             ),
           );
-        } else if (err) {
-          const closed = /closed/i.test(String((err as Error)?.message ?? err));
+        } else if (closed) {
           reject(
-            closed
-              ? new TqError(
-                  'TQ_ERR_AMQP_CHANNEL_CLOSED',
-                  'channel closed before the broker confirmed',
-                  {
-                    cause: err,
-                  },
-                )
-              : new TqError(
-                  'TQ_ERR_AMQP_NACK',
-                  `broker refused the publish to ${describe(exchange, routingKey)}`,
-                  {
-                    cause: err,
-                  },
-                ),
+            new TqError(
+              'TQ_ERR_AMQP_CHANNEL_CLOSED',
+              'channel closed before the broker confirmed',
+              {
+                cause: err,
+              },
+            ),
           );
-        } else if (pending.returned) {
+        } else {
+          reject(
+            new TqError(
+              'TQ_ERR_AMQP_NACK',
+              `broker refused the publish to ${describe(exchange, routingKey)}`,
+              { cause: err },
+            ),
+          );
+        }
+      };
+      // amqplib calls this with null on ack, and with an Error on nack or on close.
+      const settle = (err: unknown) => {
+        if (err) {
+          fail(err, this.#closed);
+          return;
+        }
+        this.#pending.delete(pending);
+        if (pending.returned) {
           reject(
             new TqError(
               'TQ_ERR_AMQP_UNROUTABLE',
@@ -106,9 +124,9 @@ export class ConfirmedPublisher {
         else send();
       } catch (err) {
         // amqplib encodes the whole frame before it writes or registers the confirm callback:
-        // a throw other than "channel closed" means nothing was sent and the message itself
-        // cannot be sent as it is.
-        if (/closed/i.test(String((err as Error)?.message ?? err))) settle(err);
+        // a throw is either the channel or connection closing or closed (IllegalOperationError),
+        // or the message itself that cannot be sent as it is; in both, nothing was sent.
+        if (isIllegalOperation(err)) fail(err, true);
         else {
           this.#pending.delete(pending);
           reject(
@@ -131,8 +149,8 @@ export class ConfirmedPublisher {
    * Classified by reply code and method, not by the broker's text.
    */
   #onChannelError(err: unknown): void {
-    const { code, classId, methodId } = (err ?? {}) as Record<string, unknown>;
-    if (code !== PRECONDITION_FAILED) return;
+    if (replyCodeOf(err) !== ReplyCode.PRECONDITION_FAILED) return;
+    const { classId, methodId } = (err ?? {}) as Record<string, unknown>;
     if (classId !== BASIC_PUBLISH.classId || methodId !== BASIC_PUBLISH.methodId) return;
     let largest: Pending | undefined;
     for (const pending of this.#pending)

@@ -1,5 +1,6 @@
 import { redactUrl } from '../config/amqp-url.js';
 import { TqError } from '../errors.js';
+import { ReplyCode, replyCodeOf } from './reply-codes.js';
 
 /**
  * Whether a failed connection attempt was the broker refusing who we are or where we go (a
@@ -27,9 +28,9 @@ import { TqError } from '../errors.js';
  */
 
 /** AMQP reply codes that name a refusal of the credentials or the vhost. */
-const REFUSING_REPLY_CODES = new Set([
-  403, // ACCESS_REFUSED: wrong user or password, or no permission on the vhost
-  530, // NOT_ALLOWED: the vhost does not exist
+const REFUSING_REPLY_CODES: ReadonlySet<number> = new Set([
+  ReplyCode.ACCESS_REFUSED, // wrong user or password, or no permission on the vhost
+  ReplyCode.NOT_ALLOWED, // the vhost does not exist
 ]);
 
 const HANDSHAKE_CLOSE = /^Handshake terminated by server: (\d{3}) /;
@@ -49,8 +50,8 @@ export interface BrokerRefusal {
 /** Classifies an error of amqplib's `connect()`; see the file comment for why this way. */
 export function brokerRefusal(err: unknown): BrokerRefusal | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'number') {
+  const code = replyCodeOf(err);
+  if (code !== undefined) {
     return REFUSING_REPLY_CODES.has(code) ? { replyCode: code, step: 'operation' } : undefined;
   }
   const message = (err as { message?: unknown }).message;

@@ -17,12 +17,14 @@ const MAX_KEY_LISTS = 64;
  * amqplib publishes `Object.create(options.headers)`, so each message's headers object becomes
  * a prototype. For a fresh object every message, V8 then builds a new prototype map and its
  * bookkeeping in the old generation, and reads the names back through the prototype chain with
- * no cache: 7 µs a message in a micro-benchmark against under 1 µs with a reused object, and an
- * old generation that grows until a mark-compact (in the bench, a child's V8 heap peaked at
- * 54–62 pages of 256 KiB in a round, 45 with reuse; a ceiling worker: 37). amqplib encodes the
- * properties before `publish` returns, so one object per key list can carry every message's
- * values; they are cleared after the call, so that the object holds nothing of a message once it
- * is sent.
+ * no cache: several times slower a message than with a reused object, and an old generation that
+ * grows until a mark-compact (figures in bench/FINDINGS.md). amqplib encodes the properties
+ * before `publish` returns, so one object per key list can carry every message's values; they
+ * are cleared after the call, so that the object holds nothing of a message once it is sent.
+ *
+ * Both are amqplib's internals, not its API: amqplib is pinned to one version in package.json,
+ * and test/unit/common/reusable-headers.test.ts publishes through its real channel and encoder,
+ * so that an upgrade that changes either fails there first.
  */
 export class ReusableHeaders {
   #byKeys = new Map<string, Slot>();

@@ -16,7 +16,8 @@ export function logLine(level: number, prefix: string, fields: string, msg: unkn
 
 /**
  * The log's budget: no task, sender or plugin can make a line larger than this, whatever it
- * puts in an error message or a field (one task once made a 19 MiB line). A string value longer
+ * puts in an error message or a field (a task once made a line of megabytes; bench/FINDINGS.md).
+ * A string value longer
  * than MAX_STRING_CHARS is cut, with a marker saying how much was left out; an event's fields
  * (and a child logger's bindings) written longer than MAX_FIELDS_CHARS are written again with
  * their strings cut, and failing that replaced by the head of their JSON; a line is at most

@@ -1,5 +1,6 @@
 import type { Channel } from '../channel.js';
-import { HELD_TASKS_FD, HeldTasksWriter } from '../held-tasks.js';
+import { HeldTasksWriter } from '../held-tasks.js';
+import { HELD_TASKS_FD } from '../held-tasks-layout.js';
 import type { ChildMessage, ParentMessage, Verdict } from '../ipc.js';
 
 /** An unanswered question gets no verdict: the task then counts as a crash elsewhere. */

@@ -1,13 +1,16 @@
-/** The prefix of RabbitMQ's direct reply-to addresses. */
-export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+import { DIRECT_REPLY_TO } from '../../common/amqp/wire.js';
+
+/** The prefix of RabbitMQ's direct reply-to addresses (wire.ts). */
+export { DIRECT_REPLY_TO };
 
 /**
  * A direct reply-to address as the broker hands it to a requester: the prefix, a dot, then
  * base64-ish parts joined by dots. The bare prefix is what a requester consumes from, never an
  * address a reply can go to; anything else after it the broker drops without a word.
  */
-const DIRECT_REPLY_TO_ADDRESS =
-  /^amq\.rabbitmq\.reply-to\.[A-Za-z0-9+/=_-]+(\.[A-Za-z0-9+/=_-]+)*$/;
+const DIRECT_REPLY_TO_ADDRESS = new RegExp(
+  `^${DIRECT_REPLY_TO.replaceAll('.', '\\.')}\\.[A-Za-z0-9+/=_-]+(\\.[A-Za-z0-9+/=_-]+)*$`,
+);
 
 /** Where a result goes, as the task's `reply_to` asks for it. */
 export type ReplyTarget =

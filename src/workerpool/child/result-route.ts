@@ -3,7 +3,15 @@ import type { Workitem } from '@taskqueue/plugin-api';
 import type { ConsumeMessage, Options } from 'amqplib';
 import type { ConfirmedPublisher } from '../../common/amqp/publisher.js';
 import { UNROUTABLE_RESULTS_QUEUE } from '../../common/amqp/queues.js';
-import { ERROR_HEADER } from '../../common/amqp/reason-headers.js';
+import {
+  ATTEMPTS_HEADER,
+  DURATION_MS_HEADER,
+  ERROR_HEADER,
+  REPLY_TO_REFUSED_HEADER,
+  WORKER_HOST_HEADER,
+  WORKER_PID_HEADER,
+  WORKER_TYPE_HEADER,
+} from '../../common/amqp/wire.js';
 import type { GroupConfig } from '../../common/config/types.js';
 import { hasCode, TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -11,8 +19,8 @@ import { replyTarget } from './reply-to.js';
 
 const HOST = hostname();
 
-/** The header of a result sent to the results route instead of a refused `reply_to`. */
-export const REPLY_TO_REFUSED_HEADER = 'x-taskqueue-reply-to-refused';
+/** The header of a result sent to the results route instead of a refused `reply_to` (wire.ts). */
+export { REPLY_TO_REFUSED_HEADER };
 
 /** What the result headers say about the run (SPEC §1 *Result*). */
 export interface RunFacts {
@@ -133,12 +141,12 @@ function resultProperties(
     persistent: true,
     timestamp: Math.floor(Date.now() / 1000),
     headers: {
-      'x-worker-type': group.type,
-      'x-worker-host': HOST,
-      'x-attempts': facts.attempts,
-      'x-duration-ms': facts.durationMs,
+      [WORKER_TYPE_HEADER]: group.type,
+      [WORKER_HOST_HEADER]: HOST,
+      [ATTEMPTS_HEADER]: facts.attempts,
+      [DURATION_MS_HEADER]: facts.durationMs,
       // Not in SPEC's list: lets operators (and `npm start`) see which child did the work.
-      'x-worker-pid': process.pid,
+      [WORKER_PID_HEADER]: process.pid,
     },
   };
   const correlation = correlationId ?? messageId;

@@ -1,3 +1,4 @@
+import type { MessageProperties } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import {
   DROPPED_HEADERS_HEADER,
@@ -46,5 +47,60 @@ describe('encodableCopy: a message whose properties cannot be written again', ()
     );
     expect(copy.correlationId).toBeUndefined();
     expect(copy.messageId).toBe('ok');
+  });
+});
+
+describe('forwardProperties: a consumed message published on unchanged', () => {
+  const full: MessageProperties = {
+    contentType: 'application/json',
+    contentEncoding: 'gzip',
+    headers: { 'x-a': 1, 'x-b': 'two' },
+    deliveryMode: 1,
+    priority: 5,
+    correlationId: 'corr',
+    replyTo: 'amq.gen-xyz',
+    expiration: '60000',
+    messageId: 'msg',
+    timestamp: 1_700_000_000,
+    type: 'kind',
+    userId: 'alice',
+    appId: 'app',
+    clusterId: undefined,
+  };
+
+  it('carries every property but userId, and makes the message persistent', () => {
+    expect(forwardProperties(full)).toEqual({
+      persistent: true,
+      contentType: 'application/json',
+      contentEncoding: 'gzip',
+      headers: { 'x-a': 1, 'x-b': 'two' },
+      priority: 5,
+      correlationId: 'corr',
+      replyTo: 'amq.gen-xyz',
+      expiration: '60000',
+      messageId: 'msg',
+      timestamp: 1_700_000_000,
+      type: 'kind',
+      appId: 'app',
+    });
+  });
+
+  it('passes the headers table itself when there is nothing to add (the publisher copies it)', () => {
+    expect(forwardProperties(full).headers).toBe(full.headers);
+  });
+
+  it('adds extra headers on a copy, over the message own of the same name', () => {
+    const options = forwardProperties(full, { 'x-b': 'mine', 'x-c': 3 });
+    expect(options.headers).toEqual({ 'x-a': 1, 'x-b': 'mine', 'x-c': 3 });
+    expect(full.headers).toEqual({ 'x-a': 1, 'x-b': 'two' });
+    expect(
+      forwardProperties({ headers: undefined } as MessageProperties, { x: 1 }).headers,
+    ).toEqual({ x: 1 });
+  });
+
+  it('leaves out what the message does not have', () => {
+    expect(forwardProperties({ headers: undefined } as MessageProperties)).toEqual({
+      persistent: true,
+    });
   });
 });

@@ -1,19 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { type Headers, ReusableHeaders } from '../../../src/common/amqp/reusable-headers.js';
+import { wiredChannel } from './amqplib-channel.js';
 
-/** What amqplib encodes: it wraps the headers in `Object.create` and reads them with for-in. */
-function asAmqplibReadsIt(table: Headers): Array<[string, unknown]> {
-  const wrapped = Object.create(table) as Headers;
-  const seen: Array<[string, unknown]> = [];
-  for (const key in wrapped) if (wrapped[key] !== undefined) seen.push([key, wrapped[key]]);
-  return seen;
+/**
+ * What amqplib sends for a message with `table` as its headers: published through amqplib's own
+ * channel and encoder (amqplib-channel.ts), the frame decoded back by amqplib. ReusableHeaders is
+ * correct only because amqplib wraps the headers with `Object.create`, reads them through the
+ * prototype chain and encodes them before `publish` returns: an amqplib that changes any of it
+ * fails here, not in production.
+ */
+function asAmqplibSendsIt(table: Headers): Array<[string, unknown]> {
+  const wired = wiredChannel();
+  wired.channel.publish('', 'q', Buffer.from('{}'), { headers: table }, () => {});
+  const [properties] = wired.sentProperties();
+  return Object.entries((properties?.headers ?? {}) as Headers);
 }
 
 describe('ReusableHeaders', () => {
   it('lends an object that reads like the headers, names in the same order', () => {
     const reusable = new ReusableHeaders();
     const headers = { b: 1, a: 'two', '7': [3], c: { d: 4 }, e: undefined };
-    const seen = reusable.lend(headers, asAmqplibReadsIt);
+    const seen = reusable.lend(headers, asAmqplibSendsIt);
     expect(seen).toEqual(Object.entries(headers).filter(([, v]) => v !== undefined));
     expect(seen.map(([k]) => k)).toEqual(['7', 'b', 'a', 'c']);
   });
@@ -23,11 +30,24 @@ describe('ReusableHeaders', () => {
     const first = reusable.lend({ x: 1, y: 'a' }, (table) => table);
     const seen = reusable.lend({ x: 2, y: 'b' }, (table) => {
       expect(table).toBe(first);
-      return asAmqplibReadsIt(table);
+      return asAmqplibSendsIt(table);
     });
     expect(seen).toEqual([
       ['x', 2],
       ['y', 'b'],
+    ]);
+  });
+
+  it('each message on one channel goes out with its own values: amqplib encodes before publish returns', () => {
+    const reusable = new ReusableHeaders();
+    const wired = wiredChannel();
+    const send = (table: Headers) =>
+      wired.channel.publish('', 'q', Buffer.from('{}'), { headers: table }, () => {});
+    reusable.lend({ 'x-attempt': 1, 'x-who': 'first' }, send);
+    reusable.lend({ 'x-attempt': 2, 'x-who': 'second' }, send);
+    expect(wired.sentProperties().map((p) => p.headers)).toEqual([
+      { 'x-attempt': 1, 'x-who': 'first' },
+      { 'x-attempt': 2, 'x-who': 'second' },
     ]);
   });
 
@@ -53,7 +73,7 @@ describe('ReusableHeaders', () => {
     expect(new Set([xy, yx, x]).size).toBe(3);
     // Back to a list lent before the last one: its own object again.
     expect(reusable.lend({ x: 7, y: 8 }, (table) => table)).toBe(xy);
-    expect(reusable.lend({ y: 5, x: 6 }, asAmqplibReadsIt)).toEqual([
+    expect(reusable.lend({ y: 5, x: 6 }, asAmqplibSendsIt)).toEqual([
       ['y', 5],
       ['x', 6],
     ]);
@@ -80,10 +100,20 @@ describe('ReusableHeaders', () => {
   it('carries a header named __proto__ as a plain header', () => {
     const reusable = new ReusableHeaders();
     const headers = JSON.parse('{"__proto__": "value", "x": 1}') as Headers;
-    expect(reusable.lend(headers, asAmqplibReadsIt)).toEqual([
-      ['__proto__', 'value'],
-      ['x', 1],
+    const wired = wiredChannel();
+    reusable.lend(headers, (table) =>
+      wired.channel.publish('', 'q', Buffer.from('{}'), { headers: table }, () => {}),
+    );
+    // Read from the bytes: amqplib's decoder assigns into `{}`, where `__proto__` sets the
+    // prototype. A field table entry is: name length, name, type tag, value ('S': u32 + UTF-8).
+    const entry = Buffer.concat([
+      Buffer.from([9]),
+      Buffer.from('__proto__S'),
+      Buffer.from([0, 0, 0, 5]),
+      Buffer.from('value'),
     ]);
+    expect(Buffer.concat(wired.frames).includes(entry)).toBe(true);
+    expect(wired.sentProperties()[0]?.headers).toMatchObject({ x: 1 });
   });
 
   it('keeps at most 64 lists of names; past that, the headers go as they are', () => {
@@ -95,6 +125,6 @@ describe('ReusableHeaders', () => {
     const late = { late: true };
     expect(reusable.lend(late, (table) => table)).toBe(late);
     // The ones kept still serve.
-    expect(reusable.lend({ h0: 'again' }, asAmqplibReadsIt)).toEqual([['h0', 'again']]);
+    expect(reusable.lend({ h0: 'again' }, asAmqplibSendsIt)).toEqual([['h0', 'again']]);
   });
 });

@@ -1,0 +1,62 @@
+/**
+ * The names the system writes on the wire and that operators, scripts and older peers read by
+ * name (SPEC §1): header names, RabbitMQ's direct reply-to pseudo queue and the worker type
+ * grammar. Named once here, as queue names are in queues.ts; a literal elsewhere is a bug.
+ */
+
+// --- Why a message was parked or set aside (dispatcher, children, result route) -------------
+
+/** Why, in words: on `<input>.invalid`, `worker_<type>.dead`, retries, `taskqueue.unroutable`. */
+export const ERROR_HEADER = 'x-taskqueue-error';
+/** The stable code (`TQ_ERR_*`) of that reason, where there is one. */
+export const ERROR_CODE_HEADER = 'x-taskqueue-error-code';
+/** Names the headers dropped because they could not be encoded again (properties.ts). */
+export const DROPPED_HEADERS_HEADER = 'x-taskqueue-dropped-headers';
+/** On a result sent to the results route instead of a refused `reply_to` (reply-to.ts). */
+export const REPLY_TO_REFUSED_HEADER = 'x-taskqueue-reply-to-refused';
+/**
+ * The prefix of the system's own headers: the only ones kept when a message's properties have
+ * to be re-encoded without the sender's (properties.ts `encodableCopy`).
+ */
+export const SYSTEM_HEADER_PREFIX = 'x-taskqueue-';
+
+// --- A task's past, carried on the task message itself (children) ---------------------------
+
+/** The attempt the next delivery is (retries). */
+export const ATTEMPT_HEADER = 'x-taskqueue-attempt';
+/** How many children died holding this message (SPEC §1 *Crash*, `max_crashes`). */
+export const CRASHES_HEADER = 'x-taskqueue-crashes';
+/** One line per crash: how the consumer ended (exit code or signal), its pid and host. */
+export const CRASH_LOG_HEADER = 'x-taskqueue-crash-log';
+
+// --- On every result (SPEC §1 *Result*) -----------------------------------------------------
+
+/** The worker type that produced the result. */
+export const WORKER_TYPE_HEADER = 'x-worker-type';
+/** The host the child ran on. */
+export const WORKER_HOST_HEADER = 'x-worker-host';
+/** Not in SPEC's list: lets operators (and `npm start`) see which child did the work. */
+export const WORKER_PID_HEADER = 'x-worker-pid';
+/** The attempts the task took. */
+export const ATTEMPTS_HEADER = 'x-attempts';
+/** How long the last attempt ran, in milliseconds. */
+export const DURATION_MS_HEADER = 'x-duration-ms';
+
+// --- Addresses ------------------------------------------------------------------------------
+
+/**
+ * RabbitMQ's direct reply-to pseudo queue: what a requester consumes from (`taskqueue submit
+ * --wait`), and the prefix of the addresses the broker hands out for it.
+ */
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+// --- The worker type grammar, written once in worker-type.ts --------------------------------
+
+export {
+  isWorkerType,
+  RESERVED_TYPE_SEGMENTS,
+  WORKER_TYPE_CHARS,
+  WORKER_TYPE_PATTERN,
+  WORKER_TYPE_RULE,
+  workerTypeProblem,
+} from '../worker-type.js';
