@@ -4,7 +4,7 @@
  * deletes and declares its queues).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RabbitNode } from '../../dist/dev/rabbitmq-node.js';
+import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
 import { connect, DURABLE, INPUT_QUEUE, RESULTS_QUEUE, workerQueue } from './amqp.js';
 import { treeOf } from './proc-sampler.js';
 import { unlessFailed } from './processes.js';

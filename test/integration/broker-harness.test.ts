@@ -3,9 +3,9 @@
  * private RabbitNode keeps durable queues and persistent messages across restart().
  */
 import { existsSync } from 'node:fs';
+import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RabbitNode } from '../../src/dev/rabbitmq-node.js';
 import { brokerInfo, useVhost } from '../support/broker.js';
 
 type Conn = Awaited<ReturnType<typeof amqp.connect>>;

@@ -1,5 +1,5 @@
+import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RabbitNode } from '../../src/dev/rabbitmq-node.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import {
   type Program,

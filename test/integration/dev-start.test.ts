@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useVhost } from '../support/broker.js';
-import { ROOT, readLines } from '../support/programs.js';
+import { readLines } from '../support/programs.js';
 
-/** `npm start` (dist/dev/start.js) on the test run's broker, as a newcomer runs it. */
+/** What `npm start` runs: the development tooling's start program (dev/src/start.ts). */
+const START = createRequire(import.meta.url).resolve('@taskqueue/dev/start');
+
+/** `npm start` on the test run's broker, as a newcomer runs it. */
 describe('npm start', () => {
   const lines: string[] = [];
   let child: ReturnType<typeof spawn> | undefined;
@@ -29,7 +32,7 @@ describe('npm start', () => {
 
   it('waits for the pool, shows tasks answered, and counts them at Ctrl-C', async () => {
     const url = await useVhost('dev-start');
-    child = spawn(process.execPath, [join(ROOT, 'dist/dev/start.js')], {
+    child = spawn(process.execPath, [START], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TASKQUEUE_AMQP_URL: url },
     });

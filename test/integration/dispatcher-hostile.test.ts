@@ -1,5 +1,5 @@
+import { rabbitmqctl } from '@taskqueue/dev/rabbitmq-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rabbitmqctl } from '../../src/dev/rabbitmq-node.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { brokerInfo, useVhost } from '../support/broker.js';
 import { type Program, startDispatcher, testConfig, writeConfig } from '../support/programs.js';

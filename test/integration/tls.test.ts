@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RabbitNode } from '../../src/dev/rabbitmq-node.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import {
   type Program,

@@ -1,6 +1,5 @@
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
@@ -161,7 +160,8 @@ describe.skipIf(!isRoot())('worker pool users (root)', () => {
       )) {
         expect(identityOf(result).euid).toBe(nobody.uid); // no user: never root
       }
-      // The refused group's task waits in its queue for a pool that may run it.
+      // The refused group's task waits in its queue, unconsumed, for a pool that may run it.
+      expect(await client.consumerCount('worker_worker3')).toBe(0);
       expect(await client.messageCount('worker_worker3')).toBe(1);
     } finally {
       await client.close();
@@ -199,7 +199,12 @@ describe.skipIf(!isRoot())('worker pool users (root)', () => {
         'w1-4',
       ]);
       for (const result of results) expect(identityOf(result).uid).toBe(poolUser.uid);
-      await sleep(1000); // a wrongly started worker2 child would have answered by now
+      // What the pool runs consumes: worker1's three children. A worker2 child started by
+      // mistake would be a consumer of worker_worker2.
+      await expect
+        .poll(() => client.consumerCount('worker_worker1'), { timeout: 10_000, interval: 100 })
+        .toBe(3);
+      expect(await client.consumerCount('worker_worker2')).toBe(0);
       expect(await client.drain('results')).toEqual([]);
       expect(await client.messageCount('worker_worker2')).toBe(5);
     } finally {

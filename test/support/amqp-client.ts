@@ -44,11 +44,20 @@ export class TestClient {
    * yet (tests poll for one a program declares) closes the channel it ran on.
    */
   async messageCount(queue: string): Promise<number> {
+    return (await this.#checkQueue(queue)).messageCount;
+  }
+
+  /** Consumers on `queue` now (the broker's count: no management API needed). */
+  async consumerCount(queue: string): Promise<number> {
+    return (await this.#checkQueue(queue)).consumerCount;
+  }
+
+  async #checkQueue(queue: string): Promise<{ messageCount: number; consumerCount: number }> {
     const channel = await this.connection.createChannel();
     channel.on('error', () => {});
     try {
-      const { messageCount } = await channel.checkQueue(queue);
-      return messageCount;
+      const { messageCount, consumerCount } = await channel.checkQueue(queue);
+      return { messageCount, consumerCount };
     } finally {
       await channel.close().catch(() => {});
     }

@@ -8,13 +8,9 @@
  * is first imported by the file).
  */
 import { randomBytes } from 'node:crypto';
+import { attachBrokerAdmin, type BrokerAdmin, type BrokerInfo } from '@taskqueue/dev/broker-admin';
+import { rabbitmqctl } from '@taskqueue/dev/rabbitmq-node';
 import { afterAll, inject } from 'vitest';
-import {
-  attachBrokerAdmin,
-  type BrokerAdmin,
-  type BrokerInfo,
-} from '../../src/dev/broker-admin.js';
-import { rabbitmqctl } from '../../src/dev/rabbitmq-node.js';
 import './provided.js';
 
 let admin: Promise<BrokerAdmin> | undefined;

@@ -3,15 +3,15 @@
  * private rabbitmq-server node) and hands test files what they need to reach it through
  * `provide('taskqueueBroker', info)`; test files use test/support/broker.ts. When the pool could
  * not run the checkout as it is (its children, as nobody, cannot read it; or it lies below a
- * world-writable directory), it stages the build first (src/dev/stage.ts) and tells
+ * world-writable directory), it stages the build first (dev/src/stage.ts) and tells
  * test/support/programs.ts through TQ_TEST_RUN_ROOT. The teardown stops what was started here. On Ctrl-C vitest exits without running teardowns; the private node's
  * own exit hook and watchdog (and testcontainers' reaper for Docker) clean up then.
  */
 
 import { fileURLToPath } from 'node:url';
+import { type BrokerAdmin, openBrokerAdmin } from '@taskqueue/dev/broker-admin';
+import { stageIfUnreadable } from '@taskqueue/dev/stage';
 import type { TestProject } from 'vitest/node';
-import { type BrokerAdmin, openBrokerAdmin } from '../../src/dev/broker-admin.js';
-import { stageIfUnreadable } from '../../src/dev/stage.js';
 import './provided.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /**
  * Where the programs, plugins and trusted temp dirs are: the checkout, or its staged copy when
- * the pool's children could not read the checkout (global-setup.ts, src/dev/stage.ts).
+ * the pool's children could not read the checkout (global-setup.ts, dev/src/stage.ts).
  */
 export const RUN_ROOT = process.env.TQ_TEST_RUN_ROOT || ROOT;
 

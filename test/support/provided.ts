@@ -1,5 +1,5 @@
 /** What test/support/global-setup.ts provides to test files (vitest `provide`/`inject`). */
-import type { BrokerInfo } from '../../src/dev/broker-admin.js';
+import type { BrokerInfo } from '@taskqueue/dev/broker-admin';
 
 declare module 'vitest' {
   export interface ProvidedContext {

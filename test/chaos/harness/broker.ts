@@ -1,11 +1,11 @@
 /**
  * The chaos suite's brokers: one private RabbitMQ node, or a cluster of private nodes that share
- * an Erlang cookie and an epmd (src/dev/rabbitmq-node.ts). Never the shared broker on 5672.
+ * an Erlang cookie and an epmd (dev/src/rabbitmq-node.ts). Never the shared broker on 5672.
  */
 import { randomBytes } from 'node:crypto';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RabbitNode } from '../../../src/dev/rabbitmq-node.js';
+import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
 import { errorText, within } from './util.js';
 
 /** One queue as `rabbitmqctl list_queues` reports it. */

@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { STAGE_PARENT, stageIfUnreadable } from '@taskqueue/dev/stage';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STAGE_PARENT, stageIfUnreadable } from '../../../src/dev/stage.js';
 import { trustPolicyFor, untrustedReason } from '../../../src/workerpool/discovery/trust.js';
 import { unreadableReason } from '../../../src/workerpool/readable.js';
 

@@ -15,9 +15,10 @@
  *   log/                   RabbitMQ's own log files
  *   server.out, epmd.out   stdout/stderr of the processes
  *
- * Cleanup has three layers: stop()/destroy(); a detached watchdog shell that stops the node when
- * the process that started it dies without stopping it (Ctrl-C, crash, SIGKILL); and, at the next
- * start(), a reaper that removes what a dead owner and its dead watchdog left in os.tmpdir().
+ * Cleanup has three layers: stop()/destroy(); a detached watchdog (dev/scripts/
+ * tq-rabbit-watchdog.sh) that stops the node when the process that started it dies without
+ * stopping it (Ctrl-C, crash, SIGKILL); and, at the next start(), a reaper that removes what a
+ * dead owner and its dead watchdog left in os.tmpdir().
  *
  * Clusters: nodes started with the same `cookie` and the `epmdPort` of a first node (whose epmd
  * they then share, so that they find each other) join it with `joinCluster(first)`. `halt()` and
@@ -42,6 +43,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** How long a node may take from spawn to `await_startup` succeeding. */
 export const START_TIMEOUT_MS = 90_000;
@@ -380,38 +382,20 @@ function installExitHook(): void {
 }
 
 /**
- * Runs detached from the node's first start until stop(). When the owning process is gone (the
- * normal stop kills the watchdog first), it stops the server and epmd named in node.json at that
- * moment (so restart() needs no new watchdog) and removes a temporary directory.
+ * The watchdog (dev/scripts/tq-rabbit-watchdog.sh): runs detached from the node's first start
+ * until stop(); when the owning process is gone, it stops the node. The same relative path from
+ * dev/src (tests run the source) and dev/dist (the build).
  */
-const WATCHDOG = `
-dir=$1; owner=$2; remove=$3; grace=$4
-running() {
-  kill -0 "$1" 2>/dev/null || return 1
-  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-  [ "$state" != Z ]
-}
-field() {
-  sed -n "s/.*\\"$1\\": *\\([0-9][0-9]*\\).*/\\1/p" "$dir/node.json" 2>/dev/null | head -n 1
-}
-while running "$owner"; do sleep 1; done
-group=$(field serverPid)
-epmd=$(field epmdPid)
-if [ -n "$group" ] && kill -0 "$group" 2>/dev/null; then
-  kill -TERM "$group" 2>/dev/null
-  i=0
-  while kill -0 -"$group" 2>/dev/null && [ "$i" -lt "$grace" ]; do sleep 1; i=$((i+1)); done
-  kill -KILL -"$group" 2>/dev/null
-fi
-[ -n "$epmd" ] && kill -TERM "$epmd" 2>/dev/null
-[ "$remove" = 1 ] && rm -rf -- "$dir"
-exit 0
-`;
+export const WATCHDOG_SCRIPT = fileURLToPath(
+  new URL('../scripts/tq-rabbit-watchdog.sh', import.meta.url),
+);
+/** What a watchdog's command line holds (isWatchdog). */
+const WATCHDOG_NAME = 'tq-rabbit-watchdog';
 
 function isWatchdog(pid: number | undefined): boolean {
   if (!alive(pid)) return false;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tq-rabbit-watchdog');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(WATCHDOG_NAME);
   } catch {
     return !existsSync('/proc');
   }
@@ -895,12 +879,13 @@ export class RabbitNode {
 
   private async startWatchdog(): Promise<void> {
     if (isWatchdog(this.watchdogPid)) return;
+    if (!existsSync(WATCHDOG_SCRIPT)) {
+      throw new RabbitNodeError(`the watchdog script ${WATCHDOG_SCRIPT} is missing`);
+    }
     const w = spawn(
       '/bin/sh',
       [
-        '-c',
-        WATCHDOG,
-        'tq-rabbit-watchdog',
+        WATCHDOG_SCRIPT,
         this.dir,
         String(process.pid),
         this.tempDir ? '1' : '0',

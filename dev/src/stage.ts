@@ -10,7 +10,8 @@
  * trusts and the children can read: root-owned 0755 under /var/lib/taskqueue-dev for root (not
  * /var/tmp: world-writable), else under $XDG_RUNTIME_DIR or ~/.cache, owned by the caller. Only
  * what runs is copied: dist/, the workspace packages, the production dependencies
- * (`npm ls --omit=dev`), and `extra` paths. Nothing is staged when the checkout is fine.
+ * (`npm ls --omit=dev`), and `extra` paths. Nothing of the development tooling (dev/) is copied:
+ * it runs from the checkout. Nothing is staged when the checkout is fine.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -24,8 +25,10 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
-import { trustPolicyFor, untrustedReason } from '../workerpool/discovery/trust.js';
-import { type Reader, readerFor, unreadableReason } from '../workerpool/readable.js';
+// The pool's own rules, from the product's build (dev/tsconfig.json references the product, so
+// `tsc -b` builds it first): the same path from dev/src (tests) and dev/dist.
+import { trustPolicyFor, untrustedReason } from '../../dist/workerpool/discovery/trust.js';
+import { type Reader, readerFor, unreadableReason } from '../../dist/workerpool/readable.js';
 
 export const STAGE_PARENT = '/var/lib/taskqueue-dev';
 
