@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import amqp, { type ConsumeMessage } from 'amqplib';
+import { WORKER_PID_HEADER, WORKER_TYPE_HEADER } from '../../dist/common/amqp/wire.js';
+import { ExitStatus } from '../../dist/common/exit.js';
 import { RabbitNode } from './rabbitmq-node.js';
 import { type Stage, stageIfUnreadable } from './stage.js';
 
@@ -206,7 +208,7 @@ async function main(): Promise<void> {
     sentAt.delete(id);
     const body = message.content.toString('utf8');
     say(
-      `task ${id} → ${headers['x-worker-type']} child pid ${headers['x-worker-pid']} → ` +
+      `task ${id} → ${headers[WORKER_TYPE_HEADER]} child pid ${headers[WORKER_PID_HEADER]} → ` +
         `${body.length > 120 ? `${body.slice(0, 117)}…` : body}` +
         (started ? `  (${Date.now() - started} ms)` : ''),
     );
@@ -235,5 +237,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   process.stderr.write(`npm start failed: ${(err as Error).stack ?? err}\n`);
-  process.exit(1);
+  process.exit(ExitStatus.FAILURE);
 });

@@ -113,6 +113,22 @@ export const ErrorCodes = {
   TQ_ERR_PLUGIN_DEB_INPUT: 'not a taskqueue plugin tarball',
   /** `taskqueue-plugin-deb` could not build: npm or dpkg-deb missing or failing. */
   TQ_ERR_PLUGIN_DEB_BUILD: 'plugin package build failed',
+  /**
+   * A group's children failed to start more often than restart intensity allows: the group is
+   * paused, and retried when the pause ends or on a reload (log line `GROUP FAILED`).
+   */
+  TQ_ERR_GROUP_FAILED: 'group failed',
+  /**
+   * As TQ_ERR_GROUP_FAILED, but every one of those children was killed by a signal the pool did
+   * not send (an operator, the OOM killer): not the plugin's failure (log line `group paused`).
+   */
+  TQ_ERR_GROUP_PAUSED: 'group paused',
+  /** A child exited without being asked to; the group restarts it after a delay. */
+  TQ_ERR_CHILD_EXITED: 'child exited unasked',
+  /** A child died holding a task: the task counts a crash and is requeued (`max_crashes`). */
+  TQ_ERR_TASK_CRASHED: 'consumer died with the task',
+  /** A task reached `max_crashes`: parked on `worker_<type>.dead` as poison. */
+  TQ_ERR_TASK_POISON: 'poison task parked',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

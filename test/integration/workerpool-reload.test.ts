@@ -119,7 +119,7 @@ describe('worker pool reload of a failed group', () => {
     const url = await useVhost('reload-failed');
     config = writeConfig(testConfig(url, ['crash-on-start'], '[crash-on-start]\nworkers = 1\n'));
     pool = startPool(config.file);
-    const failed = JSON.parse(await pool.waitFor(/GROUP FAILED/, 90_000)) as {
+    const failed = JSON.parse(await pool.waitFor(/"code":"TQ_ERR_GROUP_FAILED"/, 90_000)) as {
       time: number;
       retryInS: number;
     };

@@ -27,8 +27,7 @@ const ids = (messages: Array<{ properties: { correlationId?: string } }>) =>
   messages.map((m) => String(m.properties.correlationId)).sort();
 const expectedIds = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, n) => `${prefix}-${n}`).sort();
-const failures = (pool: Program) =>
-  pool.logs().filter((l) => String(l.msg).startsWith('GROUP FAILED'));
+const failures = (pool: Program) => pool.logs().filter((l) => l.code === 'TQ_ERR_GROUP_FAILED');
 const stateLines = (pool: Program, group: string, to: string) =>
   pool.logs().filter((l) => l.msg === 'child state' && l.group === group && l.to === to);
 
@@ -101,7 +100,7 @@ describe('worker pool supervision', () => {
       ['crash-on-start', 'pid'],
       '[crash-on-start]\nworkers = 1\n[pid]\nworkers = 1\n',
     );
-    await program.waitFor(/GROUP FAILED/, 90_000);
+    await program.waitFor(/"code":"TQ_ERR_GROUP_FAILED"/, 90_000);
     const starts = stateLines(program, 'crash-on-start', 'starting').map((l) => Number(l.time));
     // The first start and DEFAULT_POLICY.maxRestarts (5) restarts; the sixth failure marks it failed.
     expect(starts).toHaveLength(6);
@@ -115,9 +114,9 @@ describe('worker pool supervision', () => {
     // A plugin that cannot start, not children killed from outside.
     expect(failures(program)).toMatchObject([{ onlyFromOutside: false, retryInS: 5 }]);
     // The pool tells systemd it is ready only once every group settled: running or failed.
-    const messages = program.logs().map((l) => String(l.msg));
-    const ready = messages.indexOf('ready');
-    expect(ready).toBeGreaterThan(messages.findIndex((m) => m.startsWith('GROUP FAILED')));
+    const logs = program.logs();
+    const ready = logs.findIndex((l) => l.msg === 'ready');
+    expect(ready).toBeGreaterThan(logs.findIndex((l) => l.code === 'TQ_ERR_GROUP_FAILED'));
     // The other group is unaffected.
     await publishTasks(client, 'pid', 1, 'healthy');
     expect(ids(await client.collect('results', 1, 30_000))).toEqual(['healthy-0']);
@@ -156,7 +155,7 @@ describe('worker pool supervision', () => {
     await publishTasks(client, 'pid', 3, 'after-storm');
     const results = await client.collect('results', 3, 60_000);
     const latencyMs = Date.now() - sent;
-    const paused = program.logs().filter((l) => String(l.msg).startsWith('group paused'));
+    const paused = program.logs().filter((l) => l.code === 'TQ_ERR_GROUP_PAUSED');
     console.info(
       `storm: ${killed} kills, ${paused.length} pauses (${paused.map((l) => l.retryInS).join(', ')} s), tasks answered ${latencyMs} ms after it`,
     );
@@ -197,11 +196,11 @@ describe('worker pool supervision', () => {
     expect(killed).toBe(8);
     const results = await client.collect('results', 30, 90_000);
     expect(ids(results)).toEqual(expectedIds('storm', 30));
-    expect(program.logs().some((l) => String(l.msg).startsWith('GROUP FAILED'))).toBe(false);
+    expect(program.logs().some((l) => l.code === 'TQ_ERR_GROUP_FAILED')).toBe(false);
     // More counted restarts than DEFAULT_POLICY's five a minute: only the progress kept it alive.
-    expect(
-      program.logs().filter((l) => l.msg === 'child will be restarted').length,
-    ).toBeGreaterThan(5);
+    expect(program.logs().filter((l) => l.code === 'TQ_ERR_CHILD_EXITED').length).toBeGreaterThan(
+      5,
+    );
   });
 
   it('on SIGTERM finishes the 20 tasks in flight, publishes their results and exits 0', async () => {
@@ -238,7 +237,7 @@ describe('worker pool supervision', () => {
     expect(pid).not.toBe(firstChild);
     expect(childPids(second.pid)).toContain(pid);
     // Handed back, not crashed: no crash counted, and no second copy left behind.
-    expect(second.logs().some((l) => l.msg === 'consumer died with the task')).toBe(false);
+    expect(second.logs().some((l) => l.code === 'TQ_ERR_TASK_CRASHED')).toBe(false);
     expect(await client.messageCount('worker_slow')).toBe(0);
   });
 

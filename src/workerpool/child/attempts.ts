@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { MessageProperties } from 'amqplib';
+import { ATTEMPT_HEADER, CRASH_LOG_HEADER, CRASHES_HEADER } from '../../common/amqp/wire.js';
 
 /**
- * What a task message carries about its past, in headers, so that any pool on any host (and any
- * queue type) sees the same counts: classic queues do not count deliveries, and a count kept in
- * one pool's memory would reset on another host.
+ * What a task message carries about its past, in headers (named in wire.ts), so that any pool on
+ * any host (and any queue type) sees the same counts: classic queues do not count deliveries, and
+ * a count kept in one pool's memory would reset on another host.
  */
-export const ATTEMPT_HEADER = 'x-taskqueue-attempt';
-export const CRASHES_HEADER = 'x-taskqueue-crashes';
-/** One line per crash: how the consumer ended (exit code or signal), its pid and host. */
-export const CRASH_LOG_HEADER = 'x-taskqueue-crash-log';
+export { ATTEMPT_HEADER, CRASH_LOG_HEADER, CRASHES_HEADER };
 
 /** The longest wait between two attempts, however many attempts there are. */
 export const MAX_RETRY_DELAY_MS = 3_600_000;

@@ -106,7 +106,7 @@ async function load(plugin: OneShotPlugin): Promise<Worker> {
     try {
       verifyIdentity(plugin.identity);
     } catch (err) {
-      throw new TqError('TQ_ERR_GROUP_REFUSED', (err as Error).message);
+      throw new TqError('TQ_ERR_GROUP_REFUSED', (err as Error).message, { cause: err });
     }
   }
   return loadWorker(readPluginPackage(plugin.pluginDir), plugin.acceptedApi);

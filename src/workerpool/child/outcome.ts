@@ -6,8 +6,8 @@ import {
   shallowErrorWorkitem,
 } from '@taskqueue/plugin-api/engine';
 import { deadQueue } from '../../common/amqp/queues.js';
-import { ERROR_CODE_HEADER } from '../../common/amqp/reason-headers.js';
 import { REQUEUE_PAUSE_MS, requeueAfterPause } from '../../common/amqp/requeue.js';
+import { ERROR_CODE_HEADER } from '../../common/amqp/wire.js';
 import { hasCode, type TqError } from '../../common/errors.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
 import { CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf } from './attempts.js';
@@ -184,7 +184,10 @@ export class OutcomePolicy {
       await router.requeueAfterCrash(task.message, crashes, crashLog);
       task
         .log()
-        .warn({ crashes, maxCrashes: group.maxCrashes, cause }, 'consumer died with the task');
+        .warn(
+          { code: 'TQ_ERR_TASK_CRASHED', crashes, maxCrashes: group.maxCrashes, cause },
+          'consumer died with the task',
+        );
       return;
     }
     const reason = `poison: ${crashes} consumers died running this task (max_crashes ${group.maxCrashes})`;
@@ -197,7 +200,12 @@ export class OutcomePolicy {
       attempts: task.attempt,
       durationMs: 0,
     });
-    task.log().error({ queue: deadQueue(group.type), crashes, crashLog }, 'poison task parked');
+    task
+      .log()
+      .error(
+        { code: 'TQ_ERR_TASK_POISON', queue: deadQueue(group.type), crashes, crashLog },
+        'poison task parked',
+      );
   }
 
   /**

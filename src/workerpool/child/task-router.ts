@@ -7,7 +7,7 @@ import {
   retryQueueDeclaration,
   workerQueue,
 } from '../../common/amqp/queues.js';
-import { ERROR_HEADER } from '../../common/amqp/reason-headers.js';
+import { ERROR_HEADER } from '../../common/amqp/wire.js';
 import type { QueueType } from '../../common/config/types.js';
 import { hasCode } from '../../common/errors.js';
 import {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WORKER_TYPE_PATTERN, workerTypeProblem } from '../../common/worker-type.js';
+import { WORKER_TYPE_CHARS, workerTypeProblem } from '../../common/worker-type.js';
 
 /**
  * The name pattern of plugin packages (SPEC §3); the type is the last group, in the type
  * grammar's characters. A reserved segment is refused when the package is read.
  */
 export const PLUGIN_PACKAGE_PATTERN = new RegExp(
-  `^(?:@[a-z0-9][a-z0-9._~-]*\\/)?taskqueue-plugin-(${WORKER_TYPE_PATTERN.source.slice(1, -1)})$`,
+  `^(?:@[a-z0-9][a-z0-9._~-]*\\/)?taskqueue-plugin-(${WORKER_TYPE_CHARS})$`,
 );
 
 /** What the host reads from a plugin's package.json, without running any of its code. */

@@ -336,6 +336,7 @@ export class GroupSupervisor {
     });
     this.#log.warn(
       {
+        code: 'TQ_ERR_CHILD_EXITED',
         childPid: child.pid,
         meaning,
         killedByPool: status.killedByPool,
@@ -409,6 +410,7 @@ export class GroupSupervisor {
     const trip = this.#pause.trips + 1;
     const pauseMs = this.#pause.tripped(now);
     const fields = {
+      code: onlyFromOutside ? 'TQ_ERR_GROUP_PAUSED' : 'TQ_ERR_GROUP_FAILED',
       maxRestarts,
       periodS: restartPeriodMs / 1000,
       retryInS: pauseMs / 1000,

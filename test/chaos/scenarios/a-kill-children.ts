@@ -37,7 +37,7 @@ export const scenario: Scenario = {
       },
     );
     await h.settle();
-    const failed = fleet.grep(/GROUP FAILED/);
+    const failed = fleet.grep(/"code":"TQ_ERR_GROUP_FAILED"/);
     if (failed.length > 0) h.note(`the pool gave up on the group: ${failed[0]!.slice(0, 400)}`);
   },
 };

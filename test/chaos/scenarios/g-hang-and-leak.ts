@@ -140,7 +140,7 @@ export const scenario: Scenario = {
     // the back of the queue): long silences are expected.
     await h.settle({ quietMs: 120_000, maxMs: 300_000 });
     report(h, seen, fleet.grep(/"msg":"child state"/, 'workerpool', 100_000));
-    const failed = fleet.grep(/GROUP FAILED/);
+    const failed = fleet.grep(/"code":"TQ_ERR_GROUP_FAILED"/);
     if (failed.length > 0) h.fail(`the pool gave up on a group: ${failed[0]!.slice(0, 300)}`);
   },
 };

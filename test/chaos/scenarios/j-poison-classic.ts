@@ -59,7 +59,7 @@ export function poisonScenario(name: string, queueType: 'classic' | 'quorum'): S
           `${collector.duplicates} duplicate result(s): ${some(collector.duplicated().map(([n, c]) => `${n}×${c}`))}`,
         );
       checkParked(h, sent, await h.browse(broker.urls, DEAD_QUEUE));
-      const failed = fleet.grep(/GROUP FAILED/);
+      const failed = fleet.grep(/"code":"TQ_ERR_GROUP_FAILED"/);
       if (failed.length > 0) h.fail(`the pool gave up on the group: ${failed[0]!.slice(0, 300)}`);
     },
   };

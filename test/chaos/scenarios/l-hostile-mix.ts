@@ -258,7 +258,7 @@ export const scenario: Scenario = {
           `${ended.length} children ended with ${code}, ${tasks * SABOTEUR_MAX_CRASHES} expected`,
         );
     }
-    const paused = fleet.grep(/"msg":"(group paused|GROUP FAILED)/, 'workerpool');
+    const paused = fleet.grep(/"code":"TQ_ERR_GROUP_(PAUSED|FAILED)"/, 'workerpool');
     h.say(`echo paused or failed ${paused.length} time(s): ${paused[0]?.slice(0, 300) ?? ''}`);
   },
 };

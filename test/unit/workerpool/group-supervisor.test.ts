@@ -34,6 +34,7 @@ function setup(workers: number, policy: Partial<GroupPolicy> = {}, timeoutS?: nu
   });
   const live = () => children.filter((c) => !c.exited);
   const msgs = (prefix: string) => lines.filter((l) => String(l.msg).startsWith(prefix));
+  const coded = (code: string) => lines.filter((l) => l.code === code);
   /** Fires the one pending restart (or pause) timer; returns its delay. */
   const fireNext = () => {
     const [delay] = clock.pending();
@@ -41,7 +42,7 @@ function setup(workers: number, policy: Partial<GroupPolicy> = {}, timeoutS?: nu
     clock.advance(delay);
     return delay;
   };
-  return { group, clock, children, lines, live, msgs, fireNext };
+  return { group, clock, children, lines, live, msgs, coded, fireNext };
 }
 
 /** The newest child fails to start (its plugin's setup throws: exit code 1 while starting). */
@@ -73,7 +74,7 @@ describe('GroupSupervisor with fake children', () => {
   });
 
   it('restarts a child that fails to start after a delay that doubles, then gives up', async () => {
-    const { group, clock, children, msgs } = setup(1);
+    const { group, clock, children, coded } = setup(1);
     let settled = false;
     void group.settled.then(() => {
       settled = true;
@@ -95,13 +96,13 @@ describe('GroupSupervisor with fake children', () => {
       expect(children).toHaveLength(failure + 1);
       expect(group.state).toBe('serving');
     }
-    expect(msgs('GROUP FAILED')).toEqual([]);
+    expect(coded('TQ_ERR_GROUP_FAILED')).toEqual([]);
     failNewest(children); // the sixth failure: more than maxRestarts within the period
     expect(group.state).toBe('failed');
     expect(group.failed).toBe(true);
     await Promise.resolve();
     expect(settled).toBe(true); // failed counts as settled: the pool may say it is ready
-    const [failed] = msgs('GROUP FAILED');
+    const [failed] = coded('TQ_ERR_GROUP_FAILED');
     expect(failed).toMatchObject({ level: 50, retryInS: 5, trip: 1, onlyFromOutside: false });
     // Nothing more happens during the pause.
     expect(clock.pending()).toEqual([DEFAULT_POLICY.failedPauseMs]);
@@ -110,7 +111,7 @@ describe('GroupSupervisor with fake children', () => {
   });
 
   it('pauses twice as long on each trip in a row, and short again after a healthy run', () => {
-    const { group, clock, children, msgs, fireNext } = setup(1);
+    const { group, clock, children, msgs, fireNext, coded } = setup(1);
     group.start();
     /** Children fail to start until the group fails; how many did. */
     const trip = () => {
@@ -133,7 +134,7 @@ describe('GroupSupervisor with fake children', () => {
     expect(fireNext()).toBe(10_000);
     expect(trip()).toBe(6);
     expect(fireNext()).toBe(20_000);
-    expect(msgs('GROUP FAILED').map((l) => l.retryInS)).toEqual([5, 10, 20]);
+    expect(coded('TQ_ERR_GROUP_FAILED').map((l) => l.retryInS)).toEqual([5, 10, 20]);
     // Healthy (all its children running) for healthyResetMs: the next pause is short again.
     children.at(-1)!.ready();
     clock.advance(DEFAULT_POLICY.healthyResetMs);
@@ -141,19 +142,19 @@ describe('GroupSupervisor with fake children', () => {
     expect(msgs('group ran healthy')).toHaveLength(1);
     fireNext();
     trip();
-    expect(msgs('GROUP FAILED').map((l) => l.retryInS)).toEqual([5, 10, 20, 5]);
+    expect(coded('TQ_ERR_GROUP_FAILED').map((l) => l.retryInS)).toEqual([5, 10, 20, 5]);
   });
 
   it('only pauses, as a warning, a group whose children were all killed from outside', () => {
-    const { group, children, msgs, fireNext } = setup(1);
+    const { group, children, fireNext, coded } = setup(1);
     group.start();
     for (let n = 0; n < 6; n++) {
       children.at(-1)!.exit({ code: null, signal: 'SIGKILL' });
       if (n < 5) fireNext();
     }
     expect(group.state).toBe('failed');
-    expect(msgs('GROUP FAILED')).toEqual([]);
-    expect(msgs('group paused')).toMatchObject([{ level: 40, onlyFromOutside: true }]);
+    expect(coded('TQ_ERR_GROUP_FAILED')).toEqual([]);
+    expect(coded('TQ_ERR_GROUP_PAUSED')).toMatchObject([{ level: 40, onlyFromOutside: true }]);
     // A kill the pool sent itself (its watchdog, a breach) is not from outside.
     const second = setup(1);
     second.group.start();
@@ -163,11 +164,11 @@ describe('GroupSupervisor with fake children', () => {
       child.exit({ code: null, signal: 'SIGKILL' });
       if (n < 5) second.fireNext();
     }
-    expect(second.msgs('GROUP FAILED')).toHaveLength(1);
+    expect(second.coded('TQ_ERR_GROUP_FAILED')).toHaveLength(1);
   });
 
   it('clears the restart count whenever any child of the group settled a task since the last exit', () => {
-    const { group, children, msgs, fireNext } = setup(2);
+    const { group, children, fireNext, coded } = setup(2);
     group.start();
     const worker = children[0]!;
     worker.ready();
@@ -179,17 +180,17 @@ describe('GroupSupervisor with fake children', () => {
       fireNext();
     }
     expect(group.state).toBe('serving');
-    expect(msgs('GROUP FAILED')).toEqual([]);
+    expect(coded('TQ_ERR_GROUP_FAILED')).toEqual([]);
     // Without progress between them, the sixth failure fails the group.
     for (let n = 0; n < 6 && group.state !== 'failed'; n++) {
       failNewest(children);
       if (group.state === 'delaying') fireNext();
     }
-    expect(msgs('GROUP FAILED')).toHaveLength(1);
+    expect(coded('TQ_ERR_GROUP_FAILED')).toHaveLength(1);
   });
 
   it('does not count the tasks of a child that is gone as new progress when it ends', () => {
-    const { group, children, msgs, fireNext } = setup(2);
+    const { group, children, msgs, fireNext, coded } = setup(2);
     group.start();
     const worker = children[0]!;
     worker.ready();
@@ -207,13 +208,13 @@ describe('GroupSupervisor with fake children', () => {
       failStarting(children);
       fireNext();
     }
-    expect(msgs('GROUP FAILED')).toEqual([]);
+    expect(coded('TQ_ERR_GROUP_FAILED')).toEqual([]);
     failStarting(children); // the sixth failure without progress
     expect(group.state).toBe('failed');
   });
 
   it('does not forget the tasks of a child that is gone: new progress after it still counts', () => {
-    const { group, children, msgs, fireNext } = setup(2);
+    const { group, children, fireNext, coded } = setup(2);
     group.start();
     const worker = children[0]!;
     worker.ready();
@@ -232,7 +233,7 @@ describe('GroupSupervisor with fake children', () => {
       failStarting(children);
       fireNext();
     }
-    expect(msgs('GROUP FAILED')).toEqual([]);
+    expect(coded('TQ_ERR_GROUP_FAILED')).toEqual([]);
     failStarting(children);
     expect(group.state).toBe('failed');
   });
@@ -249,7 +250,7 @@ describe('GroupSupervisor with fake children', () => {
   });
 
   it('recycles a child by starting its successor first, and lets it go once the successor runs', () => {
-    const { group, children, live, msgs } = setup(1);
+    const { group, children, live, coded } = setup(1);
     group.start();
     const old = children[0]!;
     old.ready();
@@ -263,7 +264,7 @@ describe('GroupSupervisor with fake children', () => {
     expect(live()).toEqual([successor]);
     expect(children).toHaveLength(2); // a planned exit: no replacement for the retired child
     expect(group.state).toBe('serving');
-    expect(msgs('child will be restarted')).toEqual([]);
+    expect(coded('TQ_ERR_CHILD_EXITED')).toEqual([]);
   });
 
   it('on reload adds children, stops the newest first, and retries a failed group at once', () => {

@@ -4,7 +4,7 @@ import type { ConsumeMessage, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { AckBatcher } from '../../../src/common/amqp/acks.js';
 import type { ConfirmedPublisher } from '../../../src/common/amqp/publisher.js';
-import { ERROR_CODE_HEADER } from '../../../src/common/amqp/reason-headers.js';
+import { ERROR_CODE_HEADER } from '../../../src/common/amqp/wire.js';
 import type { AmqpConfig, GroupConfig } from '../../../src/common/config/types.js';
 import { TqError } from '../../../src/common/errors.js';
 import { createLogger } from '../../../src/common/logger.js';

@@ -3,7 +3,7 @@ import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { ConfirmedPublisher } from '../../../src/common/amqp/publisher.js';
 import { UNROUTABLE_RESULTS_QUEUE } from '../../../src/common/amqp/queues.js';
-import { ERROR_HEADER } from '../../../src/common/amqp/reason-headers.js';
+import { ERROR_HEADER } from '../../../src/common/amqp/wire.js';
 import type { GroupConfig } from '../../../src/common/config/types.js';
 import { hasCode, TqError } from '../../../src/common/errors.js';
 import { createLogger } from '../../../src/common/logger.js';
