@@ -113,7 +113,9 @@ describe('worker pool supervision', () => {
     expect(new Set(setupFailed.map((l) => l.childPid)).size).toBe(6);
     // A plugin that cannot start, not children killed from outside.
     expect(failures(program)).toMatchObject([{ onlyFromOutside: false, retryInS: 5 }]);
-    // The pool tells systemd it is ready only once every group settled: running or failed.
+    // The pool tells systemd it is ready only once every group settled: running or failed. The
+    // line follows GROUP FAILED asynchronously: wait for it, then compare the order.
+    await program.waitFor(/"msg":"ready"/, 30_000);
     const logs = program.logs();
     const ready = logs.findIndex((l) => l.msg === 'ready');
     expect(ready).toBeGreaterThan(logs.findIndex((l) => l.code === 'TQ_ERR_GROUP_FAILED'));
