@@ -116,6 +116,28 @@ describe('dead letters of a real dispatcher and pool', () => {
     expect(await client.messageCount(dead)).toBe(0);
     expect(await client.messageCount('taskqueue.invalid')).toBe(1);
   });
+
+  it('requeues a parked invalid input (parked again while it is still invalid, not taken twice) and drops it', async () => {
+    const before = await listed(config.file, ['--invalid']);
+    expect(before.tasks.map((t) => t.message_id)).toEqual(['bad-1']);
+    const requeued = await taskqueue(config.file, ['dead', 'requeue', '--invalid', '--all']);
+    expect(requeued.code, requeued.stderr).toBe(0);
+    expect(requeued.stdout).toMatch(/requeued 1 task/);
+    // Still not JSON: the dispatcher parks it again, with the first parking in its history.
+    await expect
+      .poll(async () => (await listed(config.file, ['--invalid'])).tasks[0]?.requeued, {
+        timeout: 10_000,
+      })
+      .toBe(1);
+    const again = await listed(config.file, ['--invalid']);
+    expect(again.tasks).toEqual([
+      expect.objectContaining({ message_id: 'bad-1', code: 'TQ_ERR_TASK_INVALID' }),
+    ]);
+    const dropped = await taskqueue(config.file, ['dead', 'drop', '--invalid', '--all', '--yes']);
+    expect(dropped.code, dropped.stderr).toBe(0);
+    expect(dropped.stdout).toMatch(/dropped 1 task/);
+    expect(await client.messageCount('taskqueue.invalid')).toBe(0);
+  });
 });
 
 describe('dead requeue, drop and purge on queues of known content', () => {
