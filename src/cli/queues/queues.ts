@@ -4,6 +4,7 @@ import { hasCode, type TqError } from '../../common/errors.js';
 import { ExitStatus } from '../../common/exit.js';
 import type { Logger } from '../../common/logger.js';
 import { connectForCommand } from '../broker.js';
+import { checkWorkerType } from '../worker-type-check.js';
 import { fetchQueues, managementRows, managementTarget } from './management.js';
 import { knownQueues, queueNaming } from './our-queues.js';
 import { PASSIVE_UNKNOWN, passiveRows } from './passive.js';
@@ -32,6 +33,7 @@ export async function showQueues(
   options: QueuesOptions,
   out: (line: string) => void,
 ): Promise<number> {
+  for (const type of options.types) checkWorkerType(type);
   const naming = queueNaming(config, options.types);
   const amqpUrl = config.amqp.urls[0] ?? 'amqp://localhost';
   let report: QueuesReport | undefined;
