@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { plainQueue } from '../../src/common/amqp/queues.js';
+import type { QueueType } from '../../src/common/config/types.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
 import {
@@ -140,176 +141,194 @@ describe('dead letters of a real dispatcher and pool', () => {
   });
 });
 
-describe('dead requeue, drop and purge on queues of known content', () => {
-  const dead = 'worker_echo.dead';
-  let client: TestClient;
-  let config: ReturnType<typeof writeConfig>;
+describe.each<QueueType>(['classic', 'quorum'])(
+  'dead requeue, drop and purge on %s queues of known content',
+  (queueType) => {
+    const dead = 'worker_echo.dead';
+    let client: TestClient;
+    let config: ReturnType<typeof writeConfig>;
 
-  beforeAll(async () => {
-    // No dispatcher: what is requeued stays on the input queue, to be looked at.
-    const url = await useVhost('dead-known');
-    client = await TestClient.connect(url);
-    config = writeConfig(testConfig(url, ['echo']));
-    await client.channel.assertQueue(dead, plainQueue(dead, 'classic').options);
-  });
-  beforeEach(async () => {
-    await client.channel.purgeQueue(dead);
-    await client.channel.deleteQueue('taskqueue');
-  });
-  afterAll(async () => {
-    await client?.close();
-    config?.cleanup();
-  });
-
-  /** Parks `count` tasks p-0… as a child parks a poison task. */
-  async function park(count: number, prefix = 'p-'): Promise<void> {
-    const sent: Promise<void>[] = [];
-    for (let n = 0; n < count; n++) {
-      sent.push(
-        client.publish(dead, workitem('echo', { n }), {
-          messageId: `${prefix}${n}`,
-          headers: {
-            'x-taskqueue-error': 'poison: 3 consumers died running this task (max_crashes 3)',
-            'x-taskqueue-error-code': 'TQ_ERR_TASK_POISON',
-            'x-taskqueue-crashes': 3,
-            'x-taskqueue-crash-log': ['c1', 'c2', 'c3'],
-            'x-taskqueue-attempt': 2,
-            'x-taskqueue-parked-at': '2026-12-06T20:00:00.000Z',
-            'x-other': 'kept',
-          },
-        }),
+    beforeAll(async () => {
+      // No dispatcher: what is requeued stays on the input queue, to be looked at.
+      const url = await useVhost(`dead-known-${queueType}`);
+      client = await TestClient.connect(url);
+      config = writeConfig(
+        testConfig(url, ['echo']).replace(
+          'connect_retries = 60\n',
+          `connect_retries = 60\nqueue_type = ${queueType}\n`,
+        ),
       );
-      if (sent.length >= 500) await Promise.all(sent.splice(0));
-    }
-    await Promise.all(sent);
-  }
-
-  it('list leaves every task in place, in its order', async () => {
-    await park(5);
-    for (let look = 0; look < 3; look++) {
-      const parked = await listed(config.file, ['echo']);
-      expect(parked.tasks.map((t) => t.message_id)).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'p-4']);
-    }
-    const limited = await listed(config.file, ['echo', '--limit', '2']);
-    expect(limited).toMatchObject({ total: 5, shown: 2 });
-    expect(ids(await client.drain(dead))).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'p-4']);
-  });
-
-  it('requeue --dry-run says which would go and changes nothing', async () => {
-    await park(3);
-    const dry = await taskqueue(config.file, ['dead', 'requeue', 'echo', '--all', '--dry-run']);
-    expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/would requeue 3 task/);
-    expect(dry.stdout).toContain('p-2');
-    expect(await client.messageCount(dead)).toBe(3);
-    expect(await client.messageCount('taskqueue')).toBe(0);
-  });
-
-  it('requeue --id moves exactly that task, counts cleared and kept as history; the rest stay in order', async () => {
-    await park(4);
-    const result = await taskqueue(config.file, ['dead', 'requeue', 'echo', '--id', 'p-2']);
-    expect(result.code, result.stderr).toBe(0);
-    const [moved, ...more] = await client.drain('taskqueue');
-    expect(more).toEqual([]);
-    expect(moved!.properties.messageId).toBe('p-2');
-    expect(moved!.content.toString()).toBe(workitem('echo', { n: 2 }));
-    const headers = moved!.properties.headers ?? {};
-    for (const cleared of [
-      'x-taskqueue-error',
-      'x-taskqueue-error-code',
-      'x-taskqueue-crashes',
-      'x-taskqueue-crash-log',
-      'x-taskqueue-attempt',
-      'x-taskqueue-parked-at',
-    ])
-      expect(headers[cleared], cleared).toBeUndefined();
-    expect(headers['x-other']).toBe('kept');
-    const history = headers['x-taskqueue-history'] as unknown[];
-    expect(history).toHaveLength(1);
-    expect(JSON.parse(String(history[0]))).toMatchObject({
-      from: dead,
-      error_code: 'TQ_ERR_TASK_POISON',
-      crashes: 3,
-      crash_log: ['c1', 'c2', 'c3'],
-      attempt: 2,
-      parked_at: '2026-12-06T20:00:00.000Z',
+      await client.channel.assertQueue(dead, plainQueue(dead, queueType).options);
     });
-    expect(ids(await client.drain(dead))).toEqual(['p-0', 'p-1', 'p-3']);
-  });
+    beforeEach(async () => {
+      await client.channel.purgeQueue(dead);
+      await client.channel.deleteQueue('taskqueue');
+    });
+    afterAll(async () => {
+      await client?.close();
+      config?.cleanup();
+    });
 
-  it('requeue --all moves every task in order; an id not parked exits 1 with TQ_ERR_DEAD_NOT_FOUND', async () => {
-    await park(3);
-    const missing = await taskqueue(config.file, ['dead', 'requeue', 'echo', '--id', 'nope']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('TQ_ERR_DEAD_NOT_FOUND');
-    expect(await client.messageCount(dead)).toBe(3);
-    const all = await taskqueue(config.file, ['dead', 'requeue', 'echo', '--all']);
-    expect(all.code, all.stderr).toBe(0);
-    expect(ids(await client.drain('taskqueue'))).toEqual(['p-0', 'p-1', 'p-2']);
-    expect(await client.messageCount(dead)).toBe(0);
-  });
+    /** Parks `count` tasks p-0… as a child parks a poison task. */
+    async function park(count: number, prefix = 'p-'): Promise<void> {
+      const sent: Promise<void>[] = [];
+      for (let n = 0; n < count; n++) {
+        sent.push(
+          client.publish(dead, workitem('echo', { n }), {
+            messageId: `${prefix}${n}`,
+            headers: {
+              'x-taskqueue-error': 'poison: 3 consumers died running this task (max_crashes 3)',
+              'x-taskqueue-error-code': 'TQ_ERR_TASK_POISON',
+              'x-taskqueue-crashes': 3,
+              'x-taskqueue-crash-log': ['c1', 'c2', 'c3'],
+              'x-taskqueue-attempt': 2,
+              'x-taskqueue-parked-at': '2026-12-06T20:00:00.000Z',
+              'x-other': 'kept',
+            },
+          }),
+        );
+        if (sent.length >= 500) await Promise.all(sent.splice(0));
+      }
+      await Promise.all(sent);
+    }
 
-  it('drop deletes only the chosen tasks, and without --yes nor a terminal refuses', async () => {
-    await park(3);
-    const refused = await taskqueue(config.file, ['dead', 'drop', 'echo', '--id', 'p-1']);
-    expect(refused.code).toBe(64);
-    expect(refused.stderr).toContain('TQ_ERR_CLI_USAGE');
-    expect(await client.messageCount(dead)).toBe(3);
-    const dropped = await taskqueue(config.file, ['dead', 'drop', 'echo', '--id', 'p-1', '--yes']);
-    expect(dropped.code, dropped.stderr).toBe(0);
-    expect(dropped.stdout).toMatch(/dropped 1 task/);
-    expect(ids(await client.drain(dead))).toEqual(['p-0', 'p-2']);
-  });
+    it('list leaves every task in place, in its order', async () => {
+      await park(5);
+      for (let look = 0; look < 3; look++) {
+        const parked = await listed(config.file, ['echo']);
+        expect(parked.tasks.map((t) => t.message_id)).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'p-4']);
+      }
+      const limited = await listed(config.file, ['echo', '--limit', '2']);
+      expect(limited).toMatchObject({ total: 5, shown: 2 });
+      expect(ids(await client.drain(dead))).toEqual(['p-0', 'p-1', 'p-2', 'p-3', 'p-4']);
+    });
 
-  it('loses nothing when the CLI is killed in the middle of a requeue', async () => {
-    const total = 10_000;
-    await park(total, 'k-');
-    const cli = spawn(
-      process.execPath,
-      [CLI, 'dead', 'requeue', 'echo', '--all', '-c', config.file],
-      {
-        stdio: 'ignore',
-        env: { ...process.env, TASKQUEUE_AMQP_URL: '' },
-      },
-    );
-    const exited = new Promise((resolve) => cli.once('exit', resolve));
-    await expect
-      .poll(() => client.messageCount('taskqueue').catch(() => 0), { timeout: 30_000, interval: 5 })
-      .toBeGreaterThan(200);
-    cli.kill('SIGKILL');
-    await exited;
-    // The broker puts back what the dead connection held once it notices it closed.
-    await expect
-      .poll(
-        async () => (await client.messageCount(dead)) + (await client.messageCount('taskqueue')),
-        { timeout: 10_000 },
-      )
-      .toBeGreaterThanOrEqual(total);
-    const left = await client.messageCount(dead);
-    expect(left, 'killed before it was done').toBeGreaterThan(0);
-    const seen = new Set([
-      ...ids(await client.collect(dead, left, 30_000)),
-      ...ids(await client.collect('taskqueue', await client.messageCount('taskqueue'), 30_000)),
-    ]);
-    const lost = Array.from({ length: total }, (_, n) => `k-${n}`).filter((id) => !seen.has(id));
-    expect(lost).toEqual([]);
-  });
+    it('requeue --dry-run says which would go and changes nothing', async () => {
+      await park(3);
+      const dry = await taskqueue(config.file, ['dead', 'requeue', 'echo', '--all', '--dry-run']);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toMatch(/would requeue 3 task/);
+      expect(dry.stdout).toContain('p-2');
+      expect(await client.messageCount(dead)).toBe(3);
+      expect(await client.messageCount('taskqueue')).toBe(0);
+    });
 
-  it('purge --yes empties a queue of ours and says how many; refuses without a terminal, and a queue not ours', async () => {
-    await park(3);
-    const refused = await taskqueue(config.file, ['purge', dead]);
-    expect(refused.code).toBe(64);
-    expect(refused.stderr).toContain('TQ_ERR_CLI_USAGE');
-    await client.declare('other-app');
-    await client.publish('other-app', 'theirs');
-    const foreign = await taskqueue(config.file, ['purge', 'other-app', '--yes']);
-    expect(foreign.code).toBe(64);
-    expect(foreign.stderr).toContain('TQ_ERR_CLI_NOT_OUR_QUEUE');
-    expect(await client.messageCount('other-app')).toBe(1);
-    expect(await client.messageCount(dead)).toBe(3);
-    const purged = await taskqueue(config.file, ['purge', dead, '--yes']);
-    expect(purged.code, purged.stderr).toBe(0);
-    expect(purged.stdout).toMatch(/purged 3 message/);
-    expect(await client.messageCount(dead)).toBe(0);
-  });
-});
+    it('requeue --id moves exactly that task, counts cleared and kept as history; the rest stay in order', async () => {
+      await park(4);
+      const result = await taskqueue(config.file, ['dead', 'requeue', 'echo', '--id', 'p-2']);
+      expect(result.code, result.stderr).toBe(0);
+      const [moved, ...more] = await client.drain('taskqueue');
+      expect(more).toEqual([]);
+      expect(moved!.properties.messageId).toBe('p-2');
+      expect(moved!.content.toString()).toBe(workitem('echo', { n: 2 }));
+      const headers = moved!.properties.headers ?? {};
+      for (const cleared of [
+        'x-taskqueue-error',
+        'x-taskqueue-error-code',
+        'x-taskqueue-crashes',
+        'x-taskqueue-crash-log',
+        'x-taskqueue-attempt',
+        'x-taskqueue-parked-at',
+      ])
+        expect(headers[cleared], cleared).toBeUndefined();
+      expect(headers['x-other']).toBe('kept');
+      const history = headers['x-taskqueue-history'] as unknown[];
+      expect(history).toHaveLength(1);
+      expect(JSON.parse(String(history[0]))).toMatchObject({
+        from: dead,
+        error_code: 'TQ_ERR_TASK_POISON',
+        crashes: 3,
+        crash_log: ['c1', 'c2', 'c3'],
+        attempt: 2,
+        parked_at: '2026-12-06T20:00:00.000Z',
+      });
+      expect(ids(await client.drain(dead))).toEqual(['p-0', 'p-1', 'p-3']);
+    });
+
+    it('requeue --all moves every task in order; an id not parked exits 1 with TQ_ERR_DEAD_NOT_FOUND', async () => {
+      await park(3);
+      const missing = await taskqueue(config.file, ['dead', 'requeue', 'echo', '--id', 'nope']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('TQ_ERR_DEAD_NOT_FOUND');
+      expect(await client.messageCount(dead)).toBe(3);
+      const all = await taskqueue(config.file, ['dead', 'requeue', 'echo', '--all']);
+      expect(all.code, all.stderr).toBe(0);
+      expect(ids(await client.drain('taskqueue'))).toEqual(['p-0', 'p-1', 'p-2']);
+      expect(await client.messageCount(dead)).toBe(0);
+    });
+
+    it('drop deletes only the chosen tasks, and without --yes nor a terminal refuses', async () => {
+      await park(3);
+      const refused = await taskqueue(config.file, ['dead', 'drop', 'echo', '--id', 'p-1']);
+      expect(refused.code).toBe(64);
+      expect(refused.stderr).toContain('TQ_ERR_CLI_USAGE');
+      expect(await client.messageCount(dead)).toBe(3);
+      const dropped = await taskqueue(config.file, [
+        'dead',
+        'drop',
+        'echo',
+        '--id',
+        'p-1',
+        '--yes',
+      ]);
+      expect(dropped.code, dropped.stderr).toBe(0);
+      expect(dropped.stdout).toMatch(/dropped 1 task/);
+      expect(ids(await client.drain(dead))).toEqual(['p-0', 'p-2']);
+    });
+
+    it('loses nothing when the CLI is killed in the middle of a requeue', async () => {
+      const total = 10_000;
+      await park(total, 'k-');
+      const cli = spawn(
+        process.execPath,
+        [CLI, 'dead', 'requeue', 'echo', '--all', '-c', config.file],
+        {
+          stdio: 'ignore',
+          env: { ...process.env, TASKQUEUE_AMQP_URL: '' },
+        },
+      );
+      const exited = new Promise((resolve) => cli.once('exit', resolve));
+      await expect
+        .poll(() => client.messageCount('taskqueue').catch(() => 0), {
+          timeout: 30_000,
+          interval: 5,
+        })
+        .toBeGreaterThan(200);
+      cli.kill('SIGKILL');
+      await exited;
+      // The broker puts back what the dead connection held once it notices it closed.
+      await expect
+        .poll(
+          async () => (await client.messageCount(dead)) + (await client.messageCount('taskqueue')),
+          { timeout: 10_000 },
+        )
+        .toBeGreaterThanOrEqual(total);
+      const left = await client.messageCount(dead);
+      expect(left, 'killed before it was done').toBeGreaterThan(0);
+      const seen = new Set([
+        ...ids(await client.collect(dead, left, 30_000)),
+        ...ids(await client.collect('taskqueue', await client.messageCount('taskqueue'), 30_000)),
+      ]);
+      const lost = Array.from({ length: total }, (_, n) => `k-${n}`).filter((id) => !seen.has(id));
+      expect(lost).toEqual([]);
+    });
+
+    it('purge --yes empties a queue of ours and says how many; refuses without a terminal, and a queue not ours', async () => {
+      await park(3);
+      const refused = await taskqueue(config.file, ['purge', dead]);
+      expect(refused.code).toBe(64);
+      expect(refused.stderr).toContain('TQ_ERR_CLI_USAGE');
+      await client.declare('other-app');
+      await client.publish('other-app', 'theirs');
+      const foreign = await taskqueue(config.file, ['purge', 'other-app', '--yes']);
+      expect(foreign.code).toBe(64);
+      expect(foreign.stderr).toContain('TQ_ERR_CLI_NOT_OUR_QUEUE');
+      expect(await client.messageCount('other-app')).toBe(1);
+      expect(await client.messageCount(dead)).toBe(3);
+      const purged = await taskqueue(config.file, ['purge', dead, '--yes']);
+      expect(purged.code, purged.stderr).toBe(0);
+      expect(purged.stdout).toMatch(/purged 3 message/);
+      expect(await client.messageCount(dead)).toBe(0);
+    });
+  },
+);

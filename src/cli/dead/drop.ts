@@ -6,7 +6,7 @@ import { confirmed, refuseUnconfirmed } from '../confirm.js';
 import { type DeadRequest, parkedQueue } from './args.js';
 import { openParkedQueue } from './parked-queue.js';
 import { idOf, notFoundStatus, wanted } from './requeue.js';
-import { walkQueue } from './walk.js';
+import { mustHoldAll, walkQueue } from './walk.js';
 
 /**
  * `taskqueue dead drop`: deletes the chosen parked tasks after saying how many and which, and
@@ -25,11 +25,13 @@ export async function dropParked(
   const { connection, channel } = await openParkedQueue(config, log, queue);
   const found = new Set<string>();
   const chosen: GetMessage[] = [];
+  const holdAll = mustHoldAll(config.amqp.queueType);
   try {
     await walkQueue(channel, queue, (message) => {
+      if (chosen.length >= request.limit) return holdAll;
       if (!wanted(request, message, found)) return true;
       chosen.push(message);
-      return chosen.length < request.limit;
+      return holdAll || chosen.length < request.limit;
     });
     out(`${request.dryRun ? 'would drop' : 'to drop'}: ${chosen.length} task(s) from ${queue}`);
     for (const message of chosen) out(`  ${idOf(message)}`);

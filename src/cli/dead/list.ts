@@ -4,7 +4,7 @@ import type { Logger } from '../../common/logger.js';
 import { type DeadRequest, parkedQueue } from './args.js';
 import { openParkedQueue } from './parked-queue.js';
 import { describeParked, isNamed, type ParkedTask, parkedLines } from './parked-task.js';
-import { walkQueue } from './walk.js';
+import { mustHoldAll, walkQueue } from './walk.js';
 
 /**
  * `taskqueue dead list`: the parked tasks of one queue, oldest first, without taking them. Each
@@ -21,11 +21,13 @@ export async function listParked(
   const queue = parkedQueue(request, config.dispatcher.queue);
   const { connection, channel, count } = await openParkedQueue(config, log, queue);
   const tasks: ParkedTask[] = [];
+  const holdAll = mustHoldAll(config.amqp.queueType);
   try {
     await walkQueue(channel, queue, (message) => {
+      if (tasks.length >= request.limit) return holdAll;
       if (request.ids && !request.ids.some((id) => isNamed(message.properties, id))) return true;
       tasks.push(describeParked(message, request.type));
-      return tasks.length < request.limit;
+      return holdAll || tasks.length < request.limit;
     });
   } finally {
     await connection.close();

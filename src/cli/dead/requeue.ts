@@ -10,7 +10,7 @@ import { type DeadRequest, parkedQueue } from './args.js';
 import { requeuedBy, requeueOptions } from './history.js';
 import { openParkedQueue } from './parked-queue.js';
 import { isNamed } from './parked-task.js';
-import { walkQueue } from './walk.js';
+import { mustHoldAll, walkQueue } from './walk.js';
 
 /** Copies in flight at once: enough to keep the broker busy, few enough to hold little. */
 const PUBLISH_WINDOW = 64;
@@ -42,9 +42,11 @@ export async function requeueParked(
   const inFlight = new Set<Promise<void>>();
   let chosen = 0;
   let failure: unknown;
+  const holdAll = mustHoldAll(config.amqp.queueType);
   try {
     await walkQueue(channel, queue, async (message) => {
       if (failure !== undefined) return false;
+      if (chosen >= request.limit) return holdAll;
       if (requeuedBy(message.properties, run) || !wanted(request, message, found)) return true;
       chosen++;
       if (request.dryRun) wouldGo.push(idOf(message));
@@ -56,7 +58,7 @@ export async function requeueParked(
         void sent.finally(() => inFlight.delete(sent));
         if (inFlight.size >= PUBLISH_WINDOW) await Promise.race(inFlight);
       }
-      return chosen < request.limit;
+      return holdAll || chosen < request.limit;
     });
     await Promise.all(inFlight);
   } finally {
