@@ -41,6 +41,7 @@ export async function requeueParked(
   const wouldGo: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let chosen = 0;
+  let moved = 0;
   let failure: unknown;
   const holdAll = mustHoldAll(config.amqp.queueType);
   try {
@@ -51,9 +52,14 @@ export async function requeueParked(
       chosen++;
       if (request.dryRun) wouldGo.push(idOf(message));
       else {
-        const sent = copyThenAck(channel, publisher, input, message, run).catch((err) => {
-          failure ??= err;
-        });
+        const sent = copyThenAck(channel, publisher, input, message, run).then(
+          () => {
+            moved++;
+          },
+          (err) => {
+            failure ??= err;
+          },
+        );
         inFlight.add(sent);
         void sent.finally(() => inFlight.delete(sent));
         if (inFlight.size >= PUBLISH_WINDOW) await Promise.race(inFlight);
@@ -64,7 +70,13 @@ export async function requeueParked(
   } finally {
     await connection.close();
   }
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) {
+    // Said before the error: what went is on the input queue, the rest is still parked.
+    out(
+      `requeued ${moved} task(s) from ${queue} to ${input} before an error; the others stay parked`,
+    );
+    throw failure;
+  }
   if (request.dryRun) {
     out(`would requeue ${chosen} task(s) from ${queue} to ${input}:`);
     for (const id of wouldGo) out(`  ${id}`);
