@@ -39,6 +39,29 @@ async function listed(file: string, args: string[]): Promise<Listed> {
 
 const ids = (messages: ConsumeMessage[]) => messages.map((m) => m.properties.messageId);
 
+/**
+ * Runs the real `taskqueue` on a terminal (a pty from util-linux `script`) and types `answer`
+ * once the question `[y/N]` shows; resolves with its exit status and what the terminal showed.
+ */
+async function onTerminal(file: string, args: string[], answer: string) {
+  const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+  const command = [process.execPath, CLI, ...args, '-c', file].map(quote).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    env: { ...process.env, TASKQUEUE_AMQP_URL: '' },
+  });
+  let output = '';
+  let asked = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (!asked && output.includes('[y/N]')) {
+      asked = true;
+      child.stdin.write(`${answer}\n`);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output, asked };
+}
+
 describe('dead letters of a real dispatcher and pool', () => {
   const type = 'exit-until-file';
   let url: string;
@@ -274,6 +297,22 @@ describe.each<QueueType>(['classic', 'quorum'])(
       expect(dropped.code, dropped.stderr).toBe(0);
       expect(dropped.stdout).toMatch(/dropped 1 task/);
       expect(ids(await client.drain(dead))).toEqual(['p-0', 'p-2']);
+    });
+
+    it('on a terminal, drop and purge ask, and do nothing unless the answer is yes', async () => {
+      await park(3);
+      const no = await onTerminal(config.file, ['dead', 'drop', 'echo', '--id', 'p-1'], 'n');
+      expect(no).toMatchObject({ code: 1, asked: true });
+      expect(no.output).toContain('nothing dropped');
+      expect(await client.messageCount(dead)).toBe(3);
+      const yes = await onTerminal(config.file, ['dead', 'drop', 'echo', '--id', 'p-1'], 'y');
+      expect(yes).toMatchObject({ code: 0, asked: true });
+      expect(ids(await client.drain(dead))).toEqual(['p-0', 'p-2']);
+      await park(2);
+      const purged = await onTerminal(config.file, ['purge', dead], 'yes');
+      expect(purged).toMatchObject({ code: 0, asked: true });
+      expect(purged.output).toMatch(/purged 2 message/);
+      expect(await client.messageCount(dead)).toBe(0);
     });
 
     it('loses nothing when the CLI is killed in the middle of a requeue', async () => {
