@@ -33,7 +33,7 @@ _taskqueue() {
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return 0
       ;;
-    --timeout | --queue | --load-timeout | --group) return 0 ;;
+    --timeout | --queue | --load-timeout | --group | --management | --id | --limit) return 0 ;;
   esac
 
   # The command, the config file and the positional arguments given so far.
@@ -54,7 +54,7 @@ _taskqueue() {
       if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W '-c --config --help --version' -- "$cur")
       else
-        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins run-task' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins run-task queues dead purge' -- "$cur")
       fi
       return 0
       ;;
@@ -75,6 +75,25 @@ _taskqueue() {
         return 0
       fi
       ;;
+    queues)
+      options='--json --management --passive --type -c --config --help'
+      if [[ $prev == --type ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$(_taskqueue_types "$config")" -- "$cur")
+        return 0
+      fi
+      ;;
+    dead)
+      options='--invalid --id --all --limit --dry-run --yes --json -c --config --help'
+      if [[ $cur != -* && $positionals -eq 0 ]]; then
+        mapfile -t COMPREPLY < <(compgen -W 'list requeue drop' -- "$cur")
+        return 0
+      fi
+      if [[ $cur != -* && $positionals -eq 1 ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$(_taskqueue_types "$config")" -- "$cur")
+        return 0
+      fi
+      ;;
+    purge) options='--yes -c --config --help' ;;
     *) return 0 ;;
   esac
   [[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")

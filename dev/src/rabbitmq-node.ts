@@ -92,6 +92,8 @@ export interface RabbitNodeOptions {
   distPort?: number;
   /** Enable the management plugin (HTTP API and UI on a free port; boot takes ~2 s longer). */
   management?: boolean;
+  /** The management listener's port, with `management: true`; default a free one. */
+  mgmtPort?: number;
   /** Progress lines of this harness (the broker's own output goes to files in `dir`). */
   log?: (line: string) => void;
   /** More rabbitmq.conf lines, e.g. a TLS listener for a test of amqps. */
@@ -483,7 +485,7 @@ export class RabbitNode {
   private readonly log: (line: string) => void;
   private readonly tempDir: boolean;
   /** Ports the caller chose: kept when a port clash makes start() retry with others. */
-  private readonly fixed: { port: boolean; distPort: boolean };
+  private readonly fixed: { port: boolean; distPort: boolean; mgmtPort: boolean };
   /** The epmd belongs to another node (RabbitNodeOptions.epmdPort). */
   private readonly sharedEpmd: boolean;
   private readonly cookie: string | undefined;
@@ -497,7 +499,7 @@ export class RabbitNode {
     dir: string,
     ports: { port: number; distPort: number; epmdPort: number; mgmtPort: number | undefined },
     tempDir: boolean,
-    fixed: { port: boolean; distPort: boolean },
+    fixed: { port: boolean; distPort: boolean; mgmtPort: boolean },
     log: (line: string) => void,
     shared: { epmd: boolean; cookie: string | undefined } = { epmd: false, cookie: undefined },
   ) {
@@ -551,7 +553,11 @@ export class RabbitNode {
       await reapStaleNodes(log);
     }
 
-    const fixed = { port: opts.port !== undefined, distPort: opts.distPort !== undefined };
+    const fixed = {
+      port: opts.port !== undefined,
+      distPort: opts.distPort !== undefined,
+      mgmtPort: opts.mgmtPort !== undefined,
+    };
     for (const p of [opts.port, opts.distPort]) {
       if (p !== undefined && !(await portFree(p))) {
         throw new RabbitNodeError(`cannot start a RabbitMQ node on port ${p}: it is in use`);
@@ -584,7 +590,7 @@ export class RabbitNode {
       port: opts.port ?? p1!,
       distPort: opts.distPort ?? p2!,
       epmdPort: opts.epmdPort ?? p3!,
-      mgmtPort: opts.management ? p4 : undefined,
+      mgmtPort: opts.management ? (opts.mgmtPort ?? p4) : undefined,
     };
     const node = new RabbitNode(name, dir, ports, tempDir, fixed, log, {
       epmd: opts.epmdPort !== undefined,
@@ -779,7 +785,7 @@ export class RabbitNode {
         if (!this.fixed.port) this.port = p1!;
         if (!this.fixed.distPort) this.distPort = p2!;
         if (!this.sharedEpmd) this.epmdPort = p3!;
-        if (this.mgmtPort !== undefined) this.mgmtPort = p4!;
+        if (this.mgmtPort !== undefined && !this.fixed.mgmtPort) this.mgmtPort = p4!;
         await this.writeConfig();
       }
     }

@@ -13,8 +13,14 @@ import {
 import { createLogger } from '../common/logger.js';
 import { checkConfig } from './check-config.js';
 import { type CommandConfig, commandConfig } from './config-source.js';
+import { checkDeadArgs, DEAD_ACTIONS, DEFAULT_LIST_LIMIT } from './dead/args.js';
+import { dropParked } from './dead/drop.js';
+import { listParked } from './dead/list.js';
+import { requeueParked } from './dead/requeue.js';
 import { DEFAULT_LOAD_TIMEOUT_S } from './plugin-load-check.js';
 import { listPlugins } from './plugins.js';
+import { purgeQueue } from './purge.js';
+import { showQueues } from './queues/queues.js';
 import { printResults } from './results.js';
 import { runTask } from './run-task.js';
 import { asksForStdin, STDIN_ARGUMENT } from './stdin-fields.js';
@@ -240,6 +246,132 @@ await yargs(args)
             out: (text) => process.stdout.write(text),
             err: (line) => process.stderr.write(`${line}\n`),
           },
+        ),
+      ),
+  )
+  .command(
+    'queues',
+    'ready, unacked, consumers and rates of every queue of the system (management API, else passive declares)',
+    (y) =>
+      y
+        .option('json', { type: 'boolean', default: false, describe: 'one JSON document' })
+        .option('management', {
+          type: 'string',
+          describe:
+            'management API URL (default [amqp] management_url, else http://BROKER:15672 with the broker login)',
+        })
+        .option('passive', {
+          type: 'boolean',
+          default: false,
+          describe: 'only passive declares: ready and consumers of the names the config gives',
+        })
+        .option('type', {
+          type: 'string',
+          array: true,
+          default: [] as string[],
+          describe: 'also look at worker_TYPE and its queues (passive declares)',
+        })
+        .check(
+          (argv) =>
+            !(argv.passive && argv.management) || '--passive and --management exclude each other',
+        )
+        .example('$0 queues', 'every queue of the system, its depth and consumers')
+        .example('$0 queues --passive --type shell', 'without the management API, shell too')
+        .epilogue(epilogue),
+    (argv) =>
+      run(() =>
+        showQueues(
+          configFrom(argv.c).config,
+          log,
+          {
+            management: argv.management,
+            passive: argv.passive,
+            types: argv.type.map(String),
+            json: argv.json,
+          },
+          (line) => process.stdout.write(`${line}\n`),
+        ),
+      ),
+  )
+  .command(
+    'dead <action> [type]',
+    'list, requeue or drop the tasks parked on worker_TYPE.dead (or, with --invalid, on the input .invalid queue)',
+    (y) =>
+      y
+        .positional('action', { choices: DEAD_ACTIONS, demandOption: true, describe: 'what to do' })
+        .positional('type', { type: 'string', describe: 'worker type: its queue worker_TYPE.dead' })
+        .option('invalid', {
+          type: 'boolean',
+          default: false,
+          describe: 'the input queue .invalid (what the dispatcher parked) instead of a TYPE',
+        })
+        .option('id', {
+          type: 'string',
+          array: true,
+          describe: 'the task(s) with this message id (else correlation id)',
+        })
+        .option('all', { type: 'boolean', default: false, describe: 'requeue, drop: every task' })
+        .option('limit', {
+          type: 'number',
+          describe: `at most N tasks (list: default ${DEFAULT_LIST_LIMIT})`,
+        })
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'requeue, drop: say how many and which, change nothing',
+        })
+        .option('yes', {
+          type: 'boolean',
+          default: false,
+          describe: 'drop: no question (needed without a terminal)',
+        })
+        .option('json', { type: 'boolean', default: false, describe: 'list: one JSON document' })
+        .example('$0 dead list shell', 'the tasks parked on worker_shell.dead, left in place')
+        .example('$0 dead requeue shell --id 5f0c…', 'send that one back to the input queue')
+        .example('$0 dead drop --invalid --all --yes', 'delete what the dispatcher parked')
+        .epilogue(
+          'requeue copies each task to the input queue with a confirm before it takes it off the\n' +
+            'parked queue: a command killed halfway loses nothing (a task may then be on both).\n\n' +
+            epilogue,
+        ),
+    (argv) =>
+      run(() => {
+        const request = checkDeadArgs({
+          action: argv.action,
+          type: argv.type,
+          invalid: argv.invalid,
+          id: argv.id?.map(String),
+          all: argv.all,
+          dryRun: argv['dry-run'],
+          yes: argv.yes,
+          limit: argv.limit,
+          json: argv.json,
+        });
+        const action = { list: listParked, requeue: requeueParked, drop: dropParked }[
+          request.action
+        ];
+        return action(configFrom(argv.c).config, log, request, (line) =>
+          process.stdout.write(`${line}\n`),
+        );
+      }),
+  )
+  .command(
+    'purge <queue>',
+    "delete the ready messages of one of the system's queues, after a question (or --yes)",
+    (y) =>
+      y
+        .positional('queue', { type: 'string', demandOption: true, describe: 'queue name' })
+        .option('yes', {
+          type: 'boolean',
+          default: false,
+          describe: 'no question (needed without a terminal)',
+        })
+        .example('$0 purge worker_shell.retry.10000ms --yes', 'drop the waiting retries of shell')
+        .epilogue(epilogue),
+    (argv) =>
+      run(() =>
+        purgeQueue(configFrom(argv.c).config, log, { queue: argv.queue, yes: argv.yes }, (line) =>
+          process.stdout.write(`${line}\n`),
         ),
       ),
   )

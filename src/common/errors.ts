@@ -129,6 +129,19 @@ export const ErrorCodes = {
   TQ_ERR_TASK_CRASHED: 'consumer died with the task',
   /** A task reached `max_crashes`: parked on `worker_<type>.dead` as poison. */
   TQ_ERR_TASK_POISON: 'poison task parked',
+  /**
+   * `taskqueue purge` was given a queue that is not one of the system's (input, `.invalid`,
+   * `worker_<type>` and its `.dead` and retry queues, results, `taskqueue.unroutable`): refused,
+   * a neighbour's queue on a shared vhost is not ours to empty.
+   */
+  TQ_ERR_CLI_NOT_OUR_QUEUE: 'not a queue of taskqueue',
+  /** `taskqueue dead requeue|drop --id` named a task that is not on the queue: the others were done. */
+  TQ_ERR_DEAD_NOT_FOUND: 'parked task not found',
+  /**
+   * `taskqueue queues` could not use the management API (unreachable, refused, not enabled): it
+   * says so and shows what a passive declare gives instead.
+   */
+  TQ_ERR_MANAGEMENT_API: 'management API unavailable',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

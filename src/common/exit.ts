@@ -37,6 +37,10 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_GROUP_UNREADABLE: ExitStatus.CONFIG,
   // `taskqueue run-task`: the child could not become the group's user, as with a refused group.
   TQ_ERR_CHILD_IDENTITY: ExitStatus.CONFIG,
+  // `taskqueue purge`: a queue that is not ours is a wrong argument, as a bad TYPE is.
+  TQ_ERR_CLI_NOT_OUR_QUEUE: ExitStatus.USAGE,
+  // `taskqueue dead requeue|drop --id`: the named ones found were done; the rest is reported.
+  TQ_ERR_DEAD_NOT_FOUND: ExitStatus.FAILURE,
 };
 
 /** The exit status a program ends with when `err` stops it. */

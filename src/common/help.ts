@@ -7,9 +7,11 @@ import { ExitStatus } from './exit.js';
 export const CLI_EXIT_CODES = `Exit status:
   0   done
   1   submit --wait, run-task: the result is an error; plugins: a configured type has no
-      usable plugin, or a plugin the pool would run fails to load
-  64  usage error (no or unknown command or option, missing or invalid TYPE, bad JSON)
-  69  broker unreachable; results: the queue does not exist
+      usable plugin, or a plugin the pool would run fails to load; dead: an --id not parked;
+      dead drop, purge: answered no
+  64  usage error (no or unknown command or option, missing or invalid TYPE, bad JSON); dead
+      drop, purge: no --yes and no terminal; purge: not a queue of the system
+  69  broker unreachable; results, dead, purge: the queue does not exist
   75  submit --wait: no result within --timeout
   78  config error (a file named with -c missing or invalid); run-task: the plugin or its group
       cannot run here (missing, refused, fails to load or set up)`;

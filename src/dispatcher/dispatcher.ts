@@ -11,7 +11,7 @@ import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { declareQueue, invalidQueue, workerQueue } from '../common/amqp/queues.js';
 import { requeueAfterPause } from '../common/amqp/requeue.js';
-import { ERROR_CODE_HEADER, ERROR_HEADER } from '../common/amqp/wire.js';
+import { ERROR_CODE_HEADER, ERROR_HEADER, PARKED_AT_HEADER } from '../common/amqp/wire.js';
 import type { Config } from '../common/config/types.js';
 import { type ErrorCode, hasCode } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -255,7 +255,7 @@ export class Dispatcher {
     }
   }
 
-  /** Parks an invalid task on `<input>.invalid`, unchanged, with the reason in a header. */
+  /** Parks an invalid task on `<input>.invalid`, unchanged, with the reason and time in headers. */
   async #park(
     publisher: ConfirmedPublisher,
     message: ConsumeMessage,
@@ -268,7 +268,11 @@ export class Dispatcher {
       '',
       target,
       content,
-      forwardProperties(properties, { [ERROR_HEADER]: reason, [ERROR_CODE_HEADER]: code }),
+      forwardProperties(properties, {
+        [ERROR_HEADER]: reason,
+        [ERROR_CODE_HEADER]: code,
+        [PARKED_AT_HEADER]: new Date().toISOString(),
+      }),
     );
     this.#logParked(properties, reason, target, code);
   }
@@ -316,7 +320,11 @@ export class Dispatcher {
     const target = invalidQueue(this.#config.dispatcher.queue);
     const bare: Options.Publish = {
       persistent: true,
-      headers: { [ERROR_HEADER]: reason, [ERROR_CODE_HEADER]: 'TQ_ERR_AMQP_ENCODE' },
+      headers: {
+        [ERROR_HEADER]: reason,
+        [ERROR_CODE_HEADER]: 'TQ_ERR_AMQP_ENCODE',
+        [PARKED_AT_HEADER]: new Date().toISOString(),
+      },
     };
     for (const key of ['contentType', 'messageId', 'correlationId'] as const) {
       if (properties[key] !== undefined) bare[key] = properties[key];

@@ -15,6 +15,24 @@ export const DROPPED_HEADERS_HEADER = 'x-taskqueue-dropped-headers';
 /** On a result sent to the results route instead of a refused `reply_to` (reply-to.ts). */
 export const REPLY_TO_REFUSED_HEADER = 'x-taskqueue-reply-to-refused';
 /**
+ * When a task was parked on `<input>.invalid` or `worker_<type>.dead`: an ISO 8601 UTC time.
+ * The `timestamp` property says when the task was published, not when it was set aside.
+ */
+export const PARKED_AT_HEADER = 'x-taskqueue-parked-at';
+/**
+ * On a task sent back to the input queue by `taskqueue dead requeue`: a list with one entry a
+ * requeue, oldest first, each a JSON object (as text) holding what was cleared then: the reason,
+ * its code, the attempt, the crash count and log, when it was parked (docs/dead-letters.md).
+ * Text, not tables: the re-encoding path (properties.ts `encodableCopy`) keeps only lists of
+ * strings, and history must survive it.
+ */
+export const HISTORY_HEADER = 'x-taskqueue-history';
+/** RabbitMQ's own: why and when the broker dead-lettered a message (the quorum delivery limit). */
+export const BROKER_DEATH_HEADER = 'x-death';
+/** RabbitMQ's own, on a message delivered again from a quorum queue: its deliveries so far. */
+export const BROKER_DELIVERY_COUNT_HEADER = 'x-delivery-count';
+
+/**
  * The prefix of the system's own headers: the only ones kept when a message's properties have
  * to be re-encoded without the sender's (properties.ts `encodableCopy`).
  */

@@ -47,6 +47,7 @@ export function resolveAmqp(
     tls,
     queueType: read('queue_type'),
     connectRetries: read('connect_retries'),
+    ...optionalManagementUrl(read('management_url')),
   };
 }
 
@@ -64,4 +65,9 @@ function envUrl(env: NodeJS.ProcessEnv, problems: ProblemList): string[] | undef
     expected: 'an amqp:// or amqps:// URL',
   });
   return undefined;
+}
+
+/** Only when set: an AmqpConfig without the key compares equal to one written before it existed. */
+function optionalManagementUrl(url: string | undefined): { managementUrl?: string } {
+  return url === undefined ? {} : { managementUrl: url };
 }

@@ -6,6 +6,7 @@ import {
   amqpUrl,
   byteSize,
   hostName,
+  httpUrl,
   INVALID,
   instanceName,
   integer,
@@ -101,6 +102,13 @@ export const AMQP_KEYS = {
   tls_key: key<string | undefined>(ABSOLUTE_PATH, absolutePath, undefined),
   queue_type: key<QueueType>('classic or quorum', oneOf(['classic', 'quorum']), 'classic'),
   connect_retries: key('an integer ≥ 1', integer(1), 30),
+  /** `taskqueue queues`: default http(s)://<broker host>:15672 (15671 for amqps). */
+  management_url: key<string | undefined>(
+    'an http:// or https:// URL (the management API)',
+    httpUrl,
+    undefined,
+    redactUrl,
+  ),
 };
 
 /** [dispatcher]. */

@@ -34,6 +34,8 @@ export interface AmqpConfig {
   queueType: QueueType;
   /** Connection attempts before giving up with exit 69 (default 30). */
   connectRetries: number;
+  /** The management API `taskqueue queues` asks (`[amqp] management_url`), when set. */
+  managementUrl?: string;
 }
 
 export interface DispatcherConfig {

@@ -135,6 +135,18 @@ export const amqpUrl: ValueParser<string> = (value) => {
   return /^(?:\/[^/]*)?$/.test(url.pathname) ? value : INVALID;
 };
 
+/** An http:// or https:// URL with a host and no fragment (the management API's, say). */
+export const httpUrl: ValueParser<string> = (value) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return INVALID;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return INVALID;
+  return url.hostname === '' || url.hash !== '' || url.search !== '' ? INVALID : value;
+};
+
 /**
  * A host name or IP address: a DNS name (underscores allowed, as container names have them),
  * IPv4, or IPv6 with or without brackets.

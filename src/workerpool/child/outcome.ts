@@ -194,6 +194,7 @@ export class OutcomePolicy {
     await router.park(task.message, reason, {
       [CRASHES_HEADER]: crashes,
       [CRASH_LOG_HEADER]: crashLog,
+      [ERROR_CODE_HEADER]: 'TQ_ERR_TASK_POISON',
     });
     const error = new Error(`${reason}: ${crashLog.join('; ')}`);
     await this.#publish(task, errorWorkitem(task.workitem, error), {
@@ -282,7 +283,9 @@ export class OutcomePolicy {
       if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
       // The input stays available to the operator; the workflow gets an error it can read.
       const reason = (err as Error).message;
-      await task.tools.router.park(task.message, reason);
+      await task.tools.router.park(task.message, reason, {
+        [ERROR_CODE_HEADER]: 'TQ_ERR_RESULT_UNSERIALIZABLE',
+      });
       task
         .log()
         .error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');

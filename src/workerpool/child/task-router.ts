@@ -7,7 +7,7 @@ import {
   retryQueueDeclaration,
   workerQueue,
 } from '../../common/amqp/queues.js';
-import { ERROR_HEADER } from '../../common/amqp/wire.js';
+import { ERROR_HEADER, PARKED_AT_HEADER } from '../../common/amqp/wire.js';
 import type { QueueType } from '../../common/config/types.js';
 import { hasCode } from '../../common/errors.js';
 import {
@@ -93,11 +93,12 @@ export class TaskRouter {
     await this.#send(workerQueue(this.#type), message.content, options);
   }
 
-  /** Parks a task on `worker_<type>.dead`, unchanged but for headers saying why. */
+  /** Parks a task on `worker_<type>.dead`, unchanged but for headers saying why and when. */
   async park(message: ConsumeMessage, reason: string, extra: Record<string, unknown> = {}) {
     const options = forwardProperties(message.properties, {
       ...extra,
       [ERROR_HEADER]: reason.slice(0, MAX_ERROR_HEADER),
+      [PARKED_AT_HEADER]: new Date().toISOString(),
     });
     await this.#send(deadQueue(this.#type), message.content, options);
   }

@@ -108,3 +108,21 @@ describe('TASKQUEUE_AMQP_URL', () => {
     }
   });
 });
+
+describe('[amqp] management_url', () => {
+  const managementOf = (text: string) => parseConfigText(text, 'f.ini', {}).amqp.managementUrl;
+
+  it('is unset by default, and taken as written', () => {
+    expect(managementOf('')).toBeUndefined();
+    expect(managementOf(ini('[amqp]', 'management_url = https://m:15671'))).toBe('https://m:15671');
+  });
+
+  it('must be an http(s) URL with a host, no query or fragment; its password is not shown', () => {
+    for (const value of ['amqp://h', 'h:15672', 'http://', 'http://h/?x=1', 'http://h/#a']) {
+      const err = thrownBy(() => managementOf(ini('[amqp]', `management_url = ${value}`)));
+      expect(err.code, value).toBe('TQ_ERR_CONFIG_VALUE');
+    }
+    const err = thrownBy(() => managementOf(ini('[amqp]', 'management_url = ftp://u:secret@h')));
+    expect(err.message).not.toContain('secret');
+  });
+});

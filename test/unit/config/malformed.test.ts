@@ -113,7 +113,7 @@ describe('malformed configs', () => {
     expect(err.message.split('\n')).toEqual([
       `${file}:3: [worker1] timeout = soon: expected a number of seconds above 0 (at most 2147483), or none`,
       `${file}:6: [amqp] port = 0: expected an integer from 1 to 65535`,
-      `${file}:7: [amqp] hostname = localhost: expected one of the [amqp] keys host, port, user, passwd, vhost, url, urls, heartbeat, tls_ca, tls_cert, tls_key, queue_type, connect_retries`,
+      `${file}:7: [amqp] hostname = localhost: expected one of the [amqp] keys host, port, user, passwd, vhost, url, urls, heartbeat, tls_ca, tls_cert, tls_key, queue_type, connect_retries, management_url`,
     ]);
   });
 

@@ -1,0 +1,83 @@
+import type { ChannelModel } from 'amqplib';
+import type { Config } from '../../common/config/types.js';
+import { hasCode, type TqError } from '../../common/errors.js';
+import { ExitStatus } from '../../common/exit.js';
+import type { Logger } from '../../common/logger.js';
+import { connectForCommand } from '../broker.js';
+import { checkWorkerType } from '../worker-type-check.js';
+import { fetchQueues, managementRows, managementTarget } from './management.js';
+import { knownQueues, queueNaming } from './our-queues.js';
+import { PASSIVE_UNKNOWN, passiveRows } from './passive.js';
+import { type QueuesReport, reportLines } from './queue-row.js';
+
+export interface QueuesOptions {
+  /** The management API's URL (`--management`); else `[amqp] management_url`; else the default. */
+  management: string | undefined;
+  /** Only passive declares, never the management API. */
+  passive: boolean;
+  /** Types to look at besides those of the config and the installed plugins. */
+  types: string[];
+  json: boolean;
+}
+
+/**
+ * `taskqueue queues`: ready, unacked, consumers and rates of every queue of the system. With the
+ * management API (asked first unless `--passive`): every queue of the vhost whose name is ours,
+ * with all figures. Without it: a passive declare of each name the config and the installed
+ * plugins let us know, which gives ready and consumers only; the output says which source was
+ * used, why, and what it cannot tell.
+ */
+export async function showQueues(
+  config: Config,
+  log: Logger,
+  options: QueuesOptions,
+  out: (line: string) => void,
+): Promise<number> {
+  for (const type of options.types) checkWorkerType(type);
+  const naming = queueNaming(config, options.types);
+  const amqpUrl = config.amqp.urls[0] ?? 'amqp://localhost';
+  let report: QueuesReport | undefined;
+  let managementError: TqError | undefined;
+  if (!options.passive) {
+    const target = managementTarget(options.management ?? config.amqp.managementUrl, amqpUrl);
+    try {
+      report = {
+        source: 'management',
+        management_url: target.base,
+        management_error: null,
+        unknown: [],
+        queues: managementRows(await fetchQueues(target), naming),
+      };
+    } catch (err) {
+      if (!hasCode(err, 'TQ_ERR_MANAGEMENT_API')) throw err;
+      managementError = err as TqError;
+    }
+  }
+  if (!report) {
+    let model: ChannelModel | undefined;
+    const { connection } = await connectForCommand(
+      config,
+      log,
+      'taskqueue-queues',
+      async (_ch, m) => {
+        model = m;
+      },
+    );
+    try {
+      report = {
+        source: 'passive',
+        management_url: null,
+        management_error: managementError
+          ? { code: managementError.code, message: managementError.message }
+          : null,
+        unknown: PASSIVE_UNKNOWN,
+        queues: await passiveRows(model!, knownQueues(naming)),
+      };
+    } finally {
+      await connection.close();
+    }
+  }
+  if (options.json) out(JSON.stringify(report));
+  else for (const line of reportLines(report)) out(line);
+  return ExitStatus.OK;
+}
