@@ -129,6 +129,14 @@ export const ErrorCodes = {
   TQ_ERR_TASK_CRASHED: 'consumer died with the task',
   /** A task reached `max_crashes`: parked on `worker_<type>.dead` as poison. */
   TQ_ERR_TASK_POISON: 'poison task parked',
+  /**
+   * A daemon's metrics endpoint is on (`metrics_listen`) but its `metrics_token_file` cannot be
+   * read, or holds no token: the daemon does not start (an endpoint without the token the
+   * operator asked for would be open to every local user).
+   */
+  TQ_ERR_METRICS_TOKEN: 'metrics token unreadable',
+  /** A daemon cannot listen on its `metrics_listen` address (in use, not of this host). */
+  TQ_ERR_METRICS_LISTEN: 'metrics endpoint cannot listen',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

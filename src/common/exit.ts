@@ -37,6 +37,9 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_GROUP_UNREADABLE: ExitStatus.CONFIG,
   // `taskqueue run-task`: the child could not become the group's user, as with a refused group.
   TQ_ERR_CHILD_IDENTITY: ExitStatus.CONFIG,
+  TQ_ERR_METRICS_TOKEN: ExitStatus.CONFIG,
+  // An address in use may be free again soon (the previous process still leaving): restarted.
+  TQ_ERR_METRICS_LISTEN: ExitStatus.UNAVAILABLE,
 };
 
 /** The exit status a program ends with when `err` stops it. */
