@@ -1,4 +1,4 @@
-import { type StatsMessage, TaskStats } from '../task-stats.js';
+import { type StatsMessage, type TaskOutcome, TaskStats } from '../task-stats.js';
 import type { TaskInHand } from './task.js';
 
 /**
@@ -6,6 +6,13 @@ import type { TaskInHand } from './task.js';
  * one message per task cost more than the task (held-tasks.ts says so of takes).
  */
 export const STATS_INTERVAL_MS = 1000;
+
+/**
+ * Ends told at once rather than within the interval: a crashed or poison task comes right after
+ * a child died with it, and the next holder of a poison task often dies too, before its interval
+ * is over, taking the count with it. Each follows a child's death, so they are never frequent.
+ */
+const SENT_AT_ONCE: ReadonlySet<TaskOutcome> = new Set(['crashed', 'poisoned']);
 
 /** What WorkerRuntime tells about its tasks for the pool's metrics. */
 export interface TaskReport {
@@ -53,7 +60,8 @@ export class StatsReporter implements TaskReport {
   settled(task: TaskInHand): void {
     this.#stats.ended(task.ending);
     if (task.ran) this.#stats.ran(task.durationMs / 1000);
-    this.#changed();
+    if (SENT_AT_ONCE.has(task.ending)) this.#sendNow();
+    else this.#changed();
   }
 
   /**
@@ -72,6 +80,13 @@ export class StatsReporter implements TaskReport {
         resolve();
       });
     });
+  }
+
+  #sendNow(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const message = this.#stats.take();
+    if (message) this.#send(message, () => {});
   }
 
   #changed(): void {

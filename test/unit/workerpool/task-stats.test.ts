@@ -149,6 +149,19 @@ describe('StatsReporter: at most one message a second, and the rest on flush', (
     expect(sent[0]!.outcomes[index('succeeded')]).toBe(50);
   });
 
+  it('tells a crashed or poison task at once: the next holder may die before the interval ends', () => {
+    const sent: StatsMessage[] = [];
+    const reporter = new StatsReporter((m, done) => {
+      sent.push(m);
+      done();
+    }, 60_000);
+    reporter.settled(task({}));
+    reporter.settled({ ...task({}), ending: 'crashed', ran: false } as unknown as TaskInHand);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.outcomes[index('crashed')]).toBe(1);
+    expect(sent[0]!.outcomes[index('succeeded')]).toBe(1);
+  });
+
   it('does not wait for ever on a pool that never takes the last message', async () => {
     const reporter = new StatsReporter(() => {}, 20);
     reporter.settled(task({}));
