@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerQueueDeclaration } from '../../src/common/amqp/queues.js';
@@ -247,4 +249,41 @@ describe('metrics of the dispatcher and the pool', () => {
     expect(loads.some((l) => l.pid === pool.pid && l.what.includes('prom-client'))).toBe(true);
     expect(byChildren.filter((l) => l.what.includes('prom-client'))).toEqual([]);
   });
+});
+
+describe('a metrics endpoint that cannot work stops its daemon at start', () => {
+  it('exits 78 without a readable token, 69 when the address is taken, before connecting', async () => {
+    const config = writeConfig('');
+    // Nothing listens there: the daemons must stop before they try.
+    const unreachable = 'amqp://guest:guest@127.0.0.1:1/';
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      writeFileSync(
+        config.file,
+        testConfig(unreachable, ['echo']).replace(
+          '[amqp]\n',
+          `[dispatcher]\nmetrics_listen = 127.0.0.1:0\nmetrics_token_file = ${join(config.dir, 'missing')}\n\n[amqp]\n`,
+        ),
+      );
+      const noToken = startDispatcher(config.file);
+      expect((await noToken.exited()).code).toBe(78);
+      expect(noToken.logs().some((l) => l.code === 'TQ_ERR_METRICS_TOKEN')).toBe(true);
+
+      writeFileSync(
+        config.file,
+        testConfig(unreachable, ['echo']).replace(
+          '[workerpool]\n',
+          `[workerpool]\nmetrics_listen = 127.0.0.1:${taken}\nmetrics_token_file = none\n`,
+        ),
+      );
+      const inUse = new Program('workerpool', ['-c', config.file]);
+      expect((await inUse.exited()).code).toBe(69);
+      expect(inUse.logs().some((l) => l.code === 'TQ_ERR_METRICS_LISTEN')).toBe(true);
+    } finally {
+      blocker.close();
+      config.cleanup();
+    }
+  }, 60_000);
 });
