@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INPUT_QUEUE, workerQueue } from './amqp.js';
 import { waitForConsumers } from './broker.js';
+import { type MetricsSetup, metricsOn, metricsSetup, scrapeEverySecond } from './metrics-scrape.js';
 import { childrenOf, commandLine } from './proc-sampler.js';
 import { adopt, Launched, releaseAdopted } from './processes.js';
 import type { Variant } from './variants.js';
@@ -141,16 +142,16 @@ export async function startCeiling(ctx: SystemContext, v: Variant): Promise<Syst
   };
 }
 
-function taskqueueConfig(url: string, v: Variant): string {
+function taskqueueConfig(url: string, v: Variant, metrics: MetricsSetup | undefined): string {
   return `[amqp]
 url = ${url}
 connect_retries = 5
 
 [dispatcher]
 prefetch = ${v.relayPrefetch}
-
+${metrics?.dispatcher ?? ''}
 [workerpool]
-plugin_paths = ${join(TASKQUEUE_DIR, 'node_modules')}
+${metrics?.workerpool ?? ''}plugin_paths = ${join(TASKQUEUE_DIR, 'node_modules')}
 enabled = ${TYPE}
 shutdown_timeout = 10
 log_level = info
@@ -163,7 +164,8 @@ prefetch = ${v.w}
 
 export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<System> {
   const config = join(ctx.workDir, `${ctx.runId}.ini`);
-  writeFileSync(config, taskqueueConfig(ctx.url, v));
+  const metrics = metricsOn() ? await metricsSetup(ctx.workDir, ctx.runId) : undefined;
+  writeFileSync(config, taskqueueConfig(ctx.url, v, metrics));
   const dispatcher = launch(
     ctx,
     'dispatcher',
@@ -176,7 +178,13 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
     [join(TASKQUEUE_DIR, 'dist/workerpool/main.js'), '-c', config],
     unitEnvironment('taskqueue-workerpool.service'),
   );
-  const { failed, stop } = await started(ctx, 'taskqueue', [dispatcher, pool], v.k);
+  const { failed, stop: stopProcesses } = await started(ctx, 'taskqueue', [dispatcher, pool], v.k);
+  const stopScraping = metrics && scrapeEverySecond(metrics);
+  const stop = async () => {
+    const scrapes = await stopScraping?.();
+    if (scrapes === 0) throw new Error('taskqueue: metrics on, but no scrape answered');
+    await stopProcesses();
+  };
   const children = childrenOf(pool.pid)
     .filter((pid) => commandLine(pid).includes(CHILD_ENTRY))
     .sort((a, b) => a - b);

@@ -142,6 +142,14 @@ export const ErrorCodes = {
    * says so and shows what a passive declare gives instead.
    */
   TQ_ERR_MANAGEMENT_API: 'management API unavailable',
+  /**
+   * A daemon's metrics endpoint is on (`metrics_listen`) but its `metrics_token_file` cannot be
+   * read, or holds no token: the daemon does not start (an endpoint without the token the
+   * operator asked for would be open to every local user).
+   */
+  TQ_ERR_METRICS_TOKEN: 'metrics token unreadable',
+  /** A daemon cannot listen on its `metrics_listen` address (in use, not of this host). */
+  TQ_ERR_METRICS_LISTEN: 'metrics endpoint cannot listen',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -41,6 +41,9 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_CLI_NOT_OUR_QUEUE: ExitStatus.USAGE,
   // `taskqueue dead requeue|drop --id`: the named ones found were done; the rest is reported.
   TQ_ERR_DEAD_NOT_FOUND: ExitStatus.FAILURE,
+  TQ_ERR_METRICS_TOKEN: ExitStatus.CONFIG,
+  // An address in use may be free again soon (the previous process still leaving): restarted.
+  TQ_ERR_METRICS_LISTEN: ExitStatus.UNAVAILABLE,
 };
 
 /** The exit status a program ends with when `err` stops it. */

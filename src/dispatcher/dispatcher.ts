@@ -15,6 +15,7 @@ import { ERROR_CODE_HEADER, ERROR_HEADER, PARKED_AT_HEADER } from '../common/amq
 import type { Config } from '../common/config/types.js';
 import { type ErrorCode, hasCode } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import { DispatcherCounts } from './counts.js';
 import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
 import { WorkerQueues } from './worker-queues.js';
@@ -54,6 +55,8 @@ export class Dispatcher {
   #maxBodySize: number;
   /** `[dispatcher] types` as a set, or undefined for any type. */
   #allowed: Set<string> | undefined;
+  /** What it did, for the metrics (dispatcher-metrics.ts). */
+  readonly counts: DispatcherCounts;
 
   constructor(config: Config, log: Logger) {
     this.#config = config;
@@ -62,12 +65,18 @@ export class Dispatcher {
     const { maxBodySize, maxBytesInFlight, types } = config.dispatcher;
     this.#maxBodySize = maxBodySize;
     this.#allowed = types === '*' ? undefined : new Set(types);
+    this.counts = new DispatcherCounts(types === '*' ? undefined : types);
     this.#intake = new Intake(maxBytesInFlight, (paused) => this.#intakeChanged(paused));
     this.#connection = new AmqpConnection(config.amqp, {
       name: 'taskqueue-dispatcher',
       logger: log,
       setup: (channel, model) => this.#setup(channel, model),
     });
+  }
+
+  /** Bytes of deliveries held now (received, not settled). */
+  get bytesInHand(): number {
+    return this.#intake.bytes;
   }
 
   /** Emits `fatal` when the broker stays unreachable after a loss. */
@@ -171,6 +180,7 @@ export class Dispatcher {
       }
       return;
     }
+    this.counts.received++;
     void this.#handle(session, message);
   }
 
@@ -210,6 +220,7 @@ export class Dispatcher {
         const target = workerQueue(route.type);
         if (!workerQueues.declared(route.type)) await workerQueues.ensure(route.type);
         await publisher.publish('', target, content, forwardProperties(properties));
+        this.counts.forward(route.type);
         // Guarded: building the fields for every task costs at full speed, even when dropped.
         if (this.#debug)
           this.#log.debug({ ...ids, type: route.type, queue: target }, 'task forwarded');
@@ -274,6 +285,7 @@ export class Dispatcher {
         [PARKED_AT_HEADER]: new Date().toISOString(),
       }),
     );
+    this.counts.park(code);
     this.#logParked(properties, reason, target, code);
   }
 
@@ -331,6 +343,7 @@ export class Dispatcher {
     }
     try {
       await publisher.publish('', target, content, bare);
+      this.counts.park('TQ_ERR_AMQP_ENCODE');
       acks.ack(message);
       this.#logParked(properties, reason, target, 'TQ_ERR_AMQP_ENCODE');
     } catch (err) {

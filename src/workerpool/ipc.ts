@@ -1,5 +1,6 @@
 import type { AmqpConfig, GroupConfig } from '../common/config/types.js';
 import type { AcceptedApi } from './discovery/api-check.js';
+import { isStatsMessage, type StatsMessage } from './task-stats.js';
 
 /** The Unix identity a child switches to before it loads any plugin code. */
 export interface ChildIdentity {
@@ -59,7 +60,9 @@ export type ChildMessage =
   /** What does the pool know about this redelivered task? */
   | { kind: 'ask'; id: number; key: string }
   | { kind: 'recycle'; reason: string }
-  | { kind: 'fatal'; code: string; message: string };
+  | { kind: 'fatal'; code: string; message: string }
+  /** What the child's tasks did since its last `stats` (task-stats.ts), at most once a second. */
+  | StatsMessage;
 
 /**
  * The longest task key a child may name in `lost` or `ask`: what fits in a held-tasks slot
@@ -95,6 +98,8 @@ export function isChildMessage(value: unknown, maxKeys: number): value is ChildM
       return isString(m.reason);
     case 'fatal':
       return isString(m.code) && isString(m.message);
+    case 'stats':
+      return isStatsMessage(m);
     default:
       return false;
   }

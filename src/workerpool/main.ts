@@ -2,19 +2,33 @@
 import { probeBroker } from '../common/amqp/probe.js';
 import { loadConfig } from '../common/config/load.js';
 import { runDaemon } from '../common/daemon.js';
+import { startMetricsServer } from '../common/metrics/server.js';
 import { WorkerPool } from './pool.js';
+import { PoolStats } from './stats-totals.js';
 
 await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
+  const { metrics: metricsConfig } = config.workerpool;
+  // Children's counts are kept only when someone may read them.
+  const stats = metricsConfig.listen ? new PoolStats() : undefined;
+  const pool = new WorkerPool(config, log, undefined, stats);
+  // Before connecting: a token or address that cannot work stops the pool at once.
+  const metrics = await startMetricsServer(
+    metricsConfig,
+    async () => (await import('./pool-metrics.js')).poolRegistry(pool, stats!),
+    log,
+  );
   // Refused credentials or vhost stop the pool here (exit 78), before any child is forked.
   if ((await probeBroker(config.amqp, 'taskqueue-workerpool')) === 'unreachable') {
     log.warn('broker not reachable at start; the children keep trying');
   }
-  const pool = new WorkerPool(config, log);
   const groups = pool.start();
   log.info({ groups }, 'worker pool started');
   return {
     ready: pool.settled(),
-    stop: () => pool.stop(),
+    stop: async () => {
+      await pool.stop();
+      await metrics?.close();
+    },
     // SIGHUP: a config that does not load is refused and the running children carry on.
     reload: async () => {
       let next: typeof config;

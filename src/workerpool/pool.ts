@@ -9,6 +9,7 @@ import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
 import { misplacedPluginPaths } from './discovery/plugin-paths.js';
 import { decideGroup } from './group-decision.js';
 import type { ChildSpec } from './ipc.js';
+import type { PoolStats } from './stats-totals.js';
 import {
   type ChildView,
   DEFAULT_POLICY,
@@ -104,6 +105,8 @@ export class WorkerPool {
   #config: Config;
   #log: Logger;
   #policy: GroupPolicy;
+  /** Where the children's counts and the restarts go, when metrics are on. */
+  #stats: PoolStats | undefined;
   #groups = new Map<string, GroupSupervisor>();
   /** One for all groups: instances of a type share its queue, so a task may move between them. */
   #ledger = new TaskLedger();
@@ -115,10 +118,21 @@ export class WorkerPool {
    */
   #keepAlive: NodeJS.Timeout | undefined;
 
-  constructor(config: Config, log: Logger, policy: GroupPolicy = DEFAULT_POLICY) {
+  constructor(
+    config: Config,
+    log: Logger,
+    policy: GroupPolicy = DEFAULT_POLICY,
+    stats: PoolStats | undefined = undefined,
+  ) {
     this.#config = config;
     this.#log = log;
     this.#policy = policy;
+    this.#stats = stats;
+  }
+
+  /** The groups now, for the metrics read at scrape time (pool-metrics.ts). */
+  supervisors(): Iterable<GroupSupervisor> {
+    return this.#groups.values();
   }
 
   start(): string[] {
@@ -191,9 +205,12 @@ export class WorkerPool {
   }
 
   #startGroup(spec: ChildSpec): void {
+    const stats = this.#stats;
     const group = new GroupSupervisor(spec, this.#drainMs(), this.#log, {
       policy: this.#policy,
       ledger: this.#ledger,
+      onStats: stats && ((message) => stats.stats(spec.group, message)),
+      onRestart: stats && ((cause) => stats.restart(spec.group, cause)),
     });
     warnAboutConsumerTimeout(spec, this.#log);
     this.#groups.set(spec.group.name, group);

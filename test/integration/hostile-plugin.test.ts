@@ -100,6 +100,15 @@ describe('hostile plugins', () => {
     ['ask-with-wrong-types', '{"kind":"ask","id":"1","key":{"a":1}}\n'],
     ['lost-with-huge-key', `{"kind":"lost","keys":["${'k'.repeat(100_000)}"],"cause":"x"}\n`],
     ['ask-flood', '{"kind":"ask","id":1,"key":"pid\\u0000x"}\n'.repeat(100)],
+    // Metrics: counts a child cannot have (task-stats.ts isStatsMessage).
+    [
+      'stats-huge-count',
+      `{"kind":"stats","outcomes":[1e15,0,0,0,0,0,0,0],"run":${JSON.stringify(Array(16).fill(0))},"runSum":0,"queued":${JSON.stringify(Array(11).fill(0))},"queuedSum":0}\n`,
+    ],
+    [
+      'stats-wrong-length',
+      '{"kind":"stats","outcomes":[1],"run":[],"runSum":0,"queued":[],"queuedSum":0}\n',
+    ],
   ])(
     'a child writing a malformed message (%s) on its channel is replaced, the pool carries on',
     async (label, line) => {

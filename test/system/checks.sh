@@ -87,8 +87,12 @@ host: localhost
 user: guest
 passwd: guest
 
+[dispatcher]
+metrics_listen: 127.0.0.1:9464
+
 [workerpool]
 shutdown_timeout: 20
+metrics_listen: 127.0.0.1:9465
 
 [echo]
 workers: 2
@@ -122,6 +126,24 @@ for pid in $(children); do
   [ "$(user_of "$pid")" = builder ] || fail "child $pid runs as $(user_of "$pid"), not builder"
 done
 ok "dispatcher runs as taskqueue; 4 children, all as builder, none as root"
+# Metrics (docs/metrics.md): the token postinst made, required by both endpoints under the units.
+token_mode=$(stat -c '%a %U %G' /etc/taskqueue/metrics.token)
+[ "$token_mode" = "640 root taskqueue" ] || fail "metrics.token is $token_mode, want 640 root taskqueue"
+scrape() { # URL [TOKEN]: prints the HTTP status, then the body
+  node -e 'const [u, t] = process.argv.slice(1);
+    fetch(u, t ? { headers: { authorization: `Bearer ${t}` } } : {})
+      .then(async (r) => console.log(`${r.status}\n${await r.text()}`))' "$@"
+}
+metrics_token=$(cat /etc/taskqueue/metrics.token)
+scrape http://127.0.0.1:9464/metrics "$metrics_token" >/tmp/metrics.d
+grep -qx 'taskqueue_dispatcher_connected 1' /tmp/metrics.d || fail "dispatcher metrics: $(head -3 /tmp/metrics.d)"
+scrape http://127.0.0.1:9465/metrics "$metrics_token" >/tmp/metrics.p
+grep -q '^taskqueue_group_children_running{group="echo",type="echo"} 2$' /tmp/metrics.p ||
+  fail "pool metrics: $(grep children_running /tmp/metrics.p || head -3 /tmp/metrics.p)"
+runuser -u builder -- cat /etc/taskqueue/metrics.token >/dev/null 2>&1 && fail "builder reads metrics.token"
+[ "$(runuser -u builder -- bash -c "$(declare -f scrape); scrape http://127.0.0.1:9465/metrics" | head -1)" = 401 ] ||
+  fail "the pool's metrics answer a local user without the token"
+ok "metrics: both endpoints answer with the token (children 2/2), refuse builder without it"
 # The results queue exists now (the children declared it); results never creates one. --peek
 # takes nothing, so the counts below are not disturbed.
 runuser -u builder -- env TASKQUEUE_AMQP_URL=amqp://guest:guest@localhost taskqueue results --peek \

@@ -1,5 +1,6 @@
 import { LOG_LEVELS } from '../log/levels.js';
 import { redactUrl, redactUrlList } from './amqp-url.js';
+import { type ListenAddress, listenAddress } from './listen-address.js';
 import type { QueueType } from './types.js';
 import {
   absolutePath,
@@ -69,6 +70,17 @@ const enabledTypes: ValueParser<'*' | string[]> = (value) =>
   value === '*' ? '*' : list(typeName, { allowEmpty: false, unique: true })(value);
 
 const PORT = 'an integer from 1 to 65535';
+/** Metrics off unless asked for; the token file postinst creates (docs/metrics.md). */
+const METRICS_LISTEN = key<ListenAddress | undefined>(
+  'HOST:PORT (127.0.0.1:9464, [::1]:9464; port 0: any free port), or none',
+  listenAddress,
+  undefined,
+);
+const METRICS_TOKEN_FILE = key<string | undefined>(
+  'an absolute path, or none (no token: anyone who can connect may scrape)',
+  optional(absolutePath),
+  '/etc/taskqueue/metrics.token',
+);
 const PREFETCH = 'an integer from 1 to 65535';
 const SECONDS = `a number of seconds from 0 to ${MAX_TIMER_SECONDS}`;
 const ABSOLUTE_PATH = 'an absolute path';
@@ -126,6 +138,8 @@ export const DISPATCHER_KEYS = {
     64 * 1024 ** 2,
   ),
   types: key<'*' | string[]>('* or a comma-separated list of worker type names', enabledTypes, '*'),
+  metrics_listen: METRICS_LISTEN,
+  metrics_token_file: METRICS_TOKEN_FILE,
 };
 
 /** [workerpool]. */
@@ -142,6 +156,8 @@ export const WORKERPOOL_KEYS = {
   ),
   shutdown_timeout: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 30),
   log_level: key<string>(`one of ${LOG_LEVELS.join(', ')}`, oneOf(LOG_LEVELS), 'info'),
+  metrics_listen: METRICS_LISTEN,
+  metrics_token_file: METRICS_TOKEN_FILE,
 };
 
 /**

@@ -1,5 +1,15 @@
 /** The validated, typed configuration of every taskqueue program (SPEC §2). */
 
+import type { ListenAddress } from './listen-address.js';
+
+/** A daemon's metrics endpoint (docs/metrics.md). */
+export interface MetricsConfig {
+  /** `metrics_listen`: undefined, no endpoint (the default). */
+  listen: ListenAddress | undefined;
+  /** `metrics_token_file`: the bearer token a scrape must send; undefined: none asked. */
+  tokenFile: string | undefined;
+}
+
 export type QueueType = 'classic' | 'quorum';
 
 export interface TlsFiles {
@@ -49,6 +59,7 @@ export interface DispatcherConfig {
   maxBytesInFlight: number;
   /** The only types forwarded (`*`: any); the others are parked on `<queue>.invalid`. */
   types: '*' | string[];
+  metrics: MetricsConfig;
 }
 
 export interface WorkerpoolConfig {
@@ -60,6 +71,7 @@ export interface WorkerpoolConfig {
   shutdownTimeout: number;
   /** pino level (default `info`). */
   logLevel: string;
+  metrics: MetricsConfig;
 }
 
 /** One group of identical children: a type section, or one instance of a type. */

@@ -6,6 +6,7 @@ import { loadWorker } from '../discovery/load.js';
 import { readPluginPackage } from '../discovery/package-info.js';
 import type { ChildMessage, ChildSpec, ParentMessage } from '../ipc.js';
 import { poolLink } from './pool-link.js';
+import { StatsReporter } from './stats-reporter.js';
 import { verifyIdentity } from './verify-identity.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
@@ -16,6 +17,8 @@ const DEFAULT_GRACE_MS = 30_000;
 
 /** To and from the pool; undefined in a child started by hand. */
 const pool = openPoolChannel<ParentMessage, ChildMessage>();
+/** What the child's tasks did, for the pool's metrics; nobody to tell without a pool. */
+const stats = pool && new StatsReporter((message, sent) => pool.send(message, sent));
 
 /**
  * Where the child's entry is. A stop may come at any time, even while the plugin loads or the
@@ -70,6 +73,7 @@ async function startChild(spec: ChildSpec): Promise<void> {
     poolLink(pool, (err) =>
       log.error({ err: err.message }, 'cannot tell the pool which tasks this child holds'),
     ),
+    stats,
   );
   entry = { state: 'running', runtime };
   runtime.on('recycle', (reason: string) => send({ kind: 'recycle', reason }));
@@ -112,6 +116,7 @@ function requestStop(graceMs: number): void {
 
 async function stopRuntime(runtime: WorkerRuntime, graceMs: number): Promise<void> {
   await runtime.stop(graceMs);
+  await stats?.flush();
   process.exit(ExitStatus.OK);
 }
 

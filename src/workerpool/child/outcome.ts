@@ -90,6 +90,7 @@ export class OutcomePolicy {
     try {
       settlement = await this.#act(task, outcome);
     } catch (err) {
+      task.ending = 'returned';
       settlement = await this.#notConfirmed(task, err);
     }
     this.#finish(task, outcome, settlement);
@@ -99,16 +100,19 @@ export class OutcomePolicy {
     const { acks } = task.tools;
     switch (outcome.kind) {
       case 'dropped':
+        task.ending = 'returned';
         if (outcome.why === 'handed-back')
           task.log().info('task handed back at shutdown; its late outcome is dropped');
         else task.log().warn('connection lost while the task ran; the broker redelivers it');
         return 'left';
       case 'unreadable':
+        task.ending = 'parked';
         await this.#refuseUnreadable(task, outcome.error);
         acks.ack(task.message);
         return 'acked';
       case 'result-refused':
         // Its result was refused by the broker: running it again would make the same result.
+        task.ending = 'parked';
         await this.#refuseResult(task, outcome.cause, { attempts: task.attempt, durationMs: 0 });
         acks.ack(task.message);
         return 'acked';
@@ -117,6 +121,7 @@ export class OutcomePolicy {
         acks.ack(task.message);
         return 'acked';
       case 'result':
+        task.ending = 'succeeded'; // unless publishing parks it
         await this.#publish(task, outcome.workitem, this.#facts(task));
         break;
       default:
@@ -181,6 +186,7 @@ export class OutcomePolicy {
     const crashes = previous.count + 1;
     const crashLog = [...previous.log, `${new Date().toISOString()} ${cause}`];
     if (crashes < group.maxCrashes) {
+      task.ending = 'crashed';
       await router.requeueAfterCrash(task.message, crashes, crashLog);
       task
         .log()
@@ -191,6 +197,7 @@ export class OutcomePolicy {
       return;
     }
     const reason = `poison: ${crashes} consumers died running this task (max_crashes ${group.maxCrashes})`;
+    task.ending = 'poisoned';
     await router.park(task.message, reason, {
       [CRASHES_HEADER]: crashes,
       [CRASH_LOG_HEADER]: crashLog,
@@ -237,6 +244,12 @@ export class OutcomePolicy {
     const { attempt } = task;
     const text = describeError(failure.error);
     const { retryable, retry } = retryDecision(failure.error, attempt, group.maxAttempts);
+    task.ending =
+      failure.kind === 'timeout' || failure.kind === 'hung'
+        ? 'timed_out'
+        : retry
+          ? 'retried'
+          : 'failed';
     if (retry) {
       const delayMs = await task.tools.router.retry(
         task.message,
@@ -283,6 +296,7 @@ export class OutcomePolicy {
       if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
       // The input stays available to the operator; the workflow gets an error it can read.
       const reason = (err as Error).message;
+      task.ending = 'parked';
       await task.tools.router.park(task.message, reason, {
         [ERROR_CODE_HEADER]: 'TQ_ERR_RESULT_UNSERIALIZABLE',
       });
@@ -344,6 +358,7 @@ export class OutcomePolicy {
    */
   async #refuseResult(task: TaskInHand, reason: string, facts: RunFacts): Promise<void> {
     const { group } = this.#spec;
+    task.ending = 'parked';
     const publish = (item: Workitem) => this.#sendResult(task, item, facts);
     // The input passed parseWorkitem before its result was made; read again only on this path.
     const input = parseWorkitem(task.message.content, task.message.properties);

@@ -4,6 +4,7 @@ import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { AckBatcher } from '../../common/amqp/acks.js';
 import type { ConfirmedPublisher } from '../../common/amqp/publisher.js';
 import type { Logger } from '../../common/logger.js';
+import type { TaskOutcome } from '../task-stats.js';
 import { attemptOf } from './attempts.js';
 import { checkTaskBody } from './task-body.js';
 import type { TaskRouter } from './task-router.js';
@@ -42,6 +43,8 @@ export class TaskInHand {
   abandoned = false;
   /** How long the plugin took; 0 for a task it never saw. */
   durationMs = 0;
+  /** How it ended, for the metrics: set by OutcomePolicy where its fate is decided. */
+  ending: TaskOutcome = 'returned';
   #workitem: Workitem | undefined;
   #parentLog: Logger;
   #log: Logger | undefined;
@@ -93,6 +96,11 @@ export class TaskInHand {
    */
   startClock(): void {
     this.#started = process.hrtime.bigint();
+  }
+
+  /** True once the plugin was given the task (its run time is then known). */
+  get ran(): boolean {
+    return this.#started !== undefined;
   }
 
   stopClock(): void {

@@ -23,6 +23,7 @@ import { Lifecycle } from './lifecycle.js';
 import { type Outcome, OutcomePolicy, type PluginWorker } from './outcome.js';
 import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
+import type { TaskReport } from './stats-reporter.js';
 import { type ChannelTools, TaskInHand } from './task.js';
 import { TaskRouter } from './task-router.js';
 import { taskIdOf } from './workitem.js';
@@ -61,6 +62,8 @@ export class WorkerRuntime extends EventEmitter {
   #lifecycle = new Lifecycle();
   #recycle: RecyclePolicy;
   #outcome: OutcomePolicy;
+  /** Counts for the pool's metrics (stats-reporter.ts); none without a pool. */
+  #report: TaskReport | undefined;
   /**
    * Resolves when the broker confirmed the cancel of a retiring child's consumer: deliveries
    * sent before it may still be arriving until then, and each must be handed back before the
@@ -68,8 +71,15 @@ export class WorkerRuntime extends EventEmitter {
    */
   #cancelled: Promise<void> | undefined;
 
-  constructor(spec: ChildSpec, worker: PluginWorker, log: Logger, pool: PoolLink = NO_POOL) {
+  constructor(
+    spec: ChildSpec,
+    worker: PluginWorker,
+    log: Logger,
+    pool: PoolLink = NO_POOL,
+    report?: TaskReport,
+  ) {
     super();
+    this.#report = report;
     this.#spec = spec;
     this.#worker = worker;
     this.#log = log;
@@ -81,6 +91,7 @@ export class WorkerRuntime extends EventEmitter {
       pool,
       {
         beforeAck: () => this.#checkMemory(),
+        onSettled: report && ((task) => report.settled(task)),
         stopping: () => this.#lifecycle.stopping,
       },
       // Read once: the per-task debug line must not make a logger per task when it is off.
@@ -256,6 +267,7 @@ export class WorkerRuntime extends EventEmitter {
   async #run(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
     const task = this.#taskOf(tools, message);
     this.#running.add(task);
+    this.#report?.taken(task);
     const slot = this.#pool.started(task.key);
     try {
       await this.#outcome.settle(task, await this.#attempt(task));

@@ -3,11 +3,13 @@ import { backoffDelay } from '../../common/amqp/backoff.js';
 import type { Logger } from '../../common/logger.js';
 import { ChildHandle } from '../child-handle.js';
 import type { ChildMessage, ChildSpec, Verdict } from '../ipc.js';
+import type { StatsMessage } from '../task-stats.js';
 import { TIMEOUT_GRACE_MS, WATCHDOG_MARGIN_MS } from '../timeouts.js';
 import { type Clock, type ClockTimer, realClock } from './clock.js';
 import { RestartIntensity } from './intensity.js';
 import { TaskLedger } from './ledger.js';
 import { GroupPause } from './pause.js';
+import { type RestartCause, restartCause } from './restart-cause.js';
 import {
   CHILD_INITIAL,
   type ChildEvent,
@@ -64,6 +66,10 @@ export interface GroupOptions {
   /** Creates a child, not started: a ChildHandle (a real process) unless a test says otherwise. */
   makeChild?: MakeChild;
   clock?: Clock;
+  /** A child's `stats` message, checked (pool metrics: stats-totals.ts). */
+  onStats?: (stats: StatsMessage) => void;
+  /** A child ended unasked and is replaced (now, after a delay or after the group's pause). */
+  onRestart?: (cause: RestartCause) => void;
 }
 
 /** A child of the group as `taskqueue plugins`, tests and logs see it. */
@@ -120,6 +126,8 @@ export class GroupSupervisor {
   /** While `failed`: ends the pause and tries the group again. */
   #pauseTimer: ClockTimer | undefined;
   #drainMs: number;
+  #onStats: GroupOptions['onStats'];
+  #onRestart: GroupOptions['onRestart'];
   #settle!: () => void;
   /**
    * Resolves the first time the group has all its wanted children running, or has failed: the
@@ -145,6 +153,8 @@ export class GroupSupervisor {
     this.#drainMs = drainMs;
     this.#log = log.child({ group: this.name });
     this.#policy = policy;
+    this.#onStats = options.onStats;
+    this.#onRestart = options.onRestart;
     this.#intensity = new RestartIntensity(policy.maxRestarts, policy.restartPeriodMs);
     this.#pause = new GroupPause(
       policy.failedPauseMs,
@@ -159,6 +169,11 @@ export class GroupSupervisor {
 
   get failed(): boolean {
     return this.#state === 'failed';
+  }
+
+  /** The number of children asked for. */
+  get wanted(): number {
+    return this.#wanted;
   }
 
   get state(): GroupState {
@@ -274,6 +289,8 @@ export class GroupSupervisor {
     } else if (message.kind === 'recycle') {
       this.#apply(child, 'recycle', message.reason);
       this.#reconcile('successor');
+    } else if (message.kind === 'stats') {
+      this.#onStats?.(message);
     } else if (message.kind === 'fatal') {
       this.#log.error(
         { childPid: child.pid, code: message.code },
@@ -313,6 +330,7 @@ export class GroupSupervisor {
       this.#reconcile('replace');
       return;
     }
+    this.#onRestart?.(restartCause(meaning, status, fromOutside, overdue !== undefined));
     if (meaning === 'crash' && (completed > 0 || overdue)) {
       // It worked before: replace it, without counting towards giving up on the group.
       const delay = backoffDelay(0, {

@@ -365,3 +365,58 @@ describe('OutcomePolicy: what becomes of a task once its outcome is known', () =
     expect(t.events).toEqual(['publish results', 'publish results', 'beforeAck', 'ack']);
   });
 });
+
+describe('OutcomePolicy: how a task ended, for the metrics (task.ending)', () => {
+  const ended = async (
+    outcome: Outcome,
+    headers: Record<string, unknown> = {},
+    opts: Parameters<typeof setup>[0] = {},
+  ) => {
+    const t = setup(opts);
+    const task = t.task(message(input, headers));
+    await t.policy.settle(task, outcome);
+    return task.ending;
+  };
+  const attempt = (n: number) => ({ 'x-taskqueue-attempt': n });
+
+  it('names each end once, from the decision taken', async () => {
+    const result = { kind: 'result', workitem: input as Workitem } as const;
+    const boom = new Error('boom');
+    expect(await ended(result)).toBe('succeeded');
+    expect(await ended({ kind: 'failed', error: boom }, attempt(1))).toBe('retried');
+    expect(await ended({ kind: 'failed', error: boom }, attempt(3))).toBe('failed');
+    expect(await ended({ kind: 'failed', error: new NonRetryableError('no') })).toBe('failed');
+    expect(await ended({ kind: 'timeout', error: boom }, attempt(1))).toBe('timed_out');
+    expect(await ended({ kind: 'timeout', error: boom }, attempt(3))).toBe('timed_out');
+    expect(await ended({ kind: 'hung', error: boom }, attempt(3))).toBe('timed_out');
+    const timedOut: Verdict = { kind: 'timeout', cause: 'ran past timeout 5 s' };
+    expect(await ended({ kind: 'consumer-died', verdict: timedOut })).toBe('timed_out');
+    const crash: Verdict = { kind: 'crash', cause: 'exit code 1' };
+    expect(await ended({ kind: 'consumer-died', verdict: crash })).toBe('crashed');
+    expect(await ended({ kind: 'consumer-died', verdict: crash }, { [CRASHES_HEADER]: 2 })).toBe(
+      'poisoned',
+    );
+    expect(await ended({ kind: 'result-refused', cause: 'refused' })).toBe('parked');
+    expect(await ended({ kind: 'dropped', why: 'handed-back' })).toBe('returned');
+    expect(await ended(result, {}, { failPublish: new Error('queue full'), stopping: true })).toBe(
+      'returned',
+    );
+  });
+
+  it('names a task parked for its size or an unserializable result `parked`', async () => {
+    const big = { fields: { blob: 'x'.repeat(20_000) } } as Workitem;
+    const t = setup({ refuseAbove: 10_000 });
+    const first = t.task(message(input));
+    await t.policy.settle(first, { kind: 'result', workitem: big });
+    expect(first.ending).toBe('returned'); // refused by the broker: it comes back
+    t.tools.closed = false;
+    const second = t.task(message(input));
+    await t.policy.settle(second, { kind: 'result', workitem: big });
+    expect(second.ending).toBe('parked'); // refused before sending: parked now
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(await ended({ kind: 'result', workitem: { fields: circular } as Workitem })).toBe(
+      'parked',
+    );
+  });
+});
