@@ -8,6 +8,7 @@ export const ExitStatus = {
   UNAVAILABLE: 69,
   TEMPFAIL: 75,
   SOFTWARE: 70,
+  NOPERM: 77,
   CONFIG: 78,
 } as const;
 
@@ -37,6 +38,9 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_GROUP_UNREADABLE: ExitStatus.CONFIG,
   // `taskqueue run-task`: the child could not become the group's user, as with a refused group.
   TQ_ERR_CHILD_IDENTITY: ExitStatus.CONFIG,
+  // `taskqueue status`: the daemon is down or its socket is off, as for a broker not there.
+  TQ_ERR_STATUS_UNREACHABLE: ExitStatus.UNAVAILABLE,
+  TQ_ERR_STATUS_DENIED: ExitStatus.NOPERM,
 };
 
 /** The exit status a program ends with when `err` stops it. */

@@ -17,6 +17,7 @@ import { type ErrorCode, hasCode } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
+import type { DispatcherFacts } from './status.js';
 import { WorkerQueues } from './worker-queues.js';
 
 /** One channel's consumer and what its deliveries are settled with; new on every reconnect. */
@@ -54,6 +55,9 @@ export class Dispatcher {
   #maxBodySize: number;
   /** `[dispatcher] types` as a set, or undefined for any type. */
   #allowed: Set<string> | undefined;
+  /** Since start, for `taskqueue status`: an addition a task, nothing more. */
+  #counts = { received: 0, forwarded: 0, parked: 0 };
+  #everConnected = false;
 
   constructor(config: Config, log: Logger) {
     this.#config = config;
@@ -80,6 +84,23 @@ export class Dispatcher {
     await this.#connection.start();
   }
 
+  /** What `taskqueue status` and the STATUS= line show (status.ts). */
+  facts(): DispatcherFacts {
+    const session = this.#session;
+    return {
+      queue: this.#config.dispatcher.queue,
+      everConnected: this.#everConnected,
+      connected: this.#connection.channel !== undefined,
+      consuming: session?.consumerTag !== undefined,
+      paused: this.#intake.paused,
+      stopping: this.#stopping,
+      bytesInHand: this.#intake.bytes,
+      maxBytesInFlight: this.#intake.budget,
+      counts: { ...this.#counts },
+      declaredTypes: session?.workerQueues.size ?? 0,
+    };
+  }
+
   /** Stops consuming, waits for the forwards in flight to be confirmed and acked, disconnects. */
   async stop(): Promise<void> {
     if (this.#stopping) return;
@@ -97,6 +118,7 @@ export class Dispatcher {
     await declareQueue(channel, queue, queueType);
     await declareQueue(channel, invalidQueue(queue), queueType);
     await channel.prefetch(prefetch);
+    this.#everConnected = true;
     this.#session = {
       channel,
       acks: new AckBatcher(channel),
@@ -171,6 +193,7 @@ export class Dispatcher {
       }
       return;
     }
+    this.#counts.received++;
     void this.#handle(session, message);
   }
 
@@ -210,6 +233,7 @@ export class Dispatcher {
         const target = workerQueue(route.type);
         if (!workerQueues.declared(route.type)) await workerQueues.ensure(route.type);
         await publisher.publish('', target, content, forwardProperties(properties));
+        this.#counts.forwarded++;
         // Guarded: building the fields for every task costs at full speed, even when dropped.
         if (this.#debug)
           this.#log.debug({ ...ids, type: route.type, queue: target }, 'task forwarded');
@@ -270,6 +294,7 @@ export class Dispatcher {
       content,
       forwardProperties(properties, { [ERROR_HEADER]: reason, [ERROR_CODE_HEADER]: code }),
     );
+    this.#counts.parked++;
     this.#logParked(properties, reason, target, code);
   }
 
@@ -324,6 +349,7 @@ export class Dispatcher {
     try {
       await publisher.publish('', target, content, bare);
       acks.ack(message);
+      this.#counts.parked++;
       this.#logParked(properties, reason, target, 'TQ_ERR_AMQP_ENCODE');
     } catch (err) {
       if (hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED')) return;

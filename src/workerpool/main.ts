@@ -3,6 +3,7 @@ import { probeBroker } from '../common/amqp/probe.js';
 import { loadConfig } from '../common/config/load.js';
 import { runDaemon } from '../common/daemon.js';
 import { WorkerPool } from './pool.js';
+import { poolStatusLine } from './status/status-line.js';
 
 await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
   // Refused credentials or vhost stop the pool here (exit 78), before any child is forked.
@@ -15,6 +16,11 @@ await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
   return {
     ready: pool.settled(),
     stop: () => pool.stop(),
+    status: {
+      socket: config.workerpool.statusSocket,
+      snapshot: () => pool.snapshot(),
+      line: () => poolStatusLine(pool.summary()),
+    },
     // SIGHUP: a config that does not load is refused and the running children carry on.
     reload: async () => {
       let next: typeof config;

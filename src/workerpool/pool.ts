@@ -9,10 +9,13 @@ import { discoverPlugins, pluginSearchPaths } from './discovery/discovery.js';
 import { misplacedPluginPaths } from './discovery/plugin-paths.js';
 import { decideGroup } from './group-decision.js';
 import type { ChildSpec } from './ipc.js';
+import { readRss } from './status/rss.js';
+import { buildPoolStatus, type PoolStatus } from './status/snapshot.js';
 import {
   type ChildView,
   DEFAULT_POLICY,
   type GroupPolicy,
+  type GroupSummary,
   GroupSupervisor,
 } from './supervisor/group.js';
 import { TaskLedger } from './supervisor/ledger.js';
@@ -135,6 +138,19 @@ export class WorkerPool {
   /** Every group's children, for status output and tests. */
   status(): Record<string, ChildView[]> {
     return Object.fromEntries([...this.#groups].map(([name, group]) => [name, group.children()]));
+  }
+
+  /** What `taskqueue status` shows (status/snapshot.ts): reads each child's held tasks and RSS. */
+  snapshot(now = Date.now()): PoolStatus {
+    return buildPoolStatus(
+      [...this.#groups.values()].map((group) => group.snapshot()),
+      { now, pid: process.pid, startedAt: now - process.uptime() * 1000, rss: readRss },
+    );
+  }
+
+  /** Every group's state and counts, from memory alone: systemd's STATUS= line. */
+  summary(): GroupSummary[] {
+    return [...this.#groups.values()].map((group) => group.summary());
   }
 
   /** Applies `config` (already validated) by difference. */

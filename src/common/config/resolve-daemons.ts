@@ -16,6 +16,7 @@ export function resolveDispatcher(doc: IniDocument, problems: ProblemList): Disp
     maxBodySize: read('max_body_size'),
     maxBytesInFlight: read('max_bytes_in_flight'),
     types: read('types'),
+    statusSocket: read('status_socket'),
   };
 }
 
@@ -29,5 +30,6 @@ export function resolveWorkerpool(doc: IniDocument, problems: ProblemList): Work
     enabled: read('enabled'),
     shutdownTimeout: read('shutdown_timeout'),
     logLevel: read('log_level'),
+    statusSocket: read('status_socket'),
   };
 }

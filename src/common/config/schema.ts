@@ -67,6 +67,15 @@ const queueName: ValueParser<string> = (value) =>
 const enabledTypes: ValueParser<'*' | string[]> = (value) =>
   value === '*' ? '*' : list(typeName, { allowEmpty: false, unique: true })(value);
 
+/**
+ * A status socket's path (status/server.ts), or none: a Unix socket's path holds at most 107
+ * bytes (sun_path), and a relative one would depend on the daemon's working directory.
+ */
+const statusSocket = optional<string>((value) =>
+  absolutePath(value) !== INVALID && Buffer.byteLength(value) <= 107 ? value : INVALID,
+);
+const STATUS_SOCKET = 'an absolute path of at most 107 bytes, or empty (none) for no socket';
+
 const PORT = 'an integer from 1 to 65535';
 const PREFETCH = 'an integer from 1 to 65535';
 const SECONDS = `a number of seconds from 0 to ${MAX_TIMER_SECONDS}`;
@@ -118,6 +127,11 @@ export const DISPATCHER_KEYS = {
     64 * 1024 ** 2,
   ),
   types: key<'*' | string[]>('* or a comma-separated list of worker type names', enabledTypes, '*'),
+  status_socket: key<string | undefined>(
+    STATUS_SOCKET,
+    statusSocket,
+    '/run/taskqueue/dispatcher/status.sock',
+  ),
 };
 
 /** [workerpool]. */
@@ -134,6 +148,11 @@ export const WORKERPOOL_KEYS = {
   ),
   shutdown_timeout: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 30),
   log_level: key<string>(`one of ${LOG_LEVELS.join(', ')}`, oneOf(LOG_LEVELS), 'info'),
+  status_socket: key<string | undefined>(
+    STATUS_SOCKET,
+    statusSocket,
+    '/run/taskqueue/workerpool/status.sock',
+  ),
 };
 
 /**

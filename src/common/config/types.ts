@@ -47,6 +47,8 @@ export interface DispatcherConfig {
   maxBytesInFlight: number;
   /** The only types forwarded (`*`: any); the others are parked on `<queue>.invalid`. */
   types: '*' | string[];
+  /** The dispatcher's status socket (`taskqueue status`), or undefined for none. */
+  statusSocket: string | undefined;
 }
 
 export interface WorkerpoolConfig {
@@ -58,6 +60,8 @@ export interface WorkerpoolConfig {
   shutdownTimeout: number;
   /** pino level (default `info`). */
   logLevel: string;
+  /** The pool's status socket (`taskqueue status`), or undefined for none. */
+  statusSocket: string | undefined;
 }
 
 /** One group of identical children: a type section, or one instance of a type. */

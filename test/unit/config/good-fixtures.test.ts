@@ -65,12 +65,14 @@ describe('good configs', () => {
       maxBodySize: 16 * 1024 * 1024,
       maxBytesInFlight: 64 * 1024 * 1024,
       types: '*',
+      statusSocket: '/run/taskqueue/dispatcher/status.sock',
     });
     expect(config.workerpool).toEqual({
       pluginPaths: ['/opt/taskqueue/plugins', '/usr/local/lib/taskqueue'],
       enabled: ['convert', 'shell'],
       shutdownTimeout: 2.5,
       logLevel: 'debug',
+      statusSocket: '/run/taskqueue/workerpool/status.sock',
     });
     expect(config.groupsFor('convert')).toEqual([
       {

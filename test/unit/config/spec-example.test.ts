@@ -47,12 +47,14 @@ describe('the SPEC §2 example', () => {
       maxBodySize: 16 * 1024 * 1024,
       maxBytesInFlight: 64 * 1024 * 1024,
       types: '*',
+      statusSocket: '/run/taskqueue/dispatcher/status.sock',
     });
     expect(config.workerpool).toEqual({
       pluginPaths: [],
       enabled: '*',
       shutdownTimeout: 30,
       logLevel: 'info',
+      statusSocket: '/run/taskqueue/workerpool/status.sock',
     });
     expect(config.groupsFor('worker1')[0]).toMatchObject({
       prefetch: 1,

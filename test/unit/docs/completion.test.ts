@@ -28,7 +28,7 @@ describe('bash completion', () => {
   it('completes the commands', () => {
     expect(complete(['taskqueue', 'sub'])).toEqual(['submit']);
     expect(complete(['taskqueue', '']).sort()).toEqual(
-      ['check-config', 'plugins', 'results', 'run-task', 'submit'].sort(),
+      ['check-config', 'plugins', 'results', 'run-task', 'status', 'submit'].sort(),
     );
   });
 

@@ -1,0 +1,29 @@
+import type { StatusLine } from '../../common/status/status-updates.js';
+import type { GroupSummary } from '../supervisor/group.js';
+
+/**
+ * The pool's STATUS= line, one entry per group by name: `echo 2/2, shell 0/1 FAILED` —
+ * children running / wanted, then what keeps the group from serving, if anything: `FAILED`
+ * (its plugin fails to start: TQ_ERR_GROUP_FAILED), `PAUSED` (its children were killed from
+ * outside: TQ_ERR_GROUP_PAUSED), `restarting` (a restart is due), `stopping`.
+ */
+export function poolStatusLine(groups: GroupSummary[]): StatusLine {
+  if (groups.length === 0) return { line: 'no groups', key: 'no groups' };
+  const line = [...groups]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((group) => {
+      const word = groupWord(group);
+      return `${group.name} ${group.running}/${group.wanted}${word ? ` ${word}` : ''}`;
+    })
+    .join(', ');
+  // Every change of a count is a child that started or ended: rare, and worth saying.
+  return { line, key: line };
+}
+
+function groupWord(group: GroupSummary): string | undefined {
+  if (group.state === 'failed')
+    return group.failure?.code === 'TQ_ERR_GROUP_PAUSED' ? 'PAUSED' : 'FAILED';
+  if (group.state === 'delaying') return 'restarting';
+  if (group.state === 'stopping') return 'stopping';
+  return undefined;
+}
