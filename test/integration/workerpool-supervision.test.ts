@@ -113,7 +113,9 @@ describe('worker pool supervision', () => {
     expect(new Set(setupFailed.map((l) => l.childPid)).size).toBe(6);
     // A plugin that cannot start, not children killed from outside.
     expect(failures(program)).toMatchObject([{ onlyFromOutside: false, retryInS: 5 }]);
-    // The pool tells systemd it is ready only once every group settled: running or failed.
+    // The pool tells systemd it is ready only once every group settled: running or failed. Its
+    // line may come in a later read of the pool's output than GROUP FAILED's: waited for.
+    await program.waitFor(/"msg":"ready"/);
     const logs = program.logs();
     const ready = logs.findIndex((l) => l.msg === 'ready');
     expect(ready).toBeGreaterThan(logs.findIndex((l) => l.code === 'TQ_ERR_GROUP_FAILED'));
