@@ -264,8 +264,8 @@ await yargs(args)
         .example('$0 status --json | jq .daemons[0].status.totals', 'for scripts')
         .epilogue(
           'Only root and members of group taskqueue may ask (the sockets are 0660 root:taskqueue).\n' +
-            'Exit status: 0 all well; 1 a group of the pool is failed or paused; 69 a daemon cannot\n' +
-            'be reached (TQ_ERR_STATUS_UNREACHABLE); 77 a socket refuses this user\n' +
+            'Exit status: 0 all well; 1 a group of the pool is failed, paused or refused; 69 a daemon\n' +
+            'cannot be reached (TQ_ERR_STATUS_UNREACHABLE); 77 a socket refuses this user\n' +
             '(TQ_ERR_STATUS_DENIED).\n\n' +
             epilogue,
         ),

@@ -23,24 +23,26 @@ export function renderStatus(answers: StatusAnswer[]): string[] {
 
 export function renderPool(pool: PoolStatus): string[] {
   const { totals } = pool;
-  const failed = totals.failedGroups > 0 ? `, ${totals.failedGroups} FAILED` : '';
+  const failed =
+    (totals.failedGroups > 0 ? `, ${totals.failedGroups} FAILED` : '') +
+    ((totals.refusedGroups ?? 0) > 0 ? `, ${totals.refusedGroups} REFUSED` : '');
   const lines = [
     `workerpool (pid ${pool.pid}, up ${duration(pool.uptimeS)}): ${plural(totals.groups, 'group')}, ` +
       `${totals.running}/${totals.wanted} children running${failed}`,
   ];
-  if (pool.groups.length === 0) return lines;
-  lines.push(
-    ...table(
-      ['GROUP', 'USER', 'CHILDREN', 'STATE', 'RESTARTS'],
-      pool.groups.map((group) => [
-        group.name,
-        group.user ?? '(pool)',
-        `${group.running}/${group.wanted}`,
-        groupState(group),
-        restarts(group),
-      ]),
-    ),
-  );
+  if (pool.groups.length > 0)
+    lines.push(
+      ...table(
+        ['GROUP', 'USER', 'CHILDREN', 'STATE', 'RESTARTS'],
+        pool.groups.map((group) => [
+          group.name,
+          group.user ?? '(pool)',
+          `${group.running}/${group.wanted}`,
+          groupState(group),
+          restarts(group),
+        ]),
+      ),
+    );
   for (const group of pool.groups) {
     if (group.failed) {
       lines.push(
@@ -49,6 +51,9 @@ export function renderPool(pool: PoolStatus): string[] {
       );
     }
   }
+  // A group of the config that does not run here: what the pool logged when it refused it.
+  for (const group of pool.refused ?? [])
+    lines.push(`  ${group.name}: REFUSED: ${group.code}: ${group.reason}`);
   const children = pool.groups.flatMap((group) =>
     group.children.map((child) => ({ group, child })),
   );

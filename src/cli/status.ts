@@ -20,18 +20,17 @@ export function statusSockets(config: Config | undefined, sockets: string[] | un
 
 /**
  * The exit status of `taskqueue status`: 77 when a socket refused this user, 69 when a daemon
- * could not be asked, 1 when a group of the pool is failed or paused, else 0.
+ * could not be asked, 1 when a group of the pool is failed, paused or refused, else 0.
  */
 export function statusExit(answers: StatusAnswer[]): number {
   const errors = answers.flatMap((answer) => ('error' in answer ? [answer.error.code] : []));
   if (errors.includes('TQ_ERR_STATUS_DENIED')) return ExitStatus.NOPERM;
   if (errors.length > 0) return ExitStatus.UNAVAILABLE;
-  const failed = answers.some(
-    (answer) =>
-      'status' in answer &&
-      answer.status.daemon === 'workerpool' &&
-      ((answer.status.totals as { failedGroups?: number } | undefined)?.failedGroups ?? 0) > 0,
-  );
+  const failed = answers.some((answer) => {
+    if (!('status' in answer) || answer.status.daemon !== 'workerpool') return false;
+    const totals = answer.status.totals as { failedGroups?: number; refusedGroups?: number };
+    return (totals?.failedGroups ?? 0) + (totals?.refusedGroups ?? 0) > 0;
+  });
   return failed ? ExitStatus.FAILURE : ExitStatus.OK;
 }
 

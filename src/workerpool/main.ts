@@ -19,7 +19,11 @@ await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
     status: {
       socket: config.workerpool.statusSocket,
       snapshot: () => pool.snapshot(),
-      line: () => poolStatusLine(pool.summary()),
+      line: () =>
+        poolStatusLine(
+          pool.summary(),
+          pool.refused().map((group) => group.name),
+        ),
     },
     // SIGHUP: a config that does not load is refused and the running children carry on.
     reload: async () => {

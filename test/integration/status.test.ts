@@ -365,6 +365,30 @@ describe('status sockets left behind, taken, and systemd', () => {
     expect(existsSync(socket)).toBe(false);
   });
 
+  it('shows a group of the config that no plugin provides as refused (exit 1)', async () => {
+    const socket = join(dir, 'refused.sock');
+    const text = testConfig(
+      url,
+      ['pid', 'ghost'],
+      '[pid]\nworkers = 0\n\n[ghost]\nworkers = 1\n',
+    ).replace('[workerpool]\n', `[workerpool]\nstatus_socket = ${socket}\n`);
+    const config = writeConfig(text);
+    const program = new Program('workerpool', ['-c', config.file]);
+    try {
+      await program.waitFor(/"msg":"ready"/);
+      const { code, answers } = await status(['--json', '--socket', socket]);
+      expect(code).toBe(1);
+      const pool = answers[0]!.status as PoolStatus;
+      expect(pool.refused).toEqual([
+        { name: 'ghost', type: 'ghost', code: 'TQ_ERR_PLUGIN_MISSING', reason: expect.any(String) },
+      ]);
+      expect(pool.totals.refusedGroups).toBe(1);
+    } finally {
+      await program.stop();
+      config.cleanup();
+    }
+  });
+
   it('runs on without a socket whose directory is missing, saying so', async () => {
     const { program, cleanup } = emptyPool(join(dir, 'no-such-dir', 'x.sock'));
     try {

@@ -1,3 +1,4 @@
+import type { RefusedGroup } from '../pool.js';
 import type { GroupFacts, RestartCause } from '../supervisor/group.js';
 import type { ChildState, GroupState } from '../supervisor/states.js';
 
@@ -14,6 +15,13 @@ export interface PoolStatus {
   startedAt: string;
   uptimeS: number;
   groups: GroupStatus[];
+  /**
+   * Groups of the config that do not run here: no plugin provides the type
+   * (TQ_ERR_PLUGIN_MISSING), its API range does not fit (TQ_ERR_PLUGIN_API), the group lacks a
+   * setting or its user (TQ_ERR_GROUP_REFUSED), its user cannot read the code
+   * (TQ_ERR_GROUP_UNREADABLE). A reload looks again.
+   */
+  refused: RefusedGroup[];
   totals: PoolTotals;
 }
 
@@ -21,6 +29,8 @@ export interface PoolTotals {
   groups: number;
   /** Groups paused after too many restarts (TQ_ERR_GROUP_FAILED or TQ_ERR_GROUP_PAUSED). */
   failedGroups: number;
+  /** Groups of the config that do not run (`refused`). */
+  refusedGroups: number;
   wanted: number;
   running: number;
   tasksInHand: number;
@@ -103,7 +113,11 @@ export function taskOfKey(key: string): { id: string | null; type: string } {
 }
 
 /** The pool's answer to a status request, from its groups' facts. */
-export function buildPoolStatus(facts: GroupFacts[], context: SnapshotContext): PoolStatus {
+export function buildPoolStatus(
+  facts: GroupFacts[],
+  context: SnapshotContext,
+  refused: RefusedGroup[] = [],
+): PoolStatus {
   const { now } = context;
   const groups = facts
     .map((group): GroupStatus => {
@@ -163,9 +177,11 @@ export function buildPoolStatus(facts: GroupFacts[], context: SnapshotContext): 
     startedAt: iso(context.startedAt),
     uptimeS: seconds(now - context.startedAt),
     groups,
+    refused: [...refused].sort((a, b) => a.name.localeCompare(b.name)),
     totals: {
       groups: groups.length,
       failedGroups: groups.filter((group) => group.failed !== null).length,
+      refusedGroups: refused.length,
       wanted: sum(groups.map((group) => group.wanted)),
       running: sum(groups.map((group) => group.running)),
       tasksInHand: sum(all.map((child) => child.inHand.length)),

@@ -111,6 +111,22 @@ describe('taskqueue status, rendered', () => {
     ]);
   });
 
+  it('says which groups of the config do not run, and why', () => {
+    const refused = buildPoolStatus([], { now: T0, pid: 1, startedAt: T0, rss: () => undefined }, [
+      {
+        name: 'ghost',
+        type: 'ghost',
+        code: 'TQ_ERR_PLUGIN_MISSING',
+        reason: 'no plugin provides it',
+      },
+    ]);
+    expect(renderStatus([answer(refused)])).toEqual([
+      'workerpool (pid 1, up 0s): 0 groups, 0/0 children running, 1 REFUSED',
+      '  ghost: REFUSED: TQ_ERR_PLUGIN_MISSING: no plugin provides it',
+      'total: 0/0 children, 0 tasks in hand, 0 done, 0 B RSS, 0 restarts',
+    ]);
+  });
+
   it('formats durations, sizes and tables', () => {
     expect([0, 59, 60, 245, 3_600, 7_380, 86_400 + 4 * 3_600].map(duration)).toEqual([
       '0s',
@@ -141,12 +157,10 @@ describe('taskqueue status, exit status and sockets', () => {
     expect(statusExit([answer(pool), denied, unreachable])).toBe(77);
     expect(statusExit([answer(pool), unreachable])).toBe(69);
     expect(statusExit([answer(pool), answer(dispatcher)])).toBe(1);
-    expect(
-      statusExit([
-        answer({ ...pool, totals: { ...pool.totals, failedGroups: 0 } }),
-        answer(dispatcher),
-      ]),
-    ).toBe(0);
+    const healthy = { ...pool, totals: { ...pool.totals, failedGroups: 0 } };
+    expect(statusExit([answer(healthy), answer(dispatcher)])).toBe(0);
+    const refused = { ...healthy, totals: { ...healthy.totals, refusedGroups: 1 } };
+    expect(statusExit([answer(refused), answer(dispatcher)])).toBe(1);
   });
 
   it("asks --socket's sockets, else the config's, the pool's first, none when off", () => {

@@ -125,6 +125,17 @@ describe('the pool status snapshot', () => {
     ]);
   });
 
+  it('lists the groups of the config that do not run, and counts them', () => {
+    const refused = [
+      { name: 'zeta', type: 'zeta', code: 'TQ_ERR_PLUGIN_MISSING' as const, reason: 'no plugin' },
+      { name: 'alpha_x', type: 'alpha', code: 'TQ_ERR_GROUP_REFUSED' as const, reason: 'no user' },
+    ];
+    const status = buildPoolStatus([facts()], context, refused);
+    expect(status.refused.map((group) => group.name)).toEqual(['alpha_x', 'zeta']);
+    expect(status.totals.refusedGroups).toBe(2);
+    expect(poolStatusLine([], ['shell']).line).toBe('shell REFUSED');
+  });
+
   it('is JSON as it is (no Map, no undefined)', () => {
     const status = buildPoolStatus([facts()], context);
     expect(JSON.parse(JSON.stringify(status))).toEqual(status);
