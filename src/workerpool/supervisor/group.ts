@@ -403,15 +403,10 @@ export class GroupSupervisor {
     const meaning = exitMeaning(before, fromOutside);
     const overdue = this.#overdue.get(child);
     if (meaning !== 'planned') {
-      const cause: RestartCause = overdue
-        ? 'timeout'
-        : this.#broken.has(child)
-          ? 'protocol'
-          : fromOutside
-            ? 'killed'
-            : meaning === 'startup-failure'
-              ? 'startup-failure'
-              : 'crash';
+      let cause: RestartCause = meaning === 'startup-failure' ? 'startup-failure' : 'crash';
+      if (fromOutside) cause = 'killed';
+      if (this.#broken.has(child)) cause = 'protocol';
+      if (overdue) cause = 'timeout';
       this.#countRestart(child, cause);
     }
     this.#placed.delete(child);
