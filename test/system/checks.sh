@@ -243,7 +243,8 @@ systemctl start taskqueue-dispatcher || fail "dispatcher does not start again wi
   fail "WatchdogUSec of the dispatcher: $(systemctl show -P WatchdogUSec taskqueue-dispatcher)"
 dropin=/etc/systemd/system/taskqueue-workerpool.service.d
 mkdir -p "$dropin"
-printf '[Service]\nWatchdogSec=3\n' >"$dropin/watchdog.conf"
+# TimeoutStopSec bounds the abort and final-kill phases after the timeout (90 s in the unit).
+printf '[Service]\nWatchdogSec=3\nTimeoutStopSec=15\n' >"$dropin/watchdog.conf"
 systemctl daemon-reload
 systemctl restart taskqueue-workerpool || fail "restart with WatchdogSec=3"
 wait_for 30 count_children 5 || fail "after the restart with WatchdogSec=3: $(children | wc -l) children"
@@ -257,7 +258,7 @@ restarted() {
   pid=$(main_pid taskqueue-workerpool)
   [ "$pid" != 0 ] && [ "$pid" != "$stuck" ] && systemctl is-active --quiet taskqueue-workerpool
 }
-wait_for 60 restarted || fail "pool $stuck stopped with SIGSTOP was not restarted: $(systemctl status taskqueue-workerpool --no-pager | head -5)"
+wait_for 120 restarted || fail "pool $stuck stopped with SIGSTOP was not restarted: $(systemctl status taskqueue-workerpool --no-pager | head -5)"
 # systemd says "Watchdog timeout (limit 3s)!", then "Failed with result 'watchdog'".
 journalctl -u taskqueue-workerpool --since "$since" --no-pager -o cat >/tmp/watchdog.log
 grep -q "Failed with result 'watchdog'" /tmp/watchdog.log ||
