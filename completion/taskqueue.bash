@@ -34,6 +34,11 @@ _taskqueue() {
       return 0
       ;;
     --timeout | --queue | --load-timeout | --group | --management | --id | --limit) return 0 ;;
+    --socket)
+      compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+      return 0
+      ;;
   esac
 
   # The command, the config file and the positional arguments given so far.
@@ -54,7 +59,7 @@ _taskqueue() {
       if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W '-c --config --help --version' -- "$cur")
       else
-        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins run-task queues dead purge' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins run-task queues dead purge status' -- "$cur")
       fi
       return 0
       ;;
@@ -68,6 +73,7 @@ _taskqueue() {
     results) options='--follow -f --peek --queue --properties -c --config --help' ;;
     check-config) options='--for-other-host -c --config --help' ;;
     plugins) options='--load --no-load --load-timeout -c --config --help' ;;
+    status) options='--json --socket -c --config --help' ;;
     run-task)
       options='--group --pretty -c --config --help'
       if [[ $cur != -* && $positionals -eq 0 ]]; then

@@ -24,14 +24,24 @@ const STOP_TIMEOUT_MS = 15_000;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+/** A status socket in .tq-dev (`taskqueue status -c .tq-dev/config.ini`); none past sun_path's 107 bytes. */
+function devSocket(name: string): string {
+  const path = join(WORK_DIR, `${name}.sock`);
+  return Buffer.byteLength(path) <= 107 ? path : '';
+}
+
 function devConfig(url: string): string {
   return `; written by npm start
 [amqp]
 url = ${url}
 
+[dispatcher]
+status_socket = ${devSocket('dispatcher')}
+
 [workerpool]
 plugin_paths = ${join(RUN_ROOT, 'node_modules')}
 shutdown_timeout = 5
+status_socket = ${devSocket('workerpool')}
 
 [echo]
 workers = 2

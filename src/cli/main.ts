@@ -23,6 +23,7 @@ import { purgeQueue } from './purge.js';
 import { showQueues } from './queues/queues.js';
 import { printResults } from './results.js';
 import { runTask } from './run-task.js';
+import { showStatus } from './status.js';
 import { asksForStdin, STDIN_ARGUMENT } from './stdin-fields.js';
 import { submit } from './submit.js';
 
@@ -372,6 +373,42 @@ await yargs(args)
       run(() =>
         purgeQueue(configFrom(argv.c).config, log, { queue: argv.queue, yes: argv.yes }, (line) =>
           process.stdout.write(`${line}\n`),
+        ),
+      ),
+  )
+  .command(
+    'status',
+    'show the live state of the pool (groups, children, tasks in hand) and the dispatcher, from their status sockets; exit 1 when a group is failed',
+    (y) =>
+      y
+        .option('json', {
+          type: 'boolean',
+          default: false,
+          describe: "print the daemons' answers as JSON (docs/status.md has the shape)",
+        })
+        .option('socket', {
+          type: 'string',
+          array: true,
+          describe:
+            "ask the daemon on this socket instead of the config's status_socket (repeatable)",
+        })
+        .example('$0 status', 'the pool and the dispatcher at a glance')
+        .example('$0 status --json | jq .daemons[0].status.totals', 'for scripts')
+        .epilogue(
+          'Only root and members of group taskqueue may ask (the sockets are 0660 root:taskqueue).\n' +
+            'Exit status: 0 all well; 1 a group of the pool is failed, paused or refused; 69 a daemon\n' +
+            'cannot be reached (TQ_ERR_STATUS_UNREACHABLE); 77 a socket refuses this user\n' +
+            '(TQ_ERR_STATUS_DENIED).\n\n' +
+            epilogue,
+        ),
+    (argv) =>
+      run(() =>
+        showStatus(
+          // --socket needs no config: the sockets are named.
+          argv.socket?.length ? undefined : configFrom(argv.c).config,
+          { json: argv.json, sockets: argv.socket?.map(String) },
+          (line) => process.stdout.write(`${line}\n`),
+          (line) => process.stderr.write(`${line}\n`),
         ),
       ),
   )

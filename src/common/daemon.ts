@@ -12,6 +12,9 @@ import {
   helpEpilogue,
 } from './help.js';
 import { createLogger, type Logger } from './logger.js';
+import { StatusServer } from './status/server.js';
+import { keepStatusCurrent, type StatusLine } from './status/status-updates.js';
+import { startWatchdog } from './status/watchdog.js';
 import { notifySystemd } from './systemd.js';
 
 /**
@@ -36,6 +39,18 @@ export interface RunningDaemon {
   reload?(): Promise<void>;
   /** Resolves once the daemon serves (connected and consuming); systemd hears READY=1 then. */
   ready?: Promise<void>;
+  /** What `taskqueue status` and systemd's STATUS= line show of it (docs/status.md). */
+  status?: DaemonStatus;
+}
+
+/** A daemon's state, for its status socket and systemd. */
+export interface DaemonStatus {
+  /** Its `status_socket`, or undefined for none. */
+  socket: string | undefined;
+  /** The snapshot a status request is answered with (JSON-serializable). */
+  snapshot(): unknown;
+  /** The STATUS= line. */
+  line(): StatusLine;
 }
 
 /**
@@ -84,6 +99,10 @@ export async function runDaemon(
   }
   const log = createLogger(name, config.workerpool.logLevel);
   for (const warning of config.warnings) log.warn({ file: argv.c }, warning);
+  // From the start: a start stuck in a blocking call is a stuck daemon too.
+  const stopWatchdog = startWatchdog(log);
+  let statusServer: StatusServer | undefined;
+  let stopStatusUpdates = () => {};
   let stopping: Promise<void> | undefined;
   const exit = (status: number) => {
     process.exitCode = status;
@@ -97,6 +116,10 @@ export async function runDaemon(
       } catch (err) {
         log.error({ err }, 'error while stopping');
       }
+      // Open while draining (status shows it), gone once stopped.
+      statusServer?.close();
+      stopStatusUpdates();
+      stopWatchdog();
       log.info({ status }, 'stopped');
       process.exit(status);
     })();
@@ -127,6 +150,15 @@ export async function runDaemon(
   await notifySystemd(log, `EXTEND_TIMEOUT_USEC=${startWindowMs * 1000}`);
   try {
     running = await start({ config, configFile: argv.c, log, exit });
+    const { status } = running;
+    if (status) {
+      // Before `ready`: a start that waits for the broker or for children is worth seeing.
+      if (status.socket !== undefined && !stopping) {
+        statusServer = new StatusServer(status.socket, () => status.snapshot(), log);
+        await statusServer.open();
+      }
+      stopStatusUpdates = keepStatusCurrent(log, () => status.line());
+    }
     await running.ready;
     if (!stopping) {
       log.info('ready');

@@ -150,6 +150,20 @@ export const ErrorCodes = {
   TQ_ERR_METRICS_TOKEN: 'metrics token unreadable',
   /** A daemon cannot listen on its `metrics_listen` address (in use, not of this host). */
   TQ_ERR_METRICS_LISTEN: 'metrics endpoint cannot listen',
+  /**
+   * `taskqueue status`: no daemon answers on a status socket (no such file, nobody listening, no
+   * answer in time, or an answer that is not a status): the daemon is down or its socket is off.
+   */
+  TQ_ERR_STATUS_UNREACHABLE: 'status socket unreachable',
+  /** `taskqueue status`: the socket refuses this user (only root and group taskqueue may connect). */
+  TQ_ERR_STATUS_DENIED: 'status socket permission denied',
+  /**
+   * A daemon cannot open its status socket (its directory is missing, another process answers on
+   * it, a file that is no socket is in the way): it runs on, without one, and says why.
+   */
+  TQ_ERR_STATUS_SOCKET: 'status socket not opened',
+  /** A status socket was sent what is not a request of its protocol (the daemon's answer). */
+  TQ_ERR_STATUS_REQUEST: 'malformed status request',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -8,6 +8,7 @@ export const ExitStatus = {
   UNAVAILABLE: 69,
   TEMPFAIL: 75,
   SOFTWARE: 70,
+  NOPERM: 77,
   CONFIG: 78,
 } as const;
 
@@ -44,6 +45,9 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_METRICS_TOKEN: ExitStatus.CONFIG,
   // An address in use may be free again soon (the previous process still leaving): restarted.
   TQ_ERR_METRICS_LISTEN: ExitStatus.UNAVAILABLE,
+  // `taskqueue status`: the daemon is down or its socket is off, as for a broker not there.
+  TQ_ERR_STATUS_UNREACHABLE: ExitStatus.UNAVAILABLE,
+  TQ_ERR_STATUS_DENIED: ExitStatus.NOPERM,
 };
 
 /** The exit status a program ends with when `err` stops it. */

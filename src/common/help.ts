@@ -8,11 +8,13 @@ export const CLI_EXIT_CODES = `Exit status:
   0   done
   1   submit --wait, run-task: the result is an error; plugins: a configured type has no
       usable plugin, or a plugin the pool would run fails to load; dead: an --id not parked;
-      dead drop, purge: answered no
+      dead drop, purge: answered no; status: a group is failed
   64  usage error (no or unknown command or option, missing or invalid TYPE, bad JSON); dead
       drop, purge: no --yes and no terminal; purge: not a queue of the system
-  69  broker unreachable; results, dead, purge: the queue does not exist
+  69  broker unreachable; results, dead, purge: the queue does not exist; status: a daemon
+      cannot be reached
   75  submit --wait: no result within --timeout
+  77  status: a status socket refuses this user (not root, not in group taskqueue)
   78  config error (a file named with -c missing or invalid); run-task: the plugin or its group
       cannot run here (missing, refused, fails to load or set up)`;
 
@@ -37,7 +39,8 @@ ${COMMON_ENVIRONMENT}
 export const DAEMON_ENVIRONMENT = `Environment:
 ${COMMON_ENVIRONMENT}
   TASKQUEUE_LOG_LEVEL   log level until the config's [workerpool] log_level applies (default info)
-  NOTIFY_SOCKET         set by systemd (Type=notify): READY=1 and RELOADING=1 go there
+  NOTIFY_SOCKET         set by systemd (Type=notify): READY=1, RELOADING=1, STATUS= go there
+  WATCHDOG_USEC         set by systemd (WatchdogSec=): WATCHDOG=1 is sent every half of it
   NODE_PATH             workerpool: also searched for plugin packages
   NPM_CONFIG_PREFIX     workerpool: npm's global root (npm root -g), searched for plugin packages
   NODE_OPTIONS          workerpool: passed on to the children`;

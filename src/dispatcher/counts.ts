@@ -47,6 +47,12 @@ export class DispatcherCounts {
     this.parked.set(code, (this.parked.get(code) ?? 0) + 1);
   }
 
+  /** The three sums `taskqueue status` shows (status.ts); summed when asked, never per task. */
+  totals(): { received: number; forwarded: number; parked: number } {
+    const sum = (counts: Map<unknown, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+    return { received: this.received, forwarded: sum(this.forwarded), parked: sum(this.parked) };
+  }
+
   #labelOf(type: string): string {
     if (this.forwarded.has(type) || this.#allowed?.has(type)) return type;
     if (this.#allowed) return OTHER_TYPES; // forwarded, not listed: cannot be, but stays bounded

@@ -18,6 +18,7 @@ import type { Logger } from '../common/logger.js';
 import { DispatcherCounts } from './counts.js';
 import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
+import type { DispatcherFacts } from './status.js';
 import { WorkerQueues } from './worker-queues.js';
 
 /** One channel's consumer and what its deliveries are settled with; new on every reconnect. */
@@ -57,6 +58,7 @@ export class Dispatcher {
   #allowed: Set<string> | undefined;
   /** What it did, for the metrics (dispatcher-metrics.ts). */
   readonly counts: DispatcherCounts;
+  #everConnected = false;
 
   constructor(config: Config, log: Logger) {
     this.#config = config;
@@ -89,6 +91,23 @@ export class Dispatcher {
     await this.#connection.start();
   }
 
+  /** What `taskqueue status` and the STATUS= line show (status.ts). */
+  facts(): DispatcherFacts {
+    const session = this.#session;
+    return {
+      queue: this.#config.dispatcher.queue,
+      everConnected: this.#everConnected,
+      connected: this.#connection.channel !== undefined,
+      consuming: session?.consumerTag !== undefined,
+      paused: this.#intake.paused,
+      stopping: this.#stopping,
+      bytesInHand: this.#intake.bytes,
+      maxBytesInFlight: this.#intake.budget,
+      counts: this.counts.totals(),
+      declaredTypes: session?.workerQueues.size ?? 0,
+    };
+  }
+
   /** Stops consuming, waits for the forwards in flight to be confirmed and acked, disconnects. */
   async stop(): Promise<void> {
     if (this.#stopping) return;
@@ -106,6 +125,7 @@ export class Dispatcher {
     await declareQueue(channel, queue, queueType);
     await declareQueue(channel, invalidQueue(queue), queueType);
     await channel.prefetch(prefetch);
+    this.#everConnected = true;
     this.#session = {
       channel,
       acks: new AckBatcher(channel),

@@ -3,6 +3,7 @@ import { runDaemon } from '../common/daemon.js';
 import { exitStatusFor } from '../common/exit.js';
 import { startMetricsServer } from '../common/metrics/server.js';
 import { Dispatcher } from './dispatcher.js';
+import { buildDispatcherStatus, dispatcherStatusLine } from './status.js';
 
 await runDaemon('taskqueue-dispatcher', async ({ config, log, exit }) => {
   const dispatcher = new Dispatcher(config, log);
@@ -16,11 +17,19 @@ await runDaemon('taskqueue-dispatcher', async ({ config, log, exit }) => {
     log.fatal({ code: err.code }, err.message);
     exit(exitStatusFor(err));
   });
-  await dispatcher.start();
+  const startedAt = Date.now();
   return {
+    // Not awaited here: the status socket answers while the broker is still being reached.
+    ready: dispatcher.start(),
     stop: async () => {
       await dispatcher.stop();
       await metrics?.close();
+    },
+    status: {
+      socket: config.dispatcher.statusSocket,
+      snapshot: () =>
+        buildDispatcherStatus(dispatcher.facts(), { now: Date.now(), pid: process.pid, startedAt }),
+      line: () => dispatcherStatusLine(dispatcher.facts()),
     },
   };
 });

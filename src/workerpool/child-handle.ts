@@ -27,8 +27,12 @@ export const READY_TIMEOUT_MS = 60_000;
 /** After the drain deadline, SIGTERM; after this much more, SIGKILL. */
 export const KILL_GRACE_MS = 5_000;
 
-/** Environment variables a child must not inherit: credentials travel over the channel only. */
-export const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET'];
+/**
+ * Environment variables a child must not inherit: credentials travel over the channel only, and
+ * systemd's notify socket and watchdog are the pool's (a child's ping would keep a stuck pool
+ * alive: NotifyAccess=all).
+ */
+export const PRIVATE_ENV = ['TASKQUEUE_AMQP_URL', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'];
 
 export type { ChildBreach } from './supervisor/supervised-child.js';
 

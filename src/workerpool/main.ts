@@ -5,6 +5,7 @@ import { runDaemon } from '../common/daemon.js';
 import { startMetricsServer } from '../common/metrics/server.js';
 import { WorkerPool } from './pool.js';
 import { PoolStats } from './stats-totals.js';
+import { poolStatusLine } from './status/status-line.js';
 
 await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
   const { metrics: metricsConfig } = config.workerpool;
@@ -28,6 +29,15 @@ await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
     stop: async () => {
       await pool.stop();
       await metrics?.close();
+    },
+    status: {
+      socket: config.workerpool.statusSocket,
+      snapshot: () => pool.snapshot(),
+      line: () =>
+        poolStatusLine(
+          pool.summary(),
+          pool.refused().map((group) => group.name),
+        ),
     },
     // SIGHUP: a config that does not load is refused and the running children carry on.
     reload: async () => {

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { apiVersion } from '@taskqueue/plugin-api';
 import { withTlsMaterial } from '../common/amqp/tls-material.js';
 import type { Config } from '../common/config/types.js';
+import type { ErrorCode } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { CHILD_ENTRY } from './child-command.js';
 import { apiIncompatibility } from './discovery/api-check.js';
@@ -10,17 +11,35 @@ import { misplacedPluginPaths } from './discovery/plugin-paths.js';
 import { decideGroup } from './group-decision.js';
 import type { ChildSpec } from './ipc.js';
 import type { PoolStats } from './stats-totals.js';
+import { readRss } from './status/rss.js';
+import { buildPoolStatus, type PoolStatus } from './status/snapshot.js';
 import {
   type ChildView,
   DEFAULT_POLICY,
   type GroupPolicy,
+  type GroupSummary,
   GroupSupervisor,
 } from './supervisor/group.js';
 import { TaskLedger } from './supervisor/ledger.js';
 import { BROKER_CONSUMER_TIMEOUT_S } from './timeouts.js';
 
-/** The groups a config asks for on this host, and why the others do not run. */
-export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
+/** A group of the config that does not run here, and why (`taskqueue status` shows it). */
+export interface RefusedGroup {
+  name: string;
+  type: string;
+  code: ErrorCode;
+  reason: string;
+}
+
+/**
+ * The groups a config asks for on this host, and why the others do not run: logged, and added
+ * to `refused`.
+ */
+export function plannedGroups(
+  config: Config,
+  log: Logger,
+  refused: RefusedGroup[] = [],
+): ChildSpec[] {
   const { workerpool } = config;
   const discovery = discoverPlugins(pluginSearchPaths(workerpool.pluginPaths));
   for (const { plugin, by } of discovery.shadowed) {
@@ -38,10 +57,9 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
     log.error({ path }, `plugin path refused: ${reason}`);
   for (const type of config.configuredTypes) {
     if (!discovery.plugins.has(type)) {
-      log.error(
-        { type, paths: discovery.paths },
-        `config has a section for ${type} but no plugin provides it`,
-      );
+      const reason = `config has a section for ${type} but no plugin provides it`;
+      log.error({ type, paths: discovery.paths }, reason);
+      refused.push({ name: type, type, code: 'TQ_ERR_PLUGIN_MISSING', reason });
     }
   }
   // Read here, by the pool: the children run as plugin users who cannot read the client key.
@@ -52,6 +70,8 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
     const incompatible = apiIncompatibility(plugin);
     if (incompatible) {
       log.error({ type, path: plugin.dir }, `plugin refused: ${incompatible}`);
+      for (const group of config.groupsFor(type))
+        refused.push({ name: group.name, type, code: 'TQ_ERR_PLUGIN_API', reason: incompatible });
       continue;
     }
     for (const group of config.groupsFor(type)) {
@@ -70,6 +90,7 @@ export function plannedGroups(config: Config, log: Logger): ChildSpec[] {
             ? { type, missing: decision.missing }
             : {};
         log.error({ group: group.name, ...fields }, `group refused: ${decision.reason}`);
+        refused.push({ name: group.name, type, code: decision.code, reason: decision.reason });
         continue;
       }
       if (decision.note) log.warn({ group: group.name }, decision.note);
@@ -108,6 +129,8 @@ export class WorkerPool {
   /** Where the children's counts and the restarts go, when metrics are on. */
   #stats: PoolStats | undefined;
   #groups = new Map<string, GroupSupervisor>();
+  /** The config's groups that do not run, as the last start or reload found them. */
+  #refused: RefusedGroup[] = [];
   /** One for all groups: instances of a type share its queue, so a task may move between them. */
   #ledger = new TaskLedger();
   #stopping: Promise<void> | undefined;
@@ -137,7 +160,9 @@ export class WorkerPool {
 
   start(): string[] {
     this.#keepAlive ??= setInterval(() => {}, 2 ** 31 - 1);
-    for (const spec of plannedGroups(this.#config, this.#log)) this.#startGroup(spec);
+    const refused: RefusedGroup[] = [];
+    for (const spec of plannedGroups(this.#config, this.#log, refused)) this.#startGroup(spec);
+    this.#refused = refused;
     return [...this.#groups.keys()];
   }
 
@@ -151,11 +176,34 @@ export class WorkerPool {
     return Object.fromEntries([...this.#groups].map(([name, group]) => [name, group.children()]));
   }
 
+  /** What `taskqueue status` shows (status/snapshot.ts): reads each child's held tasks and RSS. */
+  snapshot(now = Date.now()): PoolStatus {
+    return buildPoolStatus(
+      [...this.#groups.values()].map((group) => group.snapshot()),
+      { now, pid: process.pid, startedAt: now - process.uptime() * 1000, rss: readRss },
+      this.#refused,
+    );
+  }
+
+  /** Every group's state and counts, from memory alone: systemd's STATUS= line. */
+  summary(): GroupSummary[] {
+    return [...this.#groups.values()].map((group) => group.summary());
+  }
+
+  /** The config's groups that do not run here, and why. */
+  refused(): RefusedGroup[] {
+    return [...this.#refused];
+  }
+
   /** Applies `config` (already validated) by difference. */
   async reload(config: Config): Promise<void> {
     // Planned first: when it throws (an unreadable TLS file), nothing has changed yet.
-    const wanted = new Map(plannedGroups(config, this.#log).map((spec) => [spec.group.name, spec]));
+    const refused: RefusedGroup[] = [];
+    const wanted = new Map(
+      plannedGroups(config, this.#log, refused).map((spec) => [spec.group.name, spec]),
+    );
     this.#config = config;
+    this.#refused = refused;
     const draining: Promise<void>[] = [];
     for (const [name, group] of this.#groups) {
       const spec = wanted.get(name);

@@ -27,7 +27,11 @@ wait_for() {
   done
 }
 main_pid() { systemctl show -P MainPID "$1"; }
-children() { pgrep -P "$(main_pid taskqueue-workerpool)" | sort -n || true; }
+# The pool's children; not the systemd-notify it runs now and then (STATUS=, WATCHDOG=1).
+children() {
+  ps --ppid "$(main_pid taskqueue-workerpool)" -o pid=,comm= | awk '$2 != "systemd-notify" { print $1 }' |
+    sort -n || true
+}
 count_children() { [ "$(children | wc -l)" -eq "$1" ]; }
 user_of() { ps -o user= -p "$1" | tr -d ' '; }
 
@@ -154,6 +158,44 @@ journalctl -u taskqueue-workerpool -o cat -n 5 | head -1 | node -e '
   fail "the pool does not log JSON lines to the journal"
 ok "journal holds JSON lines"
 
+# --- taskqueue status, systemd's STATUS= line, the status sockets ------------------------------
+status_ok() { taskqueue status >/tmp/status.out 2>&1; }
+wait_for 30 status_ok || fail "taskqueue status as root: $(cat /tmp/status.out)"
+for group in echo shell; do
+  grep -Eq "^  $group +builder +2/2 +serving" /tmp/status.out || fail "taskqueue status: $(cat /tmp/status.out)"
+done
+grep -Eq '^dispatcher \(pid [0-9]+, up [0-9a-z]+\): consuming taskqueue;' /tmp/status.out ||
+  fail "taskqueue status, the dispatcher: $(cat /tmp/status.out)"
+status_pids=$(taskqueue status --json | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    const pool = JSON.parse(s).daemons.find((d) => d.status?.daemon === "workerpool").status;
+    console.log(pool.groups.flatMap((g) => g.children.map((c) => c.pid)).sort((a, b) => a - b).join(" "));
+  })')
+[ "$status_pids" = "$(children | sort -n | tr '\n' ' ' | sed 's/ $//')" ] ||
+  fail "taskqueue status --json pids $status_pids, the pool's children $(children | tr '\n' ' ')"
+ok "taskqueue status as root: echo 2/2, shell 2/2, the children's pids, the dispatcher consuming"
+status_line() { systemctl status "$1" --no-pager 2>/dev/null | grep -q "Status: \"$2"; }
+wait_for 10 status_line taskqueue-workerpool 'echo 2/2, shell 2/2"' ||
+  fail "systemctl status taskqueue-workerpool: $(systemctl status taskqueue-workerpool --no-pager | head -5)"
+wait_for 10 status_line taskqueue-dispatcher 'consuming taskqueue; ' ||
+  fail "systemctl status taskqueue-dispatcher: $(systemctl status taskqueue-dispatcher --no-pager | head -5)"
+ok "systemctl status shows STATUS=: \"$(systemctl show -P StatusText taskqueue-workerpool)\", \"$(systemctl show -P StatusText taskqueue-dispatcher)\""
+mode_of() { stat -c '%a %U %G' "$1"; }
+[ "$(mode_of /run/taskqueue/workerpool)" = "755 root root" ] || fail "/run/taskqueue/workerpool is $(mode_of /run/taskqueue/workerpool)"
+[ "$(mode_of /run/taskqueue/workerpool/status.sock)" = "660 root taskqueue" ] ||
+  fail "the pool's socket is $(mode_of /run/taskqueue/workerpool/status.sock)"
+[ "$(mode_of /run/taskqueue/dispatcher)" = "750 taskqueue taskqueue" ] || fail "/run/taskqueue/dispatcher is $(mode_of /run/taskqueue/dispatcher)"
+[ "$(mode_of /run/taskqueue/dispatcher/status.sock)" = "660 taskqueue taskqueue" ] ||
+  fail "the dispatcher's socket is $(mode_of /run/taskqueue/dispatcher/status.sock)"
+status=0
+runuser -u builder -- taskqueue status --socket /run/taskqueue/workerpool/status.sock >/dev/null 2>/tmp/status.err ||
+  status=$?
+[ "$status" = 77 ] && grep -q TQ_ERR_STATUS_DENIED /tmp/status.err ||
+  fail "taskqueue status as builder (not in group taskqueue): exit $status, $(cat /tmp/status.err)"
+useradd --system --no-create-home --groups taskqueue watcher
+runuser -u watcher -- taskqueue status >/tmp/status.out 2>&1 || fail "taskqueue status as watcher (group taskqueue): $(cat /tmp/status.out)"
+ok "status sockets 0660 root:taskqueue, taskqueue:taskqueue: builder refused (77), watcher of group taskqueue answered"
+
 # --- 100 tasks --------------------------------------------------------------------------------
 submit echo 100 hundred
 got=$(collect hundred 100 90)
@@ -208,9 +250,47 @@ sleep 8 # RestartSec=5: a restart loop would have shown by now
 [ "$(systemctl show -P NRestarts taskqueue-dispatcher)" = 0 ] || fail "dispatcher restarted $(systemctl show -P NRestarts taskqueue-dispatcher) times"
 [ "$(systemctl is-active taskqueue-dispatcher)" = failed ] || fail "dispatcher is $(systemctl is-active taskqueue-dispatcher), want failed"
 ok "broken config -> dispatcher failed once with exit 78, no restart loop"
+[ ! -e /run/taskqueue/dispatcher ] || fail "/run/taskqueue/dispatcher left after the dispatcher stopped"
+taskqueue status --socket /run/taskqueue/workerpool/status.sock >/dev/null ||
+  fail "the pool's status socket went with the dispatcher's runtime directory"
+ok "the stopped dispatcher's runtime directory is gone, the pool's socket still answers"
 cp /root/config.good /etc/taskqueue/config.ini
 systemctl reset-failed taskqueue-dispatcher
 systemctl start taskqueue-dispatcher || fail "dispatcher does not start again with the good config"
+
+# --- the watchdog: a pool whose event loop is stuck is restarted -----------------------------
+[ "$(systemctl show -P WatchdogUSec taskqueue-workerpool)" = 30s ] ||
+  fail "WatchdogUSec of the pool: $(systemctl show -P WatchdogUSec taskqueue-workerpool)"
+[ "$(systemctl show -P WatchdogUSec taskqueue-dispatcher)" = 30s ] ||
+  fail "WatchdogUSec of the dispatcher: $(systemctl show -P WatchdogUSec taskqueue-dispatcher)"
+dropin=/etc/systemd/system/taskqueue-workerpool.service.d
+mkdir -p "$dropin"
+# TimeoutStopSec bounds the abort and final-kill phases after the timeout (90 s in the unit).
+printf '[Service]\nWatchdogSec=3\nTimeoutStopSec=15\n' >"$dropin/watchdog.conf"
+systemctl daemon-reload
+systemctl restart taskqueue-workerpool || fail "restart with WatchdogSec=3"
+wait_for 30 count_children 5 || fail "after the restart with WatchdogSec=3: $(children | wc -l) children"
+stuck=$(main_pid taskqueue-workerpool)
+sleep 7 # more than twice WatchdogSec: a pool that pings is not touched
+[ "$(main_pid taskqueue-workerpool)" = "$stuck" ] || fail "the pool was restarted while it pinged the watchdog"
+since=$(date '+%Y-%m-%d %H:%M:%S')
+kill -STOP "$stuck"
+restarted() {
+  local pid
+  pid=$(main_pid taskqueue-workerpool)
+  [ "$pid" != 0 ] && [ "$pid" != "$stuck" ] && systemctl is-active --quiet taskqueue-workerpool
+}
+wait_for 120 restarted || fail "pool $stuck stopped with SIGSTOP was not restarted: $(systemctl status taskqueue-workerpool --no-pager | head -5)"
+# systemd says "Watchdog timeout (limit 3s)!", then "Failed with result 'watchdog'".
+journalctl -u taskqueue-workerpool --since "$since" --no-pager -o cat >/tmp/watchdog.log
+grep -q "Failed with result 'watchdog'" /tmp/watchdog.log ||
+  fail "the journal does not say the watchdog ended pool $stuck: $(tail -20 /tmp/watchdog.log)"
+grep -q 'Watchdog timeout' /tmp/watchdog.log || echo "note: no 'Watchdog timeout' line (journald dropped it?)"
+rm -rf "$dropin"
+systemctl daemon-reload
+systemctl restart taskqueue-workerpool || fail "restart without the drop-in"
+wait_for 30 count_children 5 || fail "after the watchdog check: $(children | wc -l) children"
+ok "watchdog: pool $stuck stopped (SIGSTOP) -> 'Watchdog timeout', restarted as $(main_pid taskqueue-workerpool)"
 
 # --- what a plugin author takes from the host (docs/plugin-guide.md) ----------------------------
 for tarball in taskqueue-plugin-api:dist/testing.js create-taskqueue-plugin:dist/main.js; do

@@ -17,6 +17,7 @@ export function resolveDispatcher(doc: IniDocument, problems: ProblemList): Disp
     maxBytesInFlight: read('max_bytes_in_flight'),
     types: read('types'),
     metrics: { listen: read('metrics_listen'), tokenFile: read('metrics_token_file') },
+    statusSocket: read('status_socket'),
   };
 }
 
@@ -31,5 +32,6 @@ export function resolveWorkerpool(doc: IniDocument, problems: ProblemList): Work
     shutdownTimeout: read('shutdown_timeout'),
     logLevel: read('log_level'),
     metrics: { listen: read('metrics_listen'), tokenFile: read('metrics_token_file') },
+    statusSocket: read('status_socket'),
   };
 }

@@ -69,6 +69,15 @@ const queueName: ValueParser<string> = (value) =>
 const enabledTypes: ValueParser<'*' | string[]> = (value) =>
   value === '*' ? '*' : list(typeName, { allowEmpty: false, unique: true })(value);
 
+/**
+ * A status socket's path (status/server.ts), or none: a Unix socket's path holds at most 107
+ * bytes (sun_path), and a relative one would depend on the daemon's working directory.
+ */
+const statusSocket = optional<string>((value) =>
+  absolutePath(value) !== INVALID && Buffer.byteLength(value) <= 107 ? value : INVALID,
+);
+const STATUS_SOCKET = 'an absolute path of at most 107 bytes, or empty (none) for no socket';
+
 const PORT = 'an integer from 1 to 65535';
 /** Metrics off unless asked for; the token file postinst creates (docs/metrics.md). */
 const METRICS_LISTEN = key<ListenAddress | undefined>(
@@ -140,6 +149,11 @@ export const DISPATCHER_KEYS = {
   types: key<'*' | string[]>('* or a comma-separated list of worker type names', enabledTypes, '*'),
   metrics_listen: METRICS_LISTEN,
   metrics_token_file: METRICS_TOKEN_FILE,
+  status_socket: key<string | undefined>(
+    STATUS_SOCKET,
+    statusSocket,
+    '/run/taskqueue/dispatcher/status.sock',
+  ),
 };
 
 /** [workerpool]. */
@@ -158,6 +172,11 @@ export const WORKERPOOL_KEYS = {
   log_level: key<string>(`one of ${LOG_LEVELS.join(', ')}`, oneOf(LOG_LEVELS), 'info'),
   metrics_listen: METRICS_LISTEN,
   metrics_token_file: METRICS_TOKEN_FILE,
+  status_socket: key<string | undefined>(
+    STATUS_SOCKET,
+    statusSocket,
+    '/run/taskqueue/workerpool/status.sock',
+  ),
 };
 
 /**

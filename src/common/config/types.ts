@@ -60,6 +60,8 @@ export interface DispatcherConfig {
   /** The only types forwarded (`*`: any); the others are parked on `<queue>.invalid`. */
   types: '*' | string[];
   metrics: MetricsConfig;
+  /** The dispatcher's status socket (`taskqueue status`), or undefined for none. */
+  statusSocket: string | undefined;
 }
 
 export interface WorkerpoolConfig {
@@ -72,6 +74,8 @@ export interface WorkerpoolConfig {
   /** pino level (default `info`). */
   logLevel: string;
   metrics: MetricsConfig;
+  /** The pool's status socket (`taskqueue status`), or undefined for none. */
+  statusSocket: string | undefined;
 }
 
 /** One group of identical children: a type section, or one instance of a type. */

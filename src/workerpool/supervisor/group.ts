@@ -78,6 +78,54 @@ export interface ChildView {
   state: ChildState;
 }
 
+/** Why a child ended unasked (restart-cause.ts): one set for `taskqueue status` and the metrics. */
+export type { RestartCause };
+
+/** Why a failed group is paused and until when (ms since the epoch). */
+export interface GroupFailure {
+  code: 'TQ_ERR_GROUP_FAILED' | 'TQ_ERR_GROUP_PAUSED';
+  message: string;
+  at: number;
+  retryAt: number;
+}
+
+/** What a group is now, without reading its children's files: systemd's STATUS= line. */
+export interface GroupSummary {
+  name: string;
+  wanted: number;
+  /** Children `running` (ready and consuming). */
+  running: number;
+  state: GroupState;
+  failure: GroupFailure | undefined;
+}
+
+/** A child as `taskqueue status` sees it (status/snapshot.ts turns it into the answer). */
+export interface ChildFacts {
+  pid: number | undefined;
+  state: ChildState;
+  /** Its place among the group's children: a replacement takes the place of the one it replaces. */
+  slot: number;
+  /** When the pool started it (ms since the epoch). */
+  startedAt: number;
+  /** Unasked ends of the children that held its slot before it. */
+  restarts: number;
+  /** Its held-tasks file: the tasks in hand (key → since) and how many it settled. */
+  held: Map<string, number>;
+  settled: number;
+}
+
+/** A group as `taskqueue status` sees it. */
+export interface GroupFacts extends GroupSummary {
+  type: string;
+  instance: string | undefined;
+  /** Its children's user, or undefined: the pool's own. */
+  user: string | undefined;
+  /** While `delaying`: when the next restart is due. */
+  restartAt: number | undefined;
+  restarts: { total: number; byCause: Partial<Record<RestartCause, number>> };
+  children: ChildFacts[];
+}
+
 /**
  * Supervises the children of one group: keeps `wanted` of them active, replaces the ones that
  * exit with a jittered, growing delay, pauses after too many restarts (`failedPauseMs`, doubled
@@ -128,6 +176,18 @@ export class GroupSupervisor {
   #drainMs: number;
   #onStats: GroupOptions['onStats'];
   #onRestart: GroupOptions['onRestart'];
+  /** Per child: when it started and its slot (`taskqueue status`). */
+  #placed = new Map<SupervisedChild, { startedAt: number; slot: number }>();
+  /** Unasked ends per slot, and per cause for the whole group. */
+  #slotRestarts: number[] = [];
+  #restarts: { total: number; byCause: Partial<Record<RestartCause, number>> } = {
+    total: 0,
+    byCause: {},
+  };
+  /** While `failed`: why, and until when. */
+  #failure: GroupFailure | undefined;
+  /** While `delaying`: when the restart is due. */
+  #restartAt: number | undefined;
   #settle!: () => void;
   /**
    * Resolves the first time the group has all its wanted children running, or has failed: the
@@ -182,6 +242,47 @@ export class GroupSupervisor {
 
   children(): ChildView[] {
     return [...this.#children].map(([child, state]) => ({ pid: child.pid, state }));
+  }
+
+  /** The group's state and counts, from memory alone (cheap enough for every second). */
+  summary(): GroupSummary {
+    const running = [...this.#children.values()].filter((state) => state === 'running').length;
+    return {
+      name: this.name,
+      wanted: this.#wanted,
+      running,
+      state: this.#state,
+      failure: this.#failure,
+    };
+  }
+
+  /** All `taskqueue status` shows of the group; reads each child's held-tasks file once. */
+  snapshot(): GroupFacts {
+    const { group, identity } = this.#spec;
+    const children: ChildFacts[] = [];
+    for (const [child, state] of this.#children) {
+      const placed = this.#placed.get(child);
+      const { held, settled } = child.heldTasks();
+      const slot = placed?.slot ?? -1;
+      children.push({
+        pid: child.pid,
+        state,
+        slot,
+        startedAt: placed?.startedAt ?? this.#clock.now(),
+        restarts: this.#slotRestarts[slot] ?? 0,
+        held,
+        settled,
+      });
+    }
+    return {
+      ...this.summary(),
+      type: group.type,
+      instance: group.instance,
+      user: identity?.user,
+      restartAt: this.#restartAt,
+      restarts: { total: this.#restarts.total, byCause: { ...this.#restarts.byCause } },
+      children,
+    };
   }
 
   start(): void {
@@ -244,15 +345,16 @@ export class GroupSupervisor {
   #spawn(cause: string): void {
     const child = this.#makeChild(this.#spec);
     this.#children.set(child, CHILD_INITIAL);
+    this.#placed.set(child, { startedAt: this.#clock.now(), slot: this.#freeSlot() });
     this.#ledger.attach(child);
     child.on('ready', () => this.#onReady(child));
     child.on('message', (message: ChildMessage) => this.#onMessage(child, message));
-    child.on('broken', (breach: ChildBreach) =>
+    child.on('broken', (breach: ChildBreach) => {
       this.#log.error(
         { childPid: child.pid, code: breach.code, reason: breach.reason },
         `child ${child.pid} broke the protocol with the pool (${breach.reason}); killing it`,
-      ),
-    );
+      );
+    });
     child.on('exit', (status: ChildExit) => this.#onExit(child, status));
     child.start();
     this.#apply(child, 'start', cause);
@@ -308,11 +410,15 @@ export class GroupSupervisor {
     this.#apply(child, 'exit', how);
     this.#children.delete(child);
     const meaning = exitMeaning(before, fromOutside);
+    const overdue = this.#overdue.get(child);
+    if (meaning !== 'planned') {
+      this.#countRestart(child, restartCause(meaning, status, fromOutside, overdue !== undefined));
+    }
+    this.#placed.delete(child);
     if (meaning !== 'planned' && this.#pause.unhealthy(this.#clock.now()))
       this.#log.info('group ran healthy: the next pause starts short again');
     const completed = child.heldTasks().settled;
     this.#countProgress(child);
-    const overdue = this.#overdue.get(child);
     this.#overdue.delete(child);
     this.#ledger.holderGone(child, (key): Verdict => {
       const who = `pid ${child.pid} on ${HOST}`;
@@ -366,6 +472,26 @@ export class GroupSupervisor {
     this.#scheduleReconcile(delay, `restart after ${meaning}`);
   }
 
+  #countRestart(child: SupervisedChild, cause: RestartCause): void {
+    this.#restarts.total++;
+    this.#restarts.byCause[cause] = (this.#restarts.byCause[cause] ?? 0) + 1;
+    const slot = this.#placed.get(child)?.slot;
+    if (slot !== undefined) this.#slotRestarts[slot] = (this.#slotRestarts[slot] ?? 0) + 1;
+  }
+
+  /** The lowest slot no active child holds: a replacement takes its predecessor's place. */
+  #freeSlot(): number {
+    const taken = new Set<number>();
+    for (const [child, state] of this.#children)
+      if (isActive(state)) {
+        const slot = this.#placed.get(child)?.slot;
+        if (slot !== undefined) taken.add(slot);
+      }
+    let slot = 0;
+    while (taken.has(slot)) slot++;
+    return slot;
+  }
+
   /**
    * Clears the restart intensity when any child of the group settled a task since the last
    * count: children killed one after another while the group makes progress are not a group
@@ -387,6 +513,7 @@ export class GroupSupervisor {
    */
   #scheduleReconcile(delay: number, cause: string): void {
     if (!this.#enter('delay')) return;
+    this.#restartAt = this.#clock.now() + delay;
     this.#restartTimer = this.#clock.setTimeout(() => {
       this.#restartTimer = undefined;
       if (this.#enter('delay-over')) this.#reconcile(cause);
@@ -428,7 +555,9 @@ export class GroupSupervisor {
     const trip = this.#pause.trips + 1;
     const pauseMs = this.#pause.tripped(now);
     const fields = {
-      code: onlyFromOutside ? 'TQ_ERR_GROUP_PAUSED' : 'TQ_ERR_GROUP_FAILED',
+      code: (onlyFromOutside
+        ? 'TQ_ERR_GROUP_PAUSED'
+        : 'TQ_ERR_GROUP_FAILED') as GroupFailure['code'],
       maxRestarts,
       periodS: restartPeriodMs / 1000,
       retryInS: pauseMs / 1000,
@@ -436,17 +565,12 @@ export class GroupSupervisor {
       trip,
       onlyFromOutside,
     };
-    if (onlyFromOutside) {
-      this.#log.warn(
-        fields,
-        `group paused: more than ${maxRestarts} of its children killed from outside in ${restartPeriodMs / 1000} s; retrying in ${pauseMs / 1000} s`,
-      );
-    } else {
-      this.#log.error(
-        fields,
-        `GROUP FAILED: more than ${maxRestarts} restarts in ${restartPeriodMs / 1000} s; no more restarts for ${pauseMs / 1000} s (trip ${trip} in a row)`,
-      );
-    }
+    const message = onlyFromOutside
+      ? `group paused: more than ${maxRestarts} of its children killed from outside in ${restartPeriodMs / 1000} s; retrying in ${pauseMs / 1000} s`
+      : `GROUP FAILED: more than ${maxRestarts} restarts in ${restartPeriodMs / 1000} s; no more restarts for ${pauseMs / 1000} s (trip ${trip} in a row)`;
+    if (onlyFromOutside) this.#log.warn(fields, message);
+    else this.#log.error(fields, message);
+    this.#failure = { code: fields.code, message, at: now, retryAt: now + pauseMs };
     this.#pauseTimer = this.#clock.setTimeout(() => {
       this.#pauseTimer = undefined;
       if (!this.#enter('retry')) return;
@@ -468,10 +592,12 @@ export class GroupSupervisor {
     if (from === 'delaying') {
       this.#clock.clear(this.#restartTimer);
       this.#restartTimer = undefined;
+      this.#restartAt = undefined;
     }
     if (from === 'failed') {
       this.#clock.clear(this.#pauseTimer);
       this.#pauseTimer = undefined;
+      this.#failure = undefined;
     }
     this.#state = to;
     // Named apart from a child's `from`/`to`, which tools match in the log.

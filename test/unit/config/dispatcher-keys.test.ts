@@ -43,3 +43,29 @@ describe('[dispatcher] limits', () => {
     });
   });
 });
+
+describe('status_socket of [dispatcher] and [workerpool]', () => {
+  it("defaults to a socket in each unit's runtime directory; empty or none turns it off", () => {
+    const config = load('');
+    expect(config.dispatcher.statusSocket).toBe('/run/taskqueue/dispatcher/status.sock');
+    expect(config.workerpool.statusSocket).toBe('/run/taskqueue/workerpool/status.sock');
+    const off = load('[dispatcher]\nstatus_socket =\n[workerpool]\nstatus_socket = none\n');
+    expect(off.dispatcher.statusSocket).toBeUndefined();
+    expect(off.workerpool.statusSocket).toBeUndefined();
+    expect(load('[workerpool]\nstatus_socket = /tmp/pool.sock\n').workerpool.statusSocket).toBe(
+      '/tmp/pool.sock',
+    );
+  });
+
+  it.each([
+    ['dispatcher', 'run/x.sock'],
+    ['workerpool', `/${'x'.repeat(107)}`],
+  ])('refuses [%s] status_socket = %s (relative, or past sun_path)', (section, value) => {
+    const err = thrownBy(() => load(`[${section}]\nstatus_socket = ${value}\n`));
+    expect(err.code).toBe('TQ_ERR_CONFIG_VALUE');
+    expect((err.details.problems as ConfigProblem[])[0]).toMatchObject({
+      section,
+      key: 'status_socket',
+    });
+  });
+});

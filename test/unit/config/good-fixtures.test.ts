@@ -66,6 +66,7 @@ describe('good configs', () => {
       maxBytesInFlight: 64 * 1024 * 1024,
       types: '*',
       metrics: { listen: undefined, tokenFile: '/etc/taskqueue/metrics.token' },
+      statusSocket: '/run/taskqueue/dispatcher/status.sock',
     });
     expect(config.workerpool).toEqual({
       pluginPaths: ['/opt/taskqueue/plugins', '/usr/local/lib/taskqueue'],
@@ -73,6 +74,7 @@ describe('good configs', () => {
       shutdownTimeout: 2.5,
       logLevel: 'debug',
       metrics: { listen: undefined, tokenFile: '/etc/taskqueue/metrics.token' },
+      statusSocket: '/run/taskqueue/workerpool/status.sock',
     });
     expect(config.groupsFor('convert')).toEqual([
       {

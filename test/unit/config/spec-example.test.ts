@@ -48,6 +48,7 @@ describe('the SPEC §2 example', () => {
       maxBytesInFlight: 64 * 1024 * 1024,
       types: '*',
       metrics: { listen: undefined, tokenFile: '/etc/taskqueue/metrics.token' },
+      statusSocket: '/run/taskqueue/dispatcher/status.sock',
     });
     expect(config.workerpool).toEqual({
       pluginPaths: [],
@@ -55,6 +56,7 @@ describe('the SPEC §2 example', () => {
       shutdownTimeout: 30,
       logLevel: 'info',
       metrics: { listen: undefined, tokenFile: '/etc/taskqueue/metrics.token' },
+      statusSocket: '/run/taskqueue/workerpool/status.sock',
     });
     expect(config.groupsFor('worker1')[0]).toMatchObject({
       prefetch: 1,

@@ -36,6 +36,7 @@ describe('bash completion', () => {
         'queues',
         'results',
         'run-task',
+        'status',
         'submit',
       ].sort(),
     );
