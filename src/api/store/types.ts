@@ -1,0 +1,159 @@
+/**
+ * What the API daemon's store keeps of a task, and the one interface its two back ends (SQLite
+ * by default, PostgreSQL when several API daemons share a store) implement. The tracker writes
+ * through `apply`; the HTTP routes read and submit through the rest.
+ */
+
+/** Every state a task can be in; the last five are final. */
+export const TASK_STATES = [
+  'submitted', // recorded by the API, not yet confirmed published
+  'queued', // published to the input queue (API) or seen there by the dispatcher
+  'dispatched', // forwarded to worker_<type>
+  'running',
+  'retrying',
+  'succeeded',
+  'failed',
+  'poisoned',
+  'invalid',
+  'expired',
+  'cancelled',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const FINAL_STATES: readonly TaskState[] = [
+  'succeeded',
+  'failed',
+  'poisoned',
+  'invalid',
+  'expired',
+  'cancelled',
+];
+
+/** One try of a task by a child. */
+export interface AttemptRecord {
+  attempt: number;
+  host?: string;
+  pid?: number;
+  user?: string;
+  startedAt?: string;
+  endedAt?: string;
+  error?: string;
+  errorCode?: string;
+  crashLog?: string[];
+}
+
+/** The answer of one type, for a task addressed to several (fan-out). */
+export interface ResponseRecord {
+  type: string;
+  state: TaskState;
+  result?: unknown;
+  resultTruncated?: boolean;
+  updatedAt: string;
+}
+
+export interface TaskRecord {
+  id: string;
+  /** The first type; for a fan-out every type is in `types`. */
+  type: string;
+  types: string[];
+  state: TaskState;
+  /** `api` when submitted through the API, `queue` when first seen by the dispatcher. */
+  source: 'api' | 'queue';
+  idempotencyKey?: string;
+  workitem?: unknown;
+  workitemTruncated?: boolean;
+  result?: unknown;
+  /** True when the result was larger than the store's cap and was cut (the cap is in `resultCap`). */
+  resultTruncated?: boolean;
+  resultCap?: number;
+  attempts: AttemptRecord[];
+  responses: ResponseRecord[];
+  nextAttemptAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+}
+
+/** A lifecycle event as the tracker applies it (the wire form is src/common/tracking/). */
+export interface TaskEvent {
+  event:
+    | 'received'
+    | 'invalid'
+    | 'started'
+    | 'retrying'
+    | 'succeeded'
+    | 'failed'
+    | 'poisoned'
+    | 'expired'
+    | 'cancelled';
+  taskId: string;
+  type: string;
+  at: string;
+  attempt?: number;
+  host?: string;
+  pid?: number;
+  user?: string;
+  durationMs?: number;
+  error?: string;
+  errorCode?: string;
+  crashLog?: string[];
+  nextAttemptAt?: string;
+  workitem?: unknown;
+  result?: unknown;
+}
+
+export interface TaskQuery {
+  state?: TaskState[];
+  type?: string;
+  /** ISO times, on createdAt. */
+  since?: string;
+  until?: string;
+  /** A workitem field by dotted path (`fields.repo`) and the value it must equal. */
+  field?: { path: string; value: string | number | boolean };
+  limit: number;
+  /** Opaque: the `next` of the previous page. */
+  cursor?: string;
+}
+
+export interface TaskPage {
+  tasks: TaskRecord[];
+  /** Undefined on the last page. */
+  next?: string;
+}
+
+export interface RetentionPolicy {
+  /** Seconds a task is kept after it finished, by final state. */
+  keepSeconds: Partial<Record<TaskState, number>>;
+  /** Rows deleted per statement, so that a sweep never holds the store for long. */
+  chunk: number;
+}
+
+export interface TaskStore {
+  /** Creates or upgrades the schema (versioned migrations); idempotent. */
+  migrate(): Promise<void>;
+  /**
+   * Records a task submitted through the API before it is published. With an idempotency key
+   * already used, returns the existing record and `created: false` (nothing changes).
+   */
+  submit(task: {
+    id: string;
+    types: string[];
+    workitem: unknown;
+    idempotencyKey?: string;
+    at: string;
+  }): Promise<{ record: TaskRecord; created: boolean }>;
+  /** submitted → queued once the publish is confirmed. */
+  markQueued(id: string, at: string): Promise<void>;
+  /**
+   * Applies a lifecycle event in one transaction, by precedence: a final state is never
+   * replaced by a non-final one; a repeated event changes nothing. Creates the task (source
+   * `queue`) when the event is the first the store hears of it. Returns false when it changed
+   * nothing.
+   */
+  apply(event: TaskEvent): Promise<boolean>;
+  get(id: string): Promise<TaskRecord | undefined>;
+  list(query: TaskQuery): Promise<TaskPage>;
+  /** Deletes finished tasks past their retention, `chunk` rows a statement; returns how many. */
+  sweep(policy: RetentionPolicy, now: string): Promise<number>;
+  close(): Promise<void>;
+}
