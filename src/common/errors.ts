@@ -164,6 +164,13 @@ export const ErrorCodes = {
   TQ_ERR_STATUS_SOCKET: 'status socket not opened',
   /** A status socket was sent what is not a request of its protocol (the daemon's answer). */
   TQ_ERR_STATUS_REQUEST: 'malformed status request',
+  /**
+   * The task store's schema is newer than this program knows (a newer taskqueue-api migrated
+   * it): the program refuses to use it rather than write to a schema it does not understand.
+   */
+  TQ_ERR_STORE_SCHEMA_NEWER: 'task store schema newer than this program',
+  /** A task store query the store cannot run: a cursor it did not hand out, a bad field path. */
+  TQ_ERR_STORE_QUERY: 'invalid task store query',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -17,6 +17,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_CONFIG_VALUE: ExitStatus.CONFIG,
   TQ_ERR_CONFIG_READ: ExitStatus.CONFIG,
   TQ_ERR_CONFIG_TLS_READ: ExitStatus.CONFIG,
+  TQ_ERR_STORE_SCHEMA_NEWER: ExitStatus.CONFIG,
   TQ_ERR_AMQP_UNREACHABLE: ExitStatus.UNAVAILABLE,
   TQ_ERR_AMQP_QUEUE_MISMATCH: ExitStatus.CONFIG,
   TQ_ERR_CLI_USAGE: ExitStatus.USAGE,

@@ -1,0 +1,209 @@
+import {
+  FINAL_STATES,
+  type ResponseRecord,
+  type TaskEvent,
+  type TaskRecord,
+  type TaskState,
+} from './types.js';
+
+/**
+ * The rules every TaskStore applies events by, as pure functions over a TaskRecord, so that the
+ * memory store (test/support) and the SQL stores cannot drift apart: a SQL store loads the
+ * record under a lock, runs `applyEvent` and writes back what changed.
+ */
+
+/** The state an event moves a task (or one fan-out response) to. */
+export const STATE_OF: Record<TaskEvent['event'], TaskState> = {
+  received: 'queued',
+  invalid: 'invalid',
+  started: 'running',
+  retrying: 'retrying',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  poisoned: 'poisoned',
+  expired: 'expired',
+  cancelled: 'cancelled',
+};
+
+const INTERMEDIATE: readonly TaskState[] = [
+  'submitted',
+  'queued',
+  'dispatched',
+  'running',
+  'retrying',
+];
+
+export const isFinal = (state: TaskState): boolean => FINAL_STATES.includes(state);
+
+/** Sizes past which a stored workitem or result is cut; undefined: kept whole. */
+export interface StoreCaps {
+  /** Bytes of the workitem's JSON. */
+  workitemBytes?: number;
+  /** Bytes of the result's JSON. */
+  resultBytes?: number;
+}
+
+/**
+ * A value as stored under a cap: whole when its JSON fits, else the first `cap` bytes of its JSON
+ * as a string (valid JSON is not recoverable from a cut, and a reader must see it was cut).
+ */
+export function capped(
+  value: unknown,
+  cap: number | undefined,
+): { value: unknown; truncated: boolean } {
+  if (cap === undefined || value === undefined) return { value, truncated: false };
+  const json = JSON.stringify(value);
+  if (Buffer.byteLength(json) <= cap) return { value, truncated: false };
+  // Cut by bytes, then drop a partial UTF-8 sequence at the end (toString replaces it with U+FFFD).
+  const cut = Buffer.from(json)
+    .subarray(0, cap)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+  return { value: cut, truncated: true };
+}
+
+/** The record of a task submitted through the API, before it is published. */
+export function submittedRecord(
+  task: { id: string; types: string[]; workitem: unknown; idempotencyKey?: string; at: string },
+  caps: StoreCaps = {},
+): TaskRecord {
+  const workitem = capped(task.workitem, caps.workitemBytes);
+  return {
+    id: task.id,
+    type: task.types[0]!,
+    types: [...task.types],
+    state: 'submitted',
+    source: 'api',
+    ...(task.idempotencyKey === undefined ? {} : { idempotencyKey: task.idempotencyKey }),
+    workitem: workitem.value,
+    ...(workitem.truncated ? { workitemTruncated: true } : {}),
+    attempts: [],
+    // One response per type only for a fan-out: a single-type task's outcome is the task's own.
+    responses:
+      task.types.length > 1
+        ? task.types.map((type) => ({ type, state: 'submitted' as const, updatedAt: task.at }))
+        : [],
+    createdAt: task.at,
+    updatedAt: task.at,
+  };
+}
+
+/** The record a task gets when an event is the first the store hears of it (source `queue`). */
+export function firstSeenRecord(event: TaskEvent): TaskRecord {
+  return {
+    id: event.taskId,
+    type: event.type,
+    types: [event.type],
+    state: 'queued',
+    source: 'queue',
+    attempts: [],
+    responses: [],
+    createdAt: event.at,
+    updatedAt: event.at,
+  };
+}
+
+/**
+ * Whether a task (or response) in state `from` moves to `to`: finals always win over
+ * intermediates and are never replaced; intermediates only move forward, except `retrying`,
+ * which may follow `running` and precede the next `running`.
+ */
+export function moves(from: TaskState, to: TaskState): boolean {
+  if (isFinal(from)) return false;
+  if (isFinal(to) || to === 'retrying') return from !== to || to === 'retrying';
+  // The next attempt starting after a retry (an old attempt's late `started` may pass too:
+  // intermediate states are best-effort, finals are what must be right).
+  if (from === 'retrying' && to === 'running') return true;
+  return INTERMEDIATE.indexOf(to) >= INTERMEDIATE.indexOf(from) && from !== to;
+}
+
+/**
+ * Applies `event` to a copy of `current` (undefined: first heard of) and says whether anything
+ * changed. A fan-out task's event moves the response of the event's type; the task is final
+ * when every response is: `succeeded` when all succeeded, else `failed` (incomplete, each
+ * response with its own outcome).
+ */
+export function applyEvent(
+  current: TaskRecord | undefined,
+  event: TaskEvent,
+  caps: StoreCaps = {},
+): { record: TaskRecord; changed: boolean } {
+  const record = current ? structuredClone(current) : firstSeenRecord(event);
+  const before = JSON.stringify(record);
+  if (event.workitem !== undefined && record.workitem === undefined) {
+    const workitem = capped(event.workitem, caps.workitemBytes);
+    record.workitem = workitem.value;
+    if (workitem.truncated) record.workitemTruncated = true;
+  }
+  if (event.attempt !== undefined) applyAttempt(record, event);
+  const next = STATE_OF[event.event];
+  const response = record.responses.find((r) => r.type === event.type);
+  if (record.types.length > 1 && response) {
+    if (moves(response.state, next)) {
+      response.state = next;
+      response.updatedAt = event.at;
+      if (isFinal(next) && event.result !== undefined)
+        setResult(record, response, event.result, caps);
+    }
+    settleFanOut(record, event);
+  } else if (moves(record.state, next)) {
+    record.state = next;
+    if (event.event === 'retrying') record.nextAttemptAt = event.nextAttemptAt;
+    if (isFinal(next)) {
+      record.finishedAt = event.at;
+      if (event.result !== undefined) setResult(record, record, event.result, caps);
+    }
+  }
+  // A task first heard of is a change even when the event leaves its first state as it is.
+  const changed = current === undefined || JSON.stringify(record) !== before;
+  if (changed) record.updatedAt = event.at;
+  return { record, changed };
+}
+
+function applyAttempt(record: TaskRecord, event: TaskEvent): void {
+  let attempt = record.attempts.find((a) => a.attempt === event.attempt);
+  if (!attempt) {
+    attempt = { attempt: event.attempt! };
+    record.attempts.push(attempt);
+    record.attempts.sort((a, b) => a.attempt - b.attempt);
+  }
+  if (event.event === 'started') {
+    if (event.host !== undefined) attempt.host = event.host;
+    if (event.pid !== undefined) attempt.pid = event.pid;
+    if (event.user !== undefined) attempt.user = event.user;
+    attempt.startedAt ??= event.at;
+  } else if (event.event !== 'received') {
+    attempt.endedAt ??= event.at;
+    if (event.error !== undefined) attempt.error = event.error;
+    if (event.errorCode !== undefined) attempt.errorCode = event.errorCode;
+    if (event.crashLog !== undefined) attempt.crashLog = event.crashLog;
+  }
+}
+
+/** Sets a capped result on the task or on one response; the task's record says the cap. */
+function setResult(
+  record: TaskRecord,
+  target: TaskRecord | ResponseRecord,
+  result: unknown,
+  caps: StoreCaps,
+): void {
+  const cut = capped(result, caps.resultBytes);
+  target.result = cut.value;
+  if (!cut.truncated) return;
+  target.resultTruncated = true;
+  record.resultCap = caps.resultBytes;
+}
+
+function settleFanOut(record: TaskRecord, event: TaskEvent): void {
+  if (isFinal(record.state)) return;
+  const states = record.responses.map((r) => r.state);
+  if (states.every(isFinal)) {
+    record.state = states.every((s) => s === 'succeeded') ? 'succeeded' : 'failed';
+    record.finishedAt = event.at;
+    return;
+  }
+  const furthest = states
+    .filter((s) => !isFinal(s))
+    .reduce((a, b) => (INTERMEDIATE.indexOf(b) > INTERMEDIATE.indexOf(a) ? b : a));
+  if (moves(record.state, furthest)) record.state = furthest;
+}

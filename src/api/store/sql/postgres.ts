@@ -1,0 +1,54 @@
+/**
+ * The PostgreSQL schema, one entry per version (index + 1). Never edit a released entry: add one.
+ * Times are timestamptz; JSON is jsonb, searched by containment (GIN index) and path equality.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE tasks (
+    id text COLLATE "C" PRIMARY KEY,
+    type text NOT NULL,
+    types jsonb NOT NULL,
+    state text NOT NULL,
+    source text NOT NULL,
+    idempotency_key text UNIQUE,
+    workitem jsonb,
+    workitem_truncated boolean NOT NULL DEFAULT false,
+    result jsonb,
+    result_truncated boolean NOT NULL DEFAULT false,
+    result_cap integer,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    finished_at timestamptz,
+    next_attempt_at timestamptz
+  );
+  CREATE INDEX tasks_created ON tasks (created_at, id);
+  CREATE INDEX tasks_state_created ON tasks (state, created_at, id);
+  CREATE INDEX tasks_type_created ON tasks (type, created_at, id);
+  CREATE INDEX tasks_state_finished ON tasks (state, finished_at) WHERE finished_at IS NOT NULL;
+  -- Field search: workitem @> '{"fields":{"repo":"x"}}' uses this index.
+  CREATE INDEX tasks_workitem ON tasks USING gin (workitem jsonb_path_ops);
+  CREATE TABLE attempts (
+    task_id text COLLATE "C" NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    attempt integer NOT NULL,
+    host text,
+    pid integer,
+    "user" text,
+    started_at timestamptz,
+    ended_at timestamptz,
+    error text,
+    error_code text,
+    crash_log jsonb,
+    PRIMARY KEY (task_id, attempt)
+  );
+  CREATE TABLE responses (
+    task_id text COLLATE "C" NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    type text NOT NULL,
+    state text NOT NULL,
+    result jsonb,
+    result_truncated boolean NOT NULL DEFAULT false,
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (task_id, type)
+  );
+  CREATE INDEX responses_type ON responses (type, task_id);
+  `,
+];

@@ -1,0 +1,285 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from './migrations.js';
+import { applyEvent, type StoreCaps, submittedRecord } from './precedence.js';
+import { decodeCursor, encodeCursor, fieldPathParts } from './query.js';
+import {
+  type AttemptRow,
+  attemptParams,
+  type Decode,
+  type ResponseRow,
+  recordOf,
+  responseParams,
+  type TaskRow,
+  taskParams,
+} from './rows.js';
+import { SQLITE_MIGRATIONS } from './sql/sqlite.js';
+import type {
+  RetentionPolicy,
+  TaskEvent,
+  TaskPage,
+  TaskQuery,
+  TaskRecord,
+  TaskState,
+  TaskStore,
+} from './types.js';
+
+/** Where the API daemon keeps its tasks unless `[api] store` says otherwise. */
+export const DEFAULT_SQLITE_PATH = '/var/lib/taskqueue/tasks.db';
+
+export interface SqliteStoreOptions {
+  path: string;
+  caps?: StoreCaps;
+  /** How long a statement waits for another connection's write lock before it fails. */
+  busyTimeoutMs?: number;
+}
+
+const decode: Decode = {
+  json: (v) => JSON.parse(v as string),
+  time: (v) => (typeof v === 'string' ? v : v.toISOString()),
+};
+
+const UPSERT_TASK = `INSERT INTO tasks (id, type, types, state, source, idempotency_key, workitem,
+  workitem_truncated, result, result_truncated, result_cap, created_at, updated_at, finished_at,
+  next_attempt_at)
+VALUES (@id, @type, @types, @state, @source, @idempotency_key, @workitem, @workitem_truncated,
+  @result, @result_truncated, @result_cap, @created_at, @updated_at, @finished_at, @next_attempt_at)
+ON CONFLICT (id) DO UPDATE SET state = excluded.state, workitem = excluded.workitem,
+  workitem_truncated = excluded.workitem_truncated, result = excluded.result,
+  result_truncated = excluded.result_truncated, result_cap = excluded.result_cap,
+  updated_at = excluded.updated_at, finished_at = excluded.finished_at,
+  next_attempt_at = excluded.next_attempt_at`;
+
+const UPSERT_ATTEMPT = `INSERT INTO attempts (task_id, attempt, host, pid, user, started_at,
+  ended_at, error, error_code, crash_log)
+VALUES (@task_id, @attempt, @host, @pid, @user, @started_at, @ended_at, @error, @error_code,
+  @crash_log)
+ON CONFLICT (task_id, attempt) DO UPDATE SET host = excluded.host, pid = excluded.pid,
+  user = excluded.user, started_at = excluded.started_at, ended_at = excluded.ended_at,
+  error = excluded.error, error_code = excluded.error_code, crash_log = excluded.crash_log`;
+
+const UPSERT_RESPONSE = `INSERT INTO responses (task_id, type, state, result, result_truncated,
+  updated_at)
+VALUES (@task_id, @type, @state, @result, @result_truncated, @updated_at)
+ON CONFLICT (task_id, type) DO UPDATE SET state = excluded.state, result = excluded.result,
+  result_truncated = excluded.result_truncated, updated_at = excluded.updated_at`;
+
+/**
+ * The default TaskStore: one SQLite file in WAL mode (readers never wait for the writer).
+ * better-sqlite3 is synchronous, so every statement here is short: `apply` touches one task,
+ * a list page reads `limit` rows by index, and a sweep deletes `chunk` rows a statement and
+ * yields to the event loop between chunks.
+ */
+export class SqliteTaskStore implements TaskStore {
+  readonly #db: Database.Database;
+  readonly #caps: StoreCaps;
+  readonly #statements: ReturnType<typeof prepare>;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#db = new Database(options.path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    // WAL makes NORMAL durable across a crash of the program (not of the machine's power).
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.exec(SCHEMA_MIGRATIONS_DDL);
+    this.#caps = options.caps ?? {};
+    this.#statements = prepare(this.#db);
+  }
+
+  async migrate(): Promise<void> {
+    // IMMEDIATE: a second daemon migrating the same file waits, then finds nothing to do.
+    this.#db
+      .transaction(() => {
+        const applied = this.#statements.version.get() as { v: number | null };
+        for (const m of pendingMigrations(applied.v ?? 0, SQLITE_MIGRATIONS)) {
+          this.#db.exec(m.sql);
+          this.#statements.recordVersion.run(m.version, new Date().toISOString());
+        }
+      })
+      .immediate();
+  }
+
+  async submit(task: {
+    id: string;
+    types: string[];
+    workitem: unknown;
+    idempotencyKey?: string;
+    at: string;
+  }): Promise<{ record: TaskRecord; created: boolean }> {
+    return this.#db
+      .transaction(() => {
+        const s = this.#statements;
+        const existingId = task.idempotencyKey
+          ? (s.byKey.get(task.idempotencyKey) as { id: string } | undefined)?.id
+          : undefined;
+        const existing = this.#load(existingId ?? task.id);
+        if (existing) return { record: existing, created: false };
+        const record = submittedRecord(task, this.#caps);
+        this.#write(record);
+        return { record, created: true };
+      })
+      .immediate();
+  }
+
+  async markQueued(id: string, at: string): Promise<void> {
+    this.#statements.markQueued.run(at, id);
+  }
+
+  async apply(event: TaskEvent): Promise<boolean> {
+    return this.#db
+      .transaction(() => {
+        const { record, changed } = applyEvent(this.#load(event.taskId), event, this.#caps);
+        if (changed) this.#write(record);
+        return changed;
+      })
+      .immediate();
+  }
+
+  async get(id: string): Promise<TaskRecord | undefined> {
+    return this.#load(id);
+  }
+
+  async list(query: TaskQuery): Promise<TaskPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.state?.length) {
+      where.push(`state IN (${query.state.map(() => '?').join(', ')})`);
+      params.push(...query.state);
+    }
+    if (query.type !== undefined) {
+      where.push('(type = ? OR id IN (SELECT task_id FROM responses WHERE type = ?))');
+      params.push(query.type, query.type);
+    }
+    if (query.since !== undefined) {
+      where.push('created_at >= ?');
+      params.push(query.since);
+    }
+    if (query.until !== undefined) {
+      where.push('created_at < ?');
+      params.push(query.until);
+    }
+    if (query.field) {
+      // Not indexed: scans the rows the other conditions leave (see bench/FINDINGS.md).
+      const path = `$${fieldPathParts(query.field.path)
+        .map((p) => `."${p}"`)
+        .join('')}`;
+      const value = query.field.value;
+      if (typeof value === 'boolean') {
+        where.push('json_type(workitem, ?) = ?');
+        params.push(path, String(value));
+      } else {
+        where.push(`json_type(workitem, ?) IN (${typeof value === 'number' ? "'integer', 'real'" : "'text'"})
+          AND json_extract(workitem, ?) = ?`);
+        params.push(path, path, value);
+      }
+    }
+    if (query.cursor !== undefined) {
+      const key = decodeCursor(query.cursor);
+      where.push('(created_at, id) < (?, ?)');
+      params.push(key.createdAt, key.id);
+    }
+    const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, id DESC LIMIT ?`;
+    const rows = this.#db.prepare(sql).all(...params, query.limit + 1) as TaskRow[];
+    const tasks = rows.slice(0, query.limit).map((row) => this.#withChildren(row));
+    const last = tasks.at(-1);
+    return {
+      tasks,
+      ...(rows.length > query.limit && last
+        ? { next: encodeCursor({ createdAt: last.createdAt, id: last.id }) }
+        : {}),
+    };
+  }
+
+  async sweep(policy: RetentionPolicy, now: string): Promise<number> {
+    let deleted = 0;
+    for (const [state, keep] of Object.entries(policy.keepSeconds) as [TaskState, number][]) {
+      if (keep === undefined) continue;
+      const cutoff = new Date(Date.parse(now) - keep * 1000).toISOString();
+      for (;;) {
+        const { changes } = this.#statements.sweepChunk.run(state, cutoff, policy.chunk);
+        deleted += changes;
+        if (changes < policy.chunk) break;
+        // Lets the API answer between chunks: the store is never held for a whole sweep.
+        await yieldToLoop();
+      }
+    }
+    return deleted;
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  #load(id: string): TaskRecord | undefined {
+    const row = this.#statements.task.get(id) as TaskRow | undefined;
+    return row && this.#withChildren(row);
+  }
+
+  #withChildren(row: TaskRow): TaskRecord {
+    const attempts = this.#statements.attempts.all(row.id) as AttemptRow[];
+    const responses = this.#statements.responses.all(row.id) as ResponseRow[];
+    return recordOf(row, attempts, responses, decode);
+  }
+
+  #write(record: TaskRecord): void {
+    const s = this.#statements;
+    s.upsertTask.run(taskParams(record));
+    for (const a of record.attempts) s.upsertAttempt.run(attemptParams(record.id, a));
+    for (const r of record.responses) s.upsertResponse.run(responseParams(record.id, r));
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    version: db.prepare('SELECT max(version) AS v FROM schema_migrations'),
+    recordVersion: db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)'),
+    // The rest are prepared on first use: the tables exist only after migrate().
+    get task() {
+      return lazy(db, 'SELECT * FROM tasks WHERE id = ?');
+    },
+    get attempts() {
+      return lazy(db, 'SELECT * FROM attempts WHERE task_id = ?');
+    },
+    get responses() {
+      return lazy(db, 'SELECT * FROM responses WHERE task_id = ?');
+    },
+    get byKey() {
+      return lazy(db, 'SELECT id FROM tasks WHERE idempotency_key = ?');
+    },
+    get markQueued() {
+      return lazy(
+        db,
+        "UPDATE tasks SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'submitted'",
+      );
+    },
+    get upsertTask() {
+      return lazy(db, UPSERT_TASK);
+    },
+    get upsertAttempt() {
+      return lazy(db, UPSERT_ATTEMPT);
+    },
+    get upsertResponse() {
+      return lazy(db, UPSERT_RESPONSE);
+    },
+    get sweepChunk() {
+      return lazy(
+        db,
+        `DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks
+          WHERE state = ? AND finished_at IS NOT NULL AND finished_at <= ? LIMIT ?)`,
+      );
+    },
+  };
+}
+
+const cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A statement prepared once per database, on first use. */
+function lazy(db: Database.Database, sql: string): Database.Statement {
+  const statements = cache.get(db) ?? new Map<string, Database.Statement>();
+  cache.set(db, statements);
+  const statement = statements.get(sql) ?? db.prepare(sql);
+  statements.set(sql, statement);
+  return statement;
+}

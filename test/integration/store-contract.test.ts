@@ -1,0 +1,388 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { TaskEvent, TaskStore } from '../../src/api/store/types.js';
+import {
+  memoryBackend,
+  postgresBackend,
+  type StoreBackend,
+  sqliteBackend,
+} from '../support/stores.js';
+
+/**
+ * One contract, three stores: the in-memory reference (test/support), SQLite (a real file) and
+ * PostgreSQL (a real server, a schema of this file's own). Whatever the tracker and the routes
+ * rely on is asserted here once, so the three cannot drift apart.
+ */
+
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+/** The ISO time `s` seconds after T0 (stores compare times as `toISOString` writes them). */
+const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+const ev = (e: Partial<TaskEvent> & Pick<TaskEvent, 'event' | 'taskId'>): TaskEvent => ({
+  type: 'echo',
+  at: at(1),
+  ...e,
+});
+
+const backends: StoreBackend[] = [memoryBackend(), sqliteBackend(), postgresBackend()];
+afterAll(async () => {
+  for (const b of backends) await b.cleanup();
+});
+
+describe.each(backends)('TaskStore contract: $name', (backend) => {
+  const open = async (caps?: { resultBytes?: number; workitemBytes?: number }) =>
+    (await backend.open({ caps })).store;
+
+  it('records a submission once per idempotency key; an unknown id is undefined', async () => {
+    const store = await open();
+    const first = await store.submit({
+      id: 't1',
+      types: ['echo'],
+      workitem: { fields: { n: 1 } },
+      idempotencyKey: 'k1',
+      at: at(0),
+    });
+    expect(first.created).toBe(true);
+    expect(first.record).toMatchObject({ id: 't1', state: 'submitted', source: 'api' });
+    const again = await store.submit({
+      id: 't2',
+      types: ['echo'],
+      workitem: { fields: { n: 2 } },
+      idempotencyKey: 'k1',
+      at: at(5),
+    });
+    expect(again.created).toBe(false);
+    expect(again.record.id).toBe('t1');
+    expect(again.record.workitem).toEqual({ fields: { n: 1 } });
+    expect(await store.get('t2')).toBeUndefined();
+    await store.markQueued('t1', at(2));
+    expect(await store.get('t1')).toMatchObject({ state: 'queued', updatedAt: at(2) });
+    expect(await store.get('nope')).toBeUndefined();
+  });
+
+  it('applies by precedence: a final is never overwritten, a repeat is a no-op', async () => {
+    const store = await open();
+    expect(await store.apply(ev({ event: 'received', taskId: 'p', workitem: { a: 1 } }))).toBe(
+      true,
+    );
+    expect(await store.get('p')).toMatchObject({ state: 'queued', source: 'queue' });
+    expect(
+      await store.apply(
+        ev({
+          event: 'started',
+          taskId: 'p',
+          attempt: 1,
+          host: 'h1',
+          pid: 42,
+          user: 'tq',
+          at: at(2),
+        }),
+      ),
+    ).toBe(true);
+    expect((await store.get('p'))?.state).toBe('running');
+    const done = ev({ event: 'succeeded', taskId: 'p', attempt: 1, result: { ok: 1 }, at: at(3) });
+    expect(await store.apply(done)).toBe(true);
+    expect(await store.apply(done)).toBe(false);
+    expect(await store.apply(ev({ event: 'failed', taskId: 'p', attempt: 1, at: at(4) }))).toBe(
+      false,
+    );
+    expect(await store.apply(ev({ event: 'started', taskId: 'p', attempt: 1, at: at(5) }))).toBe(
+      false,
+    );
+    const record = await store.get('p');
+    expect(record).toMatchObject({
+      state: 'succeeded',
+      result: { ok: 1 },
+      finishedAt: at(3),
+      updatedAt: at(3),
+      workitem: { a: 1 },
+    });
+    expect(record?.attempts).toEqual([
+      { attempt: 1, host: 'h1', pid: 42, user: 'tq', startedAt: at(2), endedAt: at(3) },
+    ]);
+  });
+
+  it('keeps the final when the intermediate events arrive after it', async () => {
+    const store = await open();
+    await store.apply(ev({ event: 'succeeded', taskId: 'o', attempt: 1, result: 7, at: at(9) }));
+    await store.apply(ev({ event: 'received', taskId: 'o', workitem: { w: true }, at: at(1) }));
+    await store.apply(
+      ev({ event: 'started', taskId: 'o', attempt: 1, host: 'h', pid: 1, user: 'u', at: at(2) }),
+    );
+    const record = await store.get('o');
+    expect(record).toMatchObject({
+      state: 'succeeded',
+      result: 7,
+      finishedAt: at(9),
+      workitem: { w: true },
+      source: 'queue',
+    });
+    expect(record?.attempts[0]).toMatchObject({ attempt: 1, host: 'h', startedAt: at(2) });
+  });
+
+  it('records every attempt: its host, error, code, crash log and the next attempt time', async () => {
+    const store = await open();
+    await store.apply(
+      ev({ event: 'started', taskId: 'a', attempt: 1, host: 'h1', pid: 10, at: at(1) }),
+    );
+    await store.apply(
+      ev({
+        event: 'retrying',
+        taskId: 'a',
+        attempt: 1,
+        error: 'boom',
+        errorCode: 'E_BOOM',
+        nextAttemptAt: at(60),
+        at: at(2),
+      }),
+    );
+    expect(await store.get('a')).toMatchObject({ state: 'retrying', nextAttemptAt: at(60) });
+    await store.apply(
+      ev({ event: 'started', taskId: 'a', attempt: 2, host: 'h2', pid: 20, at: at(61) }),
+    );
+    expect((await store.get('a'))?.state).toBe('running');
+    await store.apply(
+      ev({
+        event: 'poisoned',
+        taskId: 'a',
+        attempt: 2,
+        crashLog: ['line 1', 'line 2'],
+        at: at(62),
+      }),
+    );
+    const record = await store.get('a');
+    expect(record?.state).toBe('poisoned');
+    expect(record?.attempts).toEqual([
+      {
+        attempt: 1,
+        host: 'h1',
+        pid: 10,
+        startedAt: at(1),
+        endedAt: at(2),
+        error: 'boom',
+        errorCode: 'E_BOOM',
+      },
+      {
+        attempt: 2,
+        host: 'h2',
+        pid: 20,
+        startedAt: at(61),
+        endedAt: at(62),
+        crashLog: ['line 1', 'line 2'],
+      },
+    ]);
+  });
+
+  it('fan-out: one task, one response per type; incomplete (failed) when one type failed', async () => {
+    const store = await open();
+    const { record } = await store.submit({ id: 'f', types: ['a', 'b'], workitem: {}, at: at(0) });
+    expect(record.responses.map((r) => [r.type, r.state])).toEqual([
+      ['a', 'submitted'],
+      ['b', 'submitted'],
+    ]);
+    await store.apply(
+      ev({ event: 'succeeded', taskId: 'f', type: 'a', attempt: 1, result: 'A', at: at(2) }),
+    );
+    expect((await store.get('f'))?.state).not.toBe('succeeded');
+    await store.apply(
+      ev({ event: 'failed', taskId: 'f', type: 'b', attempt: 1, error: 'no', at: at(3) }),
+    );
+    const done = await store.get('f');
+    expect(done).toMatchObject({ state: 'failed', finishedAt: at(3) });
+    expect(done?.responses).toEqual([
+      { type: 'a', state: 'succeeded', result: 'A', updatedAt: at(2) },
+      { type: 'b', state: 'failed', updatedAt: at(3) },
+    ]);
+    expect((await store.list({ type: 'b', limit: 10 })).tasks.map((t) => t.id)).toEqual(['f']);
+  });
+
+  it('caps the workitem and the result and says so in the record', async () => {
+    const store = await open({ workitemBytes: 40, resultBytes: 30 });
+    const big = { text: 'x'.repeat(200) };
+    const { record } = await store.submit({ id: 'c', types: ['echo'], workitem: big, at: at(0) });
+    expect(record.workitemTruncated).toBe(true);
+    await store.apply(ev({ event: 'succeeded', taskId: 'c', result: big, at: at(1) }));
+    const got = await store.get('c');
+    expect(got).toMatchObject({ workitemTruncated: true, resultTruncated: true, resultCap: 30 });
+    expect(Buffer.byteLength(got?.result as string)).toBeLessThanOrEqual(30);
+    expect(JSON.stringify(big).startsWith(got?.result as string)).toBe(true);
+    await store.apply(ev({ event: 'succeeded', taskId: 'small', result: { ok: 1 }, at: at(1) }));
+    const small = await store.get('small');
+    expect(small?.result).toEqual({ ok: 1 });
+    expect(small?.resultTruncated).toBeUndefined();
+  });
+
+  it('lists by state, type, time and a workitem field', async () => {
+    const store = await open();
+    const seed: [string, string, number, unknown, TaskEvent['event']][] = [
+      ['l1', 'x', 1, { fields: { repo: 'r1', n: 5, on: true } }, 'succeeded'],
+      ['l2', 'y', 2, { fields: { repo: 'r2', n: '5', on: false } }, 'failed'],
+      ['l3', 'x', 3, { fields: { repo: 'r1', n: 6 } }, 'started'],
+      ['l4', 'y', 4, { fields: { repo: 'r1' } }, 'received'],
+    ];
+    for (const [id, type, s, workitem, event] of seed) {
+      await store.apply({ event: 'received', taskId: id, type, at: at(s), workitem });
+      if (event !== 'received')
+        await store.apply({ event, taskId: id, type, at: at(s + 100), attempt: 1 });
+    }
+    const ids = async (q: Parameters<TaskStore['list']>[0]) =>
+      (await store.list(q)).tasks.map((t) => t.id);
+    expect(await ids({ limit: 10 })).toEqual(['l4', 'l3', 'l2', 'l1']);
+    expect(await ids({ limit: 10, state: ['failed', 'succeeded'] })).toEqual(['l2', 'l1']);
+    expect(await ids({ limit: 10, type: 'x' })).toEqual(['l3', 'l1']);
+    expect(await ids({ limit: 10, since: at(2), until: at(4) })).toEqual(['l3', 'l2']);
+    expect(await ids({ limit: 10, field: { path: 'fields.repo', value: 'r1' } })).toEqual([
+      'l4',
+      'l3',
+      'l1',
+    ]);
+    expect(await ids({ limit: 10, field: { path: 'fields.n', value: 5 } })).toEqual(['l1']);
+    expect(await ids({ limit: 10, field: { path: 'fields.n', value: '5' } })).toEqual(['l2']);
+    expect(await ids({ limit: 10, field: { path: 'fields.on', value: false } })).toEqual(['l2']);
+    expect(
+      await ids({
+        limit: 10,
+        type: 'x',
+        field: { path: 'fields.repo', value: 'r1' },
+        state: ['running'],
+      }),
+    ).toEqual(['l3']);
+    await expect(
+      store.list({ limit: 1, field: { path: "a') OR 1=1 --", value: 1 } }),
+    ).rejects.toMatchObject({
+      code: 'TQ_ERR_STORE_QUERY',
+    });
+  });
+
+  it('pages by cursor without skipping or repeating while tasks are inserted between pages', async () => {
+    const store = await open();
+    const expected: string[] = [];
+    // Three tasks a second: ties on createdAt are ordered by id.
+    for (let i = 0; i < 25; i++) {
+      const id = `c${String(i).padStart(2, '0')}`;
+      await store.apply({ event: 'received', taskId: id, type: 'echo', at: at(Math.floor(i / 3)) });
+      expected.unshift(id);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.list({ limit: 7, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.tasks.map((t) => t.id));
+      cursor = page.next;
+      pages++;
+      // Newer tasks, and one at the very time of the page's last task, arrive meanwhile.
+      await store.apply({
+        event: 'received',
+        taskId: `new${pages}`,
+        type: 'echo',
+        at: at(1000 + pages),
+      });
+      await store.apply({ event: 'received', taskId: `c99-${pages}`, type: 'echo', at: at(9) });
+    } while (cursor);
+    expect(pages).toBe(4);
+    expect(seen).toEqual(expected);
+    await expect(store.list({ limit: 5, cursor: 'not-a-cursor' })).rejects.toMatchObject({
+      code: 'TQ_ERR_STORE_QUERY',
+    });
+  });
+
+  it('sweeps finished tasks past their retention by state, in chunks', async () => {
+    const store = await open();
+    for (let i = 0; i < 23; i++) {
+      await store.apply({
+        event: 'started',
+        taskId: `old-ok-${i}`,
+        type: 'e',
+        attempt: 1,
+        at: at(0),
+      });
+      await store.apply({
+        event: 'succeeded',
+        taskId: `old-ok-${i}`,
+        type: 'e',
+        attempt: 1,
+        at: at(10),
+      });
+    }
+    for (let i = 0; i < 3; i++) {
+      await store.apply({ event: 'failed', taskId: `old-failed-${i}`, type: 'e', at: at(10) });
+      await store.apply({ event: 'succeeded', taskId: `new-ok-${i}`, type: 'e', at: at(5000) });
+      await store.apply({
+        event: 'started',
+        taskId: `running-${i}`,
+        type: 'e',
+        attempt: 1,
+        at: at(0),
+      });
+    }
+    const policy = { keepSeconds: { succeeded: 3600, failed: 30 * 86400 }, chunk: 4 };
+    expect(await store.sweep(policy, at(3610 + 10))).toBe(23);
+    expect(await store.get('old-ok-0')).toBeUndefined();
+    expect(await store.get('old-failed-0')).toMatchObject({ state: 'failed' });
+    expect(await store.get('new-ok-0')).toMatchObject({ state: 'succeeded' });
+    expect(await store.get('running-0')).toMatchObject({ state: 'running' });
+    expect(await store.sweep(policy, at(3620))).toBe(0);
+    expect(await store.sweep(policy, at(30 * 86400 + 20))).toBe(6);
+  });
+});
+
+describe.each(backends.filter((b) => b.sql))('migrations: $name', (backend) => {
+  it('migrates an empty database, re-runs as a no-op and refuses a newer schema', async () => {
+    const { store, where } = await backend.open();
+    await store.migrate();
+    const versions = await backend.sql!(where, 'SELECT version FROM schema_migrations');
+    expect(versions).toEqual([{ version: 1 }]);
+    await store.apply(ev({ event: 'received', taskId: 'm' }));
+    const again = await backend.open({ shareWith: where });
+    expect(await again.store.get('m')).toMatchObject({ state: 'queued' });
+    await backend.sql!(where, "INSERT INTO schema_migrations VALUES (99, 'later')");
+    const newer = await backend.open({ shareWith: where, migrate: false });
+    await expect(newer.store.migrate()).rejects.toMatchObject({
+      code: 'TQ_ERR_STORE_SCHEMA_NEWER',
+    });
+  });
+});
+
+describe('PostgreSQL: two stores on one database', () => {
+  const backend = backends.find((b) => b.name === 'postgres')!;
+
+  it('reach the same final record as one store when they apply interleaved events concurrently', async () => {
+    const one = await backend.open();
+    const two = await backend.open({ shareWith: one.where });
+    const reference = (await memoryBackend().open()).store;
+    const events: TaskEvent[] = [];
+    for (let t = 0; t < 30; t++) {
+      const taskId = `cc${t}`;
+      events.push(
+        ev({ event: 'received', taskId, workitem: { t }, at: at(0) }),
+        ev({ event: 'started', taskId, attempt: 1, host: 'h1', pid: 1, at: at(1) }),
+        ev({ event: 'retrying', taskId, attempt: 1, error: 'e1', at: at(2) }),
+        ev({ event: 'started', taskId, attempt: 2, host: 'h2', pid: 2, at: at(3) }),
+        ev({
+          event: t % 2 ? 'succeeded' : 'poisoned',
+          taskId,
+          attempt: 2,
+          result: { t },
+          at: at(4),
+        }),
+      );
+    }
+    for (const e of events) await reference.apply(e);
+    // Every event twice (a redelivery), split between the two stores, all at once.
+    await Promise.all(
+      [...events, ...events].map((e, i) => (i % 2 ? one.store : two.store).apply(e)),
+    );
+    for (let t = 0; t < 30; t++) {
+      const want = await reference.get(`cc${t}`);
+      for (const store of [one.store, two.store]) {
+        const got = await store.get(`cc${t}`);
+        expect(got).toMatchObject({
+          state: want?.state,
+          result: want?.result,
+          finishedAt: want?.finishedAt,
+          workitem: want?.workitem,
+          attempts: want?.attempts,
+        });
+      }
+    }
+  });
+});
