@@ -58,6 +58,22 @@ describe.each(backends)('TaskStore contract: $name', (backend) => {
     expect(await store.get('nope')).toBeUndefined();
   });
 
+  it('answers a resubmission by its key first, then by its id, and changes nothing', async () => {
+    const store = await open();
+    await store.submit({ id: 'x', types: ['echo'], workitem: 1, at: at(0) });
+    await store.submit({ id: 'y', types: ['echo'], workitem: 2, idempotencyKey: 'K', at: at(1) });
+    const byKey = await store.submit({
+      id: 'x',
+      types: ['echo'],
+      workitem: 3,
+      idempotencyKey: 'K',
+      at: at(2),
+    });
+    expect(byKey).toMatchObject({ created: false, record: { id: 'y', workitem: 2 } });
+    const byId = await store.submit({ id: 'x', types: ['other'], workitem: 4, at: at(3) });
+    expect(byId).toMatchObject({ created: false, record: { id: 'x', workitem: 1, type: 'echo' } });
+  });
+
   it('applies by precedence: a final is never overwritten, a repeat is a no-op', async () => {
     const store = await open();
     expect(await store.apply(ev({ event: 'received', taskId: 'p', workitem: { a: 1 } }))).toBe(

@@ -143,7 +143,7 @@ export class PostgresTaskStore implements TaskStore {
         return { record, created: true };
       }
       const { rows } = await c.query<{ id: string }>(
-        'SELECT id FROM tasks WHERE idempotency_key = $1 OR id = $2 ORDER BY (idempotency_key = $1) DESC LIMIT 1',
+        'SELECT id FROM tasks WHERE idempotency_key = $1 OR id = $2 ORDER BY (idempotency_key = $1) IS TRUE DESC LIMIT 1',
         [task.idempotencyKey ?? null, task.id],
       );
       const existing = rows[0] && (await this.#load(c, rows[0].id));
