@@ -7,16 +7,13 @@ import type { StoreCaps } from '../../src/api/store/precedence.js';
 import { SqliteTaskStore } from '../../src/api/store/sqlite-store.js';
 import type { TaskStore } from '../../src/api/store/types.js';
 import { MemoryTaskStore } from './memory-store.js';
+import { openPostgres, type PostgresServer } from './postgres-node.js';
 
 /**
  * The three TaskStores as a test opens them: each `open` gives an empty store of its own (a new
  * SQLite file in a temp dir, a new PostgreSQL schema), and `cleanup` removes them all. The
- * PostgreSQL server is 127.0.0.1:5432, database `test`, trust auth, unless
- * TQ_TEST_POSTGRES_URL says otherwise.
+ * PostgreSQL server is the one test/support/postgres-node.ts finds or starts.
  */
-export const POSTGRES_URL =
-  process.env.TQ_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
 export interface StoreBackend {
   name: 'memory' | 'sqlite' | 'postgres';
   /** A new, empty, migrated store; `shareWith` opens a second store on the same database. */
@@ -71,30 +68,35 @@ export function sqliteBackend(): StoreBackend {
 }
 
 export function postgresBackend(): StoreBackend {
-  const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+  let server: Promise<PostgresServer> | undefined;
+  let admin: pg.Pool | undefined;
+  /** The server and a pool on it, found or started on first use. */
+  const ready = async () => {
+    server ??= openPostgres();
+    const { url } = await server;
+    admin ??= new pg.Pool({ connectionString: url, max: 2 });
+    return { url, admin };
+  };
   const schemas: string[] = [];
   const opened: TaskStore[] = [];
   const prefix = `tq_store_${process.pid}_${Date.now().toString(36)}`;
   return {
     name: 'postgres',
     async open(options = {}) {
+      const { url, admin } = await ready();
       let schema = options.shareWith;
       if (schema === undefined) {
         schema = `${prefix}_${schemas.length + 1}`;
         await admin.query(`CREATE SCHEMA "${schema}"`);
         schemas.push(schema);
       }
-      const store = new PostgresTaskStore({
-        connectionString: POSTGRES_URL,
-        schema,
-        caps: options.caps,
-      });
+      const store = new PostgresTaskStore({ connectionString: url, schema, caps: options.caps });
       opened.push(store);
       if (options.migrate !== false) await store.migrate();
       return { store, where: schema };
     },
     async sql(where, text) {
-      const c = await admin.connect();
+      const c = await (await ready()).admin.connect();
       try {
         await c.query(`SET search_path = "${where}"`);
         return (await c.query(text)).rows;
@@ -104,8 +106,11 @@ export function postgresBackend(): StoreBackend {
     },
     async cleanup() {
       for (const store of opened) await store.close().catch(() => {});
-      for (const schema of schemas) await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
-      await admin.end();
+      if (admin) {
+        for (const schema of schemas) await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+        await admin.end();
+      }
+      if (server) await (await server).stop();
     },
   };
 }
