@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { TaskEvent, TaskStore } from '../../src/api/store/types.js';
 import {
   memoryBackend,
@@ -116,6 +116,14 @@ describe.each(backends)('TaskStore contract: $name', (backend) => {
     ]);
   });
 
+  it('keeps every time as toISOString writes it, whatever offset the event used', async () => {
+    const store = await open();
+    await store.apply(ev({ event: 'received', taskId: 'tz', at: '2026-01-01T01:00:00+01:00' }));
+    expect(await store.get('tz')).toMatchObject({ createdAt: at(0), updatedAt: at(0) });
+    const ids = (await store.list({ limit: 5, since: '2025-12-31T19:00:00-05:00' })).tasks;
+    expect(ids.map((t) => t.id)).toEqual(['tz']);
+  });
+
   it('keeps the final when the intermediate events arrive after it', async () => {
     const store = await open();
     await store.apply(ev({ event: 'succeeded', taskId: 'o', attempt: 1, result: 7, at: at(9) }));
@@ -154,7 +162,9 @@ describe.each(backends)('TaskStore contract: $name', (backend) => {
     await store.apply(
       ev({ event: 'started', taskId: 'a', attempt: 2, host: 'h2', pid: 20, at: at(61) }),
     );
-    expect((await store.get('a'))?.state).toBe('running');
+    const running = await store.get('a');
+    expect(running?.state).toBe('running');
+    expect(running?.nextAttemptAt).toBeUndefined();
     await store.apply(
       ev({
         event: 'poisoned',
@@ -400,5 +410,23 @@ describe('PostgreSQL: two stores on one database', () => {
         });
       }
     }
+  });
+});
+
+describe('PostgreSQL: connections cut under the store', () => {
+  const backend = backends.find((b) => b.name === 'postgres')!;
+
+  it('drops its idle connections when the server ends them and works on with new ones', async () => {
+    const errors: Error[] = [];
+    const { store, where } = await backend.open({ onIdleError: (err) => errors.push(err) });
+    await store.apply(ev({ event: 'received', taskId: 'cut' }));
+    // What a server restart does to a pool's idle connections.
+    await backend.sql!(
+      where,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'taskqueue-api:${where}'`,
+    );
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 10_000 });
+    expect(await store.get('cut')).toMatchObject({ state: 'queued' });
   });
 });

@@ -1,4 +1,9 @@
-import { applyEvent, type StoreCaps, submittedRecord } from '../../src/api/store/precedence.js';
+import {
+  applyEvent,
+  isoTime,
+  type StoreCaps,
+  submittedRecord,
+} from '../../src/api/store/precedence.js';
 import { decodeCursor, encodeCursor, fieldOf, fieldPathParts } from '../../src/api/store/query.js';
 import type {
   RetentionPolicy,
@@ -45,7 +50,8 @@ export class MemoryTaskStore implements TaskStore {
 
   async markQueued(id: string, at: string): Promise<void> {
     const record = this.tasks.get(id);
-    if (record?.state === 'submitted') Object.assign(record, { state: 'queued', updatedAt: at });
+    if (record?.state === 'submitted')
+      Object.assign(record, { state: 'queued', updatedAt: isoTime(at) });
   }
 
   async apply(event: TaskEvent): Promise<boolean> {
@@ -65,8 +71,8 @@ export class MemoryTaskStore implements TaskStore {
     const all = [...this.tasks.values()]
       .filter((t) => !query.state?.length || query.state.includes(t.state))
       .filter((t) => !query.type || t.types.includes(query.type))
-      .filter((t) => !query.since || t.createdAt >= query.since)
-      .filter((t) => !query.until || t.createdAt < query.until)
+      .filter((t) => !query.since || t.createdAt >= isoTime(query.since))
+      .filter((t) => !query.until || t.createdAt < isoTime(query.until))
       .filter((t) => !query.field || fieldOf(t.workitem, query.field.path) === query.field.value)
       .filter((t) => !after || newer(after, t))
       .sort((a, b) => (newer(a, b) ? -1 : 1));

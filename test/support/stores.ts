@@ -17,7 +17,13 @@ import { openPostgres, type PostgresServer } from './postgres-node.js';
 export interface StoreBackend {
   name: 'memory' | 'sqlite' | 'postgres';
   /** A new, empty, migrated store; `shareWith` opens a second store on the same database. */
-  open(options?: { caps?: StoreCaps; shareWith?: string; migrate?: boolean }): Promise<{
+  open(options?: {
+    caps?: StoreCaps;
+    shareWith?: string;
+    migrate?: boolean;
+    /** PostgreSQL: told when an idle connection of the store's pool fails. */
+    onIdleError?: (err: Error) => void;
+  }): Promise<{
     store: TaskStore;
     /** What `shareWith` takes to open another store on the same database. */
     where: string;
@@ -90,7 +96,12 @@ export function postgresBackend(): StoreBackend {
         await admin.query(`CREATE SCHEMA "${schema}"`);
         schemas.push(schema);
       }
-      const store = new PostgresTaskStore({ connectionString: url, schema, caps: options.caps });
+      const store = new PostgresTaskStore({
+        connectionString: url,
+        schema,
+        caps: options.caps,
+        ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}),
+      });
       opened.push(store);
       if (options.migrate !== false) await store.migrate();
       return { store, where: schema };

@@ -32,6 +32,12 @@ export interface PostgresStoreOptions {
   caps?: StoreCaps;
   /** Connections of the pool. */
   max?: number;
+  /**
+   * Told when an idle connection fails (the server restarted, the network dropped): the pool
+   * drops it and the next query opens another. Without a listener pg's pool would throw the
+   * error out of the process.
+   */
+  onIdleError?: (err: Error) => void;
 }
 
 const decode: Decode = {
@@ -102,10 +108,14 @@ export class PostgresTaskStore implements TaskStore {
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.max ?? 4,
+      // So that an operator sees in pg_stat_activity whose connections these are.
+      application_name:
+        options.schema === undefined ? 'taskqueue-api' : `taskqueue-api:${options.schema}`,
       ...(options.schema === undefined
         ? {}
         : { options: `-c search_path=${quoteIdent(options.schema)}` }),
     });
+    this.#pool.on('error', options.onIdleError ?? (() => {}));
     this.#caps = options.caps ?? {};
   }
 

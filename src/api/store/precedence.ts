@@ -35,6 +35,16 @@ const INTERMEDIATE: readonly TaskState[] = [
 
 export const isFinal = (state: TaskState): boolean => FINAL_STATES.includes(state);
 
+/**
+ * A time as every store keeps it: `Date#toISOString` (UTC, milliseconds), so that SQLite's text
+ * order is time order and the three stores hand back the same string. What does not parse is
+ * kept as it is (validating events is the tracker's job; a store does not drop them).
+ */
+export function isoTime(value: string): string {
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+}
+
 /** Sizes past which a stored workitem or result is cut; undefined: kept whole. */
 export interface StoreCaps {
   /** Bytes of the workitem's JSON. */
@@ -67,6 +77,7 @@ export function submittedRecord(
   task: { id: string; types: string[]; workitem: unknown; idempotencyKey?: string; at: string },
   caps: StoreCaps = {},
 ): TaskRecord {
+  task = { ...task, at: isoTime(task.at) };
   const workitem = capped(task.workitem, caps.workitemBytes);
   return {
     id: task.id,
@@ -125,9 +136,14 @@ export function moves(from: TaskState, to: TaskState): boolean {
  */
 export function applyEvent(
   current: TaskRecord | undefined,
-  event: TaskEvent,
+  given: TaskEvent,
   caps: StoreCaps = {},
 ): { record: TaskRecord; changed: boolean } {
+  const event: TaskEvent = {
+    ...given,
+    at: isoTime(given.at),
+    ...(given.nextAttemptAt === undefined ? {} : { nextAttemptAt: isoTime(given.nextAttemptAt) }),
+  };
   const record = current ? structuredClone(current) : firstSeenRecord(event);
   const before = JSON.stringify(record);
   if (event.workitem !== undefined && record.workitem === undefined) {
@@ -148,7 +164,9 @@ export function applyEvent(
     settleFanOut(record, event);
   } else if (moves(record.state, next)) {
     record.state = next;
+    // The next attempt's time means something only while the task waits for it.
     if (event.event === 'retrying') record.nextAttemptAt = event.nextAttemptAt;
+    else delete record.nextAttemptAt;
     if (isFinal(next)) {
       record.finishedAt = event.at;
       if (event.result !== undefined) setResult(record, record, event.result, caps);
@@ -156,7 +174,8 @@ export function applyEvent(
   }
   // A task first heard of is a change even when the event leaves its first state as it is.
   const changed = current === undefined || JSON.stringify(record) !== before;
-  if (changed) record.updatedAt = event.at;
+  // A late event (an old `started` filling in a host) does not move the time back.
+  if (changed && event.at > record.updatedAt) record.updatedAt = event.at;
   return { record, changed };
 }
 

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from './migrations.js';
-import { applyEvent, type StoreCaps, submittedRecord } from './precedence.js';
+import { applyEvent, isoTime, type StoreCaps, submittedRecord } from './precedence.js';
 import { decodeCursor, encodeCursor, fieldPathParts } from './query.js';
 import {
   type AttemptRow,
@@ -123,7 +123,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async markQueued(id: string, at: string): Promise<void> {
-    this.#statements.markQueued.run(at, id);
+    this.#statements.markQueued.run(isoTime(at), id);
   }
 
   async apply(event: TaskEvent): Promise<boolean> {
@@ -149,11 +149,11 @@ export class SqliteTaskStore implements TaskStore {
     }
     if (query.since !== undefined) {
       where.push('created_at >= ?');
-      params.push(query.since);
+      params.push(isoTime(query.since));
     }
     if (query.until !== undefined) {
       where.push('created_at < ?');
-      params.push(query.until);
+      params.push(isoTime(query.until));
     }
     if (query.field) {
       // Not indexed: scans the rows the other conditions leave (see bench/FINDINGS.md).
@@ -193,7 +193,8 @@ export class SqliteTaskStore implements TaskStore {
             ) ${order}`,
             [query.type, ...params, limit, query.type, query.type, ...params, limit, limit],
           ];
-    const rows = this.#db.prepare(sql).all(...all) as TaskRow[];
+    // Cached by text: a query has few shapes (which filters, how many states).
+    const rows = lazy(this.#db, sql).all(...all) as TaskRow[];
     const tasks = rows.slice(0, query.limit).map((row) => this.#withChildren(row));
     const last = tasks.at(-1);
     return {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyEvent,
   capped,
+  isoTime,
   moves,
   submittedRecord,
 } from '../../../../src/api/store/precedence.js';
@@ -65,5 +66,13 @@ describe('capped', () => {
     const cut = capped('ééé', 4);
     expect(cut).toEqual({ value: '"é', truncated: true });
     expect(Buffer.byteLength(cut.value as string)).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('isoTime', () => {
+  it('writes every parseable time as toISOString does and keeps what does not parse', () => {
+    expect(isoTime('2026-01-01T01:00:00+01:00')).toBe('2026-01-01T00:00:00.000Z');
+    expect(isoTime('2026-01-01T00:00:00Z')).toBe('2026-01-01T00:00:00.000Z');
+    expect(isoTime('not a time')).toBe('not a time');
   });
 });
