@@ -134,7 +134,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       let task = record;
       if (body.reply !== undefined && body.reply > 0) {
         const ac = new AbortController();
-        request.raw.once('close', () => ac.abort());
+        // The response's close before it was sent: the client went away, stop waiting for it.
+        reply.raw.once('close', () => ac.abort());
         task = await waitForFinal(store, record, body.reply, ac.signal);
       }
       return reply.code(created ? 201 : 200).send({ task, created });
