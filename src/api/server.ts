@@ -6,6 +6,7 @@ import { guard } from './auth/guard.js';
 import type { ApiToken } from './auth/tokens.js';
 import { codeFor, sendError } from './http-errors.js';
 import type { PublishTask } from './publish.js';
+import { registerEvents } from './routes/events.js';
 import { parseListQuery } from './routes/list-query.js';
 import {
   ERROR_BODY,
@@ -16,6 +17,7 @@ import {
   TASK_ID_PARAMS,
   TASK_RESPONSE,
 } from './routes/schemas.js';
+import { StateChanges } from './state-changes.js';
 import type { TaskStore } from './store/types.js';
 import { type SubmitRequest, submitTask, waitForFinal } from './submit.js';
 
@@ -29,6 +31,8 @@ export interface ServerOptions {
   /** Seconds. */
   maxReplyWait: number;
   log: Logger;
+  /** Where the event stream hears of changes (the tracker reports to the same); one is made if not given. */
+  changes?: StateChanges;
 }
 
 /** The API's own version (its paths say v1), not the package's. */
@@ -45,6 +49,7 @@ const errors = (...statuses: number[]) =>
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { store, log } = options;
+  const changes = options.changes ?? new StateChanges();
   const app = Fastify({
     bodyLimit: options.maxBodySize,
     logger: false,
@@ -131,6 +136,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         },
         created ? 'task submitted' : 'task submitted again (idempotency key)',
       );
+      if (created) {
+        changes.report({
+          taskId: record.id,
+          type: record.type,
+          types: record.types,
+          state: record.state,
+          at: record.updatedAt,
+        });
+      }
       let task = record;
       if (body.reply !== undefined && body.reply > 0) {
         const ac = new AbortController();
@@ -176,6 +190,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       return page.next === undefined ? { tasks: page.tasks } : page;
     },
   );
+
+  registerEvents(app, changes);
 
   return app;
 }

@@ -294,6 +294,28 @@ describe('taskqueue-api against the broker', () => {
     });
   });
 
+  it('streams state changes as server-sent events, filtered by type', async () => {
+    const ac = new AbortController();
+    const stream = await fetch(`${base}/v1/events?type=sse`, {
+      headers: bearer(READ_TOKEN),
+      signal: ac.signal,
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toBe('text/event-stream');
+    const reader = stream.body!.getReader();
+    // The stream's first line says it is open: after it, the subscription is in place.
+    let text = new TextDecoder().decode((await reader.read()).value);
+    await post({ type: 'other' });
+    const { task } = (await (await post({ type: 'sse' })).json()) as { task: { id: string } };
+    await drain();
+    while (!text.includes('data: ')) text += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    const events = text.split('\n').filter((line) => line.startsWith('data: '));
+    expect(events.map((line) => JSON.parse(line.slice(6)))).toEqual([
+      expect.objectContaining({ taskId: task.id, state: 'queued', types: ['sse'] }),
+    ]);
+  });
+
   it('serves its OpenAPI description', async () => {
     const response = await get('/openapi.json');
     expect(response.status).toBe(200);

@@ -156,3 +156,13 @@ export const LIST_RESPONSE = {
   required: ['tasks'],
   properties: { tasks: { type: 'array', items: TASK }, next: { type: 'string' } },
 } as const;
+
+/** GET /v1/events. */
+export const EVENTS_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 200, description: 'only this task' },
+    type: { ...TYPE_NAME, description: 'only tasks addressed to this type' },
+  },
+} as const;
