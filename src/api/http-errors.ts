@@ -48,5 +48,9 @@ export function codeFor(err: FastifyError | TqError): { code: ErrorCode; message
   if (err instanceof SyntaxError || (err.statusCode === 400 && err.name === 'SyntaxError')) {
     return { code: 'TQ_ERR_API_MALFORMED_JSON', message: `body is not JSON: ${err.message}` };
   }
+  // Any other request fastify itself refuses (a malformed URL, say) is the client's, not ours.
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    return { code: 'TQ_ERR_API_INVALID_REQUEST', message: err.message };
+  }
   return { code: 'TQ_ERR_API_INTERNAL', message: ErrorCodes.TQ_ERR_API_INTERNAL };
 }
