@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run deb`: builds the four Debian packages with dpkg-buildpackage and collects them, with
+# `npm run deb`: builds the Debian packages with dpkg-buildpackage and collects them, with
 # lintian's verdict, in debs/ (dpkg-buildpackage writes them next to the repository).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,7 +20,7 @@ version=$(dpkg-parsechangelog -S Version)
 dpkg-buildpackage -us -uc -b
 mkdir -p "$OUT"
 rm -f "$OUT"/taskqueue-*.deb
-for pkg in common dispatcher workerpool extra; do
+for pkg in common dispatcher workerpool api extra; do
   mv "../taskqueue-${pkg}_${version}_all.deb" "$OUT/"
 done
 rm -f "../taskqueue_${version}_"*.buildinfo "../taskqueue_${version}_"*.changes

@@ -171,6 +171,44 @@ export const ErrorCodes = {
   TQ_ERR_STORE_SCHEMA_NEWER: 'task store schema newer than this program',
   /** A task store query the store cannot run: a cursor it did not hand out, a bad field path. */
   TQ_ERR_STORE_QUERY: 'invalid task store query',
+  /** taskqueue-api: a request without a bearer token (and not from loopback when that is allowed). */
+  TQ_ERR_API_UNAUTHENTICATED: 'API token missing',
+  /** taskqueue-api: a bearer token that is not in the tokens file. */
+  TQ_ERR_API_TOKEN_INVALID: 'API token unknown',
+  /** taskqueue-api: a `read` token on a route that changes something (it needs `operate`). */
+  TQ_ERR_API_FORBIDDEN: 'API token lacks the role',
+  /** taskqueue-api: the request body is not JSON (or not of type application/json). */
+  TQ_ERR_API_MALFORMED_JSON: 'request body is not JSON',
+  /** taskqueue-api: the request body is larger than `[api] max_body_size`. */
+  TQ_ERR_API_BODY_TOO_LARGE: 'request body too large',
+  /**
+   * taskqueue-api: a body, query or path that does not match the route's schema (a wrong type, a
+   * missing or unknown field); the message names the field. Nothing was stored.
+   */
+  TQ_ERR_API_INVALID_REQUEST: 'request does not match the schema',
+  /** taskqueue-api: no task has this id in the store (never "pending"). */
+  TQ_ERR_API_TASK_NOT_FOUND: 'task not found',
+  /** taskqueue-api: no route for this method and path. */
+  TQ_ERR_API_NOT_FOUND: 'no such API route',
+  /**
+   * taskqueue-api: the task was recorded but the broker did not confirm its publish (unreachable,
+   * nack, unroutable); the task stays `submitted` and a submit with the same idempotency key
+   * publishes it again.
+   */
+  TQ_ERR_API_PUBLISH: 'task not published',
+  /**
+   * taskqueue-api: the tokens file cannot be read, is readable by others than its owner and group,
+   * or has a malformed line: the daemon does not start.
+   */
+  TQ_ERR_API_TOKENS_FILE: 'API tokens file unusable',
+  /** taskqueue-api: the `[api] store` cannot be opened (or that back end is not in this build). */
+  TQ_ERR_API_STORE: 'task store unavailable',
+  /** taskqueue-api: cannot listen on `[api] listen` (in use, not an address of this host). */
+  TQ_ERR_API_LISTEN: 'API cannot listen',
+  /** taskqueue-api: the request body's Content-Type is not application/json. */
+  TQ_ERR_API_MEDIA_TYPE: 'request body must be application/json',
+  /** taskqueue-api: a fault of the daemon itself (a store error, say); the log has the cause. */
+  TQ_ERR_API_INTERNAL: 'internal API error',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -44,6 +44,10 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   // `taskqueue dead requeue|drop --id`: the named ones found were done; the rest is reported.
   TQ_ERR_DEAD_NOT_FOUND: ExitStatus.FAILURE,
   TQ_ERR_METRICS_TOKEN: ExitStatus.CONFIG,
+  TQ_ERR_API_TOKENS_FILE: ExitStatus.CONFIG,
+  TQ_ERR_API_STORE: ExitStatus.CONFIG,
+  // As for metrics_listen: an address in use may be free again soon.
+  TQ_ERR_API_LISTEN: ExitStatus.UNAVAILABLE,
   // An address in use may be free again soon (the previous process still leaving): restarted.
   TQ_ERR_METRICS_LISTEN: ExitStatus.UNAVAILABLE,
   // `taskqueue status`: the daemon is down or its socket is off, as for a broker not there.

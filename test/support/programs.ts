@@ -217,3 +217,4 @@ ${sections}
 export const startDispatcher = (configFile: string) =>
   new Program('dispatcher', ['-c', configFile]);
 export const startPool = (configFile: string) => new Program('workerpool', ['-c', configFile]);
+export const startApi = (configFile: string) => new Program('api', ['-c', configFile]);

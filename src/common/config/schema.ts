@@ -179,6 +179,42 @@ export const WORKERPOOL_KEYS = {
   ),
 };
 
+/** Accepts yes/no (and true/false, on/off, 1/0, as ConfigParser's getboolean does). */
+const yesNo: ValueParser<boolean> = (value) => {
+  const v = value.toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(v)) return true;
+  if (['no', 'false', 'off', '0'].includes(v)) return false;
+  return INVALID;
+};
+
+/** [api]: the taskqueue-api daemon (docs/api.md). */
+export const API_KEYS = {
+  // Loopback by default: an API on every interface is something the operator writes out.
+  listen: key<ListenAddress>(
+    'HOST:PORT (127.0.0.1:8420, [::1]:8420; port 0: any free port)',
+    (value) => listenAddress(value) ?? INVALID,
+    { host: '127.0.0.1', port: 8420 },
+  ),
+  tokens_file: key<string>(ABSOLUTE_PATH, absolutePath, '/etc/taskqueue/api.tokens'),
+  /** A path for SQLite, or a postgres:// URL (the store back ends arrive with issue 28's store part). */
+  store: key<string>(
+    'an absolute path (SQLite) or a postgres:// URL',
+    (value) =>
+      absolutePath(value) !== INVALID || /^postgres(ql)?:\/\/\S+$/.test(value) ? value : INVALID,
+    '/var/lib/taskqueue/tasks.db',
+    redactUrl,
+  ),
+  loopback_without_token: key('yes or no', yesNo, false),
+  // Bodies past this are refused with TQ_ERR_API_BODY_TOO_LARGE before being parsed.
+  max_body_size: key(
+    'a number of bytes from 1 to 512 MiB (4096, 64K, 16M, …)',
+    byteSize(1, 512 * 1024 ** 2),
+    1024 ** 2,
+  ),
+  /** How long `reply` may ask to wait for a final state. */
+  max_reply_wait: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 60),
+};
+
 /**
  * The keys of type and instance sections (and [DEFAULT] as their last fallback). They are
  * reserved: every other key of those sections is a plugin setting.
@@ -238,11 +274,12 @@ export const SCHEMA = {
   amqp: AMQP_KEYS,
   dispatcher: DISPATCHER_KEYS,
   workerpool: WORKERPOOL_KEYS,
+  api: API_KEYS,
   group: GROUP_KEYS,
 } as const;
 
 /** The sections whose keys are fixed (an unknown key written in them is an error). */
-export type FixedSection = 'amqp' | 'dispatcher' | 'workerpool';
+export type FixedSection = 'amqp' | 'dispatcher' | 'workerpool' | 'api';
 
 /** True for a key of type/instance sections that is not a plugin setting. */
 export function isReservedGroupKey(name: string): boolean {

@@ -78,6 +78,22 @@ export interface WorkerpoolConfig {
   statusSocket: string | undefined;
 }
 
+/** [api]: the taskqueue-api daemon (docs/api.md). */
+export interface ApiConfig {
+  /** Where the HTTP API listens (default 127.0.0.1:8420). */
+  listen: ListenAddress;
+  /** Bearer tokens, one `name role token` a line (src/api/auth/tokens.ts). */
+  tokensFile: string;
+  /** A SQLite file path or a postgres:// URL. */
+  store: string;
+  /** Requests from loopback need no token (default no). */
+  loopbackWithoutToken: boolean;
+  /** Bytes: a larger request body is refused (default 1 MiB). */
+  maxBodySize: number;
+  /** Seconds: the longest `reply` wait a submit may ask for (default 60). */
+  maxReplyWait: number;
+}
+
 /** One group of identical children: a type section, or one instance of a type. */
 export interface GroupConfig {
   /** The section the group comes from: `<type>` or `<type>_<instance>` (`<type>` for DEFAULT-only types). */
@@ -119,6 +135,7 @@ export interface Config {
   amqp: AmqpConfig;
   dispatcher: DispatcherConfig;
   workerpool: WorkerpoolConfig;
+  api: ApiConfig;
   /** The types that have a section of their own, in file order. */
   configuredTypes: string[];
   /**

@@ -61,7 +61,7 @@ describe('man pages', () => {
   it("the daemons' pages name every option of src/common/daemon.ts", () => {
     const options = optionsOf('src/common/daemon.ts');
     expect(options).toEqual(['config', 'foreground']);
-    for (const page of ['taskqueue-dispatcher.8', 'taskqueue-workerpool.8']) {
+    for (const page of ['taskqueue-dispatcher.8', 'taskqueue-workerpool.8', 'taskqueue-api.8']) {
       const text = read(`docs/man/${page}`);
       expect(options.filter((o) => !text.includes(`\\-\\-${roff(o)}`))).toEqual([]);
     }
@@ -74,7 +74,12 @@ describe('man pages', () => {
     ];
     expect(variables).toContain('TASKQUEUE_AMQP_URL');
     const programs = read('docs/programs.md');
-    const pages = ['taskqueue.1', 'taskqueue-dispatcher.8', 'taskqueue-workerpool.8']
+    const pages = [
+      'taskqueue.1',
+      'taskqueue-dispatcher.8',
+      'taskqueue-workerpool.8',
+      'taskqueue-api.8',
+    ]
       .map((page) => read(`docs/man/${page}`))
       .join('\n');
     const missing = variables.filter(

@@ -1,0 +1,48 @@
+import type { ConfirmChannel } from 'amqplib';
+import type { AmqpConnection } from '../common/amqp/connection.js';
+import { ConfirmedPublisher } from '../common/amqp/publisher.js';
+import { TqError } from '../common/errors.js';
+
+/** Publishes one task message for one type; resolves once the broker confirmed it. */
+export type PublishTask = (task: { id: string; type: string; body: Buffer }) => Promise<void>;
+
+/**
+ * Publishes tasks to the input queue over the daemon's connection: persistent, mandatory (no
+ * queue, no confirm), the task id as message id, so that the dispatcher, the results and the
+ * tracker all speak of the same id. One ConfirmedPublisher per channel (it matches returns to
+ * publishes on its channel), a new one after each reconnect.
+ */
+export function taskPublisher(connection: AmqpConnection, queue: string): PublishTask {
+  const publishers = new WeakMap<ConfirmChannel, ConfirmedPublisher>();
+  return async ({ id, body }) => {
+    const channel = connection.channel;
+    if (channel === undefined) {
+      throw new TqError('TQ_ERR_API_PUBLISH', 'not connected to the broker; try again', {
+        details: { taskId: id },
+      });
+    }
+    let publisher = publishers.get(channel);
+    if (publisher === undefined) {
+      publisher = new ConfirmedPublisher(channel);
+      publishers.set(channel, publisher);
+    }
+    try {
+      await publisher.publish('', queue, body, {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: id,
+        correlationId: id,
+        timestamp: Math.floor(Date.now() / 1000),
+      });
+    } catch (err) {
+      throw new TqError(
+        'TQ_ERR_API_PUBLISH',
+        `the broker did not take task ${id}: ${(err as Error).message}`,
+        {
+          cause: err,
+          details: { taskId: id },
+        },
+      );
+    }
+  };
+}

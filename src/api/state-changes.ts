@@ -1,0 +1,35 @@
+import { EventEmitter } from 'node:events';
+import type { TaskState } from './store/types.js';
+
+/** One task's move to a state, as the event stream sends it. */
+export interface StateChange {
+  taskId: string;
+  type: string;
+  types: string[];
+  state: TaskState;
+  at: string;
+}
+
+/**
+ * The state changes this daemon made or heard, for the event stream (GET /v1/events): the
+ * submit route reports `queued`; the tracker (issue 28's events part) is to report each event it
+ * applied. In-process only: with several API daemons on one store, each streams its own.
+ */
+export class StateChanges {
+  readonly #emitter = new EventEmitter();
+
+  constructor() {
+    // One listener per open stream; how many streams is the HTTP server's business.
+    this.#emitter.setMaxListeners(0);
+  }
+
+  report(change: StateChange): void {
+    this.#emitter.emit('change', change);
+  }
+
+  /** Calls `listener` with every change from now on; returns the unsubscribe. */
+  subscribe(listener: (change: StateChange) => void): () => void {
+    this.#emitter.on('change', listener);
+    return () => this.#emitter.off('change', listener);
+  }
+}
