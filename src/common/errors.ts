@@ -164,6 +164,11 @@ export const ErrorCodes = {
   TQ_ERR_STATUS_SOCKET: 'status socket not opened',
   /** A status socket was sent what is not a request of its protocol (the daemon's answer). */
   TQ_ERR_STATUS_REQUEST: 'malformed status request',
+  /**
+   * A lifecycle event the tracker cannot read (not JSON, an unknown version or event, a field of
+   * the wrong kind or too large): parked on `taskqueue.tracker.invalid`, never applied.
+   */
+  TQ_ERR_EVENT_INVALID: 'invalid lifecycle event',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

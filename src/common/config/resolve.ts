@@ -3,7 +3,7 @@ import { defaultsNotInherited } from './fixed-defaults.js';
 import type { IniDocument } from './parse.js';
 import { ProblemList } from './problems.js';
 import { resolveAmqp } from './resolve-amqp.js';
-import { resolveDispatcher, resolveWorkerpool } from './resolve-daemons.js';
+import { resolveDispatcher, resolveTracking, resolveWorkerpool } from './resolve-daemons.js';
 import { resolveDefaultGroup, resolveGroups } from './resolve-groups.js';
 import { planTypes } from './sections.js';
 import type { Config, GroupConfig } from './types.js';
@@ -54,6 +54,7 @@ export function resolveConfig(
   const amqp = resolveAmqp(doc, env, problems);
   const dispatcher = resolveDispatcher(doc, problems);
   const workerpool = resolveWorkerpool(doc, problems);
+  const tracking = resolveTracking(doc, problems);
   const plans = planTypes(doc, problems);
   const groups = resolveGroups(doc, plans, problems);
   // Resolved even when every plugin has a section, so that a bad [DEFAULT] fails at start
@@ -70,6 +71,7 @@ export function resolveConfig(
     amqp,
     dispatcher,
     workerpool,
+    tracking,
     configuredTypes: plans.map((plan) => plan.type),
     groupsFor(type: string): GroupConfig[] {
       const configured = groups.get(type);

@@ -21,6 +21,7 @@ import {
   typeName,
   unixName,
   type ValueParser,
+  yesNo,
 } from './values.js';
 
 /** How one config key is read: its parser, the phrase for messages, and its default. */
@@ -179,6 +180,11 @@ export const WORKERPOOL_KEYS = {
   ),
 };
 
+/** [tracking]: lifecycle events for the tracker of taskqueue-api (docs/tracking-design.md). */
+export const TRACKING_KEYS = {
+  enabled: key<boolean>('yes or no', yesNo, false),
+};
+
 /**
  * The keys of type and instance sections (and [DEFAULT] as their last fallback). They are
  * reserved: every other key of those sections is a plugin setting.
@@ -238,11 +244,12 @@ export const SCHEMA = {
   amqp: AMQP_KEYS,
   dispatcher: DISPATCHER_KEYS,
   workerpool: WORKERPOOL_KEYS,
+  tracking: TRACKING_KEYS,
   group: GROUP_KEYS,
 } as const;
 
 /** The sections whose keys are fixed (an unknown key written in them is an error). */
-export type FixedSection = 'amqp' | 'dispatcher' | 'workerpool';
+export type FixedSection = 'amqp' | 'dispatcher' | 'workerpool' | 'tracking';
 
 /** True for a key of type/instance sections that is not a plugin setting. */
 export function isReservedGroupKey(name: string): boolean {

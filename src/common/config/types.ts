@@ -107,6 +107,12 @@ export interface GroupConfig {
   settings: Record<string, string>;
 }
 
+/** [tracking]: whether the dispatcher and the children publish lifecycle events. */
+export interface TrackingConfig {
+  /** Off by default: nothing declared, nothing published, no work a task. */
+  enabled: boolean;
+}
+
 export interface Config {
   /** The file the config came from (for messages). */
   file: string;
@@ -119,6 +125,7 @@ export interface Config {
   amqp: AmqpConfig;
   dispatcher: DispatcherConfig;
   workerpool: WorkerpoolConfig;
+  tracking: TrackingConfig;
   /** The types that have a section of their own, in file order. */
   configuredTypes: string[];
   /**
