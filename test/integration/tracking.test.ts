@@ -199,7 +199,7 @@ describe('lifecycle events with [tracking] enabled = yes', () => {
       'TQ_ERR_EVENT_INVALID',
     ]);
     expect(tracker.counts.parked).toBe(2);
-    expect(store.tasks.size).toBe(0);
+    expect(store.tasks.has('x')).toBe(false);
   });
 });
 
