@@ -5,7 +5,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
-import { connect, DURABLE, INPUT_QUEUE, RESULTS_QUEUE, workerQueue } from './amqp.js';
+import {
+  connect,
+  DURABLE,
+  INPUT_QUEUE,
+  RESULTS_QUEUE,
+  TRACKER_QUEUE,
+  workerQueue,
+} from './amqp.js';
 import { treeOf } from './proc-sampler.js';
 import { unlessFailed } from './processes.js';
 
@@ -46,6 +53,7 @@ function queuesOf(type: string): string[] {
     `${workerQueue(type)}.dead`,
     RESULTS_QUEUE,
     'taskqueue.unroutable',
+    TRACKER_QUEUE,
   ];
 }
 
