@@ -66,7 +66,9 @@ export async function resetQueues(url: string, type: string): Promise<void> {
   try {
     const channel = await model.createChannel();
     for (const queue of queuesOf(type)) await channel.deleteQueue(queue);
-    for (const queue of [INPUT_QUEUE, workerQueue(type), RESULTS_QUEUE])
+    // The tracker queue too: the readiness check asks for its consumers before any program of
+    // a tracking variant declared it. Unbound, it receives nothing in the other variants.
+    for (const queue of [INPUT_QUEUE, workerQueue(type), RESULTS_QUEUE, TRACKER_QUEUE])
       await channel.assertQueue(queue, DURABLE);
     await channel.close();
   } finally {
