@@ -244,10 +244,17 @@ export class Dispatcher {
       if (route.ok) {
         const target = workerQueue(route.type);
         if (!workerQueues.declared(route.type)) await workerQueues.ensure(route.type);
-        const forwarded = publisher.publish('', target, content, forwardProperties(properties));
-        // Both confirms come back in the same read: the ack waits no longer than without.
-        const event = this.#events?.received(publisher, message, route.type);
-        await (event ? Promise.all([forwarded, event]) : forwarded);
+        const options = forwardProperties(properties);
+        if (this.#events) {
+          this.#events.identify(options);
+          // Both confirms come back in the same read: the ack waits no longer than without.
+          await Promise.all([
+            publisher.publish('', target, content, options),
+            this.#events.received(publisher, message, route.type, options),
+          ]);
+        } else {
+          await publisher.publish('', target, content, options);
+        }
         this.counts.forward(route.type);
         // Guarded: building the fields for every task costs at full speed, even when dropped.
         if (this.#debug)

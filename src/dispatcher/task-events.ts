@@ -1,4 +1,5 @@
-import type { ConsumeMessage } from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import type { ConsumeMessage, Options } from 'amqplib';
 import type { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { isPlainText } from '../common/content-type.js';
 import type { ErrorCode } from '../common/errors.js';
@@ -10,16 +11,28 @@ import { publishEvent, trackedIdOf } from '../common/tracking/publish.js';
  * The dispatcher's lifecycle events ([tracking] enabled): `received` for a task it forwards,
  * `invalid` for one it parks, each published alongside the forward or the park on the same
  * confirm channel and awaited with it, so that the input's ack waits for both confirms and no
- * round trip is added. Undefined for a task without an id (trackedIdOf): nothing to publish.
+ * round trip is added.
  */
 export class DispatcherEvents {
+  /**
+   * Gives a task forwarded without correlation_id or message_id a message_id, so that the
+   * dispatcher's events and the child's (which name a task the same way, trackedIdOf) are about
+   * the same task. Only with tracking on: off, a task is forwarded with its properties as they
+   * came.
+   */
+  identify(forwarded: Options.Publish): void {
+    if (forwarded.correlationId === undefined && forwarded.messageId === undefined)
+      forwarded.messageId = randomUUID();
+  }
+
+  /** `forwarded`: the properties the task is forwarded with (identified). */
   received(
     publisher: ConfirmedPublisher,
     message: ConsumeMessage,
     type: string,
-  ): Promise<void> | undefined {
-    const taskId = trackedIdOf(message.properties);
-    if (taskId === undefined) return undefined;
+    forwarded: Options.Publish,
+  ): Promise<void> {
+    const taskId = (forwarded.correlationId ?? forwarded.messageId) as string;
     const copy = copyOfBody(message, true);
     return publishEvent(publisher, {
       v: 1,
@@ -38,6 +51,7 @@ export class DispatcherEvents {
     reason: string,
     code: ErrorCode,
   ): Promise<void> | undefined {
+    // A parked task without an id: nobody could ask for it by one; not tracked.
     const taskId = trackedIdOf(message.properties);
     if (taskId === undefined) return undefined;
     const copy = copyOfBody(message, false);

@@ -113,10 +113,12 @@ describe('lifecycle events with [tracking] enabled = yes', () => {
       correlationId: 'poison-1',
     });
     await client.publish('taskqueue', 'not json', { correlationId: 'bad-1' });
+    // Without correlation_id or message_id: the dispatcher gives it a message_id to track it by.
+    await client.publish('taskqueue', workitem('echo', { anonymous: true }));
     // received+started+succeeded a task, and: received, started, retrying, started, succeeded;
     // received, poisoned (and `started`, best-effort, unless its child died before sending it);
-    // invalid.
-    const messages = await client.collect(queue, N * 3 + 5 + 2 + 1, 60_000);
+    // invalid; received, started, succeeded of the task without an id.
+    const messages = await client.collect(queue, N * 3 + 5 + 2 + 1 + 3, 60_000);
     await expect
       .poll(async () => (await client.messageCount(TRACKER_QUEUE)) >= messages.length)
       .toBe(true);
@@ -126,6 +128,15 @@ describe('lifecycle events with [tracking] enabled = yes', () => {
     expect(of('retry-1')).toEqual(['received', 'started', 'retrying', 'started', 'succeeded']);
     expect(of('poison-1').filter((e) => e !== 'started')).toEqual(['received', 'poisoned']);
     expect(of('bad-1')).toEqual(['invalid']);
+    const named = new Set([
+      'retry-1',
+      'poison-1',
+      'bad-1',
+      ...Array.from({ length: N }, (_, i) => `ok-${i}`),
+    ]);
+    const anonymous = [...new Set(events.map((e) => e.taskId))].filter((id) => !named.has(id));
+    expect(anonymous).toHaveLength(1);
+    expect(of(anonymous[0]!)).toEqual(['received', 'started', 'succeeded']);
     const started = events.find((e) => e.taskId === 'ok-0' && e.event === 'started')!;
     expect(started).toMatchObject({ attempt: 1, user: expect.any(String) });
     expect(started.pid).toBeGreaterThan(0);
@@ -142,7 +153,8 @@ describe('lifecycle events with [tracking] enabled = yes', () => {
     const tracker = startTracker(url, store, cleanups);
     await tracker.start();
     await expect.poll(() => client.messageCount(TRACKER_QUEUE), { timeout: 20_000 }).toBe(0);
-    await expect.poll(() => store.tasks.size, { timeout: 20_000 }).toBe(N + 3);
+    await expect.poll(() => store.tasks.size, { timeout: 20_000 }).toBe(N + 4);
+    expect(store.tasks.get(anonymous[0]!)?.state).toBe('succeeded');
     for (let i = 0; i < N; i++) expect(store.tasks.get(`ok-${i}`)?.state).toBe('succeeded');
     expect(store.tasks.get('retry-1')?.state).toBe('succeeded');
     expect(store.tasks.get('retry-1')?.attempts.map((a) => a.attempt)).toEqual([1, 2]);
