@@ -16,4 +16,6 @@ export const DURABLE = { durable: true, arguments: {} };
 
 export const INPUT_QUEUE = 'taskqueue';
 export const RESULTS_QUEUE = 'results';
+/** `[tracking] enabled = yes`: the events' queue, drained by tracker-sink.ts. */
+export const TRACKER_QUEUE = 'taskqueue.tracker';
 export const workerQueue = (type: string): string => `worker_${type}`;

@@ -5,7 +5,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
-import { connect, DURABLE, INPUT_QUEUE, RESULTS_QUEUE, workerQueue } from './amqp.js';
+import {
+  connect,
+  DURABLE,
+  INPUT_QUEUE,
+  RESULTS_QUEUE,
+  TRACKER_QUEUE,
+  workerQueue,
+} from './amqp.js';
 import { treeOf } from './proc-sampler.js';
 import { unlessFailed } from './processes.js';
 
@@ -46,6 +53,7 @@ function queuesOf(type: string): string[] {
     `${workerQueue(type)}.dead`,
     RESULTS_QUEUE,
     'taskqueue.unroutable',
+    TRACKER_QUEUE,
   ];
 }
 
@@ -58,7 +66,9 @@ export async function resetQueues(url: string, type: string): Promise<void> {
   try {
     const channel = await model.createChannel();
     for (const queue of queuesOf(type)) await channel.deleteQueue(queue);
-    for (const queue of [INPUT_QUEUE, workerQueue(type), RESULTS_QUEUE])
+    // The tracker queue too: the readiness check asks for its consumers before any program of
+    // a tracking variant declared it. Unbound, it receives nothing in the other variants.
+    for (const queue of [INPUT_QUEUE, workerQueue(type), RESULTS_QUEUE, TRACKER_QUEUE])
       await channel.assertQueue(queue, DURABLE);
     await channel.close();
   } finally {

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INPUT_QUEUE, workerQueue } from './amqp.js';
+import { INPUT_QUEUE, TRACKER_QUEUE, workerQueue } from './amqp.js';
 import { waitForConsumers } from './broker.js';
 import { type MetricsSetup, metricsOn, metricsSetup, scrapeEverySecond } from './metrics-scrape.js';
 import { childrenOf, commandLine } from './proc-sampler.js';
@@ -99,6 +99,7 @@ async function started(
   kind: SystemKind,
   processes: Launched[],
   expectedChildren: number,
+  extraConsumers: Record<string, number> = {},
 ): Promise<{ failed: Promise<never>; stop: () => Promise<void> }> {
   let running = true;
   const failed = failureOf(processes, () => running);
@@ -110,7 +111,7 @@ async function started(
   try {
     await waitForConsumers(
       ctx.url,
-      { [INPUT_QUEUE]: 1, [workerQueue(TYPE)]: expectedChildren },
+      { [INPUT_QUEUE]: 1, [workerQueue(TYPE)]: expectedChildren, ...extraConsumers },
       READY_TIMEOUT_MS,
       failed,
     );
@@ -159,7 +160,7 @@ log_level = info
 [${TYPE}]
 workers = ${v.k}
 prefetch = ${v.w}
-`;
+${v.tracking ? '\n[tracking]\nenabled = yes\n' : ''}`;
 }
 
 export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<System> {
@@ -178,7 +179,17 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
     [join(TASKQUEUE_DIR, 'dist/workerpool/main.js'), '-c', config],
     unitEnvironment('taskqueue-workerpool.service'),
   );
-  const { failed, stop: stopProcesses } = await started(ctx, 'taskqueue', [dispatcher, pool], v.k);
+  const tracker = v.tracking
+    ? launch(ctx, 'tracker', [join(HERE, 'tracker-sink.js'), ctx.url, TASKQUEUE_DIR])
+    : undefined;
+  const launched = tracker ? [dispatcher, pool, tracker] : [dispatcher, pool];
+  const { failed, stop: stopProcesses } = await started(
+    ctx,
+    'taskqueue',
+    launched,
+    v.k,
+    tracker ? { [TRACKER_QUEUE]: 1 } : {},
+  );
   const stopScraping = metrics && scrapeEverySecond(metrics);
   const stop = async () => {
     const scrapes = await stopScraping?.();
@@ -198,10 +209,11 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
     roles: new Map([
       ['dispatcher', dispatcher.pid],
       ['pool', pool.pid],
+      ...(tracker ? [['tracker', tracker.pid] as [string, number]] : []),
       ...children.map((pid, i) => [`child${i + 1}`, pid] as [string, number]),
     ]),
     failed,
-    logFiles: [dispatcher.logFile, pool.logFile],
+    logFiles: launched.map((p) => p.logFile),
     stop,
   };
 }

@@ -27,7 +27,8 @@ interface Summary {
 
 /** The router's role in each system; every other role but the pool and broker is a worker. */
 const ROUTER_ROLES = new Set(['relay', 'dispatcher']);
-const NOT_WORKER_ROLES = new Set(['relay', 'dispatcher', 'pool', 'broker']);
+// The tracker (tracking variants) is in the system's total, not in the workers' stage.
+const NOT_WORKER_ROLES = new Set(['relay', 'dispatcher', 'pool', 'broker', 'tracker']);
 
 function stageUs(row: RunRow, isStage: (role: string) => boolean): number {
   const ms = Object.entries(row.cpuMs ?? {})

@@ -18,6 +18,12 @@ export interface Variant {
    * dispatcher or relay on the same two cores to blur it.
    */
   direct?: boolean;
+  /**
+   * `[tracking] enabled = yes`, with the real tracker (tracker-sink.ts) consuming the events into
+   * a store that keeps nothing: the cost of tracking to the dispatcher and the children, and the
+   * broker's work for the events, against the same ceiling (which tracks nothing).
+   */
+  tracking?: boolean;
 }
 
 export interface Plan {
@@ -66,6 +72,8 @@ export function allVariants({ tasks, rounds }: Plan): Variant[] {
     variant('k2-w1-rtt', 2, 1, { tasks: rtt, rounds, window: 1 }),
     variant('k1-w1-direct', 1, 1, { tasks, rounds, direct: true }),
     variant('k1-w10-direct', 1, 10, { tasks, rounds, direct: true }),
+    variant('k2-w1-tracking', 2, 1, { tasks, rounds, tracking: true }),
+    variant('k2-w10-tracking', 2, 10, { tasks, rounds, tracking: true }),
   ];
 }
 
@@ -79,6 +87,7 @@ export function quickVariants(plan: Plan): Variant[] {
     // 500 round trips at N = 3000: a p99 of fewer is one or two slow samples.
     pick('k2-w1-rtt', { tasks: Math.max(100, Math.round(plan.tasks / 6)) }),
     pick('k2-w10-64k', { rounds: 1 }),
+    pick('k2-w10-tracking'),
   ];
 }
 

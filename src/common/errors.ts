@@ -209,6 +209,11 @@ export const ErrorCodes = {
   TQ_ERR_API_MEDIA_TYPE: 'request body must be application/json',
   /** taskqueue-api: a fault of the daemon itself (a store error, say); the log has the cause. */
   TQ_ERR_API_INTERNAL: 'internal API error',
+  /**
+   * A lifecycle event the tracker cannot read (not JSON, an unknown version or event, a field of
+   * the wrong kind or too large): parked on `taskqueue.tracker.invalid`, never applied.
+   */
+  TQ_ERR_EVENT_INVALID: 'invalid lifecycle event',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

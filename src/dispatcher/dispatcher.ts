@@ -9,7 +9,7 @@ import { AckBatcher } from '../common/amqp/acks.js';
 import { AmqpConnection } from '../common/amqp/connection.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
-import { declareQueue, invalidQueue, workerQueue } from '../common/amqp/queues.js';
+import { declareQueue, declareTracking, invalidQueue, workerQueue } from '../common/amqp/queues.js';
 import { requeueAfterPause } from '../common/amqp/requeue.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER, PARKED_AT_HEADER } from '../common/amqp/wire.js';
 import type { Config } from '../common/config/types.js';
@@ -19,6 +19,7 @@ import { DispatcherCounts } from './counts.js';
 import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
 import type { DispatcherFacts } from './status.js';
+import { DispatcherEvents } from './task-events.js';
 import { WorkerQueues } from './worker-queues.js';
 
 /** One channel's consumer and what its deliveries are settled with; new on every reconnect. */
@@ -59,6 +60,8 @@ export class Dispatcher {
   /** What it did, for the metrics (dispatcher-metrics.ts). */
   readonly counts: DispatcherCounts;
   #everConnected = false;
+  /** Lifecycle events, with [tracking] enabled only. */
+  #events: DispatcherEvents | undefined;
 
   constructor(config: Config, log: Logger) {
     this.#config = config;
@@ -68,6 +71,7 @@ export class Dispatcher {
     this.#maxBodySize = maxBodySize;
     this.#allowed = types === '*' ? undefined : new Set(types);
     this.counts = new DispatcherCounts(types === '*' ? undefined : types);
+    if (config.tracking.enabled) this.#events = new DispatcherEvents();
     this.#intake = new Intake(maxBytesInFlight, (paused) => this.#intakeChanged(paused));
     this.#connection = new AmqpConnection(config.amqp, {
       name: 'taskqueue-dispatcher',
@@ -124,6 +128,7 @@ export class Dispatcher {
     const queueType = this.#config.amqp.queueType;
     await declareQueue(channel, queue, queueType);
     await declareQueue(channel, invalidQueue(queue), queueType);
+    if (this.#events) await declareTracking(channel, queueType);
     await channel.prefetch(prefetch);
     this.#everConnected = true;
     this.#session = {
@@ -239,7 +244,17 @@ export class Dispatcher {
       if (route.ok) {
         const target = workerQueue(route.type);
         if (!workerQueues.declared(route.type)) await workerQueues.ensure(route.type);
-        await publisher.publish('', target, content, forwardProperties(properties));
+        const options = forwardProperties(properties);
+        if (this.#events) {
+          this.#events.identify(options);
+          // Both confirms come back in the same read: the ack waits no longer than without.
+          await Promise.all([
+            publisher.publish('', target, content, options),
+            this.#events.received(publisher, message, route.type, options),
+          ]);
+        } else {
+          await publisher.publish('', target, content, options);
+        }
         this.counts.forward(route.type);
         // Guarded: building the fields for every task costs at full speed, even when dropped.
         if (this.#debug)
@@ -295,7 +310,7 @@ export class Dispatcher {
   ) {
     const target = invalidQueue(this.#config.dispatcher.queue);
     const { properties, content } = message;
-    await publisher.publish(
+    const parked = publisher.publish(
       '',
       target,
       content,
@@ -305,6 +320,8 @@ export class Dispatcher {
         [PARKED_AT_HEADER]: new Date().toISOString(),
       }),
     );
+    const event = this.#events?.invalid(publisher, message, reason, code);
+    await (event ? Promise.all([parked, event]) : parked);
     this.counts.park(code);
     this.#logParked(properties, reason, target, code);
   }
@@ -362,7 +379,9 @@ export class Dispatcher {
       if (properties[key] !== undefined) bare[key] = properties[key];
     }
     try {
-      await publisher.publish('', target, content, bare);
+      const parked = publisher.publish('', target, content, bare);
+      const event = this.#events?.invalid(publisher, message, reason, 'TQ_ERR_AMQP_ENCODE');
+      await (event ? Promise.all([parked, event]) : parked);
       this.counts.park('TQ_ERR_AMQP_ENCODE');
       acks.ack(message);
       this.#logParked(properties, reason, target, 'TQ_ERR_AMQP_ENCODE');

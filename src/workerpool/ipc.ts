@@ -27,6 +27,8 @@ export interface ChildSpec {
   logLevel: string;
   /** [dispatcher] queue: a task's reply_to may not name it (child/reply-to.ts). */
   inputQueue: string;
+  /** [tracking] enabled: the child publishes its tasks' lifecycle events. */
+  tracking?: boolean;
 }
 
 /**

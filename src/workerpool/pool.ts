@@ -104,6 +104,7 @@ export function plannedGroups(
         identity: decision.identity,
         logLevel: workerpool.logLevel,
         inputQueue: config.dispatcher.queue,
+        tracking: config.tracking.enabled,
       });
     }
   }

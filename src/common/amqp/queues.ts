@@ -93,3 +93,29 @@ export async function declareQueue(
 ): Promise<void> {
   await declare(channel, plainQueue(name, queueType));
 }
+
+// --- Tracking (issue 28, docs/wire-format.md "Lifecycle events") ----------------------------
+
+/** The durable topic exchange the dispatcher and the children publish lifecycle events to. */
+export const EVENTS_EXCHANGE = 'taskqueue.events';
+/** The durable queue the tracker (taskqueue-api) consumes, bound to EVENTS_EXCHANGE. */
+export const TRACKER_QUEUE = 'taskqueue.tracker';
+/** The tracker queue's binding: every task event. */
+export const TRACKER_BINDING = 'task.#';
+/** Where the tracker parks an event it cannot read (poison), so it is not redelivered forever. */
+export const TRACKER_INVALID_QUEUE = 'taskqueue.tracker.invalid';
+/** `task.<event>.<type>`; an event whose type is not known (an invalid task) has `task.<event>`. */
+export const eventRoutingKey = (event: string, type: string): string =>
+  type === '' ? `task.${event}` : `task.${event}.${type}`;
+
+/**
+ * Declares the events exchange, the tracker queue and its binding. Every publisher declares
+ * all three, not only the exchange: final events are kept by the broker from the first one on,
+ * also while no tracker runs yet (or ever ran), so that a final is never lost and a publish is
+ * never unroutable on an installation where tracking is on.
+ */
+export async function declareTracking(channel: Channel, queueType: QueueType): Promise<void> {
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  await declareQueue(channel, TRACKER_QUEUE, queueType);
+  await channel.bindQueue(TRACKER_QUEUE, EVENTS_EXCHANGE, TRACKER_BINDING);
+}

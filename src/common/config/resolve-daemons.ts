@@ -1,8 +1,8 @@
 import type { IniDocument } from './parse.js';
 import type { ProblemList } from './problems.js';
 import { checkKnownKeys, tableReader } from './read.js';
-import { DISPATCHER_KEYS, WORKERPOOL_KEYS } from './schema.js';
-import type { DispatcherConfig, WorkerpoolConfig } from './types.js';
+import { DISPATCHER_KEYS, TRACKING_KEYS, WORKERPOOL_KEYS } from './schema.js';
+import type { DispatcherConfig, TrackingConfig, WorkerpoolConfig } from './types.js';
 import { SectionView } from './view.js';
 
 /** [dispatcher] alone (not [DEFAULT], see fixed-defaults.ts). */
@@ -34,4 +34,12 @@ export function resolveWorkerpool(doc: IniDocument, problems: ProblemList): Work
     metrics: { listen: read('metrics_listen'), tokenFile: read('metrics_token_file') },
     statusSocket: read('status_socket'),
   };
+}
+
+/** [tracking] alone (not [DEFAULT]), read by the dispatcher, the pool and the API. */
+export function resolveTracking(doc: IniDocument, problems: ProblemList): TrackingConfig {
+  const view = new SectionView(doc, [doc.sections.get('tracking')], 'references-only');
+  checkKnownKeys(view, 'tracking', TRACKING_KEYS, problems);
+  const read = tableReader(view, TRACKING_KEYS, problems);
+  return { enabled: read('enabled') };
 }

@@ -4,7 +4,7 @@ import type { IniDocument } from './parse.js';
 import { ProblemList } from './problems.js';
 import { resolveAmqp } from './resolve-amqp.js';
 import { resolveApi } from './resolve-api.js';
-import { resolveDispatcher, resolveWorkerpool } from './resolve-daemons.js';
+import { resolveDispatcher, resolveTracking, resolveWorkerpool } from './resolve-daemons.js';
 import { resolveDefaultGroup, resolveGroups } from './resolve-groups.js';
 import { planTypes } from './sections.js';
 import type { Config, GroupConfig } from './types.js';
@@ -56,6 +56,7 @@ export function resolveConfig(
   const dispatcher = resolveDispatcher(doc, problems);
   const workerpool = resolveWorkerpool(doc, problems);
   const api = resolveApi(doc, problems);
+  const tracking = resolveTracking(doc, problems);
   const plans = planTypes(doc, problems);
   const groups = resolveGroups(doc, plans, problems);
   // Resolved even when every plugin has a section, so that a bad [DEFAULT] fails at start
@@ -73,6 +74,7 @@ export function resolveConfig(
     dispatcher,
     workerpool,
     api,
+    tracking,
     configuredTypes: plans.map((plan) => plan.type),
     groupsFor(type: string): GroupConfig[] {
       const configured = groups.get(type);

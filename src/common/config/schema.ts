@@ -21,6 +21,7 @@ import {
   typeName,
   unixName,
   type ValueParser,
+  yesNo,
 } from './values.js';
 
 /** How one config key is read: its parser, the phrase for messages, and its default. */
@@ -179,14 +180,6 @@ export const WORKERPOOL_KEYS = {
   ),
 };
 
-/** Accepts yes/no (and true/false, on/off, 1/0, as ConfigParser's getboolean does). */
-const yesNo: ValueParser<boolean> = (value) => {
-  const v = value.toLowerCase();
-  if (['yes', 'true', 'on', '1'].includes(v)) return true;
-  if (['no', 'false', 'off', '0'].includes(v)) return false;
-  return INVALID;
-};
-
 /** [api]: the taskqueue-api daemon (docs/api.md). */
 export const API_KEYS = {
   // Loopback by default: an API on every interface is something the operator writes out.
@@ -213,6 +206,11 @@ export const API_KEYS = {
   ),
   /** How long `reply` may ask to wait for a final state. */
   max_reply_wait: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 60),
+};
+
+/** [tracking]: lifecycle events for the tracker of taskqueue-api (docs/tracking-design.md). */
+export const TRACKING_KEYS = {
+  enabled: key<boolean>('yes or no', yesNo, false),
 };
 
 /**
@@ -275,11 +273,12 @@ export const SCHEMA = {
   dispatcher: DISPATCHER_KEYS,
   workerpool: WORKERPOOL_KEYS,
   api: API_KEYS,
+  tracking: TRACKING_KEYS,
   group: GROUP_KEYS,
 } as const;
 
 /** The sections whose keys are fixed (an unknown key written in them is an error). */
-export type FixedSection = 'amqp' | 'dispatcher' | 'workerpool' | 'api';
+export type FixedSection = 'amqp' | 'dispatcher' | 'workerpool' | 'api' | 'tracking';
 
 /** True for a key of type/instance sections that is not a plugin setting. */
 export function isReservedGroupKey(name: string): boolean {

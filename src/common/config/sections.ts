@@ -6,7 +6,13 @@ import { GROUP_KEYS, type WorkersValue } from './schema.js';
 import { SectionView } from './view.js';
 
 /** Sections with keys of their own (SPEC §2); never worker types. */
-export const FIXED_SECTIONS: readonly string[] = ['amqp', 'dispatcher', 'workerpool', 'api'];
+export const FIXED_SECTIONS: readonly string[] = [
+  'amqp',
+  'dispatcher',
+  'workerpool',
+  'api',
+  'tracking',
+];
 
 const LOGGING_SECTIONS = ['formatters', 'handlers', 'loggers'];
 const LOGGING_PREFIXES = ['formatter_', 'handler_', 'logger_'];

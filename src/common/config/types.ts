@@ -123,6 +123,12 @@ export interface GroupConfig {
   settings: Record<string, string>;
 }
 
+/** [tracking]: whether the dispatcher and the children publish lifecycle events. */
+export interface TrackingConfig {
+  /** Off by default: nothing declared, nothing published, no work a task. */
+  enabled: boolean;
+}
+
 export interface Config {
   /** The file the config came from (for messages). */
   file: string;
@@ -136,6 +142,7 @@ export interface Config {
   dispatcher: DispatcherConfig;
   workerpool: WorkerpoolConfig;
   api: ApiConfig;
+  tracking: TrackingConfig;
   /** The types that have a section of their own, in file order. */
   configuredTypes: string[];
   /**

@@ -68,6 +68,14 @@ export function oneOf<const T extends string>(values: readonly T[]): ValueParser
   return (text) => (values.includes(text as T) ? (text as T) : INVALID);
 }
 
+/** `yes` or `no` (also true/false, on/off, 1/0, any case, as ConfigParser's getboolean). */
+export const yesNo: ValueParser<boolean> = (text) => {
+  const word = text.toLowerCase();
+  if (['yes', 'true', 'on', '1'].includes(word)) return true;
+  if (['no', 'false', 'off', '0'].includes(word)) return false;
+  return INVALID;
+};
+
 /** Text matching `pattern`. */
 export function matching(pattern: RegExp): ValueParser<string> {
   return (text) => (pattern.test(text) ? text : INVALID);

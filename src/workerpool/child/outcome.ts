@@ -14,6 +14,7 @@ import { CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf } from './attempts.js';
 import type { PoolLink } from './pool-link.js';
 import { publishResult, type RunFacts } from './result-route.js';
 import type { TaskInHand } from './task.js';
+import type { ChildEvents } from './task-events.js';
 import { parseWorkitem } from './workitem.js';
 
 /** A plugin's worker as the host sees it: only handleTask is required (checked at load). */
@@ -69,6 +70,8 @@ export class OutcomePolicy {
   #debug: boolean;
   /** The size of the smallest result the broker refused: one as large is not sent again. */
   #refusedBytes = Number.POSITIVE_INFINITY;
+  /** Lifecycle events ([tracking] enabled): a final one is confirmed before the ack. */
+  #events: ChildEvents | undefined;
 
   constructor(
     spec: ChildSpec,
@@ -76,7 +79,9 @@ export class OutcomePolicy {
     pool: PoolLink,
     hooks: OutcomeHooks,
     debug = false,
+    events: ChildEvents | undefined = undefined,
   ) {
+    this.#events = events;
     this.#spec = spec;
     this.#worker = worker;
     this.#pool = pool;
@@ -108,12 +113,20 @@ export class OutcomePolicy {
       case 'unreadable':
         task.ending = 'parked';
         await this.#refuseUnreadable(task, outcome.error);
+        await this.#events?.final(task, 'poisoned', {
+          error: `unreadable task: ${describeError(outcome.error)}`,
+          errorCode: codeOf(outcome.error) ?? 'TQ_ERR_TASK_UNREADABLE',
+        });
         acks.ack(task.message);
         return 'acked';
       case 'result-refused':
         // Its result was refused by the broker: running it again would make the same result.
         task.ending = 'parked';
         await this.#refuseResult(task, outcome.cause, { attempts: task.attempt, durationMs: 0 });
+        await this.#events?.final(task, 'poisoned', {
+          error: outcome.cause,
+          errorCode: 'TQ_ERR_RESULT_TOO_LARGE',
+        });
         acks.ack(task.message);
         return 'acked';
       case 'consumer-died':
@@ -123,6 +136,10 @@ export class OutcomePolicy {
       case 'result':
         task.ending = 'succeeded'; // unless publishing parks it
         await this.#publish(task, outcome.workitem, this.#facts(task));
+        // Parked instead (a result that cannot be sent): poisoned, its reason already logged.
+        if (parkedMeanwhile(task))
+          await this.#events?.final(task, 'poisoned', { error: 'result not published; parked' });
+        else await this.#events?.final(task, 'succeeded', { result: outcome.workitem });
         break;
       default:
         await this.#failAttempt(task, outcome);
@@ -208,6 +225,11 @@ export class OutcomePolicy {
       attempts: task.attempt,
       durationMs: 0,
     });
+    await this.#events?.final(task, 'poisoned', {
+      error: reason,
+      errorCode: 'TQ_ERR_TASK_POISON',
+      crashLog,
+    });
     task
       .log()
       .error(
@@ -260,11 +282,17 @@ export class OutcomePolicy {
       task
         .log()
         .info({ err: text, nextAttempt: attempt + 1, delayMs }, 'task failed; retry scheduled');
+      this.#events?.retrying(task, delayMs, text);
       return;
     }
     task.log().info({ err: text, outcome: failure.kind, retryable }, 'task failed');
     const result = errorWorkitem(task.workitem, failure.error);
     await this.#publish(task, result, this.#facts(task));
+    await this.#events?.final(task, parkedMeanwhile(task) ? 'poisoned' : 'failed', {
+      error: text,
+      errorCode: codeOf(failure.error),
+      result,
+    });
   }
 
   /** The result goes out through the plugin's reportResults when it has its own, else directly. */
@@ -373,6 +401,17 @@ export class OutcomePolicy {
     });
     task.log().error({ queue: deadQueue(group.type), reason }, 'result too large; task parked');
   }
+}
+
+/** Whether publishing its outcome parked the task (set behind the compiler's narrowing). */
+function parkedMeanwhile(task: TaskInHand): boolean {
+  return task.ending === 'parked';
+}
+
+/** An error's stable code (`TQ_ERR_*`, or a plugin's own), when it has one. */
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function describeError(err: unknown): string {

@@ -10,6 +10,7 @@ import {
   deadQueue,
   declare,
   declareQueue,
+  declareTracking,
   UNROUTABLE_RESULTS_QUEUE,
   workerQueue,
   workerQueueDeclaration,
@@ -25,6 +26,7 @@ import type { PoolLink } from './pool-link.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import type { TaskReport } from './stats-reporter.js';
 import { type ChannelTools, TaskInHand } from './task.js';
+import { ChildEvents } from './task-events.js';
 import { TaskRouter } from './task-router.js';
 import { taskIdOf } from './workitem.js';
 
@@ -62,6 +64,8 @@ export class WorkerRuntime extends EventEmitter {
   #lifecycle = new Lifecycle();
   #recycle: RecyclePolicy;
   #outcome: OutcomePolicy;
+  /** Lifecycle events, with [tracking] enabled only. */
+  #events: ChildEvents | undefined;
   /** Counts for the pool's metrics (stats-reporter.ts); none without a pool. */
   #report: TaskReport | undefined;
   /**
@@ -85,6 +89,7 @@ export class WorkerRuntime extends EventEmitter {
     this.#log = log;
     this.#pool = pool;
     this.#recycle = new RecyclePolicy(spec.group.maxTasksPerChild, spec.group.maxMemoryPerChild);
+    if (spec.tracking) this.#events = new ChildEvents();
     this.#outcome = new OutcomePolicy(
       spec,
       worker,
@@ -96,6 +101,7 @@ export class WorkerRuntime extends EventEmitter {
       },
       // Read once: the per-task debug line must not make a logger per task when it is off.
       log.isLevelEnabled('debug'),
+      this.#events,
     );
     this.#connection = new AmqpConnection(spec.amqp, {
       name: `taskqueue-worker-${spec.group.name}`,
@@ -189,6 +195,7 @@ export class WorkerRuntime extends EventEmitter {
     await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
     await declareQueue(channel, deadQueue(group.type), amqp.queueType);
     await declareQueue(channel, UNROUTABLE_RESULTS_QUEUE, amqp.queueType);
+    if (this.#events) await declareTracking(channel, amqp.queueType);
     if (group.resultsExchange === '')
       await declareQueue(channel, group.resultsRoutingKey, amqp.queueType);
     await channel.prefetch(group.prefetch);
@@ -292,6 +299,7 @@ export class WorkerRuntime extends EventEmitter {
       return { kind: 'result-refused', cause: verdict.cause };
     if (message.fields.redelivered && verdict?.kind !== 'lost')
       return { kind: 'consumer-died', verdict };
+    this.#events?.started(task);
     task.startClock();
     const outcome = await invokePlugin(this.#worker, workitem, {
       settings: group.settings,

@@ -4,6 +4,7 @@ import type { ConsumeMessage, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { AckBatcher } from '../../../src/common/amqp/acks.js';
 import type { ConfirmedPublisher } from '../../../src/common/amqp/publisher.js';
+import { EVENTS_EXCHANGE } from '../../../src/common/amqp/queues.js';
 import { ERROR_CODE_HEADER } from '../../../src/common/amqp/wire.js';
 import type { AmqpConfig, GroupConfig } from '../../../src/common/config/types.js';
 import { TqError } from '../../../src/common/errors.js';
@@ -17,6 +18,7 @@ import {
 } from '../../../src/workerpool/child/outcome.js';
 import type { PoolLink } from '../../../src/workerpool/child/pool-link.js';
 import { type ChannelTools, TaskInHand } from '../../../src/workerpool/child/task.js';
+import { ChildEvents } from '../../../src/workerpool/child/task-events.js';
 import type { TaskRouter } from '../../../src/workerpool/child/task-router.js';
 import type { ChildSpec, Verdict } from '../../../src/workerpool/ipc.js';
 
@@ -52,7 +54,9 @@ interface Published {
  * `events` in the order it happened. `refuseAbove`: the broker refuses (and closes the channel
  * on) a result larger than this.
  */
-function fakeChannel(opts: { refuseAbove?: number; failPublish?: unknown } = {}) {
+function fakeChannel(
+  opts: { refuseAbove?: number; failPublish?: unknown; failEvents?: unknown } = {},
+) {
   const events: string[] = [];
   const published: Published[] = [];
   const routed: { op: string; args: unknown[] }[] = [];
@@ -60,6 +64,7 @@ function fakeChannel(opts: { refuseAbove?: number; failPublish?: unknown } = {})
   const publisher = {
     publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish) {
       if (opts.failPublish) return Promise.reject(opts.failPublish);
+      if (opts.failEvents && exchange === EVENTS_EXCHANGE) return Promise.reject(opts.failEvents);
       if (opts.refuseAbove !== undefined && content.length > opts.refuseAbove) {
         tools.closed = true;
         return Promise.reject(new TqError('TQ_ERR_AMQP_REFUSED', 'refused'));
@@ -133,8 +138,10 @@ function setup(
   opts: {
     refuseAbove?: number;
     failPublish?: unknown;
+    failEvents?: unknown;
     worker?: PluginWorker;
     stopping?: boolean;
+    tracking?: boolean;
   } = {},
 ) {
   const channel = fakeChannel(opts);
@@ -142,11 +149,19 @@ function setup(
   const settled: { outcome: Outcome['kind']; settlement: Settlement }[] = [];
   const spec = { group, amqp: {} as AmqpConfig, inputQueue: 'taskqueue' } as ChildSpec;
   const worker: PluginWorker = opts.worker ?? { handleTask: async () => undefined };
-  const policy = new OutcomePolicy(spec, worker, pool, {
-    beforeAck: () => channel.events.push('beforeAck'),
-    onSettled: (_task, outcome, settlement) => settled.push({ outcome: outcome.kind, settlement }),
-    stopping: () => opts.stopping ?? false,
-  });
+  const policy = new OutcomePolicy(
+    spec,
+    worker,
+    pool,
+    {
+      beforeAck: () => channel.events.push('beforeAck'),
+      onSettled: (_task, outcome, settlement) =>
+        settled.push({ outcome: outcome.kind, settlement }),
+      stopping: () => opts.stopping ?? false,
+    },
+    false,
+    opts.tracking ? new ChildEvents() : undefined,
+  );
   const task = (m: ConsumeMessage, parse = true) => {
     const t = new TaskInHand(
       channel.tools,
@@ -418,5 +433,88 @@ describe('OutcomePolicy: how a task ended, for the metrics (task.ending)', () =>
     expect(await ended({ kind: 'result', workitem: { fields: circular } as Workitem })).toBe(
       'parked',
     );
+  });
+});
+
+describe('OutcomePolicy with [tracking] enabled: final events before the ack', () => {
+  it('publishes succeeded with a copy of the result after the result, before the ack', async () => {
+    const t = setup({ tracking: true });
+    await t.policy.settle(t.task(message(input)), {
+      kind: 'result',
+      workitem: { fields: { n: 2 } } as Workitem,
+    });
+    expect(t.events).toEqual([
+      'publish results',
+      'publish task.succeeded.echo',
+      'beforeAck',
+      'ack',
+    ]);
+    expect(t.published[1]?.exchange).toBe(EVENTS_EXCHANGE);
+    expect(t.published[1]?.body).toMatchObject({
+      v: 1,
+      event: 'succeeded',
+      taskId: 'm-1',
+      type: 'echo',
+      attempt: 1,
+      result: { fields: { n: 2 } },
+    });
+    expect(t.published[1]?.options.persistent).toBe(true);
+  });
+
+  it('publishes failed with the error after the error result', async () => {
+    const t = setup({ tracking: true });
+    await t.policy.settle(t.task(message(input)), {
+      kind: 'failed',
+      error: new NonRetryableError('no point'),
+    });
+    expect(t.events).toEqual(['publish results', 'publish task.failed.echo', 'beforeAck', 'ack']);
+    expect(t.published[1]?.body).toMatchObject({ event: 'failed', error: 'no point' });
+  });
+
+  it('publishes poisoned with the crash log when the last allowed consumer died', async () => {
+    const t = setup({ tracking: true });
+    const m = message(input, { [CRASHES_HEADER]: 2, [CRASH_LOG_HEADER]: ['a', 'b'] });
+    (m.fields as { redelivered: boolean }).redelivered = true;
+    await t.policy.settle(t.task(m), { kind: 'consumer-died', verdict: undefined });
+    const event = t.published.find((p) => p.exchange === EVENTS_EXCHANGE)?.body;
+    expect(event).toMatchObject({ event: 'poisoned', errorCode: 'TQ_ERR_TASK_POISON' });
+    expect(event?.crashLog).toHaveLength(3);
+    expect(t.events.at(-1)).toBe('ack');
+  });
+
+  it('does not ack a task whose final event the broker refused: it is handed back', async () => {
+    const t = setup({
+      tracking: true,
+      stopping: true,
+      failEvents: new TqError('TQ_ERR_AMQP_UNROUTABLE', 'no queue'),
+    });
+    await t.policy.settle(t.task(message(input)), {
+      kind: 'result',
+      workitem: { fields: { n: 2 } } as Workitem,
+    });
+    expect(t.events).toEqual(['publish results', 'nack requeue=true']);
+    expect(t.settled).toEqual([{ outcome: 'result', settlement: 'requeued' }]);
+    expect(t.lost).toHaveLength(1);
+  });
+
+  it('leaves a task whose final event was cut off by a closed channel', async () => {
+    const t = setup({
+      tracking: true,
+      failEvents: new TqError('TQ_ERR_AMQP_CHANNEL_CLOSED', 'closed'),
+    });
+    await t.policy.settle(t.task(message(input)), {
+      kind: 'result',
+      workitem: { fields: { n: 2 } } as Workitem,
+    });
+    expect(t.events).not.toContain('ack');
+    expect(t.settled).toEqual([{ outcome: 'result', settlement: 'left' }]);
+  });
+
+  it('publishes nothing for a task without an id', async () => {
+    const t = setup({ tracking: true });
+    const m = message(input);
+    delete (m.properties as { messageId?: string }).messageId;
+    await t.policy.settle(t.task(m), { kind: 'result', workitem: { fields: {} } as Workitem });
+    expect(t.events).toEqual(['publish results', 'beforeAck', 'ack']);
   });
 });

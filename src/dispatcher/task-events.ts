@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { ConsumeMessage, Options } from 'amqplib';
+import type { ConfirmedPublisher } from '../common/amqp/publisher.js';
+import { isPlainText } from '../common/content-type.js';
+import type { ErrorCode } from '../common/errors.js';
+import { type Copy, copyOfJson, copyOfText, cutUtf8 } from '../common/tracking/copy.js';
+import { ERROR_CAP_CHARS } from '../common/tracking/limits.js';
+import { publishEvent, trackedIdOf } from '../common/tracking/publish.js';
+
+/**
+ * The dispatcher's lifecycle events ([tracking] enabled): `received` for a task it forwards,
+ * `invalid` for one it parks, each published alongside the forward or the park on the same
+ * confirm channel and awaited with it, so that the input's ack waits for both confirms and no
+ * round trip is added.
+ */
+export class DispatcherEvents {
+  /**
+   * Gives a task forwarded without correlation_id or message_id a message_id, so that the
+   * dispatcher's events and the child's (which name a task the same way, trackedIdOf) are about
+   * the same task. Only with tracking on: off, a task is forwarded with its properties as they
+   * came.
+   */
+  identify(forwarded: Options.Publish): void {
+    if (forwarded.correlationId === undefined && forwarded.messageId === undefined)
+      forwarded.messageId = randomUUID();
+  }
+
+  /** `forwarded`: the properties the task is forwarded with (identified). */
+  received(
+    publisher: ConfirmedPublisher,
+    message: ConsumeMessage,
+    type: string,
+    forwarded: Options.Publish,
+  ): Promise<void> {
+    const taskId = (forwarded.correlationId ?? forwarded.messageId) as string;
+    const copy = copyOfBody(message, true);
+    return publishEvent(publisher, {
+      v: 1,
+      event: 'received',
+      taskId,
+      type,
+      at: new Date().toISOString(),
+      workitem: copy.value,
+      truncated: copy.truncated || undefined,
+    });
+  }
+
+  invalid(
+    publisher: ConfirmedPublisher,
+    message: ConsumeMessage,
+    reason: string,
+    code: ErrorCode,
+  ): Promise<void> | undefined {
+    // A parked task without an id: nobody could ask for it by one; not tracked.
+    const taskId = trackedIdOf(message.properties);
+    if (taskId === undefined) return undefined;
+    const copy = copyOfBody(message, false);
+    return publishEvent(publisher, {
+      v: 1,
+      event: 'invalid',
+      taskId,
+      // An invalid task's type may be what is wrong with it: not tracked by type.
+      type: '',
+      at: new Date().toISOString(),
+      error: cutUtf8(reason, ERROR_CAP_CHARS),
+      errorCode: code,
+      workitem: copy.value,
+      truncated: copy.truncated || undefined,
+    });
+  }
+}
+
+/**
+ * A forwarded JSON body was validated by the route: its text goes in as it is. Anything else
+ * (text/plain, or a parked body that may not be JSON at all) is copied as text.
+ */
+function copyOfBody(message: ConsumeMessage, validJson: boolean): Copy {
+  let text = message.content.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return validJson && !isPlainText(message.properties.contentType)
+    ? copyOfJson(text)
+    : copyOfText(text);
+}
