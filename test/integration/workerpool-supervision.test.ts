@@ -171,15 +171,18 @@ describe('worker pool supervision', () => {
   });
 
   it('never gives up on a group whose children are killed one after another while it makes progress', async () => {
-    const { program } = pool(['slow'], '[slow]\nworkers = 2\nsleep_ms = 1000\n');
+    // Each child sets up for 5 s: a replacement is still starting when it is killed, however long
+    // the wait for the survivor's next result took (a replacement that had done a task would be
+    // replaced without counting, and the test would count fewer restarts than kills).
+    const { program } = pool(['slow'], '[slow]\nworkers = 2\nsleep_ms = 1000\nsetup_ms = 5000\n');
     await expect
-      .poll(() => stateLines(program, 'slow', 'running').length, { timeout: 20_000 })
+      .poll(() => stateLines(program, 'slow', 'running').length, { timeout: 30_000 })
       .toBe(2);
     const first = childPids(program.pid);
     await publishTasks(client, 'slow', 30, 'storm');
-    // Eight kills of children still starting (each one a counted restart: DEFAULT_POLICY allows
-    // five a minute), while the surviving child keeps finishing tasks, one a second: between two
-    // kills it finishes at least one.
+    // Eight kills, seven of children still starting (each one a counted restart: DEFAULT_POLICY
+    // allows five a minute), while the surviving child keeps finishing tasks, one a second:
+    // between two kills it finishes at least one.
     const resultsSoFar = () => client.messageCount('results').catch(() => 0);
     const seen = new Set(first);
     let killed = 0;
