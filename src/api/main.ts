@@ -7,7 +7,10 @@ import { exitStatusFor } from '../common/exit.js';
 import { loadApiTokens } from './auth/load.js';
 import { taskPublisher } from './publish.js';
 import { buildServer } from './server.js';
+import { StateChanges } from './state-changes.js';
 import { openStore } from './store/open.js';
+import { reportApplied } from './track-changes.js';
+import { Tracker } from './tracker/tracker.js';
 
 await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
   const api = config.api;
@@ -24,8 +27,23 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
     log.fatal({ code: err.code }, err.message);
     exit(exitStatusFor(err));
   });
+  const changes = new StateChanges();
+  // Without [tracking] no event is published: the API records submits, and says at start that
+  // their states stay `queued`.
+  const tracker = config.tracking.enabled
+    ? new Tracker({ amqp: config.amqp, store, log, onApplied: reportApplied(store, changes, log) })
+    : undefined;
+  if (tracker === undefined) {
+    log.warn('[tracking] enabled = no: tasks stay queued in the API, no outcome is recorded');
+  } else {
+    tracker.connection.on('fatal', (err) => {
+      log.fatal({ code: err.code }, err.message);
+      exit(exitStatusFor(err));
+    });
+  }
   const server = await buildServer({
     store,
+    changes,
     publish: taskPublisher(connection, config.dispatcher.queue),
     tokens: () => tokens,
     loopbackWithoutToken: api.loopbackWithoutToken,
@@ -52,7 +70,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
   );
   return {
     // Submits before the broker is reached are answered TQ_ERR_API_PUBLISH (503): reads work.
-    ready: connection.start(),
+    ready: Promise.all([connection.start(), tracker?.start()]).then(() => undefined),
     reload: async () => {
       try {
         tokens = loadApiTokens(api, log);
@@ -67,6 +85,8 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
     },
     stop: async () => {
       await server.close();
+      // The events in hand are applied and acked before the store closes.
+      await tracker?.stop();
       await connection.close();
       await store.close();
     },

@@ -12,8 +12,7 @@ export interface StateChange {
 
 /**
  * The state changes this daemon made or heard, for the event stream (GET /v1/events): the
- * submit route reports `queued`; the tracker (issue 28's events part) is to report each event it
- * applied. In-process only: with several API daemons on one store, each streams its own.
+ * submit route reports `queued`; the tracker reports each event it applied (src/api/track-changes.ts). In-process only: with several API daemons on one store, each streams its own.
  */
 export class StateChanges {
   readonly #emitter = new EventEmitter();
@@ -21,6 +20,11 @@ export class StateChanges {
   constructor() {
     // One listener per open stream; how many streams is the HTTP server's business.
     this.#emitter.setMaxListeners(0);
+  }
+
+  /** Whether any stream listens: a reporter may skip the work of building a change when not. */
+  get listening(): boolean {
+    return this.#emitter.listenerCount('change') > 0;
   }
 
   report(change: StateChange): void {

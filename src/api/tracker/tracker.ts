@@ -16,7 +16,7 @@ import type { Logger } from '../../common/logger.js';
 import type { WireEvent } from '../../common/tracking/event.js';
 import { parseEvent } from '../../common/tracking/parse.js';
 import type { TaskStore } from '../store/types.js';
-import { toTaskEvent } from './to-task-event.js';
+import { type TrackedEvent, toTaskEvent } from './to-task-event.js';
 
 export interface TrackerOptions {
   amqp: AmqpConfig;
@@ -24,6 +24,8 @@ export interface TrackerOptions {
   log: Logger;
   /** Events in hand at once (default 200): applied one after the other, in arrival order. */
   prefetch?: number;
+  /** Called after each event the store applied (it changed something), before its ack. */
+  onApplied?: (event: TrackedEvent) => void;
 }
 
 /** What the tracker did since it started. */
@@ -125,9 +127,12 @@ export class Tracker {
       return;
     }
     try {
-      const changed = await this.#options.store.apply(toTaskEvent(event));
-      if (changed) this.counts.applied++;
-      else this.counts.unchanged++;
+      const taskEvent = toTaskEvent(event);
+      const changed = await this.#options.store.apply(taskEvent);
+      if (changed) {
+        this.counts.applied++;
+        this.#options.onApplied?.(taskEvent);
+      } else this.counts.unchanged++;
       session.acks.ack(message);
     } catch (err) {
       this.counts.retried++;

@@ -1,0 +1,32 @@
+import type { Logger } from '../common/logger.js';
+import type { StateChanges } from './state-changes.js';
+import type { TaskStore } from './store/types.js';
+import type { TrackedEvent } from './tracker/to-task-event.js';
+
+/**
+ * What the tracker tells the event stream after each event the store applied: the task as the
+ * store now has it (a fan-out task's state is not the event's), read only while a stream
+ * listens. Never throws: a stream's trouble must not hand an applied event back.
+ */
+export function reportApplied(
+  store: TaskStore,
+  changes: StateChanges,
+  log: Logger,
+): (event: TrackedEvent) => void {
+  return (event) => {
+    if (!changes.listening) return;
+    store.get(event.taskId).then(
+      (task) => {
+        if (task === undefined) return;
+        changes.report({
+          taskId: task.id,
+          type: task.type,
+          types: task.types,
+          state: task.state,
+          at: task.updatedAt,
+        });
+      },
+      (err: Error) => log.warn({ err: err.message, taskId: event.taskId }, 'change not streamed'),
+    );
+  };
+}

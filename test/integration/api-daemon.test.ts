@@ -1,0 +1,128 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskRecord } from '../../src/api/store/types.js';
+import { OPERATE_TOKEN, READ_TOKEN, TEST_TOKENS } from '../support/api-server.js';
+import { useVhost } from '../support/broker.js';
+import {
+  type Program,
+  startApi,
+  startDispatcher,
+  startPool,
+  testConfig,
+  writeConfig,
+} from '../support/programs.js';
+
+/**
+ * `taskqueue-api` as installed: the daemon with its SQLite store and its tracker, beside a real
+ * dispatcher and pool with [tracking] on. What a client sees through HTTP only.
+ */
+describe('taskqueue-api with tracking, for real', () => {
+  const programs: Program[] = [];
+  let cleanup = () => {};
+  let base = '';
+
+  beforeAll(async () => {
+    const url = await useVhost('api-daemon');
+    const config = writeConfig('');
+    cleanup = config.cleanup;
+    const tokens = join(config.dir, 'api.tokens');
+    writeFileSync(tokens, TEST_TOKENS);
+    chmodSync(tokens, 0o600);
+    writeFileSync(
+      config.file,
+      testConfig(
+        url,
+        ['echo', 'throw'],
+        `[tracking]\nenabled = yes\n\n[api]\nlisten = 127.0.0.1:0\ntokens_file = ${tokens}\nstore = ${join(config.dir, 'tasks.db')}\n`,
+      ),
+    );
+    const api = startApi(config.file);
+    programs.push(api, startDispatcher(config.file), startPool(config.file));
+    const listening = JSON.parse(await api.waitFor(/API listening/)) as { port: number };
+    base = `http://127.0.0.1:${listening.port}`;
+    await api.waitFor(/"msg":"ready"/);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(programs.map((program) => program.stop()));
+    cleanup();
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('answers a submit with reply once the task succeeded, with its attempt and result', async () => {
+    const submitted = await call('POST', '/v1/tasks', OPERATE_TOKEN, {
+      type: 'echo',
+      fields: { n: 1 },
+      reply: 30,
+    });
+    expect(submitted.status).toBe(201);
+    const task = submitted.json.task as TaskRecord;
+    expect(task.state).toBe('succeeded');
+    const read = await call('GET', `/v1/tasks/${task.id}`, READ_TOKEN);
+    const stored = read.json.task as TaskRecord;
+    expect(stored.state).toBe('succeeded');
+    expect(stored.source).toBe('api');
+    expect(stored.attempts).toHaveLength(1);
+    expect(stored.attempts[0]!.pid).toBeGreaterThan(0);
+    expect(stored.attempts[0]!.endedAt).toBeDefined();
+    expect(stored.result).toBeDefined();
+  }, 60_000);
+
+  it('records a failing task as failed with the error of its last attempt', async () => {
+    const submitted = await call('POST', '/v1/tasks', OPERATE_TOKEN, {
+      type: 'throw',
+      fields: { n: 7 },
+      reply: 30,
+    });
+    const task = submitted.json.task as TaskRecord;
+    expect(task.state).toBe('failed');
+    expect(task.attempts.at(-1)!.error).toContain('boom on 7');
+  }, 60_000);
+
+  it('streams the changes the tracker applied', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${base}/v1/events`, {
+      headers: { authorization: `Bearer ${READ_TOKEN}` },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const submitted = await call('POST', '/v1/tasks', OPERATE_TOKEN, {
+      type: 'echo',
+      fields: { n: 2 },
+    });
+    const id = (submitted.json.task as TaskRecord).id;
+    let text = '';
+    const decoder = new TextDecoder();
+    while (!new RegExp(`"taskId":"${id}"[^\\n]*"state":"succeeded"`).test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    controller.abort();
+    expect(text).toMatch(new RegExp(`"taskId":"${id}"[^\\n]*"state":"succeeded"`));
+  }, 60_000);
+
+  it('answers 404 with a stable code for an id it never saw', async () => {
+    const read = await call('GET', '/v1/tasks/00000000-0000-4000-8000-000000000000', READ_TOKEN);
+    expect(read.status).toBe(404);
+    expect((read.json.error as { code: string }).code).toBe('TQ_ERR_API_TASK_NOT_FOUND');
+  });
+});
