@@ -5,13 +5,17 @@
  *  1. node_modules missing or older than package-lock.json → `npm ci` (`npm install` without a lock)
  *  2. unless TASKQUEUE_AMQP_URL is set or a Docker engine answers: RabbitMQ must be installed for
  *     the private broker (SPEC §6); as root apt-get installs it, otherwise we say what to install
- *  3. `tsc -b` (incremental) builds dist/
+ *  3. for `npm test` only, unless TQ_TEST_POSTGRES_URL is set or a PostgreSQL answers on
+ *     127.0.0.1:5432: PostgreSQL's binaries, from which the store tests start a private server;
+ *     as root apt-get installs them, otherwise we say what to install
+ *  4. `tsc -b` (incremental) builds dist/
  *
  * Plain Node, no dependencies (it runs before they are installed). One line per step it does.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -124,7 +128,54 @@ if (!process.env.TASKQUEUE_AMQP_URL && !rabbitmqInstalled() && !(await dockerAns
   }
 }
 
-// 3. Build ------------------------------------------------------------------------------------
+// 3. PostgreSQL (the task store's tests) ------------------------------------------------------
+function postgresInstalled() {
+  const lib = '/usr/lib/postgresql';
+  if (!existsSync(lib)) return false;
+  return readdirSync(lib).some((version) => isExecutable(path.join(lib, version, 'bin', 'initdb')));
+}
+
+function postgresAnswers() {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: 5432, timeout: 1500 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+if (
+  process.env.npm_lifecycle_event === 'pretest' &&
+  !process.env.TQ_TEST_POSTGRES_URL &&
+  !postgresInstalled() &&
+  !(await postgresAnswers())
+) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && isExecutable('/usr/bin/apt-get')) {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    say('postgresql missing: apt-get update');
+    run('apt-get', ['update', '-q'], env);
+    say('apt-get install postgresql');
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], env);
+  } else {
+    console.error(
+      [
+        "ensure-ready: the task store's tests need PostgreSQL. Either",
+        '  sudo apt-get install --no-install-recommends postgresql',
+        'or set TQ_TEST_POSTGRES_URL=postgres://USER@HOST:5432/DATABASE',
+      ].join('\n'),
+    );
+    process.exit(1);
+  }
+}
+
+// 4. Build ------------------------------------------------------------------------------------
 {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   say('tsc -b');

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the whole stack on this machine — a private RabbitMQ node (unless
- * TASKQUEUE_AMQP_URL names a broker), the dispatcher, the pool with the example plugins — and a
- * few example tasks a second, printed as they flow. Ctrl-C stops everything it started.
+ * TASKQUEUE_AMQP_URL names a broker), the dispatcher, the pool with the example plugins, the
+ * HTTP API with tracking on — and a few example tasks a second, printed as they flow. Ctrl-C
+ * stops everything it started.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -30,10 +32,30 @@ function devSocket(name: string): string {
   return Buffer.byteLength(path) <= 107 ? path : '';
 }
 
+/**
+ * The API's tokens file: one operate token nobody is shown (loopback needs none here), mode
+ * 0600 as the daemon demands.
+ */
+function devTokens(): string {
+  const file = join(WORK_DIR, 'api.tokens');
+  writeFileSync(file, `dev operate ${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+  return file;
+}
+
 function devConfig(url: string): string {
   return `; written by npm start
 [amqp]
 url = ${url}
+
+[tracking]
+enabled = yes
+
+[api]
+; any free port: npm start says which
+listen = 127.0.0.1:0
+loopback_without_token = yes
+tokens_file = ${devTokens()}
+store = ${join(WORK_DIR, 'tasks.db')}
 
 [dispatcher]
 status_socket = ${devSocket('dispatcher')}
@@ -77,6 +99,8 @@ interface Daemon {
   ready: Promise<void>;
   /** Groups with a child that reached `running` (the pool). */
   running: Set<string>;
+  /** The port it listens on, once it said (the API). */
+  port?: number;
 }
 
 function eachLine(stream: Readable, onLine: (line: string) => void): void {
@@ -102,6 +126,7 @@ function startProgram(name: string, configFile: string, logDir: string): Daemon 
     },
   );
   const running = new Set<string>();
+  const daemon: Daemon = { name, child, ready: Promise.resolve(), running };
   let onReady!: () => void;
   let onExit!: (err: Error) => void;
   const ready = new Promise<void>((resolvePromise, reject) => {
@@ -113,6 +138,8 @@ function startProgram(name: string, configFile: string, logDir: string): Daemon 
     log.write(`${line}\n`);
     // The daemon's own line, not one of its children's (they log through the pool).
     if (line.includes('"msg":"ready"') && line.includes(`"name":"taskqueue-${name}"`)) onReady();
+    const port = /"port":(\d+).*"msg":"API listening"/.exec(line);
+    if (port) daemon.port = Number(port[1]);
     const state = /"group":"([^"]+)".*"to":"running"/.exec(line);
     if (state) running.add(state[1]!);
     const said = !stopping && worthSaying(line);
@@ -124,7 +151,8 @@ function startProgram(name: string, configFile: string, logDir: string): Daemon 
     onExit(new Error(`${name} exited (code ${code}, signal ${signal}) before it was ready`));
     if (!stopping) say(`!! ${name} exited (code ${code}, signal ${signal}); see ${logFile}`);
   });
-  return { name, child, ready, running };
+  daemon.ready = ready;
+  return daemon;
 }
 
 function stopProgram(child: ChildProcess): Promise<void> {
@@ -186,13 +214,15 @@ async function main(): Promise<void> {
   writeFileSync(configFile, devConfig(url));
   const dispatcher = startProgram('dispatcher', configFile, logDir);
   const pool = startProgram('workerpool', configFile, logDir);
-  daemons = [dispatcher, pool];
+  const api = startProgram('api', configFile, logDir);
+  daemons = [dispatcher, pool, api];
   say(
-    `dispatcher pid ${dispatcher.child.pid}, workerpool pid ${pool.child.pid}; logs in ${logDir}`,
+    `dispatcher pid ${dispatcher.child.pid}, workerpool pid ${pool.child.pid}, ` +
+      `api pid ${api.child.pid}; logs in ${logDir}`,
   );
-  say('waiting for the dispatcher and the pool’s children…');
+  say('waiting for the dispatcher, the API and the pool’s children…');
   try {
-    await Promise.all([dispatcher.ready, pool.ready]);
+    await Promise.all([dispatcher.ready, pool.ready, api.ready]);
   } catch (err) {
     say(`!! ${(err as Error).message}; stopping`);
     await stop(1);
@@ -242,6 +272,8 @@ async function main(): Promise<void> {
   }, 1000 / TASKS_PER_SECOND);
 
   timer = interval;
+  say(`API on http://127.0.0.1:${api.port} (no token on loopback here; docs/api.md), e.g.`);
+  say(`  curl -s 'http://127.0.0.1:${api.port}/v1/tasks?state=succeeded&limit=3'`);
   say('tasks flowing; Ctrl-C to stop.');
 }
 

@@ -39,10 +39,26 @@ describe('npm start', () => {
     exited = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
     readLines(child.stdout!, (line) => lines.push(line));
     readLines(child.stderr!, (line) => lines.push(line));
-    const waiting = await waitFor(/^waiting for the dispatcher and the pool/);
+    const waiting = await waitFor(/^waiting for the dispatcher, the API and the pool/);
     const flowing = await waitFor(/^tasks flowing/);
     expect(flowing).toBeGreaterThan(waiting);
     await waitFor(/^task demo-\d+ → (echo|shell) child pid \d+ → /);
+    // The API it printed answers without a token on loopback, and its tracker recorded the
+    // demo tasks the dispatcher saw, to their final state.
+    const api = lines
+      .map((line) => /^API on (http:\/\/127\.0\.0\.1:\d+) /.exec(line))
+      .find(Boolean);
+    expect(api, lines.join('\n')).toBeTruthy();
+    await expect
+      .poll(
+        async () => {
+          const response = await fetch(`${api![1]}/v1/tasks?state=succeeded&limit=5`);
+          const { tasks } = (await response.json()) as { tasks: Array<{ id: string }> };
+          return tasks.map((task) => task.id).filter((id) => /^demo-\d+$/.test(id)).length;
+        },
+        { timeout: 30_000, interval: 200 },
+      )
+      .toBeGreaterThan(0);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     const tally = lines
