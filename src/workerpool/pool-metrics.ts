@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { BucketHistogram } from '../common/metrics/bucket-histogram.js';
 import { EVENT_LOOP_PRECISION_MS, registerBuildInfo } from '../common/metrics/build-info.js';
 import type { PoolStats } from './stats-totals.js';
+import { readRss } from './status/rss.js';
 import type { ChildView } from './supervisor/group.js';
 import { RESTART_CAUSES } from './supervisor/restart-cause.js';
 import { QUEUED_SECONDS_BUCKETS, RUN_SECONDS_BUCKETS, TASK_OUTCOMES } from './task-stats.js';
@@ -19,20 +19,6 @@ export interface GroupFacts {
 /** What the pool's registry reads from: its groups now, and the totals of what children told. */
 export interface PoolMetricsSource {
   supervisors(): Iterable<GroupFacts>;
-}
-
-/**
- * The resident memory of a process, from /proc/PID/status (VmRSS, kB), or 0 when it is gone.
- * Read at scrape time only, one small file per child.
- */
-export function rssBytes(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-    const kb = /^VmRSS:\s+([0-9]+) kB/m.exec(status)?.[1];
-    return kb === undefined ? 0 : Number(kb) * 1024;
-  } catch {
-    return 0;
-  }
 }
 
 /**
@@ -140,7 +126,8 @@ export function poolRegistry(pool: PoolMetricsSource, stats: PoolStats): Registr
       this.reset();
       for (const g of groups()) {
         let bytes = 0;
-        for (const child of g.children()) if (child.pid !== undefined) bytes += rssBytes(child.pid);
+        for (const child of g.children())
+          if (child.pid !== undefined) bytes += readRss(child.pid) ?? 0;
         this.set(labelsOf(g), bytes);
       }
     },
