@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePorts } from '@taskqueue/dev/rabbitmq-node';
 
 export const metricsOn = () => process.env.BENCH_METRICS === '1';
 
@@ -18,23 +18,11 @@ export interface MetricsSetup {
   token: string;
 }
 
-/** A port free now on loopback (the daemons bind it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function metricsSetup(workDir: string, runId: string): Promise<MetricsSetup> {
   const token = randomBytes(32).toString('hex');
   const file = join(workDir, `${runId}.metrics.token`);
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  const ports = [await freePort(), await freePort()];
+  const ports = await freePorts(2);
   const keys = (port: number) =>
     `metrics_listen = 127.0.0.1:${port}\nmetrics_token_file = ${file}\n`;
   return { dispatcher: keys(ports[0]!), workerpool: keys(ports[1]!), ports, token };

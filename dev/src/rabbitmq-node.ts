@@ -229,7 +229,7 @@ function signal(pid: number | undefined, sig: NodeJS.Signals): void {
 }
 
 /** `count` distinct ports that are free on 127.0.0.1 right now. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers: net.Server[] = [];
   try {
     for (let i = 0; i < count; i++) {

@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
+import { freePorts, RabbitNode } from '@taskqueue/dev/rabbitmq-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import {
@@ -73,17 +72,6 @@ function makeCertificates(dir: string): void {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Uses a private node of its own: it needs a TLS listener that requires client certificates. */
 describe('amqps with a CA and a client certificate', () => {
   let certs: string;
@@ -93,7 +81,7 @@ describe('amqps with a CA and a client certificate', () => {
   beforeAll(async () => {
     certs = mkdtempSync(join(tmpdir(), 'tq-tls-'));
     makeCertificates(certs);
-    tlsPort = await freePort();
+    tlsPort = (await freePorts(1))[0]!;
     node = await RabbitNode.start({
       extraConfig: [
         `listeners.ssl.default = 127.0.0.1:${tlsPort}`,

@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from '@taskqueue/dev/rabbitmq-node';
 import pg from 'pg';
 
 /**
@@ -52,17 +52,6 @@ function binDir(): string {
   return join(root, versions[0], 'bin');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startPrivate(): Promise<PostgresServer> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'tq-postgres-'));
@@ -79,7 +68,7 @@ export async function startPrivate(): Promise<PostgresServer> {
     ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'],
     { stdio: 'pipe', ...as },
   );
-  const port = await freePort();
+  const port = (await freePorts(1))[0]!;
   const server: ChildProcess = spawn(
     join(bin, 'postgres'),
     [
