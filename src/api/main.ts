@@ -5,6 +5,8 @@ import { runDaemon } from '../common/daemon.js';
 import { hasCode, TqError } from '../common/errors.js';
 import { exitStatusFor } from '../common/exit.js';
 import { loadApiTokens } from './auth/load.js';
+import { listenForHeartbeats } from './pools/heartbeat-listener.js';
+import { PoolRegistry } from './pools/pool-registry.js';
 import { taskPublisher } from './publish.js';
 import { buildServer } from './server.js';
 import { openStore } from './store/open.js';
@@ -24,7 +26,15 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
     log.fatal({ code: err.code }, err.message);
     exit(exitStatusFor(err));
   });
+  // Every pool's heartbeat, when the pools send them ([tracking] enabled on them and here).
+  const pools = config.tracking.enabled ? new PoolRegistry() : undefined;
+  const heartbeats = pools && listenForHeartbeats(config.amqp, pools, log);
+  heartbeats?.on('fatal', (err) =>
+    log.error({ code: err.code }, `pool heartbeats: ${err.message}`),
+  );
   const server = await buildServer({
+    pools,
+    config,
     store,
     publish: taskPublisher(connection, config.dispatcher.queue),
     tokens: () => tokens,
@@ -52,7 +62,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
   );
   return {
     // Submits before the broker is reached are answered TQ_ERR_API_PUBLISH (503): reads work.
-    ready: connection.start(),
+    ready: Promise.all([connection.start(), heartbeats?.start()]).then(() => {}),
     reload: async () => {
       try {
         tokens = loadApiTokens(api, log);
@@ -67,6 +77,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
     },
     stop: async () => {
       await server.close();
+      await heartbeats?.close();
       await connection.close();
       await store.close();
     },

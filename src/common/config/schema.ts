@@ -211,6 +211,8 @@ export const API_KEYS = {
 /** [tracking]: lifecycle events for the tracker of taskqueue-api (docs/tracking-design.md). */
 export const TRACKING_KEYS = {
   enabled: key<boolean>('yes or no', yesNo, false),
+  /** Seconds between two pool heartbeats (GET /v1/pools); a pool silent for 3 is `stale`. */
+  heartbeat_interval: key('a number of seconds from 1 to 3600', seconds(1, 3600), 10),
 };
 
 /**

@@ -127,6 +127,8 @@ export interface GroupConfig {
 export interface TrackingConfig {
   /** Off by default: nothing declared, nothing published, no work a task. */
   enabled: boolean;
+  /** Seconds between two heartbeats of a pool (published only when `enabled`). */
+  heartbeatInterval: number;
 }
 
 export interface Config {
