@@ -53,6 +53,9 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   // `taskqueue status`: the daemon is down or its socket is off, as for a broker not there.
   TQ_ERR_STATUS_UNREACHABLE: ExitStatus.UNAVAILABLE,
   TQ_ERR_STATUS_DENIED: ExitStatus.NOPERM,
+  // `taskqueue task|tasks`: no API configured is config; an API not answering is unavailable.
+  TQ_ERR_CLI_NO_API: ExitStatus.CONFIG,
+  TQ_ERR_CLI_API_UNREACHABLE: ExitStatus.UNAVAILABLE,
 };
 
 /** The exit status a program ends with when `err` stops it. */
