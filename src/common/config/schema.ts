@@ -206,6 +206,13 @@ export const API_KEYS = {
   ),
   /** How long `reply` may ask to wait for a final state. */
   max_reply_wait: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 60),
+  /** Where `taskqueue task|tasks` reach the API; default: `listen` when [api] is written. */
+  url: key<string | undefined>(
+    'an http:// or https:// URL (the API, for the CLI)',
+    httpUrl,
+    undefined,
+    redactUrl,
+  ),
 };
 
 /** [tracking]: lifecycle events for the tracker of taskqueue-api (docs/tracking-design.md). */
