@@ -29,9 +29,12 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
   // Every pool's heartbeat, when the pools send them ([tracking] enabled on them and here).
   const pools = config.tracking.enabled ? new PoolRegistry() : undefined;
   const heartbeats = pools && listenForHeartbeats(config.amqp, pools, log);
-  heartbeats?.on('fatal', (err) =>
-    log.error({ code: err.code }, `pool heartbeats: ${err.message}`),
-  );
+  // As for the publishing connection: a broker gone for good ends the daemon (69), and systemd
+  // restarts it, rather than a daemon that silently stops hearing pools.
+  heartbeats?.on('fatal', (err) => {
+    log.fatal({ code: err.code }, `pool heartbeats: ${err.message}`);
+    exit(exitStatusFor(err));
+  });
   const server = await buildServer({
     pools,
     config,
