@@ -33,7 +33,12 @@ _taskqueue() {
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return 0
       ;;
-    --timeout | --queue | --load-timeout | --group | --management | --id | --limit) return 0 ;;
+    --timeout | --queue | --load-timeout | --group | --management | --id | --limit | --api | --token | --since | --until | --field | --cursor) return 0 ;;
+    --token-file)
+      compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+      return 0
+      ;;
     --socket)
       compopt -o filenames 2>/dev/null
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
@@ -59,7 +64,7 @@ _taskqueue() {
       if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W '-c --config --help --version' -- "$cur")
       else
-        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins run-task queues dead purge status' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins run-task queues dead purge status task tasks' -- "$cur")
       fi
       return 0
       ;;
@@ -100,6 +105,18 @@ _taskqueue() {
       fi
       ;;
     purge) options='--yes -c --config --help' ;;
+    task) options='--json --api --token --token-file -c --config --help' ;;
+    tasks)
+      options='--state --type --since --until --field --limit --cursor --json --api --token --token-file -c --config --help'
+      if [[ $prev == --type ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$(_taskqueue_types "$config")" -- "$cur")
+        return 0
+      fi
+      if [[ $prev == --state ]]; then
+        mapfile -t COMPREPLY < <(compgen -W 'submitted queued dispatched running retrying succeeded failed poisoned invalid expired cancelled' -- "$cur")
+        return 0
+      fi
+      ;;
     *) return 0 ;;
   esac
   [[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")

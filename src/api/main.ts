@@ -5,6 +5,8 @@ import { runDaemon } from '../common/daemon.js';
 import { hasCode, TqError } from '../common/errors.js';
 import { exitStatusFor } from '../common/exit.js';
 import { loadApiTokens } from './auth/load.js';
+import { listenForHeartbeats } from './pools/heartbeat-listener.js';
+import { PoolRegistry } from './pools/pool-registry.js';
 import { taskPublisher } from './publish.js';
 import { buildServer } from './server.js';
 import { StateChanges } from './state-changes.js';
@@ -41,7 +43,18 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
       exit(exitStatusFor(err));
     });
   }
+  // Every pool's heartbeat, when the pools send them ([tracking] enabled on them and here).
+  const pools = config.tracking.enabled ? new PoolRegistry() : undefined;
+  const heartbeats = pools && listenForHeartbeats(config.amqp, pools, log);
+  // As for the publishing connection: a broker gone for good ends the daemon (69), and systemd
+  // restarts it, rather than a daemon that silently stops hearing pools.
+  heartbeats?.on('fatal', (err) => {
+    log.fatal({ code: err.code }, `pool heartbeats: ${err.message}`);
+    exit(exitStatusFor(err));
+  });
   const server = await buildServer({
+    pools,
+    config,
     store,
     changes,
     publish: taskPublisher(connection, config.dispatcher.queue),
@@ -70,7 +83,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
   );
   return {
     // Submits before the broker is reached are answered TQ_ERR_API_PUBLISH (503): reads work.
-    ready: Promise.all([connection.start(), tracker?.start()]).then(() => undefined),
+    ready: Promise.all([connection.start(), tracker?.start(), heartbeats?.start()]).then(() => {}),
     reload: async () => {
       try {
         tokens = loadApiTokens(api, log);
@@ -87,6 +100,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
       await server.close();
       // The events in hand are applied and acked before the store closes.
       await tracker?.stop();
+      await heartbeats?.close();
       await connection.close();
       await store.close();
     },

@@ -1,13 +1,16 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { guard } from './auth/guard.js';
 import type { ApiToken } from './auth/tokens.js';
 import { codeFor, sendError } from './http-errors.js';
+import type { PoolRegistry } from './pools/pool-registry.js';
 import type { PublishTask } from './publish.js';
 import { registerEvents } from './routes/events.js';
 import { parseListQuery } from './routes/list-query.js';
+import { registerOperateRoutes } from './routes/operate.js';
 import {
   ERROR_BODY,
   LIST_QUERY,
@@ -33,6 +36,10 @@ export interface ServerOptions {
   log: Logger;
   /** Where the event stream hears of changes (the tracker reports to the same); one is made if not given. */
   changes?: StateChanges;
+  /** The pools' heartbeats (GET /v1/pools); none when tracking is off. */
+  pools?: PoolRegistry;
+  /** The daemon's config, for the broker routes (queues, dead letters); they answer 503 without. */
+  config?: Config;
 }
 
 /** The API's own version (its paths say v1), not the package's. */
@@ -192,6 +199,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   );
 
   registerEvents(app, changes);
+  registerOperateRoutes(app, options);
 
   return app;
 }

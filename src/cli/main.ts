@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_CONFIG_FILE } from '../common/config/load.js';
 import { exitStatusFor } from '../common/exit.js';
@@ -11,6 +11,7 @@ import {
   helpEpilogue,
 } from '../common/help.js';
 import { createLogger } from '../common/logger.js';
+import { listTasks, showTask } from './api/tasks.js';
 import { checkConfig } from './check-config.js';
 import { type CommandConfig, commandConfig } from './config-source.js';
 import { checkDeadArgs, DEAD_ACTIONS, DEFAULT_LIST_LIMIT } from './dead/args.js';
@@ -40,6 +41,24 @@ function configFrom(file: string, checking = false): CommandConfig {
   const loaded = commandConfig(file, explicitConfig, process.env, { checking });
   if (loaded.notice) process.stderr.write(`taskqueue: ${loaded.notice}\n`);
   return loaded;
+}
+
+const API_EPILOGUE =
+  'The API: --api, else TASKQUEUE_API_URL, else [api] url, else [api] listen when the config has\n' +
+  'an [api] section; none: exit 78 (TQ_ERR_CLI_NO_API). The token: --token, else --token-file,\n' +
+  'else TASKQUEUE_API_TOKEN (a read token is enough). An API error exits 1\n' +
+  "(TQ_ERR_CLI_API_REFUSED, the API's code shown); no answer exits 69.\n\n";
+
+/** The options every command that asks the API has. */
+function apiOptions<T>(y: Argv<T>) {
+  return y
+    .option('api', { type: 'string', describe: 'the API URL (http://host:port)' })
+    .option('token', { type: 'string', describe: 'bearer token (visible to ps: prefer the file)' })
+    .option('token-file', { type: 'string', describe: 'a file whose first line is the token' });
+}
+
+function apiChoice(argv: { api?: string; token?: string; 'token-file'?: string }) {
+  return { api: argv.api, token: argv.token, tokenFile: argv['token-file'] };
 }
 
 async function run(body: () => Promise<number> | number): Promise<void> {
@@ -409,6 +428,67 @@ await yargs(args)
           { json: argv.json, sockets: argv.socket?.map(String) },
           (line) => process.stdout.write(`${line}\n`),
           (line) => process.stderr.write(`${line}\n`),
+        ),
+      ),
+  )
+  .command(
+    'task <id>',
+    'show a task from the API: its state, attempts (host, pid, user, error, crash log), responses and result',
+    (y) =>
+      apiOptions(y)
+        .positional('id', { type: 'string', demandOption: true, describe: 'task id' })
+        .option('json', { type: 'boolean', default: false, describe: "the API's record as JSON" })
+        .example('$0 task 5f0c…', 'what happened to that task')
+        .epilogue(API_EPILOGUE + epilogue),
+    (argv) =>
+      run(() =>
+        showTask(
+          configFrom(argv.c).config,
+          { ...apiChoice(argv), id: argv.id, json: argv.json },
+          (line) => process.stdout.write(`${line}\n`),
+        ),
+      ),
+  )
+  .command(
+    'tasks',
+    'list tasks from the API by state, type, time and workitem field, newest first, a page at a time',
+    (y) =>
+      apiOptions(y)
+        .option('state', {
+          type: 'string',
+          array: true,
+          describe: 'only these states (repeatable, or comma-separated)',
+        })
+        .option('type', { type: 'string', describe: 'only tasks addressed to this type' })
+        .option('since', { type: 'string', describe: 'created at or after (ISO time)' })
+        .option('until', { type: 'string', describe: 'created before (ISO time)' })
+        .option('field', {
+          type: 'string',
+          array: true,
+          describe: 'PATH=VALUE: a workitem field (dotted path under fields) equals VALUE',
+        })
+        .option('limit', { type: 'number', describe: 'tasks a page, 1 to 1000 (default 100)' })
+        .option('cursor', { type: 'string', describe: 'the next page (printed after a full one)' })
+        .option('json', { type: 'boolean', default: false, describe: "the API's page as JSON" })
+        .example('$0 tasks --state failed,poisoned --type shell', 'what failed lately')
+        .example('$0 tasks --field order.id=42 --json', 'by a field of the workitem')
+        .epilogue(API_EPILOGUE + epilogue),
+    (argv) =>
+      run(() =>
+        listTasks(
+          configFrom(argv.c).config,
+          {
+            ...apiChoice(argv),
+            state: (argv.state ?? []).flatMap((s) => String(s).split(',')).filter(Boolean),
+            type: argv.type,
+            since: argv.since,
+            until: argv.until,
+            field: (argv.field ?? []).map(String),
+            limit: argv.limit,
+            cursor: argv.cursor,
+            json: argv.json,
+          },
+          (line) => process.stdout.write(`${line}\n`),
         ),
       ),
   )

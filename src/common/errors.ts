@@ -214,6 +214,22 @@ export const ErrorCodes = {
    * the wrong kind or too large): parked on `taskqueue.tracker.invalid`, never applied.
    */
   TQ_ERR_EVENT_INVALID: 'invalid lifecycle event',
+  /**
+   * taskqueue-api, HTTP 503: a request that works on the broker (queues, dead letters) could not
+   * reach it, or the broker failed it partway (the message says what was done).
+   */
+  TQ_ERR_API_BROKER: 'broker unavailable for this request',
+  /** taskqueue-api, HTTP 404: the queue asked for does not exist (nothing was ever parked there). */
+  TQ_ERR_API_QUEUE_NOT_FOUND: 'no such queue',
+  /**
+   * `taskqueue task` / `tasks`: no API to ask: `[api] url` (or `--api`, `TASKQUEUE_API_URL`) not
+   * set, or no token given.
+   */
+  TQ_ERR_CLI_NO_API: 'no API configured',
+  /** `taskqueue task` / `tasks`: the API could not be reached, or answered what is not its JSON. */
+  TQ_ERR_CLI_API_UNREACHABLE: 'API unreachable',
+  /** `taskqueue task` / `tasks`: the API refused the request (its code and message are shown). */
+  TQ_ERR_CLI_API_REFUSED: 'API refused the request',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -53,6 +53,11 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   // `taskqueue status`: the daemon is down or its socket is off, as for a broker not there.
   TQ_ERR_STATUS_UNREACHABLE: ExitStatus.UNAVAILABLE,
   TQ_ERR_STATUS_DENIED: ExitStatus.NOPERM,
+  // `taskqueue task|tasks`: no API configured is config; an API not answering is unavailable.
+  TQ_ERR_CLI_NO_API: ExitStatus.CONFIG,
+  TQ_ERR_CLI_API_UNREACHABLE: ExitStatus.UNAVAILABLE,
+  // An unknown id, a bad filter, a refused token: the answer is "no", as for dead --id.
+  TQ_ERR_CLI_API_REFUSED: ExitStatus.FAILURE,
 };
 
 /** The exit status a program ends with when `err` stops it. */

@@ -3,6 +3,7 @@ import { probeBroker } from '../common/amqp/probe.js';
 import { loadConfig } from '../common/config/load.js';
 import { runDaemon } from '../common/daemon.js';
 import { startMetricsServer } from '../common/metrics/server.js';
+import { PoolHeartbeats } from './heartbeat.js';
 import { WorkerPool } from './pool.js';
 import { PoolStats } from './stats-totals.js';
 import { poolStatusLine } from './status/status-line.js';
@@ -24,10 +25,21 @@ await runDaemon('taskqueue-workerpool', async ({ config, log, configFile }) => {
   }
   const groups = pool.start();
   log.info({ groups }, 'worker pool started');
+  // Every pool on every host, seen by the API daemons (GET /v1/pools): only with tracking on.
+  const heartbeats = config.tracking.enabled
+    ? new PoolHeartbeats({
+        amqp: config.amqp,
+        intervalS: config.tracking.heartbeatInterval,
+        snapshot: () => pool.snapshot(),
+        log,
+      })
+    : undefined;
+  heartbeats?.start();
   return {
     ready: pool.settled(),
     stop: async () => {
       await pool.stop();
+      await heartbeats?.stop();
       await metrics?.close();
     },
     status: {

@@ -76,6 +76,6 @@ export function checkDeadArgs(argv: DeadArgv): DeadRequest {
 }
 
 /** The queue a request is about: `worker_<type>.dead`, or `<input>.invalid`. */
-export function parkedQueue(request: DeadRequest, inputQueue: string): string {
+export function parkedQueue(request: Pick<DeadRequest, 'type'>, inputQueue: string): string {
   return request.type === undefined ? invalidQueue(inputQueue) : deadQueue(request.type);
 }

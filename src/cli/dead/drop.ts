@@ -21,11 +21,47 @@ export async function dropParked(
   out: (line: string) => void,
 ): Promise<number> {
   if (!request.dryRun) refuseUnconfirmed('dead drop', request.yes);
+  const outcome = await dropTasks(config, log, request, async (queue, ids) => {
+    out(`${request.dryRun ? 'would drop' : 'to drop'}: ${ids.length} task(s) from ${queue}`);
+    for (const id of ids) out(`  ${id}`);
+    if (request.dryRun || ids.length === 0) return false;
+    return confirmed(`drop these ${ids.length} task(s) for good?`, request.yes);
+  });
+  if (request.dryRun || outcome.ids.length === 0) return notFoundStatus(request, outcome.found);
+  if (!outcome.dropped) {
+    out('nothing dropped');
+    return ExitStatus.FAILURE;
+  }
+  out(`dropped ${outcome.ids.length} task(s) from ${outcome.queue}`);
+  return notFoundStatus(request, outcome.found);
+}
+
+/** What a drop did: also POST /v1/dead/:type/drop's answer (src/api/routes/dead.ts). */
+export interface DropOutcome {
+  queue: string;
+  /** The tasks chosen, in queue order. */
+  ids: string[];
+  /** True: every one chosen was acked (gone); false: none was (not approved, or a dry run). */
+  dropped: boolean;
+  found: Set<string>;
+}
+
+/**
+ * The walk of `dead drop`: takes the chosen tasks, asks `approve` with their ids while holding
+ * them, and acks exactly those on yes. Nothing is acked on a dry run.
+ */
+export async function dropTasks(
+  config: Config,
+  log: Logger,
+  request: Pick<DeadRequest, 'type' | 'ids' | 'limit' | 'dryRun'>,
+  approve: (queue: string, ids: string[]) => Promise<boolean>,
+): Promise<DropOutcome> {
   const queue = parkedQueue(request, config.dispatcher.queue);
   const { connection, channel } = await openParkedQueue(config, log, queue);
   const found = new Set<string>();
   const chosen: GetMessage[] = [];
   const holdAll = mustHoldAll(config.amqp.queueType);
+  let dropped = false;
   try {
     await walkQueue(channel, queue, (message) => {
       if (chosen.length >= request.limit) return holdAll;
@@ -33,18 +69,14 @@ export async function dropParked(
       chosen.push(message);
       return holdAll || chosen.length < request.limit;
     });
-    out(`${request.dryRun ? 'would drop' : 'to drop'}: ${chosen.length} task(s) from ${queue}`);
-    for (const message of chosen) out(`  ${idOf(message)}`);
-    if (request.dryRun || chosen.length === 0) return notFoundStatus(request, found);
-    if (!(await confirmed(`drop these ${chosen.length} task(s) for good?`, request.yes))) {
-      out('nothing dropped');
-      return ExitStatus.FAILURE;
+    const ids = chosen.map(idOf);
+    if ((await approve(queue, ids)) && !request.dryRun && chosen.length > 0) {
+      for (const message of chosen) channel.ack(message);
+      dropped = true;
     }
-    for (const message of chosen) channel.ack(message);
+    return { queue, ids, dropped, found };
   } finally {
     // The acks go out before the close: the broker answers a channel close after them.
     await connection.close();
   }
-  out(`dropped ${chosen.length} task(s) from ${queue}`);
-  return notFoundStatus(request, found);
 }

@@ -18,6 +18,25 @@ export async function listParked(
   request: DeadRequest,
   out: (line: string) => void,
 ): Promise<number> {
+  const { queue, total, tasks } = await readParked(config, log, request);
+  if (request.json) {
+    out(JSON.stringify({ queue, total, shown: tasks.length, tasks }));
+    return ExitStatus.OK;
+  }
+  const shown = tasks.length === total ? '' : `, ${tasks.length} shown`;
+  out(`${queue}: ${total ?? 'an unknown number of'} parked${shown}`);
+  tasks.forEach((task, i) => {
+    for (const line of parkedLines(task, i + 1)) out(line);
+  });
+  return ExitStatus.OK;
+}
+
+/** What `dead list` shows: also GET /v1/dead/:type's answer (src/api/routes/dead.ts). */
+export async function readParked(
+  config: Config,
+  log: Logger,
+  request: Pick<DeadRequest, 'type' | 'ids' | 'limit'>,
+): Promise<{ queue: string; total: number | null; tasks: ParkedTask[] }> {
   const queue = parkedQueue(request, config.dispatcher.queue);
   const { connection, channel, count } = await openParkedQueue(config, log, queue);
   const tasks: ParkedTask[] = [];
@@ -32,14 +51,5 @@ export async function listParked(
   } finally {
     await connection.close();
   }
-  if (request.json) {
-    out(JSON.stringify({ queue, total: count ?? null, shown: tasks.length, tasks }));
-    return ExitStatus.OK;
-  }
-  const shown = tasks.length === count ? '' : `, ${tasks.length} shown`;
-  out(`${queue}: ${count ?? 'an unknown number of'} parked${shown}`);
-  tasks.forEach((task, i) => {
-    for (const line of parkedLines(task, i + 1)) out(line);
-  });
-  return ExitStatus.OK;
+  return { queue, total: count ?? null, tasks };
 }

@@ -32,26 +32,60 @@ export async function requeueParked(
   request: DeadRequest,
   out: (line: string) => void,
 ): Promise<number> {
+  const outcome = await requeueTasks(config, log, request);
+  const { queue, input } = outcome;
+  if (outcome.failure !== undefined) {
+    // Said before the error: what went is on the input queue, the rest is still parked.
+    out(
+      `requeued ${outcome.moved} task(s) from ${queue} to ${input} before an error; the others stay parked`,
+    );
+    throw outcome.failure;
+  }
+  if (request.dryRun) {
+    out(`would requeue ${outcome.ids.length} task(s) from ${queue} to ${input}:`);
+    for (const id of outcome.ids) out(`  ${id}`);
+  } else out(`requeued ${outcome.ids.length} task(s) from ${queue} to ${input}`);
+  return notFoundStatus(request, outcome.found);
+}
+
+/** What a requeue did: also POST /v1/dead/:type/requeue's answer (src/api/routes/dead.ts). */
+export interface RequeueOutcome {
+  queue: string;
+  input: string;
+  /** The tasks chosen (by message id, else correlation id), in queue order. */
+  ids: string[];
+  /** Copies the broker confirmed (their originals are gone from the parked queue). */
+  moved: number;
+  /** The ids of the request that were met. */
+  found: Set<string>;
+  /** The first error: `moved` went, the others stay parked. */
+  failure?: unknown;
+}
+
+/** The walk of `dead requeue`, without output (see requeueParked). */
+export async function requeueTasks(
+  config: Config,
+  log: Logger,
+  request: Pick<DeadRequest, 'type' | 'ids' | 'limit' | 'dryRun'>,
+): Promise<RequeueOutcome> {
   const queue = parkedQueue(request, config.dispatcher.queue);
   const input = config.dispatcher.queue;
   const run = { id: randomUUID(), from: queue, at: new Date().toISOString() };
   const { connection, channel } = await openParkedQueue(config, log, queue, input);
   const publisher = new ConfirmedPublisher(channel);
   const found = new Set<string>();
-  const wouldGo: string[] = [];
+  const ids: string[] = [];
   const inFlight = new Set<Promise<void>>();
-  let chosen = 0;
   let moved = 0;
   let failure: unknown;
   const holdAll = mustHoldAll(config.amqp.queueType);
   try {
     await walkQueue(channel, queue, async (message) => {
       if (failure !== undefined) return false;
-      if (chosen >= request.limit) return holdAll;
+      if (ids.length >= request.limit) return holdAll;
       if (requeuedBy(message.properties, run) || !wanted(request, message, found)) return true;
-      chosen++;
-      if (request.dryRun) wouldGo.push(idOf(message));
-      else {
+      ids.push(idOf(message));
+      if (!request.dryRun) {
         const sent = copyThenAck(channel, publisher, input, message, run).then(
           () => {
             moved++;
@@ -64,28 +98,23 @@ export async function requeueParked(
         void sent.finally(() => inFlight.delete(sent));
         if (inFlight.size >= PUBLISH_WINDOW) await Promise.race(inFlight);
       }
-      return holdAll || chosen < request.limit;
+      return holdAll || ids.length < request.limit;
     });
     await Promise.all(inFlight);
   } finally {
     await connection.close();
   }
-  if (failure !== undefined) {
-    // Said before the error: what went is on the input queue, the rest is still parked.
-    out(
-      `requeued ${moved} task(s) from ${queue} to ${input} before an error; the others stay parked`,
-    );
-    throw failure;
-  }
-  if (request.dryRun) {
-    out(`would requeue ${chosen} task(s) from ${queue} to ${input}:`);
-    for (const id of wouldGo) out(`  ${id}`);
-  } else out(`requeued ${chosen} task(s) from ${queue} to ${input}`);
-  return notFoundStatus(request, found);
+  return failure === undefined
+    ? { queue, input, ids, moved, found }
+    : { queue, input, ids, moved, found, failure };
 }
 
 /** The task is one the request names (and `found` records which names were met). */
-export function wanted(request: DeadRequest, message: GetMessage, found: Set<string>): boolean {
+export function wanted(
+  request: Pick<DeadRequest, 'ids'>,
+  message: GetMessage,
+  found: Set<string>,
+): boolean {
   if (request.ids === undefined) return true;
   const names = request.ids.filter((id) => isNamed(message.properties, id));
   for (const id of names) found.add(id);
@@ -93,7 +122,10 @@ export function wanted(request: DeadRequest, message: GetMessage, found: Set<str
 }
 
 /** 0 when every id given was found; else TQ_ERR_DEAD_NOT_FOUND naming the others. */
-export function notFoundStatus(request: DeadRequest, found: Set<string>): number {
+export function notFoundStatus(
+  request: Pick<DeadRequest, 'ids' | 'limit'>,
+  found: Set<string>,
+): number {
   const missing = (request.ids ?? []).filter((id) => !found.has(id));
   if (missing.length === 0 || request.limit !== Number.POSITIVE_INFINITY) return ExitStatus.OK;
   throw new TqError('TQ_ERR_DEAD_NOT_FOUND', `not parked there: ${missing.join(', ')}`, {

@@ -33,15 +33,26 @@ export async function showQueues(
   options: QueuesOptions,
   out: (line: string) => void,
 ): Promise<number> {
+  const report = await queuesReport(config, log, options);
+  if (options.json) out(JSON.stringify(report));
+  else for (const line of reportLines(report)) out(line);
+  return ExitStatus.OK;
+}
+
+/** The report `taskqueue queues` prints, also GET /v1/queues's answer (src/api/routes/queues.ts). */
+export async function queuesReport(
+  config: Config,
+  log: Logger,
+  options: Omit<QueuesOptions, 'json'>,
+): Promise<QueuesReport> {
   for (const type of options.types) checkWorkerType(type);
   const naming = queueNaming(config, options.types);
   const amqpUrl = config.amqp.urls[0] ?? 'amqp://localhost';
-  let report: QueuesReport | undefined;
   let managementError: TqError | undefined;
   if (!options.passive) {
     const target = managementTarget(options.management ?? config.amqp.managementUrl, amqpUrl);
     try {
-      report = {
+      return {
         source: 'management',
         management_url: target.base,
         management_error: null,
@@ -53,31 +64,26 @@ export async function showQueues(
       managementError = err as TqError;
     }
   }
-  if (!report) {
-    let model: ChannelModel | undefined;
-    const { connection } = await connectForCommand(
-      config,
-      log,
-      'taskqueue-queues',
-      async (_ch, m) => {
-        model = m;
-      },
-    );
-    try {
-      report = {
-        source: 'passive',
-        management_url: null,
-        management_error: managementError
-          ? { code: managementError.code, message: managementError.message }
-          : null,
-        unknown: PASSIVE_UNKNOWN,
-        queues: await passiveRows(model!, knownQueues(naming)),
-      };
-    } finally {
-      await connection.close();
-    }
+  let model: ChannelModel | undefined;
+  const { connection } = await connectForCommand(
+    config,
+    log,
+    'taskqueue-queues',
+    async (_ch, m) => {
+      model = m;
+    },
+  );
+  try {
+    return {
+      source: 'passive',
+      management_url: null,
+      management_error: managementError
+        ? { code: managementError.code, message: managementError.message }
+        : null,
+      unknown: PASSIVE_UNKNOWN,
+      queues: await passiveRows(model!, knownQueues(naming)),
+    };
+  } finally {
+    await connection.close();
   }
-  if (options.json) out(JSON.stringify(report));
-  else for (const line of reportLines(report)) out(line);
-  return ExitStatus.OK;
 }

@@ -17,5 +17,7 @@ export function resolveApi(doc: IniDocument, problems: ProblemList): ApiConfig {
     loopbackWithoutToken: read('loopback_without_token'),
     maxBodySize: read('max_body_size'),
     maxReplyWait: read('max_reply_wait'),
+    url: read('url'),
+    written: doc.sections.has('api'),
   };
 }

@@ -41,5 +41,5 @@ export function resolveTracking(doc: IniDocument, problems: ProblemList): Tracki
   const view = new SectionView(doc, [doc.sections.get('tracking')], 'references-only');
   checkKnownKeys(view, 'tracking', TRACKING_KEYS, problems);
   const read = tableReader(view, TRACKING_KEYS, problems);
-  return { enabled: read('enabled') };
+  return { enabled: read('enabled'), heartbeatInterval: read('heartbeat_interval') };
 }

@@ -206,11 +206,20 @@ export const API_KEYS = {
   ),
   /** How long `reply` may ask to wait for a final state. */
   max_reply_wait: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 60),
+  /** Where `taskqueue task|tasks` reach the API; default: `listen` when [api] is written. */
+  url: key<string | undefined>(
+    'an http:// or https:// URL (the API, for the CLI)',
+    httpUrl,
+    undefined,
+    redactUrl,
+  ),
 };
 
 /** [tracking]: lifecycle events for the tracker of taskqueue-api (docs/tracking-design.md). */
 export const TRACKING_KEYS = {
   enabled: key<boolean>('yes or no', yesNo, false),
+  /** Seconds between two pool heartbeats (GET /v1/pools); a pool silent for 3 is `stale`. */
+  heartbeat_interval: key('a number of seconds from 1 to 3600', seconds(1, 3600), 10),
 };
 
 /**

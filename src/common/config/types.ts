@@ -92,6 +92,10 @@ export interface ApiConfig {
   maxBodySize: number;
   /** Seconds: the longest `reply` wait a submit may ask for (default 60). */
   maxReplyWait: number;
+  /** Where the CLI reaches the API (`taskqueue task|tasks`); undefined: from `listen`. */
+  url: string | undefined;
+  /** The file has an [api] section: this host runs (or names) an API the CLI may ask. */
+  written: boolean;
 }
 
 /** One group of identical children: a type section, or one instance of a type. */
@@ -127,6 +131,8 @@ export interface GroupConfig {
 export interface TrackingConfig {
   /** Off by default: nothing declared, nothing published, no work a task. */
   enabled: boolean;
+  /** Seconds between two heartbeats of a pool (published only when `enabled`). */
+  heartbeatInterval: number;
 }
 
 export interface Config {

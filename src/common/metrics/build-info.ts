@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Gauge, type Registry } from 'prom-client';
 
 /** The version of the install these modules come from (its package.json, beside dist/). */
-function taskqueueVersion(): string {
+export function taskqueueVersion(): string {
   try {
     const text = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
     const version = (JSON.parse(text) as { version?: unknown }).version;

@@ -6,7 +6,7 @@ const load = (text: string) => parseConfigText(text, 'test.ini', {});
 
 describe('[tracking]', () => {
   it('is off unless enabled', () => {
-    expect(load('').tracking).toEqual({ enabled: false });
+    expect(load('').tracking).toEqual({ enabled: false, heartbeatInterval: 10 });
   });
 
   it.each([

@@ -38,6 +38,8 @@ describe('bash completion', () => {
         'run-task',
         'status',
         'submit',
+        'task',
+        'tasks',
       ].sort(),
     );
   });
