@@ -14,6 +14,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_API_NOT_FOUND: 404,
   TQ_ERR_API_PUBLISH: 503,
   TQ_ERR_API_INTERNAL: 500,
+  TQ_ERR_API_TASK_FINAL: 409,
 };
 
 /** What every error answer's body is: `{error: {code, message}}` (docs/api.md). */

@@ -5,6 +5,7 @@ import { runDaemon } from '../common/daemon.js';
 import { hasCode, TqError } from '../common/errors.js';
 import { exitStatusFor } from '../common/exit.js';
 import { loadApiTokens } from './auth/load.js';
+import { cancelPublisher } from './cancel.js';
 import { taskPublisher } from './publish.js';
 import { buildServer } from './server.js';
 import { openStore } from './store/open.js';
@@ -27,6 +28,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
   const server = await buildServer({
     store,
     publish: taskPublisher(connection, config.dispatcher.queue),
+    cancel: cancelPublisher(connection),
     tokens: () => tokens,
     loopbackWithoutToken: api.loopbackWithoutToken,
     maxBodySize: api.maxBodySize,

@@ -4,8 +4,10 @@ import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { guard } from './auth/guard.js';
 import type { ApiToken } from './auth/tokens.js';
+import type { PublishCancel } from './cancel.js';
 import { codeFor, sendError } from './http-errors.js';
 import type { PublishTask } from './publish.js';
+import { registerCancel } from './routes/cancel.js';
 import { registerEvents } from './routes/events.js';
 import { parseListQuery } from './routes/list-query.js';
 import {
@@ -33,6 +35,8 @@ export interface ServerOptions {
   log: Logger;
   /** Where the event stream hears of changes (the tracker reports to the same); one is made if not given. */
   changes?: StateChanges;
+  /** Publishes a cancel to `taskqueue.cancels`; without it there is no cancel route. */
+  cancel?: PublishCancel;
 }
 
 /** The API's own version (its paths say v1), not the package's. */
@@ -192,6 +196,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   );
 
   registerEvents(app, changes);
+  if (options.cancel) registerCancel(app, { store, cancel: options.cancel, log });
 
   return app;
 }
