@@ -282,11 +282,9 @@ export class OutcomePolicy {
     task.log().info({ code: error.code, ran }, 'task cancelled');
     const result = errorWorkitem(task.workitem, error);
     await this.#publish(task, result, this.#facts(task));
-    await this.#events?.final(task, 'cancelled', {
-      error: error.message,
-      errorCode: error.code,
-      result,
-    });
+    // No copy of the result: it is the input plus the error, and the event's parser takes a
+    // result on succeeded, failed and poisoned only (tracking/parse.ts).
+    await this.#events?.final(task, 'cancelled', { error: error.message, errorCode: error.code });
   }
 
   /** A failed attempt: retried through the broker while attempts remain, else the error result. */
