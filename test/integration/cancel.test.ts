@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseTokens } from '../../src/api/auth/tokens.js';
@@ -248,5 +249,65 @@ describe('cancel (taskqueue.cancels)', () => {
     expect(collected.find((e) => e.event === 'cancelled')?.errorCode).toBe('TQ_ERR_TASK_CANCELLED');
     // Not retried: nothing comes back to the queue.
     expect(await client.messageCount(workerQueue(TYPE))).toBe(0);
+  });
+});
+
+describe('cancel with tracking off, and across a broker restart', () => {
+  let node: RabbitNode;
+  let pool: Program | undefined;
+  let config: ReturnType<typeof writeConfig> | undefined;
+  let client: TestClient | undefined;
+  const runs = runsDir();
+
+  beforeAll(async () => {
+    // A private node: this test restarts the broker.
+    node = await RabbitNode.start();
+  });
+  afterAll(async () => {
+    await client?.close().catch(() => {});
+    await pool?.stop();
+    await node?.destroy();
+    config?.cleanup();
+    runs.cleanup();
+  });
+
+  it('a cancel issued before the restart, and one after, are both honoured by children that reconnected', async () => {
+    config = writeConfig(
+      testConfig(node.url, [TYPE], `[tracking]\nenabled = no\n\n[${TYPE}]\nworkers = 1\n`),
+    );
+    pool = startPool(config.file);
+    await pool.waitForRunning(TYPE);
+    client = await TestClient.connect(node.url);
+    await client.declare('results');
+    await publishCancel(client.channel, new ConfirmedPublisher(client.channel), {
+      taskId: 'before',
+      by: 'test',
+    });
+    await client.close();
+    await node.restart();
+    client = await TestClient.connect(node.url);
+    await publishCancel(client.channel, new ConfirmedPublisher(client.channel), {
+      taskId: 'after',
+      by: 'test',
+    });
+    // Published straight to the worker queue once the child consumes it again.
+    await expect.poll(() => client!.consumerCount(workerQueue(TYPE)), { timeout: 60_000 }).toBe(1);
+    // `after` may be read before the child takes its task, or just after: it holds for long, so
+    // that either way it ends cancelled (not run, or stopped through its signal).
+    for (const id of ['before', 'after', 'plain'])
+      await client.publish(
+        workerQueue(TYPE),
+        workitem(TYPE, { dir: runs.dir, hold_ms: id === 'after' ? 600_000 : 0 }),
+        { correlationId: id },
+      );
+    const results = await client.collect('results', 3, 60_000);
+    const byId = new Map(
+      results.map((m) => [m.properties.correlationId as string, JSON.parse(m.content.toString())]),
+    );
+    expect(byId.get('before').error).toContain('TQ_ERR_TASK_CANCELLED');
+    expect(byId.get('after').error).toContain('TQ_ERR_TASK_CANCELLED');
+    expect(byId.get('plain').fields.ran).toBe(true);
+    expect(runs.ran('before')).toBe(false);
+    expect(runs.ran('plain')).toBe(true);
   });
 });
