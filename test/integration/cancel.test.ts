@@ -159,6 +159,20 @@ describe('cancel (taskqueue.cancels)', () => {
     const accepted = await cancel(a1);
     expect(accepted.statusCode).toBe(202);
     expect(accepted.json().task.id).toBe(a1);
+    // Again, with an empty JSON object as body: the same answer (a cancel is idempotent).
+    const twice = await app.inject({
+      method: 'POST',
+      url: `/v1/tasks/${a1}/cancel`,
+      headers: bearer(OPERATE_TOKEN),
+      payload: {},
+    });
+    expect(twice.statusCode).toBe(202);
+    const openapi = await app.inject({
+      method: 'GET',
+      url: '/openapi.json',
+      headers: bearer(READ_TOKEN),
+    });
+    expect(Object.keys(openapi.json().paths)).toContain('/v1/tasks/{id}/cancel');
     expect(apiLogs).toContainEqual(
       expect.objectContaining({ action: 'cancel', token: 'operator', taskId: a1 }),
     );
