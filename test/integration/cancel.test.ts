@@ -2,16 +2,18 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
+import amqp from 'amqplib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseTokens } from '../../src/api/auth/tokens.js';
 import { cancelPublisher } from '../../src/api/cancel.js';
 import { taskPublisher } from '../../src/api/publish.js';
 import { buildServer } from '../../src/api/server.js';
+import { Tracker } from '../../src/api/tracker/tracker.js';
 import { AmqpConnection } from '../../src/common/amqp/connection.js';
 import { ConfirmedPublisher } from '../../src/common/amqp/publisher.js';
 import { declareQueue, EVENTS_EXCHANGE, workerQueue } from '../../src/common/amqp/queues.js';
-import { publishCancel } from '../../src/common/cancel/feed.js';
+import { CancelFeed, publishCancel } from '../../src/common/cancel/feed.js';
 import type { AmqpConfig } from '../../src/common/config/types.js';
 import { createLogger } from '../../src/common/logger.js';
 import { parseEvent, type WireEvent } from '../../src/common/tracking/index.js';
@@ -207,8 +209,17 @@ describe('cancel (taskqueue.cancels)', () => {
       ).toEqual(['received', 'cancelled']);
       expect(of[1]!.errorCode).toBe('TQ_ERR_TASK_CANCELLED');
     }
+    // The tracker applies the finals to the store: the API's cancel ends `cancelled` there.
+    const tracker = new Tracker({ amqp: amqpConfig(url), store, log: createLogger('t', 'silent') });
+    cleanups.push(() => tracker.stop());
+    await tracker.start();
+    await expect
+      .poll(async () => (await store.get(a1))?.state, { timeout: 30_000 })
+      .toBe('cancelled');
+    await expect
+      .poll(async () => (await store.get(a2))?.state, { timeout: 30_000 })
+      .toBe('succeeded');
     // A final task cannot be cancelled: 409 with its own code.
-    await store.apply({ event: 'succeeded', taskId: a2, type: TYPE, at: new Date().toISOString() });
     const final = await cancel(a2);
     expect(final.statusCode).toBe(409);
     expect(final.json().error.code).toBe('TQ_ERR_API_TASK_FINAL');
@@ -323,5 +334,46 @@ describe('cancel with tracking off, and across a broker restart', () => {
     expect(byId.get('plain').fields.ran).toBe(true);
     expect(runs.ran('before')).toBe(false);
     expect(runs.ran('plain')).toBe(true);
+  });
+});
+
+describe('CancelFeed on a real broker', () => {
+  it('follow resolves once all published before it was read; a reconnect reads on from where it left off', async () => {
+    const url = await useVhost('cancel-feed');
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger('feed', 'info', (line) => lines.push(JSON.parse(line)));
+    const told: string[] = [];
+    const feed = new CancelFeed(log, (id) => told.push(id));
+    const client = await TestClient.connect(url);
+    const publisher = new ConfirmedPublisher(client.channel);
+    const cancels = (from: number, to: number) =>
+      Promise.all(
+        Array.from({ length: to - from }, (_, i) =>
+          publishCancel(client.channel, publisher, { taskId: `f-${from + i}`, by: 'test' }),
+        ),
+      );
+    await cancels(0, 300);
+    const connect = async () => {
+      const model = await amqp.connect(url);
+      return { model, channel: await model.createConfirmChannel() };
+    };
+    const first = await connect();
+    await feed.follow(first.model, first.channel, new ConfirmedPublisher(first.channel));
+    expect(feed.set.size).toBe(300);
+    expect(told).toHaveLength(300);
+    expect(feed.cancelled('f-299')).toBe(true);
+    expect(feed.cancelled('f-300')).toBe(false);
+    await first.model.close();
+    await cancels(300, 310);
+    const second = await connect();
+    await feed.follow(second.model, second.channel, new ConfirmedPublisher(second.channel));
+    expect(feed.set.size).toBe(310);
+    expect(told).toHaveLength(310);
+    // 300 cancels and its own mark; then only the 10 new ones and the second mark.
+    const reads = lines.filter((l) => l.msg === 'cancel stream read').map((l) => l.read);
+    expect(reads).toEqual([301, 11]);
+    feed.closing();
+    await second.model.close();
+    await client.close();
   });
 });

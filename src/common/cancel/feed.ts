@@ -24,8 +24,9 @@ const ACK_EVERY = 250;
 export const CATCH_UP_TIMEOUT_MS = 60_000;
 
 /**
- * A program's reader of `taskqueue.cancels`: on every (re)connection it reads the stream from
- * its first message, on a channel of its own, into a CancelSet, and `follow` resolves only once
+ * A program's reader of `taskqueue.cancels`: on its first connection it reads the stream from
+ * its first message (after a reconnect, from where it left off), on a channel of its own, into
+ * a CancelSet, and `follow` resolves only once
  * it has read everything the stream held when it was called. The stream says nothing of its
  * length over AMQP 0-9-1 (a stream's declare-ok counts 0 messages), so the reader publishes a
  * mark of its own and waits to read it back: everything before the mark was read by then.
@@ -41,6 +42,11 @@ export class CancelFeed {
   /** The stream channel of the current connection. */
   #channel: Channel | undefined;
   #closing = false;
+  /**
+   * The stream offset after the last message read: a reconnect reads on from there (the set
+   * holds what came before), not the whole stream again. Undefined: from the first.
+   */
+  #nextOffset: number | undefined;
 
   constructor(log: Logger, onCancel: (taskId: string) => void) {
     this.#log = log;
@@ -81,10 +87,15 @@ export class CancelFeed {
       CANCELS_STREAM,
       (delivery) => {
         if (!delivery) {
-          // Cancelled by the broker (the stream was deleted): start over on a fresh connection.
+          // Cancelled by the broker (the stream was deleted): start over on a fresh connection,
+          // from the first message of whatever stream is there then.
+          this.#nextOffset = undefined;
           if (!this.#closing) main.close().catch(() => {});
           return;
         }
+        const offset = delivery.properties.headers?.['x-stream-offset'];
+        if (typeof offset === 'number' && Number.isSafeInteger(offset))
+          this.#nextOffset = offset + 1;
         const message = this.#read(delivery);
         if (message?.kind === 'mark' && message.id === mark) caughtUp();
         else if (message?.kind === 'cancel') this.#add(message);
@@ -96,7 +107,13 @@ export class CancelFeed {
           }
         }
       },
-      { noAck: false, arguments: { 'x-stream-offset': 'first' } },
+      {
+        noAck: false,
+        arguments: {
+          'x-stream-offset':
+            this.#nextOffset === undefined ? 'first' : { '!': 'long', value: this.#nextOffset },
+        },
+      },
     );
     await publisher.publish(
       '',
@@ -122,10 +139,15 @@ export class CancelFeed {
     });
     try {
       await Promise.race([seen, late]);
+    } catch (err) {
+      // Its mark never came: a stream made anew has offsets below the one asked for. The next
+      // attempt reads from the first.
+      this.#nextOffset = undefined;
+      throw err;
     } finally {
       clearTimeout(timer);
     }
-    this.#log.info({ cancels: this.set.size }, 'cancel stream read');
+    this.#log.info({ cancels: this.set.size, read }, 'cancel stream read');
   }
 
   /** Before the connection is closed on purpose: its stream channel's close is not a loss. */
