@@ -12,7 +12,12 @@ import { buildServer } from '../../src/api/server.js';
 import { Tracker } from '../../src/api/tracker/tracker.js';
 import { AmqpConnection } from '../../src/common/amqp/connection.js';
 import { ConfirmedPublisher } from '../../src/common/amqp/publisher.js';
-import { declareQueue, EVENTS_EXCHANGE, workerQueue } from '../../src/common/amqp/queues.js';
+import {
+  CANCELS_STREAM,
+  declareQueue,
+  EVENTS_EXCHANGE,
+  workerQueue,
+} from '../../src/common/amqp/queues.js';
 import { CancelFeed, publishCancel } from '../../src/common/cancel/feed.js';
 import type { AmqpConfig } from '../../src/common/config/types.js';
 import { createLogger } from '../../src/common/logger.js';
@@ -352,7 +357,15 @@ describe('CancelFeed on a real broker', () => {
           publishCancel(client.channel, publisher, { taskId: `f-${from + i}`, by: 'test' }),
         ),
       );
-    await cancels(0, 300);
+    // Anyone may write to the stream: what is not a cancel is skipped, and reading goes on.
+    await publishCancel(client.channel, publisher, { taskId: 'f-0', by: 'test' });
+    client.channel.sendToQueue(CANCELS_STREAM, Buffer.from('not a cancel'));
+    client.channel.sendToQueue(
+      CANCELS_STREAM,
+      Buffer.from(JSON.stringify({ v: 1, kind: 'cancel', taskId: 'evil', at: 'now', by: 'x' })),
+    );
+    await client.channel.waitForConfirms();
+    await cancels(1, 300);
     const connect = async () => {
       const model = await amqp.connect(url);
       return { model, channel: await model.createConfirmChannel() };
@@ -369,9 +382,13 @@ describe('CancelFeed on a real broker', () => {
     await feed.follow(second.model, second.channel, new ConfirmedPublisher(second.channel));
     expect(feed.set.size).toBe(310);
     expect(told).toHaveLength(310);
-    // 300 cancels and its own mark; then only the 10 new ones and the second mark.
+    expect(feed.cancelled('evil')).toBe(false);
+    expect(
+      lines.filter((l) => l.msg === 'cancel stream message skipped').map((l) => l.code),
+    ).toEqual(['TQ_ERR_CANCEL_INVALID', 'TQ_ERR_CANCEL_INVALID']);
+    // 300 cancels, 2 skipped and its own mark; then only the 10 new ones and the second mark.
     const reads = lines.filter((l) => l.msg === 'cancel stream read').map((l) => l.read);
-    expect(reads).toEqual([301, 11]);
+    expect(reads).toEqual([303, 11]);
     feed.closing();
     await second.model.close();
     await client.close();
