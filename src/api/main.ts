@@ -5,6 +5,7 @@ import { runDaemon } from '../common/daemon.js';
 import { hasCode, TqError } from '../common/errors.js';
 import { exitStatusFor } from '../common/exit.js';
 import { loadApiTokens } from './auth/load.js';
+import { cancelPublisher } from './cancel.js';
 import { listenForHeartbeats } from './pools/heartbeat-listener.js';
 import { PoolRegistry } from './pools/pool-registry.js';
 import { taskPublisher } from './publish.js';
@@ -58,6 +59,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
     store,
     changes,
     publish: taskPublisher(connection, config.dispatcher.queue),
+    cancel: cancelPublisher(connection),
     tokens: () => tokens,
     loopbackWithoutToken: api.loopbackWithoutToken,
     maxBodySize: api.maxBodySize,

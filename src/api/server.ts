@@ -5,9 +5,11 @@ import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { guard } from './auth/guard.js';
 import type { ApiToken } from './auth/tokens.js';
+import type { PublishCancel } from './cancel.js';
 import { codeFor, sendError } from './http-errors.js';
 import type { PoolRegistry } from './pools/pool-registry.js';
 import type { PublishTask } from './publish.js';
+import { registerCancel } from './routes/cancel.js';
 import { registerEvents } from './routes/events.js';
 import { parseListQuery } from './routes/list-query.js';
 import { registerOperateRoutes } from './routes/operate.js';
@@ -40,6 +42,8 @@ export interface ServerOptions {
   pools?: PoolRegistry;
   /** The daemon's config, for the broker routes (queues, dead letters); they answer 503 without. */
   config?: Config;
+  /** Publishes a cancel to `taskqueue.cancels`; without it there is no cancel route. */
+  cancel?: PublishCancel;
 }
 
 /** The API's own version (its paths say v1), not the package's. */
@@ -200,6 +204,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   registerEvents(app, changes);
   registerOperateRoutes(app, options);
+  if (options.cancel) registerCancel(app, { store, cancel: options.cancel, log });
 
   return app;
 }

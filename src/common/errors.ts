@@ -230,6 +230,15 @@ export const ErrorCodes = {
   TQ_ERR_CLI_API_UNREACHABLE: 'API unreachable',
   /** `taskqueue task` / `tasks`: the API refused the request (its code and message are shown). */
   TQ_ERR_CLI_API_REFUSED: 'API refused the request',
+  /**
+   * A task cancelled (`POST /v1/tasks/:id/cancel`): one not started is never run, one running
+   * had its signal aborted and stopped. Its error result carries this code; never retried.
+   */
+  TQ_ERR_TASK_CANCELLED: 'task cancelled',
+  /** API, HTTP 409: the task already reached a final state; nothing left to cancel. */
+  TQ_ERR_API_TASK_FINAL: 'task already final',
+  /** A message on `taskqueue.cancels` that is not a cancel or a mark: skipped, logged. */
+  TQ_ERR_CANCEL_INVALID: 'invalid cancel message',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -119,3 +119,31 @@ export async function declareTracking(channel: Channel, queueType: QueueType): P
   await declareQueue(channel, TRACKER_QUEUE, queueType);
   await channel.bindQueue(TRACKER_QUEUE, EVENTS_EXCHANGE, TRACKER_BINDING);
 }
+
+// --- Cancels (issue 28, docs/workerpool.md "Cancelling a task") -----------------------------
+
+/**
+ * The durable stream every worker child reads from its start: one message a cancel (and the
+ * children's catch-up marks, cancel/feed.ts). A stream, not a queue: every reader sees every
+ * message, also a child that starts days after the cancel was issued.
+ */
+export const CANCELS_STREAM = 'taskqueue.cancels';
+/** How long the stream keeps a cancel (RabbitMQ's `x-max-age`); a child forgets it then too. */
+export const CANCELS_MAX_AGE = '7D';
+export const CANCELS_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+/** `taskqueue.cancels`: the same declaration whatever `queue_type` says (streams are their own). */
+export function cancelsStreamDeclaration(): QueueDeclaration {
+  return {
+    name: CANCELS_STREAM,
+    options: {
+      durable: true,
+      arguments: {
+        'x-queue-type': 'stream',
+        'x-max-age': CANCELS_MAX_AGE,
+        // Retention drops whole segments: small ones, so that what is past its age goes.
+        'x-stream-max-segment-size-bytes': 8 * 1024 * 1024,
+      },
+    },
+  };
+}

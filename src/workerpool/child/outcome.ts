@@ -8,7 +8,7 @@ import {
 import { deadQueue } from '../../common/amqp/queues.js';
 import { REQUEUE_PAUSE_MS, requeueAfterPause } from '../../common/amqp/requeue.js';
 import { ERROR_CODE_HEADER } from '../../common/amqp/wire.js';
-import { hasCode, type TqError } from '../../common/errors.js';
+import { hasCode, TqError } from '../../common/errors.js';
 import type { ChildSpec, Verdict } from '../ipc.js';
 import { CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf } from './attempts.js';
 import type { PoolLink } from './pool-link.js';
@@ -33,6 +33,12 @@ export type Outcome =
   | { kind: 'result-refused'; cause: string }
   /** Redelivered because its consumer died (or was killed for its timeout). */
   | { kind: 'consumer-died'; verdict: Verdict | undefined }
+  /**
+   * Cancelled (cancel/feed.ts): before the plugin saw it (`ran` false), or while it ran and the
+   * plugin let go of it after its signal was aborted (a plugin that returns a result anyway
+   * succeeded: the final says what happened).
+   */
+  | { kind: 'cancelled'; ran: boolean }
   /** Handed back at shutdown, or its channel closed while it ran: the broker has it again. */
   | { kind: 'dropped'; why: 'handed-back' | 'connection-lost' };
 
@@ -140,6 +146,9 @@ export class OutcomePolicy {
         if (parkedMeanwhile(task))
           await this.#events?.final(task, 'poisoned', { error: 'result not published; parked' });
         else await this.#events?.final(task, 'succeeded', { result: outcome.workitem });
+        break;
+      case 'cancelled':
+        await this.#cancelled(task, outcome.ran);
         break;
       default:
         await this.#failAttempt(task, outcome);
@@ -255,6 +264,27 @@ export class OutcomePolicy {
       attempts: task.attempt,
       durationMs: 0,
     });
+  }
+
+  /**
+   * A cancelled task: never retried. Its error result is published as a failure's is (SPEC §1
+   * *Failure*: whoever waits for a result, a `reply_to` or a workflow engine, is not left
+   * waiting), with the code in its error text, then the `cancelled` final.
+   */
+  async #cancelled(task: TaskInHand, ran: boolean): Promise<void> {
+    task.ending = 'failed';
+    const error = new TqError(
+      'TQ_ERR_TASK_CANCELLED',
+      ran
+        ? 'task cancelled while it ran (TQ_ERR_TASK_CANCELLED): its signal was aborted'
+        : 'task cancelled before it started (TQ_ERR_TASK_CANCELLED): not run',
+    );
+    task.log().info({ code: error.code, ran }, 'task cancelled');
+    const result = errorWorkitem(task.workitem, error);
+    await this.#publish(task, result, this.#facts(task));
+    // No copy of the result: it is the input plus the error, and the event's parser takes a
+    // result on succeeded, failed and poisoned only (tracking/parse.ts).
+    await this.#events?.final(task, 'cancelled', { error: error.message, errorCode: error.code });
   }
 
   /** A failed attempt: retried through the broker while attempts remain, else the error result. */

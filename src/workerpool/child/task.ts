@@ -41,6 +41,8 @@ export class TaskInHand {
   readonly type: string;
   readonly abort = new LazyAbort();
   abandoned = false;
+  /** Its cancel was read while it was in hand (cancel/feed.ts): its signal was aborted. */
+  cancelRequested = false;
   /** How long the plugin took; 0 for a task it never saw. */
   durationMs = 0;
   /** How it ended, for the metrics: set by OutcomePolicy where its fate is decided. */

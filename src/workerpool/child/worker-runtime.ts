@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Workitem } from '@taskqueue/plugin-api';
 import { invokePlugin } from '@taskqueue/plugin-api/engine';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AckBatcher } from '../../common/amqp/acks.js';
 import { AmqpConnection } from '../../common/amqp/connection.js';
 import { ConfirmedPublisher } from '../../common/amqp/publisher.js';
@@ -15,8 +15,10 @@ import {
   workerQueue,
   workerQueueDeclaration,
 } from '../../common/amqp/queues.js';
-import { hasCode } from '../../common/errors.js';
+import { CancelFeed } from '../../common/cancel/feed.js';
+import { hasCode, TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { trackedIdOf } from '../../common/tracking/publish.js';
 import type { ChildSpec } from '../ipc.js';
 import { TIMEOUT_GRACE_MS } from '../timeouts.js';
 import { taskKey } from './attempts.js';
@@ -74,6 +76,8 @@ export class WorkerRuntime extends EventEmitter {
    * child leaves (an unacked one would come back redelivered, counted as a crash).
    */
   #cancelled: Promise<void> | undefined;
+  /** The cancels of `taskqueue.cancels`, read before consuming on every connection. */
+  #cancels: CancelFeed;
 
   constructor(
     spec: ChildSpec,
@@ -103,10 +107,11 @@ export class WorkerRuntime extends EventEmitter {
       log.isLevelEnabled('debug'),
       this.#events,
     );
+    this.#cancels = new CancelFeed(log, (taskId) => this.#cancelRunning(taskId));
     this.#connection = new AmqpConnection(spec.amqp, {
       name: `taskqueue-worker-${spec.group.name}`,
       logger: log,
-      setup: (channel) => this.#setup(channel),
+      setup: (channel, model) => this.#setup(channel, model),
     });
     // The broker takes back what this child held: tell the pool it was not the tasks' doing, so
     // that their redelivery does not count as a crash.
@@ -151,6 +156,7 @@ export class WorkerRuntime extends EventEmitter {
       this.#log.warn({ err }, 'plugin teardown failed');
     });
     this.#acks?.flush();
+    this.#cancels.closing();
     await this.#connection.close();
     this.#lifecycle.to('stopped');
   }
@@ -190,7 +196,7 @@ export class WorkerRuntime extends EventEmitter {
     this.#idle?.();
   }
 
-  async #setup(channel: ConfirmChannel): Promise<void> {
+  async #setup(channel: ConfirmChannel, model: ChannelModel): Promise<void> {
     const { group, amqp } = this.#spec;
     await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
     await declareQueue(channel, deadQueue(group.type), amqp.queueType);
@@ -212,6 +218,9 @@ export class WorkerRuntime extends EventEmitter {
     channel.once('close', () => {
       tools.closed = true;
     });
+    if (!this.#lifecycle.taking) return;
+    // Every cancel issued before now is known before the first task is taken.
+    await this.#cancels.follow(model, channel, publisher);
     if (!this.#lifecycle.taking) return;
     await this.#consume(tools);
     if (this.#lifecycle.state === 'starting') this.#lifecycle.to('consuming');
@@ -297,6 +306,9 @@ export class WorkerRuntime extends EventEmitter {
     }
     if (verdict?.kind === 'lost' && hasCode(verdict, 'TQ_ERR_RESULT_TOO_LARGE'))
       return { kind: 'result-refused', cause: verdict.cause };
+    // Before a crash is counted: a cancelled task is not run again, whatever befell it.
+    if (task.cancelRequested || this.#cancels.cancelled(trackedIdOf(message.properties)))
+      return { kind: 'cancelled', ran: false };
     if (message.fields.redelivered && verdict?.kind !== 'lost')
       return { kind: 'consumer-died', verdict };
     this.#events?.started(task);
@@ -319,7 +331,22 @@ export class WorkerRuntime extends EventEmitter {
       this.emit('recycle', `a task ran past timeout + ${TIMEOUT_GRACE_MS} ms`);
       this.#retire('a task hung past its timeout');
     }
+    // Its signal was aborted by a cancel and it let go: cancelled, not failed, never retried.
+    if (task.cancelRequested && outcome.kind !== 'result') return { kind: 'cancelled', ran: true };
     return outcome;
+  }
+
+  /** A cancel read while its task is in hand: the plugin's signal is aborted (ctx.signal). */
+  #cancelRunning(taskId: string): void {
+    for (const task of this.#running) {
+      if (task.abandoned || task.cancelRequested) continue;
+      if (trackedIdOf(task.message.properties) !== taskId) continue;
+      task.cancelRequested = true;
+      task
+        .log()
+        .info({ code: 'TQ_ERR_TASK_CANCELLED' }, 'task cancelled while in hand; signal aborted');
+      task.abort.abort(new TqError('TQ_ERR_TASK_CANCELLED', 'task cancelled'));
+    }
   }
 
   /**

@@ -518,3 +518,35 @@ describe('OutcomePolicy with [tracking] enabled: final events before the ack', (
     expect(t.events).toEqual(['publish results', 'beforeAck', 'ack']);
   });
 });
+
+describe('OutcomePolicy: a cancelled task (issue 28, cancel)', () => {
+  it('answers one cancelled before it started with an error result, then the cancelled final, then the ack; no retry', async () => {
+    const t = setup({ tracking: true });
+    await t.policy.settle(t.task(message(input)), { kind: 'cancelled', ran: false });
+    expect(t.events).toEqual([
+      'publish results',
+      'publish task.cancelled.echo',
+      'beforeAck',
+      'ack',
+    ]);
+    expect(t.routed).toEqual([]);
+    expect(t.published[0]?.body).toMatchObject({ fields: input.fields });
+    expect(String(t.published[0]?.body.error)).toContain('TQ_ERR_TASK_CANCELLED');
+    expect(String(t.published[0]?.body.error)).toContain('before it started');
+    expect(t.published[1]?.body).toMatchObject({
+      v: 1,
+      event: 'cancelled',
+      taskId: 'm-1',
+      errorCode: 'TQ_ERR_TASK_CANCELLED',
+    });
+    expect(t.published[1]?.body.result).toBeUndefined();
+    expect(t.settled).toEqual([{ outcome: 'cancelled', settlement: 'acked' }]);
+  });
+
+  it('says a task stopped while it ran was stopped, and is not retried with attempts left', async () => {
+    const t = setup();
+    await t.policy.settle(t.task(message(input)), { kind: 'cancelled', ran: true });
+    expect(t.events).toEqual(['publish results', 'beforeAck', 'ack']);
+    expect(String(t.published[0]?.body.error)).toContain('while it ran');
+  });
+});
