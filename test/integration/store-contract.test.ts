@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { POSTGRES_MIGRATIONS } from '../../src/api/store/sql/postgres.js';
+import { SQLITE_MIGRATIONS } from '../../src/api/store/sql/sqlite.js';
 import type { TaskEvent, TaskStore } from '../../src/api/store/types.js';
 import {
   memoryBackend,
@@ -21,6 +23,9 @@ const ev = (e: Partial<TaskEvent> & Pick<TaskEvent, 'event' | 'taskId'>): TaskEv
   at: at(1),
   ...e,
 });
+
+/** The schema version a migrated store is at. */
+const LATEST = { sqlite: SQLITE_MIGRATIONS.length, postgres: POSTGRES_MIGRATIONS.length };
 
 const backends: StoreBackend[] = [memoryBackend(), sqliteBackend(), postgresBackend()];
 afterAll(async () => {
@@ -197,7 +202,7 @@ describe.each(backends)('TaskStore contract: $name', (backend) => {
     ]);
   });
 
-  it('fan-out: one task, one response per type; incomplete (failed) when one type failed', async () => {
+  it('fan-out: one task, one response per type; incomplete when one type failed', async () => {
     const store = await open();
     const { record } = await store.submit({ id: 'f', types: ['a', 'b'], workitem: {}, at: at(0) });
     expect(record.responses.map((r) => [r.type, r.state])).toEqual([
@@ -209,15 +214,60 @@ describe.each(backends)('TaskStore contract: $name', (backend) => {
     );
     expect((await store.get('f'))?.state).not.toBe('succeeded');
     await store.apply(
-      ev({ event: 'failed', taskId: 'f', type: 'b', attempt: 1, error: 'no', at: at(3) }),
+      ev({
+        event: 'failed',
+        taskId: 'f',
+        type: 'b',
+        attempt: 1,
+        error: 'no',
+        errorCode: 'E_NO',
+        result: { error: 'no' },
+        at: at(3),
+      }),
     );
     const done = await store.get('f');
-    expect(done).toMatchObject({ state: 'failed', finishedAt: at(3) });
+    expect(done).toMatchObject({ state: 'incomplete', finishedAt: at(3) });
     expect(done?.responses).toEqual([
       { type: 'a', state: 'succeeded', result: 'A', updatedAt: at(2) },
-      { type: 'b', state: 'failed', updatedAt: at(3) },
+      {
+        type: 'b',
+        state: 'failed',
+        result: { error: 'no' },
+        error: 'no',
+        errorCode: 'E_NO',
+        updatedAt: at(3),
+      },
     ]);
+    // A late duplicate of a type's final changes nothing, nor does another type's intermediate.
+    expect(
+      await store.apply(ev({ event: 'succeeded', taskId: 'f', type: 'b', attempt: 1, at: at(4) })),
+    ).toBe(false);
+    expect((await store.list({ state: ['incomplete'], limit: 10 })).tasks.map((t) => t.id)).toEqual(
+      ['f'],
+    );
     expect((await store.list({ type: 'b', limit: 10 })).tasks.map((t) => t.id)).toEqual(['f']);
+  });
+
+  it('fan-out: failed when no type succeeded, succeeded when all did', async () => {
+    const store = await open();
+    await store.submit({ id: 'none', types: ['a', 'b'], workitem: {}, at: at(0) });
+    await store.apply(ev({ event: 'poisoned', taskId: 'none', type: 'a', attempt: 1, at: at(1) }));
+    expect((await store.get('none'))?.state).toBe('submitted');
+    await store.apply(
+      ev({ event: 'failed', taskId: 'none', type: 'b', attempt: 1, error: 'x', at: at(2) }),
+    );
+    expect(await store.get('none')).toMatchObject({
+      state: 'failed',
+      responses: [
+        { type: 'a', state: 'poisoned' },
+        { type: 'b', state: 'failed', error: 'x' },
+      ],
+    });
+    await store.submit({ id: 'all', types: ['a', 'b'], workitem: {}, at: at(0) });
+    for (const type of ['b', 'a']) {
+      await store.apply(ev({ event: 'succeeded', taskId: 'all', type, attempt: 1, at: at(3) }));
+    }
+    expect((await store.get('all'))?.state).toBe('succeeded');
   });
 
   it('caps the workitem and the result and says so in the record', async () => {
@@ -356,7 +406,11 @@ describe.each(backends.filter((b) => b.sql))('migrations: $name', (backend) => {
     const { store, where } = await backend.open();
     await store.migrate();
     const versions = await backend.sql!(where, 'SELECT version FROM schema_migrations');
-    expect(versions).toEqual([{ version: 1 }]);
+    expect(versions).toEqual(
+      Array.from({ length: LATEST[backend.name as 'sqlite' | 'postgres'] }, (_, i) => ({
+        version: i + 1,
+      })),
+    );
     await store.apply(ev({ event: 'received', taskId: 'm' }));
     const again = await backend.open({ shareWith: where });
     expect(await again.store.get('m')).toMatchObject({ state: 'queued' });

@@ -41,6 +41,8 @@ const RESPONSE = {
     state: { type: 'string', enum: TASK_STATES },
     result: {},
     resultTruncated: { type: 'boolean' },
+    error: { type: 'string' },
+    errorCode: { type: 'string' },
     updatedAt: { type: 'string' },
   },
 } as const;

@@ -131,8 +131,7 @@ export function moves(from: TaskState, to: TaskState): boolean {
 /**
  * Applies `event` to a copy of `current` (undefined: first heard of) and says whether anything
  * changed. A fan-out task's event moves the response of the event's type; the task is final
- * when every response is: `succeeded` when all succeeded, else `failed` (incomplete, each
- * response with its own outcome).
+ * when every response is (`fanOutOutcome`), each response with its own outcome.
  */
 export function applyEvent(
   current: TaskRecord | undefined,
@@ -158,8 +157,13 @@ export function applyEvent(
     if (moves(response.state, next)) {
       response.state = next;
       response.updatedAt = event.at;
-      if (isFinal(next) && event.result !== undefined)
-        setResult(record, response, event.result, caps);
+      if (isFinal(next)) {
+        if (event.result !== undefined) setResult(record, response, event.result, caps);
+        // The task's attempts are shared by its types; a response says its own failure.
+        if (next !== 'succeeded' && event.error !== undefined) response.error = event.error;
+        if (next !== 'succeeded' && event.errorCode !== undefined)
+          response.errorCode = event.errorCode;
+      }
     }
     settleFanOut(record, event);
   } else if (moves(record.state, next)) {
@@ -213,11 +217,22 @@ function setResult(
   record.resultCap = caps.resultBytes;
 }
 
+/**
+ * A fan-out's state once every type answered (issue 28 item 5, as tasker does it): `succeeded`
+ * when all succeeded, `incomplete` when some did and some did not, `failed` when none did (a
+ * client asking for failed tasks finds it; the responses say how each type ended).
+ */
+export function fanOutOutcome(states: readonly TaskState[]): TaskState {
+  const succeeded = states.filter((s) => s === 'succeeded').length;
+  if (succeeded === states.length) return 'succeeded';
+  return succeeded > 0 ? 'incomplete' : 'failed';
+}
+
 function settleFanOut(record: TaskRecord, event: TaskEvent): void {
   if (isFinal(record.state)) return;
   const states = record.responses.map((r) => r.state);
   if (states.every(isFinal)) {
-    record.state = states.every((s) => s === 'succeeded') ? 'succeeded' : 'failed';
+    record.state = fanOutOutcome(states);
     record.finishedAt = event.at;
     return;
   }

@@ -43,6 +43,8 @@ export interface ResponseRow {
   state: string;
   result: unknown;
   result_truncated: number | boolean;
+  error: string | null;
+  error_code: string | null;
   updated_at: string | Date;
 }
 
@@ -101,6 +103,8 @@ export function recordOf(
           state: r.state as TaskState,
           ...opt('result', r.result === null ? undefined : decode.json(r.result)),
           ...(r.result_truncated ? { resultTruncated: true } : {}),
+          ...opt('error', r.error),
+          ...opt('errorCode', r.error_code),
           updatedAt: decode.time(r.updated_at),
         }),
       )
@@ -159,6 +163,8 @@ export function responseParams(taskId: string, r: ResponseRecord) {
     state: r.state,
     result: jsonText(r.result),
     result_truncated: r.resultTruncated ? 1 : 0,
+    error: r.error ?? null,
+    error_code: r.errorCode ?? null,
     updated_at: r.updatedAt,
   };
 }

@@ -59,10 +59,11 @@ ON CONFLICT (task_id, attempt) DO UPDATE SET host = excluded.host, pid = exclude
   error = excluded.error, error_code = excluded.error_code, crash_log = excluded.crash_log`;
 
 const UPSERT_RESPONSE = `INSERT INTO responses (task_id, type, state, result, result_truncated,
-  updated_at)
-VALUES (@task_id, @type, @state, @result, @result_truncated, @updated_at)
+  error, error_code, updated_at)
+VALUES (@task_id, @type, @state, @result, @result_truncated, @error, @error_code, @updated_at)
 ON CONFLICT (task_id, type) DO UPDATE SET state = excluded.state, result = excluded.result,
-  result_truncated = excluded.result_truncated, updated_at = excluded.updated_at`;
+  result_truncated = excluded.result_truncated, error = excluded.error,
+  error_code = excluded.error_code, updated_at = excluded.updated_at`;
 
 /**
  * The default TaskStore: one SQLite file in WAL mode (readers never wait for the writer).

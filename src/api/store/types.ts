@@ -4,7 +4,7 @@
  * through `apply`; the HTTP routes read and submit through the rest.
  */
 
-/** Every state a task can be in; the last five are final. */
+/** Every state a task can be in; `succeeded` and those after it are final. */
 export const TASK_STATES = [
   'submitted', // recorded by the API, not yet confirmed published
   'queued', // published to the input queue (API) or seen there by the dispatcher
@@ -17,6 +17,8 @@ export const TASK_STATES = [
   'invalid',
   'expired',
   'cancelled',
+  // A fan-out whose types did not all succeed: some did, some failed (each response says which).
+  'incomplete',
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
@@ -27,6 +29,7 @@ export const FINAL_STATES: readonly TaskState[] = [
   'invalid',
   'expired',
   'cancelled',
+  'incomplete',
 ];
 
 /** One try of a task by a child. */
@@ -48,6 +51,9 @@ export interface ResponseRecord {
   state: TaskState;
   result?: unknown;
   resultTruncated?: boolean;
+  /** Why this type's answer is not a success (its final event's error and code). */
+  error?: string;
+  errorCode?: string;
   updatedAt: string;
 }
 

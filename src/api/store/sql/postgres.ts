@@ -51,4 +51,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX responses_type ON responses (type, task_id);
   `,
+  // 2: a fan-out's response says why its type did not succeed (issue 28 item 5).
+  `
+  ALTER TABLE responses ADD COLUMN error text;
+  ALTER TABLE responses ADD COLUMN error_code text;
+  `,
 ];

@@ -53,4 +53,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- A fan-out task listed by any of its types.
   CREATE INDEX responses_type ON responses (type, task_id);
   `,
+  // 2: a fan-out's response says why its type did not succeed (issue 28 item 5).
+  `
+  ALTER TABLE responses ADD COLUMN error TEXT;
+  ALTER TABLE responses ADD COLUMN error_code TEXT;
+  `,
 ];
