@@ -150,7 +150,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         const ac = new AbortController();
         // The response's close before it was sent: the client went away, stop waiting for it.
         reply.raw.once('close', () => ac.abort());
-        task = await waitForFinal(store, record, body.reply, ac.signal);
+        task = await waitForFinal(store, record, body.reply, ac.signal, { changes });
       }
       return reply.code(created ? 201 : 200).send({ task, created });
     },

@@ -11,7 +11,8 @@ export interface StateChange {
 }
 
 /**
- * The state changes this daemon made or heard, for the event stream (GET /v1/events): the
+ * The state changes this daemon made or heard, for the event stream (GET /v1/events) and the
+ * submits waiting with `reply` (submit.ts waitForFinal, a listener like a stream): the
  * submit route reports `queued`; the tracker reports each event it applied (src/api/track-changes.ts). In-process only: with several API daemons on one store, each streams its own.
  */
 export class StateChanges {
