@@ -35,6 +35,8 @@ export const FINAL_STATES: readonly TaskState[] = [
 /** One try of a task by a child. */
 export interface AttemptRecord {
   attempt: number;
+  /** The run this attempt belongs to (TaskRecord.run); absent: the first. */
+  run?: number;
   host?: string;
   pid?: number;
   user?: string;
@@ -72,6 +74,11 @@ export interface TaskRecord {
   /** True when the result was larger than the store's cap and was cut (the cap is in `resultCap`). */
   resultTruncated?: boolean;
   resultCap?: number;
+  /**
+   * Which run of the task this is: absent (1) for the first, one more for each retry. Events
+   * of an earlier run (a late duplicate of its final) are not applied to a later one.
+   */
+  run?: number;
   attempts: AttemptRecord[];
   responses: ResponseRecord[];
   nextAttemptAt?: string;
@@ -95,6 +102,8 @@ export interface TaskEvent {
   taskId: string;
   type: string;
   at: string;
+  /** The run the event is of (the task message's `x-taskqueue-run`); absent: the first. */
+  run?: number;
   attempt?: number;
   host?: string;
   pid?: number;
@@ -157,6 +166,14 @@ export interface TaskStore {
    * nothing.
    */
   apply(event: TaskEvent): Promise<boolean>;
+  /**
+   * Starts the next run of a task that ended in one of `RETRYABLE_STATES` (precedence.ts), in
+   * one transaction: `run` + 1, state `submitted` (the API publishes it, then `markQueued`),
+   * result and end cleared; a fan-out's types that succeeded keep their response, the others
+   * start again. Attempts are kept (each says its run). `moved` is false, and the record as it
+   * is, when its state was not retryable; undefined for an unknown id.
+   */
+  retry(id: string, at: string): Promise<{ record: TaskRecord; moved: boolean } | undefined>;
   get(id: string): Promise<TaskRecord | undefined>;
   list(query: TaskQuery): Promise<TaskPage>;
   /** Deletes finished tasks past their retention, `chunk` rows a statement; returns how many. */
