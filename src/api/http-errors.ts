@@ -14,6 +14,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_API_NOT_FOUND: 404,
   TQ_ERR_API_PUBLISH: 503,
   TQ_ERR_API_INTERNAL: 500,
+  TQ_ERR_API_NOT_RETRYABLE: 409,
+  TQ_ERR_API_NO_WORKITEM: 409,
 };
 
 /** What every error answer's body is: `{error: {code, message}}` (docs/api.md). */

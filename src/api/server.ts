@@ -8,6 +8,7 @@ import { codeFor, sendError } from './http-errors.js';
 import type { PublishTask } from './publish.js';
 import { registerEvents } from './routes/events.js';
 import { parseListQuery } from './routes/list-query.js';
+import { registerRetry } from './routes/retry.js';
 import {
   ERROR_BODY,
   LIST_QUERY,
@@ -192,6 +193,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   );
 
   registerEvents(app, changes);
+  registerRetry(app, {
+    store,
+    publish: options.publish,
+    changes,
+    log,
+    maxReplyWait: options.maxReplyWait,
+  });
 
   return app;
 }

@@ -214,6 +214,16 @@ export const ErrorCodes = {
    * the wrong kind or too large): parked on `taskqueue.tracker.invalid`, never applied.
    */
   TQ_ERR_EVENT_INVALID: 'invalid lifecycle event',
+  /**
+   * API, HTTP 409: a retry of a task that is not in a state a retry starts from (failed,
+   * poisoned, incomplete, expired): it is still on its way, succeeded, invalid or cancelled.
+   */
+  TQ_ERR_API_NOT_RETRYABLE: 'task cannot be retried in its state',
+  /**
+   * API, HTTP 409: a retry of a task whose workitem the store does not have whole (first seen by
+   * the dispatcher with a copy cut at the cap, or never received): it cannot be published again.
+   */
+  TQ_ERR_API_NO_WORKITEM: 'task workitem not stored whole',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

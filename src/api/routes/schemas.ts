@@ -22,6 +22,7 @@ const ATTEMPT = {
   additionalProperties: true,
   properties: {
     attempt: { type: 'integer' },
+    run: { type: 'integer', description: 'the run it belongs to (retries); absent: the first' },
     host: { type: 'string' },
     pid: { type: 'integer' },
     user: { type: 'string' },
@@ -63,6 +64,7 @@ export const TASK = {
     result: {},
     resultTruncated: { type: 'boolean' },
     resultCap: { type: 'integer' },
+    run: { type: 'integer', description: 'one more per retry; absent: the first run' },
     attempts: { type: 'array', items: ATTEMPT },
     responses: { type: 'array', items: RESPONSE },
     nextAttemptAt: { type: 'string' },
