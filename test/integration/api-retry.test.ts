@@ -1,4 +1,5 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/api/store/types.js';
@@ -22,11 +23,15 @@ describe('taskqueue-api: fan-out outcomes and retry, for real', () => {
   const programs: Program[] = [];
   let cleanup = () => {};
   let base = '';
+  let dir = '';
 
   beforeAll(async () => {
     const url = await useVhost('api-retry');
     const config = writeConfig('');
     cleanup = config.cleanup;
+    // The children run as nobody: the file they wait for must be where they can look.
+    dir = mkdtempSync(join(tmpdir(), 'tq-api-retry-'));
+    chmodSync(dir, 0o755);
     const tokens = join(config.dir, 'api.tokens');
     writeFileSync(tokens, TEST_TOKENS);
     chmodSync(tokens, 0o600);
@@ -50,6 +55,7 @@ describe('taskqueue-api: fan-out outcomes and retry, for real', () => {
   afterAll(async () => {
     await Promise.all(programs.map((program) => program.stop()));
     cleanup();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   async function call(
@@ -89,5 +95,60 @@ describe('taskqueue-api: fan-out outcomes and retry, for real', () => {
     expect(thrown!.error).toContain('boom on 5');
     const listed = await call('GET', '/v1/tasks?state=incomplete', READ_TOKEN);
     expect((listed.json.tasks as TaskRecord[]).map((t) => t.id)).toContain(task.id);
+  }, 60_000);
+
+  it('a poisoned task retried runs again: each run crashes anew up to max_crashes, the last succeeds', async () => {
+    const untilFile = join(dir, 'let-it-run');
+    const submitted = await call('POST', '/v1/tasks', OPERATE_TOKEN, {
+      type: 'exit-until-file',
+      fields: { until_file: untilFile },
+      reply: 60,
+    });
+    const first = submitted.json.task as TaskRecord;
+    expect(first.state).toBe('poisoned');
+    expect(first.run).toBeUndefined();
+    expect(first.attempts.at(-1)!.crashLog).toHaveLength(2);
+
+    // Run 2, the file still missing: run again from a fresh count, not poisoned at once.
+    const second = await call('POST', `/v1/tasks/${first.id}/retry`, OPERATE_TOKEN, { reply: 60 });
+    expect(second.status).toBe(200);
+    const again = second.json.task as TaskRecord;
+    expect(again).toMatchObject({ id: first.id, state: 'poisoned', run: 2 });
+    const run2 = again.attempts.filter((a) => a.run === 2);
+    expect(run2).toHaveLength(1);
+    // Two deaths of run 2's own, each a child that took the task: it ran twice more.
+    expect(run2[0]!.crashLog).toHaveLength(2);
+    expect(run2[0]!.crashLog!.join('\n')).not.toBe(first.attempts.at(-1)!.crashLog!.join('\n'));
+    // Run 1's attempt is kept as it was.
+    expect(again.attempts.filter((a) => a.run === undefined)).toEqual(first.attempts);
+
+    // Run 3, the file made: it runs and succeeds.
+    writeFileSync(untilFile, '');
+    const third = await call('POST', `/v1/tasks/${first.id}/retry`, OPERATE_TOKEN, { reply: 60 });
+    const done = third.json.task as TaskRecord;
+    expect(done).toMatchObject({ id: first.id, state: 'succeeded', run: 3 });
+    expect((done.result as { fields: { ran_pid: number } }).fields.ran_pid).toBeGreaterThan(0);
+    expect(done.attempts.find((a) => a.run === 3)?.endedAt).toBeDefined();
+    // Succeeded: a retry is refused with its code.
+    const refused = await call('POST', `/v1/tasks/${first.id}/retry`, OPERATE_TOKEN);
+    expect(refused.status).toBe(409);
+    expect((refused.json.error as { code: string }).code).toBe('TQ_ERR_API_NOT_RETRYABLE');
+  }, 180_000);
+
+  it('an incomplete fan-out retried runs only its failed type', async () => {
+    const submitted = await call('POST', '/v1/tasks', OPERATE_TOKEN, {
+      types: ['echo', 'throw'],
+      fields: { n: 9 },
+      reply: 30,
+    });
+    const task = submitted.json.task as TaskRecord;
+    expect(task.state).toBe('incomplete');
+    const retried = await call('POST', `/v1/tasks/${task.id}/retry`, OPERATE_TOKEN, { reply: 30 });
+    const after = retried.json.task as TaskRecord;
+    expect(after).toMatchObject({ state: 'incomplete', run: 2 });
+    // echo's answer is the first run's; throw failed again in run 2.
+    expect(after.responses[0]).toEqual(task.responses[0]);
+    expect(after.responses[1]).toMatchObject({ type: 'throw', state: 'failed' });
+    expect(after.attempts.filter((a) => a.run === 2)).toHaveLength(1);
   }, 60_000);
 });
