@@ -216,4 +216,15 @@ describe('POST /v1/tasks/{id}/retry', () => {
       result: 'ok',
     });
   });
+
+  it('is in the OpenAPI description, with its codes', async () => {
+    const response = await fetch(`${base}/openapi.json`, { headers: bearer(READ_TOKEN) });
+    const doc = (await response.json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const route = doc.paths['/v1/tasks/{id}/retry']?.post;
+    expect(Object.keys(route?.responses ?? {})).toEqual(
+      expect.arrayContaining(['200', '404', '409', '503']),
+    );
+  });
 });
