@@ -1,10 +1,12 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/api/store/types.js';
 import { OPERATE_TOKEN, READ_TOKEN, TEST_TOKENS } from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
+import { openPostgres } from '../support/postgres-node.js';
 import {
   type Program,
   startApi,
@@ -15,20 +17,62 @@ import {
 } from '../support/programs.js';
 
 /**
- * What an operator does after a task ended badly, through `taskqueue-api` as installed (SQLite
+ * Where the daemon keeps its tasks: a SQLite file in the test's dir, or a PostgreSQL database of
+ * this run's own (created here, dropped after).
+ */
+interface StoreUnderTest {
+  name: string;
+  open(dir: string): Promise<{ location: string; drop: () => Promise<void> }>;
+}
+
+const STORES: StoreUnderTest[] = [
+  {
+    name: 'SQLite',
+    open: async (dir) => ({ location: join(dir, 'tasks.db'), drop: async () => {} }),
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const server = await openPostgres();
+      const database = `tq_api_retry_${process.pid}_${Date.now().toString(36)}`;
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${database}"`);
+      await admin.end();
+      const url = new URL(server.url);
+      url.pathname = `/${database}`;
+      return {
+        location: url.toString(),
+        drop: async () => {
+          const c = new pg.Client({ connectionString: server.url });
+          await c.connect();
+          await c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+          await c.end();
+          await server.stop();
+        },
+      };
+    },
+  },
+];
+
+/**
+ * What an operator does after a task ended badly, through `taskqueue-api` as installed (its
  * store, tracker, a real dispatcher and pool with [tracking] on): a fan-out with a failing type
  * ends `incomplete` with both responses; a poisoned task retried runs again.
  */
-describe('taskqueue-api: fan-out outcomes and retry, for real', () => {
+describe.each(STORES)('taskqueue-api on $name: fan-out outcomes and retry, for real', (backend) => {
   const programs: Program[] = [];
   let cleanup = () => {};
+  let dropStore = async () => {};
   let base = '';
   let dir = '';
 
   beforeAll(async () => {
-    const url = await useVhost('api-retry');
+    const url = await useVhost(`api-retry-${backend.name.toLowerCase()}`);
     const config = writeConfig('');
     cleanup = config.cleanup;
+    const store = await backend.open(config.dir);
+    dropStore = store.drop;
     // The children run as nobody: the file they wait for must be where they can look.
     dir = mkdtempSync(join(tmpdir(), 'tq-api-retry-'));
     chmodSync(dir, 0o755);
@@ -40,7 +84,7 @@ describe('taskqueue-api: fan-out outcomes and retry, for real', () => {
       testConfig(
         url,
         ['echo', 'throw', 'exit-until-file'],
-        `[exit-until-file]\nworkers = 1\nmax_crashes = 2\n\n[tracking]\nenabled = yes\n\n[api]\nlisten = 127.0.0.1:0\ntokens_file = ${tokens}\nstore = ${join(config.dir, 'tasks.db')}\n`,
+        `[exit-until-file]\nworkers = 1\nmax_crashes = 2\n\n[tracking]\nenabled = yes\n\n[api]\nlisten = 127.0.0.1:0\ntokens_file = ${tokens}\nstore = ${store.location}\n`,
       ),
     );
     const api = startApi(config.file);
@@ -54,6 +98,7 @@ describe('taskqueue-api: fan-out outcomes and retry, for real', () => {
 
   afterAll(async () => {
     await Promise.all(programs.map((program) => program.stop()));
+    await dropStore();
     cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
