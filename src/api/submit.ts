@@ -90,8 +90,8 @@ export async function submitTask(
 export interface WaitOptions {
   /**
    * Where the tracker reports what it applied: a change of this task wakes the wait at once.
-   * Subscribing makes the daemon's StateChanges `listening`, so the tracker reports while
-   * anyone waits (src/api/track-changes.ts).
+   * Watching the task makes the tracker report its changes (`StateChanges.wants`,
+   * src/api/track-changes.ts), and only its.
    */
   changes?: StateChanges;
   /**
@@ -157,9 +157,7 @@ export function waitForFinal(
       }
       if (isDone(latest)) finish();
     };
-    const unsubscribe = options.changes?.subscribe((change) => {
-      if (change.taskId === record.id) void read();
-    });
+    const unsubscribe = options.changes?.watch(record.id, () => void read());
     const poll = setInterval(() => void read(), options.pollMs ?? REPLY_POLL_MS);
     const deadline = setTimeout(finish, seconds * 1000);
     signal.addEventListener('abort', finish, { once: true });

@@ -122,7 +122,8 @@ describe('waitForFinal', () => {
       changes,
       pollMs: 600_000,
     });
-    expect(changes.listening).toBe(true);
+    expect(changes.wants(record.id)).toBe(true);
+    expect(changes.wants('other')).toBe(false);
     // Its first look at the store (queued) is over before the task becomes final.
     await new Promise((resolve) => setImmediate(resolve));
     const at = new Date().toISOString();
@@ -131,7 +132,7 @@ describe('waitForFinal', () => {
     changes.report({ taskId: 'other', type: 'a', types: ['a'], state: 'succeeded', at });
     changes.report({ taskId: record.id, type: 'a', types: ['a'], state: 'succeeded', at });
     expect((await waiting).state).toBe('succeeded');
-    expect(changes.listening).toBe(false);
+    expect(changes.wants(record.id)).toBe(false);
   });
 
   it('stops waiting when the client went away', async () => {
