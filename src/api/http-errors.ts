@@ -18,6 +18,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_API_QUEUE_NOT_FOUND: 404,
   TQ_ERR_DEAD_NOT_FOUND: 404,
   TQ_ERR_API_TASK_FINAL: 409,
+  TQ_ERR_API_NOT_RETRYABLE: 409,
+  TQ_ERR_API_NO_WORKITEM: 409,
 };
 
 /** What every error answer's body is: `{error: {code, message}}` (docs/api.md). */

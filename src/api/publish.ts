@@ -1,10 +1,19 @@
 import type { ConfirmChannel } from 'amqplib';
 import type { AmqpConnection } from '../common/amqp/connection.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
+import { RUN_HEADER } from '../common/amqp/wire.js';
 import { TqError } from '../common/errors.js';
 
-/** Publishes one task message for one type; resolves once the broker confirmed it. */
-export type PublishTask = (task: { id: string; type: string; body: Buffer }) => Promise<void>;
+/**
+ * Publishes one task message for one type; resolves once the broker confirmed it. `run` (above
+ * 1: a retry) goes in the `x-taskqueue-run` header, which the lifecycle events carry back.
+ */
+export type PublishTask = (task: {
+  id: string;
+  type: string;
+  body: Buffer;
+  run?: number;
+}) => Promise<void>;
 
 /**
  * Publishes tasks to the input queue over the daemon's connection: persistent, mandatory (no
@@ -14,7 +23,7 @@ export type PublishTask = (task: { id: string; type: string; body: Buffer }) => 
  */
 export function taskPublisher(connection: AmqpConnection, queue: string): PublishTask {
   const publishers = new WeakMap<ConfirmChannel, ConfirmedPublisher>();
-  return async ({ id, body }) => {
+  return async ({ id, body, run }) => {
     const channel = connection.channel;
     if (channel === undefined) {
       throw new TqError('TQ_ERR_API_PUBLISH', 'not connected to the broker; try again', {
@@ -33,6 +42,7 @@ export function taskPublisher(connection: AmqpConnection, queue: string): Publis
         messageId: id,
         correlationId: id,
         timestamp: Math.floor(Date.now() / 1000),
+        ...(run !== undefined && run > 1 ? { headers: { [RUN_HEADER]: run } } : {}),
       });
     } catch (err) {
       throw new TqError(

@@ -13,6 +13,7 @@ import { registerCancel } from './routes/cancel.js';
 import { registerEvents } from './routes/events.js';
 import { parseListQuery } from './routes/list-query.js';
 import { registerOperateRoutes } from './routes/operate.js';
+import { registerRetry } from './routes/retry.js';
 import {
   ERROR_BODY,
   LIST_QUERY,
@@ -161,7 +162,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         const ac = new AbortController();
         // The response's close before it was sent: the client went away, stop waiting for it.
         reply.raw.once('close', () => ac.abort());
-        task = await waitForFinal(store, record, body.reply, ac.signal);
+        task = await waitForFinal(store, record, body.reply, ac.signal, { changes });
       }
       return reply.code(created ? 201 : 200).send({ task, created });
     },
@@ -205,6 +206,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   registerEvents(app, changes);
   registerOperateRoutes(app, options);
   if (options.cancel) registerCancel(app, { store, cancel: options.cancel, log });
+  registerRetry(app, {
+    store,
+    publish: options.publish,
+    changes,
+    log,
+    maxReplyWait: options.maxReplyWait,
+  });
 
   return app;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TqError } from '../common/errors.js';
 import { workerTypeProblem } from '../common/worker-type.js';
 import type { PublishTask } from './publish.js';
+import type { StateChanges } from './state-changes.js';
 import { FINAL_STATES, type TaskRecord, type TaskStore } from './store/types.js';
 
 /** POST /v1/tasks's body, as its schema (routes/schemas.ts) lets it through. */
@@ -86,21 +87,81 @@ export async function submitTask(
   return { record: { ...record, state: 'queued', updatedAt: at }, created };
 }
 
-/** Resolves with the task once it is final, or as it is after `seconds` (or on `signal`). */
-export async function waitForFinal(
+export interface WaitOptions {
+  /**
+   * Where the tracker reports what it applied: a change of this task wakes the wait at once.
+   * Watching the task makes the tracker report its changes (`StateChanges.wants`,
+   * src/api/track-changes.ts), and only its.
+   */
+  changes?: StateChanges;
+  /**
+   * The store is read this often besides: another API daemon sharing a PostgreSQL store may
+   * have applied the final event, and this daemon's StateChanges never hears of it.
+   */
+  pollMs?: number;
+}
+
+/** The slow poll kept beside the changes (see WaitOptions.pollMs). */
+export const REPLY_POLL_MS = 1000;
+
+/**
+ * Resolves with the task once it is final, or as it is after `seconds` (or on `signal`). The
+ * store is read again on each change of the task this daemon hears of, and every `pollMs`.
+ */
+export function waitForFinal(
   store: TaskStore,
   record: TaskRecord,
   seconds: number,
   signal: AbortSignal,
-  pollMs = 100,
+  options: WaitOptions = {},
 ): Promise<TaskRecord> {
-  const deadline = Date.now() + seconds * 1000;
-  let latest = record;
-  while (!FINAL_STATES.includes(latest.state) && Date.now() < deadline && !signal.aborted) {
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now()))),
-    );
-    latest = (await store.get(record.id)) ?? latest;
-  }
-  return latest;
+  const isDone = (task: TaskRecord) => FINAL_STATES.includes(task.state);
+  if (isDone(record) || seconds <= 0 || signal.aborted) return Promise.resolve(record);
+  return new Promise((resolve, reject) => {
+    let latest = record;
+    let settled = false;
+    // One read at a time; a change heard during a read asks for one more after it.
+    let reading = false;
+    let again = false;
+    const stop = () => {
+      settled = true;
+      unsubscribe?.();
+      clearInterval(poll);
+      clearTimeout(deadline);
+      signal.removeEventListener('abort', finish);
+    };
+    function finish(): void {
+      if (settled) return;
+      stop();
+      resolve(latest);
+    }
+    const read = async (): Promise<void> => {
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      try {
+        do {
+          again = false;
+          latest = (await store.get(record.id)) ?? latest;
+        } while (again && !settled && !isDone(latest));
+      } catch (err) {
+        if (!settled) {
+          stop();
+          reject(err);
+        }
+        return;
+      } finally {
+        reading = false;
+      }
+      if (isDone(latest)) finish();
+    };
+    const unsubscribe = options.changes?.watch(record.id, () => void read());
+    const poll = setInterval(() => void read(), options.pollMs ?? REPLY_POLL_MS);
+    const deadline = setTimeout(finish, seconds * 1000);
+    signal.addEventListener('abort', finish, { once: true });
+    // The final state may have been applied before the subscription: look once now.
+    void read();
+  });
 }

@@ -6,7 +6,7 @@ import type { TrackedEvent } from './tracker/to-task-event.js';
 /**
  * What the tracker tells the event stream after each event the store applied: the task as the
  * store now has it (a fan-out task's state is not the event's), read only while a stream
- * listens. Never throws: a stream's trouble must not hand an applied event back.
+ * listens or a `reply` waits for that task. Never throws: a stream's trouble must not hand an applied event back.
  */
 export function reportApplied(
   store: TaskStore,
@@ -14,7 +14,7 @@ export function reportApplied(
   log: Logger,
 ): (event: TrackedEvent) => void {
   return (event) => {
-    if (!changes.listening) return;
+    if (!changes.wants(event.taskId)) return;
     store.get(event.taskId).then(
       (task) => {
         if (task === undefined) return;

@@ -239,6 +239,16 @@ export const ErrorCodes = {
   TQ_ERR_API_TASK_FINAL: 'task already final',
   /** A message on `taskqueue.cancels` that is not a cancel or a mark: skipped, logged. */
   TQ_ERR_CANCEL_INVALID: 'invalid cancel message',
+  /**
+   * API, HTTP 409: a retry of a task that is not in a state a retry starts from (failed,
+   * poisoned, incomplete, expired): it is still on its way, succeeded, invalid or cancelled.
+   */
+  TQ_ERR_API_NOT_RETRYABLE: 'task cannot be retried in its state',
+  /**
+   * API, HTTP 409: a retry of a task whose workitem the store does not have whole (first seen by
+   * the dispatcher with a copy cut at the cap, or never received): it cannot be published again.
+   */
+  TQ_ERR_API_NO_WORKITEM: 'task workitem not stored whole',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

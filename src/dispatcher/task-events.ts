@@ -5,7 +5,7 @@ import { isPlainText } from '../common/content-type.js';
 import type { ErrorCode } from '../common/errors.js';
 import { type Copy, copyOfJson, copyOfText, cutUtf8 } from '../common/tracking/copy.js';
 import { ERROR_CAP_CHARS } from '../common/tracking/limits.js';
-import { publishEvent, trackedIdOf } from '../common/tracking/publish.js';
+import { publishEvent, trackedIdOf, trackedRunOf } from '../common/tracking/publish.js';
 
 /**
  * The dispatcher's lifecycle events ([tracking] enabled): `received` for a task it forwards,
@@ -34,12 +34,14 @@ export class DispatcherEvents {
   ): Promise<void> {
     const taskId = (forwarded.correlationId ?? forwarded.messageId) as string;
     const copy = copyOfBody(message, true);
+    const run = trackedRunOf(message.properties);
     return publishEvent(publisher, {
       v: 1,
       event: 'received',
       taskId,
       type,
       at: new Date().toISOString(),
+      ...(run === undefined ? {} : { run }),
       workitem: copy.value,
       truncated: copy.truncated || undefined,
     });

@@ -1,4 +1,8 @@
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { SCHEMA_MIGRATIONS_DDL } from '../../src/api/store/migrations.js';
+import { POSTGRES_MIGRATIONS } from '../../src/api/store/sql/postgres.js';
+import { SQLITE_MIGRATIONS } from '../../src/api/store/sql/sqlite.js';
 import type { TaskEvent, TaskStore } from '../../src/api/store/types.js';
 import {
   memoryBackend,
@@ -21,6 +25,9 @@ const ev = (e: Partial<TaskEvent> & Pick<TaskEvent, 'event' | 'taskId'>): TaskEv
   at: at(1),
   ...e,
 });
+
+/** The schema version a migrated store is at. */
+const LATEST = { sqlite: SQLITE_MIGRATIONS.length, postgres: POSTGRES_MIGRATIONS.length };
 
 const backends: StoreBackend[] = [memoryBackend(), sqliteBackend(), postgresBackend()];
 afterAll(async () => {
@@ -197,7 +204,7 @@ describe.each(backends)('TaskStore contract: $name', (backend) => {
     ]);
   });
 
-  it('fan-out: one task, one response per type; incomplete (failed) when one type failed', async () => {
+  it('fan-out: one task, one response per type; incomplete when one type failed', async () => {
     const store = await open();
     const { record } = await store.submit({ id: 'f', types: ['a', 'b'], workitem: {}, at: at(0) });
     expect(record.responses.map((r) => [r.type, r.state])).toEqual([
@@ -209,15 +216,161 @@ describe.each(backends)('TaskStore contract: $name', (backend) => {
     );
     expect((await store.get('f'))?.state).not.toBe('succeeded');
     await store.apply(
-      ev({ event: 'failed', taskId: 'f', type: 'b', attempt: 1, error: 'no', at: at(3) }),
+      ev({
+        event: 'failed',
+        taskId: 'f',
+        type: 'b',
+        attempt: 1,
+        error: 'no',
+        errorCode: 'E_NO',
+        result: { error: 'no' },
+        at: at(3),
+      }),
     );
     const done = await store.get('f');
-    expect(done).toMatchObject({ state: 'failed', finishedAt: at(3) });
+    expect(done).toMatchObject({ state: 'incomplete', finishedAt: at(3) });
     expect(done?.responses).toEqual([
       { type: 'a', state: 'succeeded', result: 'A', updatedAt: at(2) },
-      { type: 'b', state: 'failed', updatedAt: at(3) },
+      {
+        type: 'b',
+        state: 'failed',
+        result: { error: 'no' },
+        error: 'no',
+        errorCode: 'E_NO',
+        updatedAt: at(3),
+      },
     ]);
+    // A late duplicate of a type's final changes nothing, nor does another type's intermediate.
+    expect(
+      await store.apply(ev({ event: 'succeeded', taskId: 'f', type: 'b', attempt: 1, at: at(4) })),
+    ).toBe(false);
+    expect((await store.list({ state: ['incomplete'], limit: 10 })).tasks.map((t) => t.id)).toEqual(
+      ['f'],
+    );
     expect((await store.list({ type: 'b', limit: 10 })).tasks.map((t) => t.id)).toEqual(['f']);
+  });
+
+  it('fan-out: failed when no type succeeded, succeeded when all did', async () => {
+    const store = await open();
+    await store.submit({ id: 'none', types: ['a', 'b'], workitem: {}, at: at(0) });
+    await store.apply(ev({ event: 'poisoned', taskId: 'none', type: 'a', attempt: 1, at: at(1) }));
+    expect((await store.get('none'))?.state).toBe('submitted');
+    await store.apply(
+      ev({ event: 'failed', taskId: 'none', type: 'b', attempt: 1, error: 'x', at: at(2) }),
+    );
+    expect(await store.get('none')).toMatchObject({
+      state: 'failed',
+      responses: [
+        { type: 'a', state: 'poisoned' },
+        { type: 'b', state: 'failed', error: 'x' },
+      ],
+    });
+    await store.submit({ id: 'all', types: ['a', 'b'], workitem: {}, at: at(0) });
+    for (const type of ['b', 'a']) {
+      await store.apply(ev({ event: 'succeeded', taskId: 'all', type, attempt: 1, at: at(3) }));
+    }
+    expect((await store.get('all'))?.state).toBe('succeeded');
+  });
+
+  it('retries a poisoned task as its next run; a late event of the earlier run changes nothing', async () => {
+    const store = await open();
+    await store.submit({ id: 'r', types: ['echo'], workitem: { fields: { n: 1 } }, at: at(0) });
+    await store.markQueued('r', at(1));
+    await store.apply(ev({ event: 'started', taskId: 'r', attempt: 1, host: 'h1', at: at(2) }));
+    const poisoned = ev({
+      event: 'poisoned',
+      taskId: 'r',
+      attempt: 1,
+      crashLog: ['exit 7'],
+      result: { error: 'poison' },
+      at: at(3),
+    });
+    await store.apply(poisoned);
+    const retried = await store.retry('r', at(10));
+    expect(retried?.moved).toBe(true);
+    expect(retried?.record).toMatchObject({ state: 'submitted', run: 2, updatedAt: at(10) });
+    for (const gone of ['result', 'finishedAt'] as const) {
+      expect(retried?.record[gone]).toBeUndefined();
+    }
+    expect(await store.get('r')).toEqual(retried?.record);
+    // The earlier run's final, delivered again, and its late start: neither touches run 2.
+    expect(await store.apply(poisoned)).toBe(false);
+    expect(await store.apply(ev({ event: 'started', taskId: 'r', attempt: 1, at: at(4) }))).toBe(
+      false,
+    );
+    await store.markQueued('r', at(11));
+    await store.apply(
+      ev({ event: 'started', taskId: 'r', run: 2, attempt: 1, host: 'h2', at: at(12) }),
+    );
+    expect((await store.get('r'))?.state).toBe('running');
+    await store.apply(
+      ev({ event: 'succeeded', taskId: 'r', run: 2, attempt: 1, result: 'ok', at: at(13) }),
+    );
+    const done = await store.get('r');
+    expect(done).toMatchObject({ state: 'succeeded', run: 2, result: 'ok', finishedAt: at(13) });
+    expect(done?.attempts).toEqual([
+      { attempt: 1, host: 'h1', startedAt: at(2), endedAt: at(3), crashLog: ['exit 7'] },
+      { attempt: 1, run: 2, host: 'h2', startedAt: at(12), endedAt: at(13) },
+    ]);
+    // Succeeded is not retried; a third run after another failure is.
+    expect(await store.retry('r', at(20))).toMatchObject({ moved: false, record: { run: 2 } });
+    expect(await store.retry('nope', at(20))).toBeUndefined();
+  });
+
+  it('retries an incomplete fan-out: the failed types start again, the succeeded keep their answer', async () => {
+    const store = await open();
+    await store.submit({ id: 'rf', types: ['a', 'b'], workitem: { fields: {} }, at: at(0) });
+    await store.apply(
+      ev({ event: 'succeeded', taskId: 'rf', type: 'a', attempt: 1, result: 'A', at: at(1) }),
+    );
+    await store.apply(
+      ev({ event: 'failed', taskId: 'rf', type: 'b', attempt: 1, error: 'no', at: at(2) }),
+    );
+    const { record } = (await store.retry('rf', at(5)))!;
+    expect(record).toMatchObject({ state: 'submitted', run: 2 });
+    expect(record.responses).toEqual([
+      { type: 'a', state: 'succeeded', result: 'A', updatedAt: at(1) },
+      { type: 'b', state: 'submitted', updatedAt: at(5) },
+    ]);
+    await store.apply(
+      ev({
+        event: 'succeeded',
+        taskId: 'rf',
+        type: 'b',
+        run: 2,
+        attempt: 1,
+        result: 'B',
+        at: at(6),
+      }),
+    );
+    expect(await store.get('rf')).toMatchObject({
+      state: 'succeeded',
+      responses: [
+        { type: 'a', state: 'succeeded', result: 'A' },
+        { type: 'b', state: 'succeeded', result: 'B' },
+      ],
+    });
+  });
+
+  it('does not retry a task that is not final, succeeded, invalid or cancelled', async () => {
+    const store = await open();
+    const cases: [string, TaskEvent['event'] | undefined][] = [
+      ['q', undefined],
+      ['s', 'succeeded'],
+      ['i', 'invalid'],
+      ['c', 'cancelled'],
+    ];
+    for (const [id, event] of cases) {
+      await store.apply(ev({ event: 'received', taskId: id, workitem: { fields: {} } }));
+      if (event) await store.apply(ev({ event, taskId: id, at: at(2) }));
+      const before = await store.get(id);
+      expect(await store.retry(id, at(9))).toEqual({ record: before, moved: false });
+      expect(await store.get(id)).toEqual(before);
+    }
+    for (const event of ['failed', 'expired'] as const) {
+      await store.apply(ev({ event, taskId: event, at: at(2) }));
+      expect((await store.retry(event, at(9)))?.moved).toBe(true);
+    }
   });
 
   it('caps the workitem and the result and says so in the record', async () => {
@@ -356,7 +509,11 @@ describe.each(backends.filter((b) => b.sql))('migrations: $name', (backend) => {
     const { store, where } = await backend.open();
     await store.migrate();
     const versions = await backend.sql!(where, 'SELECT version FROM schema_migrations');
-    expect(versions).toEqual([{ version: 1 }]);
+    expect(versions).toEqual(
+      Array.from({ length: LATEST[backend.name as 'sqlite' | 'postgres'] }, (_, i) => ({
+        version: i + 1,
+      })),
+    );
     await store.apply(ev({ event: 'received', taskId: 'm' }));
     const again = await backend.open({ shareWith: where });
     expect(await again.store.get('m')).toMatchObject({ state: 'queued' });
@@ -367,6 +524,43 @@ describe.each(backends.filter((b) => b.sql))('migrations: $name', (backend) => {
     });
   });
 });
+
+describe.each(backends.filter((b) => b.sql))('migration to runs: $name', (backend) => {
+  it('keeps the attempts of a store made before runs existed, as run 1', async () => {
+    const { where } = await backend.open({ migrate: false });
+    const known = backend.name === 'sqlite' ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS;
+    await execAll(backend, where, `${SCHEMA_MIGRATIONS_DDL};\n${known[0]};\n${known[1]}`);
+    await execAll(
+      backend,
+      where,
+      `INSERT INTO schema_migrations VALUES (1, 'then'), (2, 'then');
+      INSERT INTO tasks (id, type, types, state, source, created_at, updated_at, finished_at)
+        VALUES ('old', 'echo', '["echo"]', 'poisoned', 'queue', '${at(0)}', '${at(2)}', '${at(2)}');
+      INSERT INTO attempts (task_id, attempt, host, error) VALUES ('old', 1, 'h', 'x');`,
+    );
+    const { store } = await backend.open({ shareWith: where });
+    expect(await store.get('old')).toMatchObject({
+      state: 'poisoned',
+      attempts: [{ attempt: 1, host: 'h', error: 'x' }],
+    });
+    expect((await store.get('old'))?.run).toBeUndefined();
+    expect((await store.retry('old', at(5)))?.record.run).toBe(2);
+  });
+});
+
+/** Runs several statements on a store's database, as a migration runs them. */
+async function execAll(backend: StoreBackend, where: string, sql: string): Promise<void> {
+  if (backend.name === 'postgres') {
+    await backend.sql!(where, sql);
+    return;
+  }
+  const db = new Database(where);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
 
 describe('PostgreSQL: two stores on one database', () => {
   const backend = backends.find((b) => b.name === 'postgres')!;

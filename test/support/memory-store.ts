@@ -1,6 +1,8 @@
 import {
   applyEvent,
   isoTime,
+  RETRYABLE_STATES,
+  retriedRecord,
   type StoreCaps,
   submittedRecord,
 } from '../../src/api/store/precedence.js';
@@ -58,6 +60,16 @@ export class MemoryTaskStore implements TaskStore {
     const { record, changed } = applyEvent(this.tasks.get(event.taskId), event, this.#caps);
     if (changed) this.tasks.set(event.taskId, record);
     return changed;
+  }
+
+  async retry(id: string, at: string): Promise<{ record: TaskRecord; moved: boolean } | undefined> {
+    const current = this.tasks.get(id);
+    if (!current) return undefined;
+    if (!RETRYABLE_STATES.includes(current.state))
+      return { record: structuredClone(current), moved: false };
+    const record = retriedRecord(current, at);
+    this.tasks.set(id, record);
+    return { record: structuredClone(record), moved: true };
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {

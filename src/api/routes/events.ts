@@ -12,8 +12,8 @@ export function formatEvent(change: StateChange): string {
 
 /**
  * GET /v1/events: a server-sent event stream of state changes, optionally of one task
- * (`?id=`) or one type (`?type=`). A skeleton: it streams what this daemon reports (StateChanges);
- * no replay from `Last-Event-ID` yet.
+ * (`?id=`) or one type (`?type=`): what this daemon reports (StateChanges: its submits, and what
+ * its tracker applied); no replay from `Last-Event-ID` yet.
  */
 export function registerEvents(app: FastifyInstance, changes: StateChanges): void {
   const open = new Set<() => void>();

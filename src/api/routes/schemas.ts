@@ -22,6 +22,7 @@ const ATTEMPT = {
   additionalProperties: true,
   properties: {
     attempt: { type: 'integer' },
+    run: { type: 'integer', description: 'the run it belongs to (retries); absent: the first' },
     host: { type: 'string' },
     pid: { type: 'integer' },
     user: { type: 'string' },
@@ -41,6 +42,8 @@ const RESPONSE = {
     state: { type: 'string', enum: TASK_STATES },
     result: {},
     resultTruncated: { type: 'boolean' },
+    error: { type: 'string' },
+    errorCode: { type: 'string' },
     updatedAt: { type: 'string' },
   },
 } as const;
@@ -61,6 +64,7 @@ export const TASK = {
     result: {},
     resultTruncated: { type: 'boolean' },
     resultCap: { type: 'integer' },
+    run: { type: 'integer', description: 'one more per retry; absent: the first run' },
     attempts: { type: 'array', items: ATTEMPT },
     responses: { type: 'array', items: RESPONSE },
     nextAttemptAt: { type: 'string' },

@@ -1,7 +1,14 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import pg from 'pg';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from './migrations.js';
-import { applyEvent, firstSeenRecord, type StoreCaps, submittedRecord } from './precedence.js';
+import {
+  applyEvent,
+  firstSeenRecord,
+  RETRYABLE_STATES,
+  retriedRecord,
+  type StoreCaps,
+  submittedRecord,
+} from './precedence.js';
 import { decodeCursor, encodeCursor, fieldPathParts } from './query.js';
 import {
   type AttemptRow,
@@ -84,8 +91,8 @@ const insertTask = upsert('tasks', TASK_COLUMNS, ['id'], []);
 const upsertAttempt = upsert(
   'attempts',
   ATTEMPT_COLUMNS,
-  ['task_id', 'attempt'],
-  besides(ATTEMPT_COLUMNS, ['task_id', 'attempt']),
+  ['task_id', 'run', 'attempt'],
+  besides(ATTEMPT_COLUMNS, ['task_id', 'run', 'attempt']),
 );
 const upsertResponse = upsert(
   'responses',
@@ -183,6 +190,19 @@ export class PostgresTaskStore implements TaskStore {
         await this.#writeChildren(c, record);
       }
       return changed;
+    });
+  }
+
+  async retry(id: string, at: string): Promise<{ record: TaskRecord; moved: boolean } | undefined> {
+    return this.#transaction(async (c) => {
+      // Under the row's lock: a tracker applying the task's event waits, and sees the new run.
+      const current = await this.#load(c, id, true);
+      if (!current) return undefined;
+      if (!RETRYABLE_STATES.includes(current.state)) return { record: current, moved: false };
+      const record = retriedRecord(current, at);
+      await c.query(...upsertTask(taskParams(record)));
+      await this.#writeChildren(c, record);
+      return { record, moved: true };
     });
   }
 

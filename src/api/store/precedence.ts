@@ -1,4 +1,5 @@
 import {
+  type AttemptRecord,
   FINAL_STATES,
   type ResponseRecord,
   type TaskEvent,
@@ -107,6 +108,7 @@ export function firstSeenRecord(event: TaskEvent): TaskRecord {
     types: [event.type],
     state: 'queued',
     source: 'queue',
+    ...runOf(event.run),
     attempts: [],
     responses: [],
     createdAt: event.at,
@@ -131,8 +133,7 @@ export function moves(from: TaskState, to: TaskState): boolean {
 /**
  * Applies `event` to a copy of `current` (undefined: first heard of) and says whether anything
  * changed. A fan-out task's event moves the response of the event's type; the task is final
- * when every response is: `succeeded` when all succeeded, else `failed` (incomplete, each
- * response with its own outcome).
+ * when every response is (`fanOutOutcome`), each response with its own outcome.
  */
 export function applyEvent(
   current: TaskRecord | undefined,
@@ -144,12 +145,16 @@ export function applyEvent(
     at: isoTime(given.at),
     ...(given.nextAttemptAt === undefined ? {} : { nextAttemptAt: isoTime(given.nextAttemptAt) }),
   };
+  // An event of an earlier run (a late duplicate of its final, say) must not end this one.
+  if (current && (event.run ?? 1) < (current.run ?? 1)) return { record: current, changed: false };
   const record = current ? structuredClone(current) : firstSeenRecord(event);
   const before = JSON.stringify(record);
   if (event.workitem !== undefined && record.workitem === undefined) {
     const workitem = capped(event.workitem, caps.workitemBytes);
     record.workitem = workitem.value;
-    if (workitem.truncated) record.workitemTruncated = true;
+    // Cut by the store's cap, or already by the dispatcher's (the event says so).
+    if (workitem.truncated || (event as { truncated?: boolean }).truncated)
+      record.workitemTruncated = true;
   }
   if (event.attempt !== undefined) applyAttempt(record, event);
   const next = STATE_OF[event.event];
@@ -158,8 +163,13 @@ export function applyEvent(
     if (moves(response.state, next)) {
       response.state = next;
       response.updatedAt = event.at;
-      if (isFinal(next) && event.result !== undefined)
-        setResult(record, response, event.result, caps);
+      if (isFinal(next)) {
+        if (event.result !== undefined) setResult(record, response, event.result, caps);
+        // The task's attempts are shared by its types; a response says its own failure.
+        if (next !== 'succeeded' && event.error !== undefined) response.error = event.error;
+        if (next !== 'succeeded' && event.errorCode !== undefined)
+          response.errorCode = event.errorCode;
+      }
     }
     settleFanOut(record, event);
   } else if (moves(record.state, next)) {
@@ -180,11 +190,12 @@ export function applyEvent(
 }
 
 function applyAttempt(record: TaskRecord, event: TaskEvent): void {
-  let attempt = record.attempts.find((a) => a.attempt === event.attempt);
+  const run = event.run ?? 1;
+  let attempt = record.attempts.find((a) => (a.run ?? 1) === run && a.attempt === event.attempt);
   if (!attempt) {
-    attempt = { attempt: event.attempt! };
+    attempt = { attempt: event.attempt!, ...runOf(run) };
     record.attempts.push(attempt);
-    record.attempts.sort((a, b) => a.attempt - b.attempt);
+    record.attempts.sort(byRunAndAttempt);
   }
   if (event.event === 'started') {
     if (event.host !== undefined) attempt.host = event.host;
@@ -213,11 +224,22 @@ function setResult(
   record.resultCap = caps.resultBytes;
 }
 
+/**
+ * A fan-out's state once every type answered (issue 28 item 5, as tasker does it): `succeeded`
+ * when all succeeded, `incomplete` when some did and some did not, `failed` when none did (a
+ * client asking for failed tasks finds it; the responses say how each type ended).
+ */
+export function fanOutOutcome(states: readonly TaskState[]): TaskState {
+  const succeeded = states.filter((s) => s === 'succeeded').length;
+  if (succeeded === states.length) return 'succeeded';
+  return succeeded > 0 ? 'incomplete' : 'failed';
+}
+
 function settleFanOut(record: TaskRecord, event: TaskEvent): void {
   if (isFinal(record.state)) return;
   const states = record.responses.map((r) => r.state);
   if (states.every(isFinal)) {
-    record.state = states.every((s) => s === 'succeeded') ? 'succeeded' : 'failed';
+    record.state = fanOutOutcome(states);
     record.finishedAt = event.at;
     return;
   }
@@ -225,4 +247,60 @@ function settleFanOut(record: TaskRecord, event: TaskEvent): void {
     .filter((s) => !isFinal(s))
     .reduce((a, b) => (INTERMEDIATE.indexOf(b) > INTERMEDIATE.indexOf(a) ? b : a));
   if (moves(record.state, furthest)) record.state = furthest;
+}
+
+/** `run` as a record keeps it: absent for the first. */
+function runOf(run: number | undefined): { run?: number } {
+  return run !== undefined && run > 1 ? { run } : {};
+}
+
+/** Attempts in the order they were made: by run, then attempt. */
+export function byRunAndAttempt(a: AttemptRecord, b: AttemptRecord): number {
+  return (a.run ?? 1) - (b.run ?? 1) || a.attempt - b.attempt;
+}
+
+/**
+ * The final states a task can be run again from (POST /v1/tasks/{id}/retry). Not `succeeded`
+ * (nothing to retry), not `invalid` (it cannot run), not `cancelled` (an operator decided it
+ * must not run; submit it again if that changed).
+ */
+export const RETRYABLE_STATES: readonly TaskState[] = [
+  'failed',
+  'poisoned',
+  'incomplete',
+  'expired',
+];
+
+/**
+ * The record of a task's next run, from a record in one of RETRYABLE_STATES: `run` + 1, state
+ * `submitted` until its messages are confirmed published, the last run's result and end
+ * cleared. A fan-out's types that succeeded keep their response; the others start again (and
+ * are the only ones published). Attempts stay, each with its run.
+ */
+export function retriedRecord(current: TaskRecord, at: string): TaskRecord {
+  const record = structuredClone(current);
+  const when = isoTime(at);
+  record.run = (current.run ?? 1) + 1;
+  record.state = 'submitted';
+  for (const key of ['result', 'resultTruncated', 'finishedAt', 'nextAttemptAt'] as const) {
+    delete record[key];
+  }
+  for (const response of record.responses) {
+    if (response.state === 'succeeded') continue;
+    response.state = 'submitted';
+    response.updatedAt = when;
+    for (const key of ['result', 'resultTruncated', 'error', 'errorCode'] as const) {
+      delete response[key];
+    }
+  }
+  if (!record.responses.some((r) => r.resultTruncated)) delete record.resultCap;
+  record.updatedAt = when;
+  return record;
+}
+
+/** The types a retried record's run publishes: a fan-out's that did not succeed, else its type. */
+export function typesToRun(record: TaskRecord): string[] {
+  return record.responses.length > 0
+    ? record.responses.filter((r) => r.state !== 'succeeded').map((r) => r.type)
+    : [record.type];
 }

@@ -14,6 +14,7 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
     failed: 30 * DAY,
     poisoned: 30 * DAY,
     invalid: 30 * DAY,
+    incomplete: 30 * DAY,
   },
   chunk: 500,
 };

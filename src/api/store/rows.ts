@@ -1,3 +1,4 @@
+import { byRunAndAttempt } from './precedence.js';
 import type { AttemptRecord, ResponseRecord, TaskRecord, TaskState } from './types.js';
 
 /**
@@ -22,10 +23,12 @@ export interface TaskRow {
   updated_at: string | Date;
   finished_at: string | Date | null;
   next_attempt_at: string | Date | null;
+  run: number;
 }
 
 export interface AttemptRow {
   task_id: string;
+  run: number;
   attempt: number;
   host: string | null;
   pid: number | null;
@@ -43,6 +46,8 @@ export interface ResponseRow {
   state: string;
   result: unknown;
   result_truncated: number | boolean;
+  error: string | null;
+  error_code: string | null;
   updated_at: string | Date;
 }
 
@@ -75,10 +80,12 @@ export function recordOf(
     ...opt('result', task.result === null ? undefined : decode.json(task.result)),
     ...(task.result_truncated ? { resultTruncated: true } : {}),
     ...opt('resultCap', task.result_cap),
+    ...(task.run > 1 ? { run: task.run } : {}),
     attempts: attempts
       .map(
         (a): AttemptRecord => ({
           attempt: a.attempt,
+          ...(a.run > 1 ? { run: a.run } : {}),
           ...opt('host', a.host),
           ...opt('pid', a.pid),
           ...opt('user', a.user),
@@ -92,7 +99,7 @@ export function recordOf(
           ),
         }),
       )
-      .sort((a, b) => a.attempt - b.attempt),
+      .sort(byRunAndAttempt),
     // In the order of the submission's types.
     responses: responses
       .map(
@@ -101,6 +108,8 @@ export function recordOf(
           state: r.state as TaskState,
           ...opt('result', r.result === null ? undefined : decode.json(r.result)),
           ...(r.result_truncated ? { resultTruncated: true } : {}),
+          ...opt('error', r.error),
+          ...opt('errorCode', r.error_code),
           updatedAt: decode.time(r.updated_at),
         }),
       )
@@ -134,12 +143,14 @@ export function taskParams(r: TaskRecord) {
     updated_at: r.updatedAt,
     finished_at: r.finishedAt ?? null,
     next_attempt_at: r.nextAttemptAt ?? null,
+    run: r.run ?? 1,
   };
 }
 
 export function attemptParams(taskId: string, a: AttemptRecord) {
   return {
     task_id: taskId,
+    run: a.run ?? 1,
     attempt: a.attempt,
     host: a.host ?? null,
     pid: a.pid ?? null,
@@ -159,6 +170,8 @@ export function responseParams(taskId: string, r: ResponseRecord) {
     state: r.state,
     result: jsonText(r.result),
     result_truncated: r.resultTruncated ? 1 : 0,
+    error: r.error ?? null,
+    error_code: r.errorCode ?? null,
     updated_at: r.updatedAt,
   };
 }

@@ -1,7 +1,14 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from './migrations.js';
-import { applyEvent, isoTime, type StoreCaps, submittedRecord } from './precedence.js';
+import {
+  applyEvent,
+  isoTime,
+  RETRYABLE_STATES,
+  retriedRecord,
+  type StoreCaps,
+  submittedRecord,
+} from './precedence.js';
 import { decodeCursor, encodeCursor, fieldPathParts } from './query.js';
 import {
   type AttemptRow,
@@ -41,28 +48,30 @@ const decode: Decode = {
 
 const UPSERT_TASK = `INSERT INTO tasks (id, type, types, state, source, idempotency_key, workitem,
   workitem_truncated, result, result_truncated, result_cap, created_at, updated_at, finished_at,
-  next_attempt_at)
+  next_attempt_at, run)
 VALUES (@id, @type, @types, @state, @source, @idempotency_key, @workitem, @workitem_truncated,
-  @result, @result_truncated, @result_cap, @created_at, @updated_at, @finished_at, @next_attempt_at)
+  @result, @result_truncated, @result_cap, @created_at, @updated_at, @finished_at, @next_attempt_at,
+  @run)
 ON CONFLICT (id) DO UPDATE SET state = excluded.state, workitem = excluded.workitem,
   workitem_truncated = excluded.workitem_truncated, result = excluded.result,
   result_truncated = excluded.result_truncated, result_cap = excluded.result_cap,
   updated_at = excluded.updated_at, finished_at = excluded.finished_at,
-  next_attempt_at = excluded.next_attempt_at`;
+  next_attempt_at = excluded.next_attempt_at, run = excluded.run`;
 
-const UPSERT_ATTEMPT = `INSERT INTO attempts (task_id, attempt, host, pid, user, started_at,
+const UPSERT_ATTEMPT = `INSERT INTO attempts (task_id, run, attempt, host, pid, user, started_at,
   ended_at, error, error_code, crash_log)
-VALUES (@task_id, @attempt, @host, @pid, @user, @started_at, @ended_at, @error, @error_code,
+VALUES (@task_id, @run, @attempt, @host, @pid, @user, @started_at, @ended_at, @error, @error_code,
   @crash_log)
-ON CONFLICT (task_id, attempt) DO UPDATE SET host = excluded.host, pid = excluded.pid,
+ON CONFLICT (task_id, run, attempt) DO UPDATE SET host = excluded.host, pid = excluded.pid,
   user = excluded.user, started_at = excluded.started_at, ended_at = excluded.ended_at,
   error = excluded.error, error_code = excluded.error_code, crash_log = excluded.crash_log`;
 
 const UPSERT_RESPONSE = `INSERT INTO responses (task_id, type, state, result, result_truncated,
-  updated_at)
-VALUES (@task_id, @type, @state, @result, @result_truncated, @updated_at)
+  error, error_code, updated_at)
+VALUES (@task_id, @type, @state, @result, @result_truncated, @error, @error_code, @updated_at)
 ON CONFLICT (task_id, type) DO UPDATE SET state = excluded.state, result = excluded.result,
-  result_truncated = excluded.result_truncated, updated_at = excluded.updated_at`;
+  result_truncated = excluded.result_truncated, error = excluded.error,
+  error_code = excluded.error_code, updated_at = excluded.updated_at`;
 
 /**
  * The default TaskStore: one SQLite file in WAL mode (readers never wait for the writer).
@@ -132,6 +141,19 @@ export class SqliteTaskStore implements TaskStore {
         const { record, changed } = applyEvent(this.#load(event.taskId), event, this.#caps);
         if (changed) this.#write(record);
         return changed;
+      })
+      .immediate();
+  }
+
+  async retry(id: string, at: string): Promise<{ record: TaskRecord; moved: boolean } | undefined> {
+    return this.#db
+      .transaction(() => {
+        const current = this.#load(id);
+        if (!current) return undefined;
+        if (!RETRYABLE_STATES.includes(current.state)) return { record: current, moved: false };
+        const record = retriedRecord(current, at);
+        this.#write(record);
+        return { record, moved: true };
       })
       .immediate();
   }

@@ -4,7 +4,7 @@
  * through `apply`; the HTTP routes read and submit through the rest.
  */
 
-/** Every state a task can be in; the last five are final. */
+/** Every state a task can be in; `succeeded` and those after it are final. */
 export const TASK_STATES = [
   'submitted', // recorded by the API, not yet confirmed published
   'queued', // published to the input queue (API) or seen there by the dispatcher
@@ -17,6 +17,8 @@ export const TASK_STATES = [
   'invalid',
   'expired',
   'cancelled',
+  // A fan-out whose types did not all succeed: some did, some failed (each response says which).
+  'incomplete',
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
@@ -27,11 +29,14 @@ export const FINAL_STATES: readonly TaskState[] = [
   'invalid',
   'expired',
   'cancelled',
+  'incomplete',
 ];
 
 /** One try of a task by a child. */
 export interface AttemptRecord {
   attempt: number;
+  /** The run this attempt belongs to (TaskRecord.run); absent: the first. */
+  run?: number;
   host?: string;
   pid?: number;
   user?: string;
@@ -48,6 +53,9 @@ export interface ResponseRecord {
   state: TaskState;
   result?: unknown;
   resultTruncated?: boolean;
+  /** Why this type's answer is not a success (its final event's error and code). */
+  error?: string;
+  errorCode?: string;
   updatedAt: string;
 }
 
@@ -66,6 +74,11 @@ export interface TaskRecord {
   /** True when the result was larger than the store's cap and was cut (the cap is in `resultCap`). */
   resultTruncated?: boolean;
   resultCap?: number;
+  /**
+   * Which run of the task this is: absent (1) for the first, one more for each retry. Events
+   * of an earlier run (a late duplicate of its final) are not applied to a later one.
+   */
+  run?: number;
   attempts: AttemptRecord[];
   responses: ResponseRecord[];
   nextAttemptAt?: string;
@@ -89,6 +102,8 @@ export interface TaskEvent {
   taskId: string;
   type: string;
   at: string;
+  /** The run the event is of (the task message's `x-taskqueue-run`); absent: the first. */
+  run?: number;
   attempt?: number;
   host?: string;
   pid?: number;
@@ -151,6 +166,14 @@ export interface TaskStore {
    * nothing.
    */
   apply(event: TaskEvent): Promise<boolean>;
+  /**
+   * Starts the next run of a task that ended in one of `RETRYABLE_STATES` (precedence.ts), in
+   * one transaction: `run` + 1, state `submitted` (the API publishes it, then `markQueued`),
+   * result and end cleared; a fan-out's types that succeeded keep their response, the others
+   * start again. Attempts are kept (each says its run). `moved` is false, and the record as it
+   * is, when its state was not retryable; undefined for an unknown id.
+   */
+  retry(id: string, at: string): Promise<{ record: TaskRecord; moved: boolean } | undefined>;
   get(id: string): Promise<TaskRecord | undefined>;
   list(query: TaskQuery): Promise<TaskPage>;
   /** Deletes finished tasks past their retention, `chunk` rows a statement; returns how many. */

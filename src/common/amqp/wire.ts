@@ -78,3 +78,13 @@ export {
   WORKER_TYPE_RULE,
   workerTypeProblem,
 } from '../worker-type.js';
+
+// --- A task's run, when the API ran it again (issue 28, POST /v1/tasks/{id}/retry) ----------
+
+/**
+ * On a task message the API published again under the same id: which run it is (2 for the first
+ * retry). Kept through forwards, retries and crash requeues like every header; the children's
+ * and the dispatcher's lifecycle events carry it, so that the tracker applies no late event of
+ * an earlier run to this one. Absent: the first run.
+ */
+export const RUN_HEADER = 'x-taskqueue-run';

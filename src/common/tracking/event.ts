@@ -39,6 +39,8 @@ export interface WireEvent {
   type: string;
   /** ISO 8601 UTC. */
   at: string;
+  /** The task message's run (RUN_HEADER), when above 1: the API retried the task. */
+  run?: number;
   attempt?: number;
   host?: string;
   pid?: number;

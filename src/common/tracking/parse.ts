@@ -15,6 +15,7 @@ const KNOWN_FIELDS = new Set([
   'taskId',
   'type',
   'at',
+  'run',
   'attempt',
   'host',
   'pid',
@@ -62,6 +63,8 @@ export function parseEvent(body: Buffer): WireEvent {
     type: name(o, 'type', true, event === 'invalid')!,
     at: time(o, 'at', true)!,
   };
+  const run = integer(o, 'run', 1);
+  if (run !== undefined) out.run = run;
   const attempt = integer(o, 'attempt', 1);
   if (attempt !== undefined) out.attempt = attempt;
   const pid = integer(o, 'pid', 1);

@@ -1,6 +1,7 @@
 import type { MessageProperties } from 'amqplib';
 import type { ConfirmedPublisher } from '../amqp/publisher.js';
 import { EVENTS_EXCHANGE, eventRoutingKey } from '../amqp/queues.js';
+import { RUN_HEADER } from '../amqp/wire.js';
 import { encodeEvent } from './encode.js';
 import type { WireEvent } from './event.js';
 
@@ -11,6 +12,17 @@ import type { WireEvent } from './event.js';
  */
 export function trackedIdOf(properties: MessageProperties): string | undefined {
   return properties.correlationId ?? properties.messageId;
+}
+
+/**
+ * The run a task message is of (RUN_HEADER, set by the API when it retried the task), when it
+ * is a run after the first; undefined otherwise, and for a value that is not a whole number
+ * above 1 (a header another client set is not trusted to be one).
+ */
+export function trackedRunOf(properties: Pick<MessageProperties, 'headers'>): number | undefined {
+  const raw = properties.headers?.[RUN_HEADER];
+  const run = typeof raw === 'string' ? Number(raw) : raw;
+  return typeof run === 'number' && Number.isSafeInteger(run) && run > 1 ? run : undefined;
 }
 
 /** Publishes `event` persistent to the events exchange; resolves once the broker confirmed it. */

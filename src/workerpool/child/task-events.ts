@@ -6,7 +6,7 @@ import {
   CRASH_LOG_MAX_LINES,
   ERROR_CAP_CHARS,
 } from '../../common/tracking/limits.js';
-import { publishEvent, trackedIdOf } from '../../common/tracking/publish.js';
+import { publishEvent, trackedIdOf, trackedRunOf } from '../../common/tracking/publish.js';
 import type { TaskInHand } from './task.js';
 
 /** What a final event says beyond the task and its attempt. */
@@ -75,12 +75,14 @@ export class ChildEvents {
   #event(task: TaskInHand, name: EventName): WireEvent | undefined {
     const taskId = trackedIdOf(task.message.properties);
     if (taskId === undefined) return undefined;
+    const run = trackedRunOf(task.message.properties);
     return {
       v: 1,
       event: name,
       taskId,
       type: task.type,
       at: new Date().toISOString(),
+      ...(run === undefined ? {} : { run }),
       attempt: task.attempt,
     };
   }

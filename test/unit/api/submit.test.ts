@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PublishTask } from '../../../src/api/publish.js';
+import { StateChanges } from '../../../src/api/state-changes.js';
 import { messageFor, submitTask, waitForFinal } from '../../../src/api/submit.js';
 import { hasCode, TqError } from '../../../src/common/errors.js';
 import { MemoryTaskStore } from '../../support/memory-store.js';
@@ -97,8 +98,8 @@ describe('waitForFinal', () => {
     const { publish } = fakePublish();
     const { record } = await submitTask({ store, publish }, { type: 'a' });
     const never = new AbortController().signal;
-    expect((await waitForFinal(store, record, 0.05, never, 10)).state).toBe('queued');
-    const waiting = waitForFinal(store, record, 5, never, 10);
+    expect((await waitForFinal(store, record, 0.05, never, { pollMs: 10 })).state).toBe('queued');
+    const waiting = waitForFinal(store, record, 5, never, { pollMs: 10 });
     await store.apply({
       event: 'failed',
       taskId: record.id,
@@ -111,12 +112,35 @@ describe('waitForFinal', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('wakes on a change the tracker reports, without waiting for the poll', async () => {
+    const store = new MemoryTaskStore();
+    const { publish } = fakePublish();
+    const changes = new StateChanges();
+    const { record } = await submitTask({ store, publish }, { type: 'a' });
+    // A poll and a deadline far past the test's own timeout: only the change can end the wait.
+    const waiting = waitForFinal(store, record, 600, new AbortController().signal, {
+      changes,
+      pollMs: 600_000,
+    });
+    expect(changes.wants(record.id)).toBe(true);
+    expect(changes.wants('other')).toBe(false);
+    // Its first look at the store (queued) is over before the task becomes final.
+    await new Promise((resolve) => setImmediate(resolve));
+    const at = new Date().toISOString();
+    await store.apply({ event: 'succeeded', taskId: record.id, type: 'a', at, attempt: 1 });
+    // Another task's change does not end it; this task's does.
+    changes.report({ taskId: 'other', type: 'a', types: ['a'], state: 'succeeded', at });
+    changes.report({ taskId: record.id, type: 'a', types: ['a'], state: 'succeeded', at });
+    expect((await waiting).state).toBe('succeeded');
+    expect(changes.wants(record.id)).toBe(false);
+  });
+
   it('stops waiting when the client went away', async () => {
     const store = new MemoryTaskStore();
     const { publish } = fakePublish();
     const { record } = await submitTask({ store, publish }, { type: 'a' });
     const ac = new AbortController();
-    const waiting = waitForFinal(store, record, 30, ac.signal, 10);
+    const waiting = waitForFinal(store, record, 30, ac.signal, { pollMs: 10 });
     ac.abort();
     expect((await waiting).state).toBe('queued');
   });

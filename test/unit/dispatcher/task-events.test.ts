@@ -2,6 +2,7 @@ import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { ConfirmedPublisher } from '../../../src/common/amqp/publisher.js';
 import { EVENTS_EXCHANGE } from '../../../src/common/amqp/queues.js';
+import { RUN_HEADER } from '../../../src/common/amqp/wire.js';
 import { COPY_CAP_BYTES, parseEvent, type WireEvent } from '../../../src/common/tracking/index.js';
 import { DispatcherEvents } from '../../../src/dispatcher/task-events.js';
 
@@ -45,6 +46,17 @@ describe('DispatcherEvents', () => {
     expect(sent[0]!.event).toMatchObject({ event: 'received', taskId: 'm-1', type: 'echo' });
     expect(sent[0]!.event.workitem).toEqual(JSON.parse(body));
     expect(sent[0]!.event.truncated).toBeUndefined();
+  });
+
+  it('says the run of a task the API retried (x-taskqueue-run), and none for a first run', async () => {
+    const { publisher, sent } = fakePublisher();
+    const events = new DispatcherEvents();
+    const body = '{"fields":{}}';
+    await events.received(publisher, message(body, { headers: { [RUN_HEADER]: 3 } }), 'echo', {
+      messageId: 'r-1',
+    });
+    await events.received(publisher, message(body, {}), 'echo', { messageId: 'r-2' });
+    expect(sent.map((s) => s.event.run)).toEqual([3, undefined]);
   });
 
   it('copies a text/plain task as text, and cuts a large one', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RUN_HEADER } from '../../../src/common/amqp/wire.js';
 import { hasCode } from '../../../src/common/errors.js';
 import {
   COPY_CAP_BYTES,
@@ -10,6 +11,7 @@ import {
   parseEvent,
   type WireEvent,
 } from '../../../src/common/tracking/index.js';
+import { trackedRunOf } from '../../../src/common/tracking/publish.js';
 
 const AT = '2026-12-06T21:00:00.000Z';
 const base: WireEvent = { v: 1, event: 'started', taskId: 't1', type: 'echo', at: AT };
@@ -30,6 +32,7 @@ describe('encodeEvent / parseEvent', () => {
     const event: WireEvent = {
       ...base,
       event: 'poisoned',
+      run: 3,
       attempt: 2,
       host: 'h',
       pid: 42,
@@ -96,5 +99,16 @@ describe('encodeEvent / parseEvent', () => {
 
   it('takes an invalid task without a type', () => {
     expect(parseEvent(body({ ...base, event: 'invalid', type: '' })).type).toBe('');
+  });
+
+  it('reads the run of a retried task from its message, and refuses a run that is not ≥ 1', () => {
+    expect(trackedRunOf({ headers: { [RUN_HEADER]: 2 } })).toBe(2);
+    expect(trackedRunOf({ headers: { [RUN_HEADER]: '3' } })).toBe(3);
+    for (const headers of [{}, { [RUN_HEADER]: 1 }, { [RUN_HEADER]: 'x' }, { [RUN_HEADER]: 2.5 }]) {
+      expect(trackedRunOf({ headers })).toBeUndefined();
+    }
+    expect(trackedRunOf({ headers: undefined })).toBeUndefined();
+    expect(refused(body({ ...base, run: 0 }))).toMatch(/run/);
+    expect(refused(body({ ...base, run: '2' }))).toMatch(/run/);
   });
 });

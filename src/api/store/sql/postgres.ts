@@ -51,4 +51,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX responses_type ON responses (type, task_id);
   `,
+  // 2: a fan-out's response says why its type did not succeed (issue 28 item 5).
+  `
+  ALTER TABLE responses ADD COLUMN error text;
+  ALTER TABLE responses ADD COLUMN error_code text;
+  `,
+  // 3: runs (POST /v1/tasks/{id}/retry): the task's run, and attempts keyed by run too, so that
+  // a retried task's attempt 1 does not land on its first run's.
+  `
+  ALTER TABLE tasks ADD COLUMN run integer NOT NULL DEFAULT 1;
+  ALTER TABLE attempts ADD COLUMN run integer NOT NULL DEFAULT 1;
+  ALTER TABLE attempts DROP CONSTRAINT attempts_pkey;
+  ALTER TABLE attempts ADD PRIMARY KEY (task_id, run, attempt);
+  `,
 ];

@@ -53,4 +53,35 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   -- A fan-out task listed by any of its types.
   CREATE INDEX responses_type ON responses (type, task_id);
   `,
+  // 2: a fan-out's response says why its type did not succeed (issue 28 item 5).
+  `
+  ALTER TABLE responses ADD COLUMN error TEXT;
+  ALTER TABLE responses ADD COLUMN error_code TEXT;
+  `,
+  // 3: runs (POST /v1/tasks/{id}/retry): the task's run, and attempts keyed by run too, so that
+  // a retried task's attempt 1 does not land on its first run's. SQLite cannot change a primary
+  // key: the table is built again.
+  `
+  ALTER TABLE tasks ADD COLUMN run INTEGER NOT NULL DEFAULT 1;
+  CREATE TABLE attempts_by_run (
+    task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    run INTEGER NOT NULL DEFAULT 1,
+    attempt INTEGER NOT NULL,
+    host TEXT,
+    pid INTEGER,
+    user TEXT,
+    started_at TEXT,
+    ended_at TEXT,
+    error TEXT,
+    error_code TEXT,
+    crash_log TEXT,
+    PRIMARY KEY (task_id, run, attempt)
+  );
+  INSERT INTO attempts_by_run (task_id, run, attempt, host, pid, user, started_at, ended_at,
+    error, error_code, crash_log)
+  SELECT task_id, 1, attempt, host, pid, user, started_at, ended_at, error, error_code, crash_log
+  FROM attempts;
+  DROP TABLE attempts;
+  ALTER TABLE attempts_by_run RENAME TO attempts;
+  `,
 ];
