@@ -1,3 +1,4 @@
+import { applyInOrder } from '../../src/api/store/batch.js';
 import {
   applyEvent,
   isoTime,
@@ -57,6 +58,12 @@ export class MemoryTaskStore implements TaskStore {
   async apply(event: TaskEvent): Promise<boolean> {
     const { record, changed } = applyEvent(this.tasks.get(event.taskId), event, this.#caps);
     if (changed) this.tasks.set(event.taskId, record);
+    return changed;
+  }
+
+  async applyBatch(events: readonly TaskEvent[]): Promise<boolean[]> {
+    const { changed, toWrite } = applyInOrder(events, (id) => this.tasks.get(id), this.#caps);
+    for (const record of toWrite) this.tasks.set(record.id, record);
     return changed;
   }
 

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { applyInOrder } from './batch.js';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from './migrations.js';
 import { applyEvent, isoTime, type StoreCaps, submittedRecord } from './precedence.js';
 import { decodeCursor, encodeCursor, fieldPathParts } from './query.js';
@@ -131,6 +132,16 @@ export class SqliteTaskStore implements TaskStore {
       .transaction(() => {
         const { record, changed } = applyEvent(this.#load(event.taskId), event, this.#caps);
         if (changed) this.#write(record);
+        return changed;
+      })
+      .immediate();
+  }
+
+  async applyBatch(events: readonly TaskEvent[]): Promise<boolean[]> {
+    return this.#db
+      .transaction(() => {
+        const { changed, toWrite } = applyInOrder(events, (id) => this.#load(id), this.#caps);
+        for (const record of toWrite) this.#write(record);
         return changed;
       })
       .immediate();

@@ -151,6 +151,12 @@ export interface TaskStore {
    * nothing.
    */
   apply(event: TaskEvent): Promise<boolean>;
+  /**
+   * `apply` of each event, in order, in one transaction: what the store holds after it, and each
+   * answer, are what applying them one at a time would give. The tracker's way (one commit for
+   * the events in hand, not one an event).
+   */
+  applyBatch(events: readonly TaskEvent[]): Promise<boolean[]>;
   get(id: string): Promise<TaskRecord | undefined>;
   list(query: TaskQuery): Promise<TaskPage>;
   /** Deletes finished tasks past their retention, `chunk` rows a statement; returns how many. */
