@@ -3,6 +3,7 @@
  * declarations), then the measured tasks with CPU and memory of every process around them.
  */
 import { INPUT_QUEUE, workerQueue } from './amqp.js';
+import { type ApiLoadResult, runApiLoad } from './api-load.js';
 import { type Broker, resetQueues } from './broker.js';
 import { Load, type LoadResult, type LoadSpec } from './load.js';
 import {
@@ -49,6 +50,9 @@ export interface RunRow {
   rssMiB?: Record<string, PeakMemory>;
   duplicates?: number;
   strays?: number;
+  /** -api variants: 201s a second (recorded and published), and how long the submits took. */
+  submitsPerSec?: number;
+  submitMs?: number;
 }
 
 export interface BenchContext {
@@ -92,7 +96,8 @@ export function baseRow(v: Variant, system: SystemKind, roundNo: number): RunRow
 /** The row's figures from the load's result and what the processes used meanwhile. */
 function figures(
   v: Variant,
-  result: LoadResult,
+  result: Pick<LoadResult, 'tasksPerSec' | 'elapsedMs' | 'latenciesMs'> &
+    Partial<Pick<LoadResult, 'duplicates' | 'strays'>>,
   used: Record<string, Counters>,
   loadCpuMs: number,
 ): Partial<RunRow> {
@@ -123,6 +128,11 @@ function figures(
   };
 }
 
+/** An API load's figures as a row's: its latencies are the submits' (POST to 201). */
+function asRows(result: LoadResult | ApiLoadResult): Parameters<typeof figures>[1] {
+  return 'submitsPerSec' in result ? { ...result, latenciesMs: result.submitLatenciesMs } : result;
+}
+
 export async function measure(
   ctx: BenchContext,
   v: Variant,
@@ -140,8 +150,20 @@ export async function measure(
       // Warm-up: V8 optimizes a function after some hundreds of calls, so always 500 tasks, even
       // before a short run (a quarter of 150 round trips left taskqueue's longer path half
       // compiled); the window is no less than 100 so that a round-trip variant warms up quickly.
-      await unlessFailed(
-        load.run(loadSpec(`${runId}-warm`, v, WARM_UP_TASKS, Math.max(100, v.window))),
+      const api = system.api;
+      const viaApi = (run: string, count: number) =>
+        runApiLoad({
+          ...api!,
+          run,
+          count,
+          clients: v.apiClients!,
+          payloadBytes: v.payloadBytes,
+          deadlineMs: 60_000 + count * 20,
+        });
+      await unlessFailed<unknown>(
+        api
+          ? viaApi(`${runId}-warm`, WARM_UP_TASKS)
+          : load.run(loadSpec(`${runId}-warm`, v, WARM_UP_TASKS, Math.max(100, v.window))),
         system.failed,
       );
       const roles = new Map([...system.roles].map(([role, pid]) => [role, [pid]]));
@@ -151,8 +173,8 @@ export async function measure(
       try {
         const before = snapshot(roles);
         const selfBefore = process.cpuUsage();
-        const result = await unlessFailed(
-          load.run(loadSpec(runId, v, v.tasks, v.window)),
+        const result = await unlessFailed<LoadResult | ApiLoadResult>(
+          api ? viaApi(runId, v.tasks) : load.run(loadSpec(runId, v, v.tasks, v.window)),
           system.failed,
         );
         const self = process.cpuUsage(selfBefore);
@@ -161,7 +183,12 @@ export async function measure(
         // with it, and the run did not measure the system as configured.
         const gone = [...system.roles].filter(([, pid]) => !alive(pid)).map(([role]) => role);
         if (gone.length > 0) throw new Error(`${gone.join(', ')} exited during the run`);
-        Object.assign(row, figures(v, result, used, (self.user + self.system) / 1000));
+        Object.assign(row, figures(v, asRows(result), used, (self.user + self.system) / 1000));
+        if ('submitsPerSec' in result)
+          Object.assign(row, {
+            submitsPerSec: round(result.submitsPerSec, 1),
+            submitMs: round(result.submitMs, 1),
+          });
       } finally {
         row.rssMiB = sampler.stop();
       }

@@ -2,7 +2,9 @@
  * The two systems under test, started fresh for every run and identified by role: the ceiling
  * (relay + K bench workers) and taskqueue (the real dispatcher and pool, with the echo plugin).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INPUT_QUEUE, TRACKER_QUEUE, workerQueue } from './amqp.js';
@@ -24,6 +26,8 @@ export interface System {
   /** Where the processes' output went (shown when a run fails). */
   logFiles: string[];
   stop(): Promise<void>;
+  /** The -api variants: where taskqueue-api listens and the operate token it accepts. */
+  api?: { base: string; token: string };
 }
 
 export interface SystemContext {
@@ -143,7 +147,12 @@ export async function startCeiling(ctx: SystemContext, v: Variant): Promise<Syst
   };
 }
 
-function taskqueueConfig(url: string, v: Variant, metrics: MetricsSetup | undefined): string {
+function taskqueueConfig(
+  url: string,
+  v: Variant,
+  metrics: MetricsSetup | undefined,
+  api: string,
+): string {
   return `[amqp]
 url = ${url}
 connect_retries = 5
@@ -160,13 +169,14 @@ log_level = info
 [${TYPE}]
 workers = ${v.k}
 prefetch = ${v.w}
-${v.tracking ? '\n[tracking]\nenabled = yes\n' : ''}`;
+${v.tracking ? '\n[tracking]\nenabled = yes\n' : ''}${api}`;
 }
 
 export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<System> {
   const config = join(ctx.workDir, `${ctx.runId}.ini`);
   const metrics = metricsOn() ? await metricsSetup(ctx.workDir, ctx.runId) : undefined;
-  writeFileSync(config, taskqueueConfig(ctx.url, v, metrics));
+  const api = v.apiClients ? apiSetup(ctx) : undefined;
+  writeFileSync(config, taskqueueConfig(ctx.url, v, metrics, api?.section ?? ''));
   const dispatcher = launch(
     ctx,
     'dispatcher',
@@ -179,9 +189,17 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
     [join(TASKQUEUE_DIR, 'dist/workerpool/main.js'), '-c', config],
     unitEnvironment('taskqueue-workerpool.service'),
   );
-  const tracker = v.tracking
-    ? launch(ctx, 'tracker', [join(HERE, 'tracker-sink.js'), ctx.url, TASKQUEUE_DIR])
-    : undefined;
+  // The -api variants: the tracker is the one inside taskqueue-api, with its real store.
+  const tracker = api
+    ? launch(
+        ctx,
+        'api',
+        [join(TASKQUEUE_DIR, 'dist/api/main.js'), '-c', config],
+        unitEnvironment('taskqueue-api.service'),
+      )
+    : v.tracking
+      ? launch(ctx, 'tracker', [join(HERE, 'tracker-sink.js'), ctx.url, TASKQUEUE_DIR])
+      : undefined;
   const launched = tracker ? [dispatcher, pool, tracker] : [dispatcher, pool];
   const { failed, stop: stopProcesses } = await started(
     ctx,
@@ -200,6 +218,14 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
     .filter((pid) => commandLine(pid).includes(CHILD_ENTRY))
     .sort((a, b) => a - b);
   for (const pid of children) adopt(pid, CHILD_ENTRY);
+  if (api) {
+    try {
+      await untilAnswering(api.base, failed);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
   if (children.length !== v.k) {
     await stop();
     throw new Error(`taskqueue: ${children.length} children under the pool, expected ${v.k}`);
@@ -209,13 +235,49 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
     roles: new Map([
       ['dispatcher', dispatcher.pid],
       ['pool', pool.pid],
-      ...(tracker ? [['tracker', tracker.pid] as [string, number]] : []),
+      ...(tracker ? [[tracker.name, tracker.pid] as [string, number]] : []),
       ...children.map((pid, i) => [`child${i + 1}`, pid] as [string, number]),
     ]),
     failed,
     logFiles: launched.map((p) => p.logFile),
     stop,
+    ...(api ? { api: { base: api.base, token: api.token } } : {}),
   };
+}
+
+/**
+ * The [api] section of an -api variant: a port picked at random in 40000–60000, a tokens file
+ * of mode 0600 with one operate token, a fresh SQLite store in the work directory.
+ */
+function apiSetup(ctx: SystemContext): { section: string; base: string; token: string } {
+  const port = 40_000 + Math.floor(Math.random() * 20_000);
+  const token = randomBytes(24).toString('hex');
+  const tokens = join(ctx.workDir, `${ctx.runId}.api.tokens`);
+  writeFileSync(tokens, `bench operate ${token}\n`, { mode: 0o600 });
+  chmodSync(tokens, 0o600);
+  const store = join(ctx.workDir, `${ctx.runId}.tasks.db`);
+  return {
+    section: `\n[api]\nlisten = 127.0.0.1:${port}\ntokens_file = ${tokens}\nstore = ${store}\n`,
+    base: `http://127.0.0.1:${port}`,
+    token,
+  };
+}
+
+/** Until the API answers a read (its store open, listening); `failed` ends it early. */
+async function untilAnswering(base: string, failed: Promise<never>): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const answered = await Promise.race([
+      fetch(`${base}/openapi.json`).then(
+        (r) => r.status < 500,
+        () => false,
+      ),
+      failed,
+    ]);
+    if (answered) return;
+    if (Date.now() > deadline) throw new Error(`taskqueue-api did not answer at ${base}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 export const startSystem = (kind: SystemKind, ctx: SystemContext, v: Variant) =>

@@ -28,7 +28,8 @@ interface Summary {
 /** The router's role in each system; every other role but the pool and broker is a worker. */
 const ROUTER_ROLES = new Set(['relay', 'dispatcher']);
 // The tracker (tracking variants) is in the system's total, not in the workers' stage.
-const NOT_WORKER_ROLES = new Set(['relay', 'dispatcher', 'pool', 'broker', 'tracker']);
+// So is taskqueue-api (the -api variants: the HTTP submits, its store and its tracker).
+const NOT_WORKER_ROLES = new Set(['relay', 'dispatcher', 'pool', 'broker', 'tracker', 'api']);
 
 function stageUs(row: RunRow, isStage: (role: string) => boolean): number {
   const ms = Object.entries(row.cpuMs ?? {})
@@ -79,6 +80,7 @@ export function describeVariant(v: Variant): string {
   return (
     `${v.name}: K=${v.k} W=${v.w}, ${sizeOf(v.payloadBytes)} tasks, window ${v.window}, ` +
     (v.direct ? 'straight to the worker queue, ' : '') +
+    (v.apiClients ? `submitted through taskqueue-api by ${v.apiClients} HTTP clients, ` : '') +
     `${v.tasks} tasks × ${v.rounds} round${v.rounds > 1 ? 's' : ''}`
   );
 }
@@ -114,6 +116,8 @@ export function variantTable(v: Variant, rows: RunRow[]): string {
       `p50 ${ratio(t?.p50, c?.p50)}, p99 ${ratio(t?.p99, c?.p99)}, ` +
       `CPU/task ${ratio(t?.cpu, c?.cpu)}, broker CPU/task ${ratio(t?.brokerCpu, c?.brokerCpu)}`,
   );
+  const api = apiLine(rows);
+  if (api) out.push(api);
   const rss = (s: Summary | undefined) =>
     s ? [...s.rss].map(([role, mib]) => `${role} ${mib.toFixed(0)}`).join(', ') : '-';
   out.push(`peak RSS MiB (VmHWM): ceiling ${rss(c)} | taskqueue ${rss(t)}`);
@@ -134,6 +138,32 @@ export function variantTable(v: Variant, rows: RunRow[]): string {
   return out.join('\n');
 }
 
+/**
+ * The -api variants' own figures: submits/s (201 = recorded and published), the POST's round
+ * trip, and the API process's CPU a task (its HTTP, store and tracker). Their tasks/s above is
+ * end to end: first submit until the store has every task final.
+ */
+/** After an -api variant's summary row: its submits/s (median). */
+function submits(rows: RunRow[]): string {
+  const rates = rows.filter((r) => r.submitsPerSec !== undefined).map((r) => r.submitsPerSec!);
+  return rates.length ? `  submits/s ${median(rates).toFixed(0)}` : '';
+}
+
+function apiLine(rows: RunRow[]): string | undefined {
+  const ok = rows.filter((r) => r.submitsPerSec !== undefined && r.error === undefined);
+  if (ok.length === 0) return undefined;
+  const rates = ok.map((r) => r.submitsPerSec!);
+  const apiUs = median(ok.map((r) => ((r.cpuMs?.api ?? 0) * 1000) / r.tasks));
+  return (
+    `through taskqueue-api: submits/s ${median(rates).toFixed(0)} ` +
+    `(${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)}), ` +
+    `POST p50 ${ms(median(ok.map((r) => r.latencyMs!.p50)))} ms ` +
+    `p99 ${ms(median(ok.map((r) => r.latencyMs!.p99)))} ms, ` +
+    `taskqueue-api CPU ${apiUs.toFixed(0)} µs/task; its tasks/s is end to end (store: all final), ` +
+    "its p50/p99 the POST's"
+  );
+}
+
 export function overallTable(variants: Variant[], rows: RunRow[]): string {
   const out = ['\n=== summary (medians; ratio = taskqueue / ceiling)'];
   out.push(
@@ -148,7 +178,8 @@ export function overallTable(variants: Variant[], rows: RunRow[]): string {
       `${v.name.padEnd(12)} ${(c ? c.rate.median.toFixed(0) : '-').padStart(10)} ` +
         `${(t ? t.rate.median.toFixed(0) : '-').padStart(12)} ` +
         `${ratio(t?.rate.median, c?.rate.median).padStart(8)} ${ratio(t?.p50, c?.p50).padStart(7)} ` +
-        `${ratio(t?.cpu, c?.cpu).padStart(9)}`,
+        `${ratio(t?.cpu, c?.cpu).padStart(9)}` +
+        submits(mine),
     );
   }
   return out.join('\n');

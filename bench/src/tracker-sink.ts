@@ -15,7 +15,11 @@ const load = (path: string) => import(pathToFileURL(join(dir, 'dist', path)).hre
 const { Tracker } = await load('api/tracker/tracker.js');
 const { createLogger } = await load('common/logger.js');
 
-const store = { apply: async () => true };
+// applyBatch: the tracker's way since it applies the events in hand together (older ones: apply).
+const store = {
+  apply: async () => true,
+  applyBatch: async (events: unknown[]) => events.map(() => true),
+};
 const tracker = new Tracker({
   amqp: {
     urls: [url],

@@ -24,6 +24,12 @@ export interface Variant {
    * broker's work for the events, against the same ceiling (which tracks nothing).
    */
   tracking?: boolean;
+  /**
+   * Tasks submitted through `taskqueue-api` (its SQLite store, its tracker, tracking on) by this
+   * many concurrent HTTP clients instead of published to the input queue (api-load.ts); the
+   * ceiling's rounds are the same as ever, so the ratio is the API's whole path against it.
+   */
+  apiClients?: number;
 }
 
 export interface Plan {
@@ -35,6 +41,8 @@ export interface Plan {
 /** Enough in flight to keep every stage busy: relay prefetch 100 plus K × W at most 40. */
 const LOADED_WINDOW = 1000;
 const RELAY_PREFETCH = 100;
+/** Concurrent HTTP clients of the -api variant: enough to keep the API's publishes pipelined. */
+const API_CLIENTS = 32;
 
 function variant(
   name: string,
@@ -74,6 +82,7 @@ export function allVariants({ tasks, rounds }: Plan): Variant[] {
     variant('k1-w10-direct', 1, 10, { tasks, rounds, direct: true }),
     variant('k2-w1-tracking', 2, 1, { tasks, rounds, tracking: true }),
     variant('k2-w10-tracking', 2, 10, { tasks, rounds, tracking: true }),
+    variant('k2-w10-api', 2, 10, { tasks, rounds, tracking: true, apiClients: API_CLIENTS }),
   ];
 }
 

@@ -624,3 +624,90 @@ describe('PostgreSQL: connections cut under the store', () => {
     expect(await store.get('cut')).toMatchObject({ state: 'queued' });
   });
 });
+
+/** Several tasks' lives, interleaved, with a redelivery, late intermediates and a fan-out. */
+function lives(prefix: string, tasks: number): TaskEvent[] {
+  const out: TaskEvent[] = [];
+  for (let t = 0; t < tasks; t++) {
+    const taskId = `${prefix}${t}`;
+    const done = ev({ event: t % 3 ? 'succeeded' : 'failed', taskId, attempt: 2, at: at(5) });
+    if (t % 3) done.result = { t };
+    else done.error = `boom ${t}`;
+    out.push(
+      ev({ event: 'received', taskId, workitem: { t }, at: at(0) }),
+      ev({ event: 'started', taskId, attempt: 1, host: 'h1', pid: 1, at: at(1) }),
+      ev({ event: 'retrying', taskId, attempt: 1, error: 'e1', nextAttemptAt: at(3), at: at(2) }),
+      done,
+      // Late: the second attempt's start after its final, then the final again.
+      ev({ event: 'started', taskId, attempt: 2, host: 'h2', pid: 2, user: 'u', at: at(4) }),
+      done,
+    );
+  }
+  // Round robin over the tasks, so that a batch holds several events of several tasks.
+  const perTask = out.length / tasks;
+  return Array.from({ length: out.length }, (_, i) => {
+    const task = i % tasks;
+    return out[task * perTask + Math.floor(i / tasks)]!;
+  });
+}
+
+describe.each(backends)('TaskStore contract, applyBatch: $name', (backend) => {
+  it('answers and leaves what applying the events one at a time does, in any batch sizes', async () => {
+    const { store } = await backend.open();
+    const reference = (await memoryBackend().open()).store;
+    // A task the API recorded, fanned out: its responses move in the batch too.
+    for (const s of [store, reference]) {
+      await s.submit({ id: 'bf', types: ['a', 'b'], workitem: { f: 1 }, at: at(0) });
+    }
+    const events = [
+      ...lives('b', 5),
+      ev({ event: 'succeeded', taskId: 'bf', type: 'a', attempt: 1, result: 'A', at: at(2) }),
+      ev({ event: 'started', taskId: 'bf', type: 'b', attempt: 1, host: 'h', pid: 3, at: at(2) }),
+      ev({ event: 'poisoned', taskId: 'bf', type: 'b', attempt: 1, error: 'x', at: at(3) }),
+    ];
+    const want: boolean[] = [];
+    for (const e of events) want.push(await reference.apply(e));
+    // Batches of 1, 7 and the rest: a task's events split between batches as the tracker's are.
+    const got = [
+      ...(await store.applyBatch(events.slice(0, 1))),
+      ...(await store.applyBatch(events.slice(1, 8))),
+      ...(await store.applyBatch(events.slice(8))),
+    ];
+    expect(got).toEqual(want);
+    expect(await store.applyBatch([])).toEqual([]);
+    for (const id of ['b0', 'b1', 'b2', 'b3', 'b4', 'bf']) {
+      const { createdAt: _c, ...expected } = (await reference.get(id))!;
+      expect(await store.get(id)).toMatchObject(expected);
+    }
+  });
+});
+
+describe('PostgreSQL: two stores applying batches of the same tasks', () => {
+  const backend = backends.find((b) => b.name === 'postgres')!;
+
+  it('neither deadlocks nor loses an event when their batches hold the tasks in other orders', async () => {
+    const one = await backend.open();
+    const two = await backend.open({ shareWith: one.where });
+    const reference = (await memoryBackend().open()).store;
+    const events = lives('pb', 20);
+    for (const e of events) await reference.apply(e);
+    // Every event twice, the second copy reversed, in batches of 10 on each store at once.
+    const reversed = [...events].reverse();
+    const batches = (all: TaskEvent[]) =>
+      Array.from({ length: Math.ceil(all.length / 10) }, (_, i) => all.slice(i * 10, i * 10 + 10));
+    await Promise.all([
+      (async () => {
+        for (const b of batches(events)) await one.store.applyBatch(b);
+      })(),
+      (async () => {
+        for (const b of batches(reversed)) await two.store.applyBatch(b);
+      })(),
+    ]);
+    for (let t = 0; t < 20; t++) {
+      const want = await reference.get(`pb${t}`);
+      const { createdAt: _c, updatedAt: _u, ...expected } = want!;
+      expect(await one.store.get(`pb${t}`)).toMatchObject(expected);
+      expect(await two.store.get(`pb${t}`)).toMatchObject(expected);
+    }
+  });
+});

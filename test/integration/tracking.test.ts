@@ -1,5 +1,6 @@
 import amqp from 'amqplib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { TaskEvent } from '../../src/api/store/types.js';
 import { Tracker } from '../../src/api/tracker/tracker.js';
 import {
   EVENTS_EXCHANGE,
@@ -217,8 +218,46 @@ describe('lifecycle events with [tracking] enabled = yes', () => {
       'TQ_ERR_EVENT_INVALID',
       'TQ_ERR_EVENT_INVALID',
     ]);
-    expect(tracker.counts.parked).toBe(2);
+    // Counted once the park's confirm is back, which may come after the test saw the message.
+    await vi.waitFor(() => expect(tracker.counts.parked).toBe(2), { timeout: 20_000 });
     expect(store.tasks.has('x')).toBe(false);
+  });
+
+  it('applies a batch the store refused one event at a time, handing back only what fails', async () => {
+    // The store refuses every batch, and the one event of task `bad` once.
+    let refusals = 0;
+    const store = new (class extends MemoryTaskStore {
+      override async applyBatch(): Promise<boolean[]> {
+        throw new Error('batch refused');
+      }
+      override async apply(event: TaskEvent): Promise<boolean> {
+        if (event.taskId === 'bad' && refusals++ === 0) throw new Error('store down');
+        return super.apply(event);
+      }
+    })();
+    const tracker = startTracker(url, store, cleanups);
+    await tracker.start();
+    const received = (taskId: string) =>
+      Buffer.from(
+        JSON.stringify({
+          v: 1,
+          event: 'received',
+          taskId,
+          type: 'echo',
+          at: new Date().toISOString(),
+        }),
+      );
+    for (const taskId of ['ok1', 'bad', 'ok2'])
+      client.channel.publish(EVENTS_EXCHANGE, 'task.received.echo', received(taskId));
+    client.channel.publish(EVENTS_EXCHANGE, 'task.received.echo', Buffer.from('not json'));
+    await client.channel.waitForConfirms();
+    await vi.waitFor(
+      () => {
+        expect([...store.tasks.keys()].sort()).toEqual(['bad', 'ok1', 'ok2']);
+        expect(tracker.counts).toMatchObject({ applied: 3, retried: 1, parked: 1 });
+      },
+      { timeout: 20_000 },
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import { applyInOrder } from '../../src/api/store/batch.js';
 import {
   applyEvent,
   isoTime,
@@ -70,6 +71,12 @@ export class MemoryTaskStore implements TaskStore {
     const record = retriedRecord(current, at);
     this.tasks.set(id, record);
     return { record: structuredClone(record), moved: true };
+  }
+
+  async applyBatch(events: readonly TaskEvent[]): Promise<boolean[]> {
+    const { changed, toWrite } = applyInOrder(events, (id) => this.tasks.get(id), this.#caps);
+    for (const record of toWrite) this.tasks.set(record.id, record);
+    return changed;
   }
 
   async get(id: string): Promise<TaskRecord | undefined> {

@@ -206,6 +206,41 @@ export class PostgresTaskStore implements TaskStore {
     });
   }
 
+  async applyBatch(events: readonly TaskEvent[]): Promise<boolean[]> {
+    // By task, each task's events in their order; the tasks locked in the order of their ids,
+    // so that two daemons applying batches of the same tasks never wait on each other in a ring.
+    const byTask = new Map<string, number[]>();
+    events.forEach((event, i) => {
+      byTask.set(event.taskId, [...(byTask.get(event.taskId) ?? []), i]);
+    });
+    const changed = events.map(() => false);
+    await this.#transaction(async (c) => {
+      for (const id of [...byTask.keys()].sort()) {
+        const positions = byTask.get(id)!;
+        let current = await this.#load(c, id, true);
+        if (!current) {
+          const first = firstSeenRecord(events[positions[0]!]!);
+          const inserted = await c.query(...insertTask(taskParams(first)));
+          if (inserted.rowCount === 0) current = await this.#load(c, id, true);
+        }
+        let dirty = false;
+        for (const i of positions) {
+          const applied = applyEvent(current, events[i]!, this.#caps);
+          changed[i] = applied.changed;
+          if (applied.changed) {
+            current = applied.record;
+            dirty = true;
+          }
+        }
+        if (dirty && current) {
+          await c.query(...upsertTask(taskParams(current)));
+          await this.#writeChildren(c, current);
+        }
+      }
+    });
+    return changed;
+  }
+
   async get(id: string): Promise<TaskRecord | undefined> {
     const c = await this.#pool.connect();
     try {

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { applyInOrder } from './batch.js';
 import { pendingMigrations, SCHEMA_MIGRATIONS_DDL } from './migrations.js';
 import {
   applyEvent,
@@ -154,6 +155,16 @@ export class SqliteTaskStore implements TaskStore {
         const record = retriedRecord(current, at);
         this.#write(record);
         return { record, moved: true };
+      })
+      .immediate();
+  }
+
+  async applyBatch(events: readonly TaskEvent[]): Promise<boolean[]> {
+    return this.#db
+      .transaction(() => {
+        const { changed, toWrite } = applyInOrder(events, (id) => this.#load(id), this.#caps);
+        for (const record of toWrite) this.#write(record);
+        return changed;
       })
       .immediate();
   }

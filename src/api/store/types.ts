@@ -174,6 +174,12 @@ export interface TaskStore {
    * is, when its state was not retryable; undefined for an unknown id.
    */
   retry(id: string, at: string): Promise<{ record: TaskRecord; moved: boolean } | undefined>;
+  /**
+   * `apply` of each event, in order, in one transaction: what the store holds after it, and each
+   * answer, are what applying them one at a time would give. The tracker's way (one commit for
+   * the events in hand, not one an event).
+   */
+  applyBatch(events: readonly TaskEvent[]): Promise<boolean[]>;
   get(id: string): Promise<TaskRecord | undefined>;
   list(query: TaskQuery): Promise<TaskPage>;
   /** Deletes finished tasks past their retention, `chunk` rows a statement; returns how many. */

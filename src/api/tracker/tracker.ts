@@ -22,7 +22,10 @@ export interface TrackerOptions {
   amqp: AmqpConfig;
   store: TaskStore;
   log: Logger;
-  /** Events in hand at once (default 200): applied one after the other, in arrival order. */
+  /**
+   * Events in hand at once (default 200), and the most applied in one store transaction: in
+   * arrival order, a batch after the one before.
+   */
   prefetch?: number;
   /** Called after each event the store applied (it changed something), before its ack. */
   onApplied?: (event: TrackedEvent) => void;
@@ -44,18 +47,23 @@ interface Session {
   channel: ConfirmChannel;
   acks: AckBatcher;
   publisher: ConfirmedPublisher;
-  /** The end of the chain of this channel's deliveries: each waits for the one before. */
+  /** The end of the chain of this channel's batches: each waits for the one before. */
   tail: Promise<void>;
+  /** Delivered, not yet in a batch. */
+  pending: ConsumeMessage[];
+  /** A drain is running or due: a new delivery joins its next batch. */
+  draining: boolean;
   consumerTag?: string;
 }
 
 /**
  * Consumes `taskqueue.tracker` and applies each lifecycle event to the store, acking it only
- * once `apply` resolved: a crash at any point leaves the event on the queue, and applying it
- * again is harmless (the store applies by precedence). Events are applied in the order they
- * arrive, one at a time, so that a task's events from one publisher are applied in the order
- * that publisher sent them. An event it cannot read is parked with TQ_ERR_EVENT_INVALID, never
- * requeued; a store that fails gets the event back after a pause.
+ * once the store committed it: a crash at any point leaves the event on the queue, and applying
+ * it again is harmless (the store applies by precedence). Events are applied in the order they
+ * arrive, the ones in hand together (`applyBatch`, one transaction), so that a task's events
+ * from one publisher are applied in the order that publisher sent them. An event it cannot read
+ * is parked with TQ_ERR_EVENT_INVALID, never requeued; a store that fails gets the event back
+ * after a pause.
  *
  * Reconnects as the daemons do (AmqpConnection), declaring the exchange, the queue and its
  * binding again on every new channel.
@@ -105,16 +113,75 @@ export class Tracker {
       acks: new AckBatcher(channel),
       publisher: new ConfirmedPublisher(channel),
       tail: Promise.resolve(),
+      pending: [],
+      draining: false,
     };
     this.#session = session;
     if (this.#stopping) return;
     const { consumerTag } = await channel.consume(TRACKER_QUEUE, (message) => {
       if (!message) return; // cancelled by the broker: the connection's loop starts over
       session.acks.received(message);
-      session.tail = session.tail.then(() => this.#handle(session, message));
+      session.pending.push(message);
+      if (session.draining) return;
+      session.draining = true;
+      // After the deliveries of the data read so far: they make the first batch together.
+      session.tail = session.tail
+        .then(() => new Promise((resolve) => setImmediate(resolve)))
+        .then(() => this.#drain(session));
     });
     session.consumerTag = consumerTag;
     this.#options.log.info({ queue: TRACKER_QUEUE }, 'tracker consuming');
+  }
+
+  /** Applies the pending events a batch at a time, in arrival order, until none is left. */
+  async #drain(session: Session): Promise<void> {
+    try {
+      while (session.pending.length > 0) {
+        await this.#handleBatch(session, session.pending.splice(0, this.#batchSize()));
+      }
+    } finally {
+      session.draining = false;
+    }
+  }
+
+  #batchSize(): number {
+    return this.#options.prefetch ?? 200;
+  }
+
+  /**
+   * The events of a batch applied in one store transaction (`applyBatch`), then acked: one
+   * commit for the events in hand, not one an event. An event it cannot read is parked first
+   * (it changes no task). When the batch fails, its events are applied one at a time (#handle),
+   * so that only what the store refuses is handed back. Never rejects.
+   */
+  async #handleBatch(session: Session, messages: ConsumeMessage[]): Promise<void> {
+    const readable: { message: ConsumeMessage; event: TrackedEvent }[] = [];
+    for (const message of messages) {
+      try {
+        readable.push({ message, event: toTaskEvent(parseEvent(message.content)) });
+      } catch (err) {
+        await this.#park(session, message, err as Error);
+      }
+    }
+    if (readable.length === 0) return;
+    let changed: boolean[];
+    try {
+      changed = await this.#options.store.applyBatch(readable.map((r) => r.event));
+    } catch (err) {
+      this.#options.log.warn(
+        { err: (err as Error).message, events: readable.length },
+        'batch of events not applied; applying them one at a time',
+      );
+      for (const { message } of readable) await this.#handle(session, message);
+      return;
+    }
+    readable.forEach(({ message, event }, i) => {
+      if (changed[i]) {
+        this.counts.applied++;
+        this.#options.onApplied?.(event);
+      } else this.counts.unchanged++;
+      session.acks.ack(message);
+    });
   }
 
   /** Never rejects: every path ends in an ack, a park or a hand-back. */

@@ -7,6 +7,7 @@ import { hasCode, TqError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from './backoff.js';
 import { connectTargets } from './connect-options.js';
+import { gatherWrites } from './gather-writes.js';
 import { accessRefusedError, brokerRefusal } from './refusal.js';
 import { ReplyCode, replyCodeOf } from './reply-codes.js';
 
@@ -118,6 +119,7 @@ export class AmqpConnection extends EventEmitter {
 
   async #connectOnce(url: string, socketOptions: Record<string, unknown>): Promise<void> {
     const model = await amqp.connect(url, socketOptions);
+    gatherWrites(model);
     let channel: ConfirmChannel;
     try {
       channel = await model.createConfirmChannel();
