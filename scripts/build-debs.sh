@@ -24,7 +24,7 @@ for pkg in common dispatcher workerpool api extra; do
   # taskqueue-api is Architecture: any (better-sqlite3's native binding), the others all.
   mv "../taskqueue-${pkg}_${version}_"*.deb "$OUT/"
 done
-rm -f "../taskqueue_${version}_"*.buildinfo "../taskqueue_${version}_"*.changes "../taskqueue-api-dbgsym_${version}_"*.ddeb
+rm -f "../taskqueue_${version}_"*.buildinfo "../taskqueue_${version}_"*.changes "../taskqueue-api-dbgsym_${version}_"*
 if command -v lintian >/dev/null; then
   # Errors fail the build; warnings are either fixed or overridden with a reason in debian/.
   lintian --fail-on error "$OUT"/taskqueue-*_"${version}"_*.deb

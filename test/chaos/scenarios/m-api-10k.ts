@@ -182,7 +182,13 @@ export const scenario: Scenario = {
       return complete || Date.now() - lastMove > 60_000;
     }, 300_000);
     const total = secondsSince(started);
+    // Duplicates may still be on their way, and the tracker applying the last events.
     await h.waitFor(async () => (await h.pendingQueues()).length === 0, 60_000);
+    const pending = await h.pendingQueues();
+    if (pending.length > 0)
+      h.fail(
+        `still pending: ${pending.map((q) => `${q.name} ${q.ready} + ${q.unacked}`).join(', ')}`,
+      );
     figures.unshift(
       `${TASKS} tasks: submitted in ${submitted} s, all final in the store after ${total} s`,
     );
