@@ -5,6 +5,7 @@
  * sent again with the same key until the API takes it: that is what the key is for. Every id
  * an answer carries is kept per key, so two ids for one key are seen.
  */
+import { setMaxListeners } from 'node:events';
 import { errorText, sleep } from './util.js';
 
 export interface ApiClientsOptions {
@@ -47,6 +48,8 @@ export class ApiClients {
 
   constructor(options: ApiClientsOptions) {
     this.#options = options;
+    // Each client listens to the scenario's signal in its fetch and in its backoff (API down: all).
+    setMaxListeners(options.concurrency * 2 + 16, options.signal);
   }
 
   get accepted(): number {
@@ -99,8 +102,7 @@ export class ApiClients {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ type, fields: { n }, idempotencyKey: idempotencyKey(n) }),
-        // Not the scenario's signal: 16 clients would pile listeners on it; 30 s bounds a submit.
-        signal: AbortSignal.timeout(30_000),
+        signal: AbortSignal.any([this.#options.signal, AbortSignal.timeout(30_000)]),
       });
       status = response.status;
       answer = (await response.json()) as SubmitAnswer;
