@@ -21,11 +21,12 @@ dpkg-buildpackage -us -uc -b
 mkdir -p "$OUT"
 rm -f "$OUT"/taskqueue-*.deb
 for pkg in common dispatcher workerpool api extra; do
-  mv "../taskqueue-${pkg}_${version}_all.deb" "$OUT/"
+  # taskqueue-api is Architecture: any (better-sqlite3's native binding), the others all.
+  mv "../taskqueue-${pkg}_${version}_"*.deb "$OUT/"
 done
-rm -f "../taskqueue_${version}_"*.buildinfo "../taskqueue_${version}_"*.changes
+rm -f "../taskqueue_${version}_"*.buildinfo "../taskqueue_${version}_"*.changes "../taskqueue-api-dbgsym_${version}_"*
 if command -v lintian >/dev/null; then
   # Errors fail the build; warnings are either fixed or overridden with a reason in debian/.
-  lintian --fail-on error "$OUT"/taskqueue-*_"${version}"_all.deb
+  lintian --fail-on error "$OUT"/taskqueue-*_"${version}"_*.deb
 fi
 ls -l "$OUT"

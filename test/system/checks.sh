@@ -10,7 +10,7 @@ started=$(date +%s)
 ok() { echo "check ok: $* ($(($(date +%s) - started)) s)"; }
 fail() {
   echo "check FAILED: $*"
-  for unit in taskqueue-dispatcher taskqueue-workerpool; do
+  for unit in taskqueue-dispatcher taskqueue-workerpool taskqueue-api; do
     echo "--- journal of $unit"
     journalctl -u "$unit" --no-pager -n 40 -o cat || true
   done
@@ -34,6 +34,7 @@ children() {
 }
 count_children() { [ "$(children | wc -l)" -eq "$1" ]; }
 user_of() { ps -o user= -p "$1" | tr -d ' '; }
+mode_of() { stat -c '%a %U %G' "$1"; }
 
 # Submits $2 tasks of type $1 with fields {"batch": $3, "n": i}, 8 at a time.
 submit() {
@@ -97,6 +98,9 @@ metrics_listen: 127.0.0.1:9464
 [workerpool]
 shutdown_timeout: 20
 metrics_listen: 127.0.0.1:9465
+
+[tracking]
+enabled: yes
 
 [echo]
 workers: 2
@@ -180,7 +184,6 @@ wait_for 10 status_line taskqueue-workerpool 'echo 2/2, shell 2/2"' ||
 wait_for 10 status_line taskqueue-dispatcher 'consuming taskqueue; ' ||
   fail "systemctl status taskqueue-dispatcher: $(systemctl status taskqueue-dispatcher --no-pager | head -5)"
 ok "systemctl status shows STATUS=: \"$(systemctl show -P StatusText taskqueue-workerpool)\", \"$(systemctl show -P StatusText taskqueue-dispatcher)\""
-mode_of() { stat -c '%a %U %G' "$1"; }
 [ "$(mode_of /run/taskqueue/workerpool)" = "755 root root" ] || fail "/run/taskqueue/workerpool is $(mode_of /run/taskqueue/workerpool)"
 [ "$(mode_of /run/taskqueue/workerpool/status.sock)" = "660 root taskqueue" ] ||
   fail "the pool's socket is $(mode_of /run/taskqueue/workerpool/status.sock)"
@@ -201,6 +204,70 @@ submit echo 100 hundred
 got=$(collect hundred 100 90)
 [ "$got" -eq 100 ] || fail "100 tasks submitted, $got results"
 ok "100 tasks via taskqueue submit -> 100 results"
+
+# --- taskqueue-api: tokens, the hardened unit, a submit through it ------------------------------
+# Its package made an empty tokens file that only root and the service read (docs/api.md).
+[ "$(mode_of /etc/taskqueue/api.tokens)" = "640 root taskqueue" ] ||
+  fail "api.tokens is $(mode_of /etc/taskqueue/api.tokens), want 640 root taskqueue"
+[ "$(systemctl is-enabled taskqueue-api)" = enabled ] || fail "taskqueue-api unit not enabled"
+systemctl is-active --quiet taskqueue-api && fail "taskqueue-api started before being asked"
+api_operate=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+api_read=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf 'system operate %s\nwatch read %s\n' "$api_operate" "$api_read" >>/etc/taskqueue/api.tokens
+[ "$(mode_of /etc/taskqueue/api.tokens)" = "640 root taskqueue" ] || fail "api.tokens changed mode"
+systemctl start taskqueue-api || fail "systemctl start taskqueue-api (READY=1 never came?)"
+api_pid=$(main_pid taskqueue-api)
+[ "$(user_of "$api_pid")" = taskqueue ] || fail "taskqueue-api runs as $(user_of "$api_pid")"
+for property in User=taskqueue NoNewPrivileges=yes ProtectSystem=strict PrivateTmp=yes \
+  CapabilityBoundingSet= RestrictSUIDSGID=yes; do
+  value=$(systemctl show -P "${property%%=*}" taskqueue-api)
+  [ "$value" = "${property#*=}" ] || fail "taskqueue-api ${property%%=*}=$value, want ${property#*=}"
+done
+grep -q '^CapEff:[[:space:]]*0*$' "/proc/$api_pid/status" ||
+  fail "taskqueue-api has capabilities: $(grep CapEff "/proc/$api_pid/status")"
+[ "$(mode_of /var/lib/taskqueue/tasks.db)" = "600 taskqueue taskqueue" ] ||
+  fail "the store is $(mode_of /var/lib/taskqueue/tasks.db), want 600 taskqueue taskqueue"
+ok "taskqueue-api active as taskqueue (no capabilities, NoNewPrivileges, ProtectSystem=strict); its store 0600 in /var/lib/taskqueue"
+# api METHOD PATH TOKEN [BODY]: prints the HTTP status, then the body (curl, as docs/api.md does).
+api() {
+  local method=$1 path=$2 token=$3 body=${4:-}
+  local args=(-sS -o /tmp/api.body -w '%{http_code}' -X "$method" -H "Authorization: Bearer $token")
+  [ -z "$body" ] || args+=(-H 'Content-Type: application/json' --data "$body")
+  : >/tmp/api.body
+  curl "${args[@]}" "http://127.0.0.1:8420$path" || printf 'curl failed'
+  echo
+  cat /tmp/api.body
+}
+# json PATH < "STATUS\nBODY": the value at the dotted path of the body ("" when absent).
+json() {
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    let v; try { v = JSON.parse(s.slice(s.indexOf("\n") + 1)); } catch { v = undefined; }
+    for (const k of process.argv[1].split(".")) v = v?.[k];
+    console.log(v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : v);
+  })' "$1"
+}
+answer=$(api POST /v1/tasks "$api_operate" '{"type":"echo","fields":{"via":"api"},"idempotencyKey":"system-1","reply":30}')
+[ "$(head -1 <<<"$answer")" = 201 ] || fail "submit through the API: $answer"
+task_id=$(json task.id <<<"$answer")
+[ "$(json task.state <<<"$answer")" = succeeded ] || fail "the reply is not succeeded: $answer"
+ok "curl POST /v1/tasks with reply: 201, task $task_id succeeded"
+answer=$(api GET "/v1/tasks/$task_id" "$api_read")
+[ "$(head -1 <<<"$answer")" = 200 ] || fail "GET /v1/tasks/$task_id: $answer"
+[ "$(json task.state <<<"$answer")" = succeeded ] || fail "GET $task_id: $answer"
+[ "$(json task.source <<<"$answer")" = api ] || fail "GET $task_id, source: $answer"
+[ "$(json task.attempts.0.user <<<"$answer")" = builder ] || fail "GET $task_id, the attempt's user: $answer"
+[ -n "$(json task.result <<<"$answer")" ] || fail "GET $task_id has no result: $answer"
+answer=$(api GET /v1/tasks/00000000-0000-4000-8000-000000000000 "$api_read")
+[ "$(head -1 <<<"$answer")" = 404 ] || fail "GET of an unknown id: $answer"
+[ "$(json error.code <<<"$answer")" = TQ_ERR_API_TASK_NOT_FOUND ] || fail "GET of an unknown id: $answer"
+answer=$(api POST /v1/tasks "$api_operate" '{"type":"echo","fields":{"via":"api"},"idempotencyKey":"system-1"}')
+[ "$(head -1 <<<"$answer")" = 200 ] && [ "$(json task.id <<<"$answer")" = "$task_id" ] ||
+  fail "the same idempotency key again: $answer"
+answer=$(api POST /v1/tasks "$api_read" '{"type":"echo","fields":{}}')
+[ "$(head -1 <<<"$answer")" = 403 ] || fail "a read token submits: $answer"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:8420/v1/tasks/$task_id")" = 401 ] ||
+  fail "GET without a token is not 401"
+ok "GET by id: succeeded, source api, run by builder, with its result; unknown id 404 TQ_ERR_API_TASK_NOT_FOUND; same key -> same id; read token cannot submit (403), none 401"
 
 # --- kill -9 of a child -------------------------------------------------------------------------
 victim=$(children | head -1)
@@ -356,7 +423,7 @@ for pid in $others; do kill -0 "$pid" 2>/dev/null || fail "child $pid gone after
 ok "apt remove of the plugin: the pool reloaded and stopped serving stamp; the others kept"
 
 # --- security exposure, for the README ------------------------------------------------------------
-for unit in taskqueue-dispatcher taskqueue-workerpool; do
+for unit in taskqueue-dispatcher taskqueue-workerpool taskqueue-api; do
   echo "security: $unit: $(systemd-analyze security "$unit" --no-pager | tail -1)"
 done
 
@@ -368,18 +435,20 @@ new=$(dpkg-query -W -f '${Version}' taskqueue-common)
 case "$new" in *systemtest*) ;; *) fail "upgrade did not install the rebuilt version ($new)" ;; esac
 grep -q 'edited by the system test' /etc/taskqueue/config.ini || fail "upgrade replaced the edited conffile"
 [ "$(conf_mode)" = "440 root taskqueue" ] || fail "upgrade changed config.ini to $(conf_mode)"
-for unit in taskqueue-dispatcher taskqueue-workerpool; do
+for unit in taskqueue-dispatcher taskqueue-workerpool taskqueue-api; do
   [ "$(systemctl is-active "$unit")" = active ] || fail "$unit not active after the upgrade"
 done
+stored_state() { [ "$(api GET "/v1/tasks/$task_id" "$api_read" | json task.state)" = succeeded ]; }
+wait_for 30 stored_state || fail "after the upgrade, task $task_id is not in the API's store as succeeded"
 submit echo 10 after-upgrade
 got=$(collect after-upgrade 10 60)
 [ "$got" -eq 10 ] || fail "after upgrade: $got/10 results"
-ok "upgrade to $new keeps the edited conffile and its mode; both units active and serving"
+ok "upgrade to $new keeps the edited conffile and its mode; the three units active, serving; the API's store kept"
 
 # --- purge ----------------------------------------------------------------------------------------
-apt-get purge -y -q taskqueue-common taskqueue-dispatcher taskqueue-workerpool taskqueue-extra \
+apt-get purge -y -q taskqueue-common taskqueue-dispatcher taskqueue-workerpool taskqueue-api taskqueue-extra \
   >/tmp/apt.log 2>&1 || { tail -20 /tmp/apt.log; fail "apt purge"; }
-for unit in taskqueue-dispatcher taskqueue-workerpool; do
+for unit in taskqueue-dispatcher taskqueue-workerpool taskqueue-api; do
   [ ! -e "/usr/lib/systemd/system/$unit.service" ] && [ ! -e "/lib/systemd/system/$unit.service" ] ||
     fail "$unit.service still installed"
 done

@@ -22,7 +22,7 @@
 set -euo pipefail
 
 # Bump whenever the rootfs recipe below changes, so stale caches are not reused.
-readonly RECIPE_VERSION=2
+readonly RECIPE_VERSION=3
 readonly SUITE=trixie
 readonly CONTAINER_HOSTNAME=tq-system
 readonly CACHE_DIR="${TASKQUEUE_SYSTEM_CACHE:-/var/cache/taskqueue-system-test}"
@@ -31,7 +31,7 @@ readonly MIRROR="${TASKQUEUE_SYSTEM_MIRROR:-http://deb.debian.org/debian}"
 readonly BOOT_TIMEOUT=60
 readonly STOP_TIMEOUT=20
 # Packages the tests need inside the container (on top of debootstrap minbase).
-readonly ROOTFS_PACKAGES=(nodejs rabbitmq-server procps passwd ca-certificates)
+readonly ROOTFS_PACKAGES=(nodejs rabbitmq-server procps passwd ca-certificates curl)
 # Environment the checks run with: nothing leaks in from the host.
 readonly CHECKS_ENV=(
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

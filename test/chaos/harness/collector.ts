@@ -23,6 +23,11 @@ export interface CollectorOptions {
   say: (line: string) => void;
   /** Called with the first arrival of each task number (for a scenario's own checks). */
   onFirst?: (n: number, arrival: Arrival) => void;
+  /**
+   * The task number a message carries (default: `chaos-<n>` in its ids, tasks.ts). Tasks
+   * submitted through the API carry the id the API gave them: a scenario numbers those itself.
+   */
+  numberOf?: (properties: ConsumeMessage['properties']) => number | undefined;
 }
 
 export class Collector {
@@ -146,7 +151,7 @@ export class Collector {
   }
 
   #count1(channel: Channel, queue: string, message: ConsumeMessage): void {
-    const n = taskNumber(message.properties);
+    const n = (this.#options.numberOf ?? taskNumber)(message.properties);
     const fingerprint = `${queue}\0${n}\0${message.properties.timestamp}\0${JSON.stringify(
       message.properties.headers ?? {},
     )}\0${message.content.length}`;

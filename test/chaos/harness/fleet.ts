@@ -27,6 +27,8 @@ export interface FleetConfig {
    */
   connectRetries?: number;
   heartbeat?: number;
+  /** Fixed sections after the types', e.g. `[tracking]` and `[api]` for `api()`. */
+  extra?: string;
 }
 
 /** The config file text of a fleet. */
@@ -48,10 +50,10 @@ shutdown_timeout = 10
 log_level = info
 
 ${c.sections}
-`;
+${c.extra ?? ''}`;
 }
 
-type Kind = 'dispatcher' | 'workerpool';
+type Kind = 'dispatcher' | 'workerpool' | 'api';
 
 export class Fleet {
   readonly configFile: string;
@@ -61,7 +63,7 @@ export class Fleet {
   readonly #ended = new Set<ChaosProgram>();
   readonly #logDir: string;
   readonly #say: (line: string) => void;
-  #counters = { dispatcher: 0, workerpool: 0 };
+  #counters = { dispatcher: 0, workerpool: 0, api: 0 };
 
   constructor(config: FleetConfig, logDir: string, say: (line: string) => void) {
     this.#config = writeConfig(fleetConfigText(config));
@@ -75,6 +77,18 @@ export class Fleet {
     const program = this.#start('dispatcher');
     await program.waitFor(/"msg":"dispatcher consuming"/, 60_000);
     return program;
+  }
+
+  /**
+   * Starts `taskqueue-api` (its config needs `[api]`, see `extra`); resolves once it listens and
+   * reached the broker, with the port it listens on (`listen = 127.0.0.1:0` picks a free one).
+   */
+  async api(): Promise<{ program: ChaosProgram; port: number }> {
+    const program = this.#start('api');
+    const listening = await program.waitFor(/"msg":"API listening"/, 60_000);
+    const port = (JSON.parse(listening) as { port: number }).port;
+    await program.waitFor(/"msg":"ready"/, 120_000);
+    return { program, port };
   }
 
   /** Starts a pool; resolves once `children` children of `group` are running. */

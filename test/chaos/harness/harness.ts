@@ -67,6 +67,11 @@ export class Harness {
   readonly random: Random;
   /** Faults injected (kills, stops, fuzzed inputs: what the scenario counts as one). */
   faults = 0;
+  /**
+   * The row's `sent` and `lost` for a scenario that sends without `publish()` (through the API):
+   * it counts and checks them itself, and says so here.
+   */
+  tally: { sent: number; lost: number } | undefined;
   readonly failures: string[] = [];
   readonly notes: string[] = [];
   readonly #controller = new AbortController();
@@ -127,7 +132,7 @@ export class Harness {
   /** Starts consuming `results` and `taskqueue.invalid`; counts every task that arrives. */
   async collect(
     urls: string[],
-    options: Partial<Pick<CollectorOptions, 'queues' | 'onFirst'>> = {},
+    options: Partial<Pick<CollectorOptions, 'queues' | 'onFirst' | 'numberOf'>> = {},
   ): Promise<Collector> {
     const collector = new Collector({
       urls,
@@ -135,6 +140,7 @@ export class Harness {
       signal: this.signal,
       say: this.say,
       ...(options.onFirst ? { onFirst: options.onFirst } : {}),
+      ...(options.numberOf ? { numberOf: options.numberOf } : {}),
     });
     this.#collector = collector;
     await within(collector.start(), 120_000, 'the collector could not start consuming');
@@ -277,6 +283,11 @@ export class Harness {
     return lost;
   }
 
+  /** Queues holding messages that are not at rest (for a scenario without `publish()`). */
+  pendingQueues(): Promise<QueueRow[]> {
+    return this.#pendingRows();
+  }
+
   /** Queues holding messages that are not at rest: everything but `*.dead` (list_queues). */
   async #pendingRows(): Promise<QueueRow[]> {
     const broker = this.#brokers[0];
@@ -336,10 +347,10 @@ export class Harness {
     for (const fleet of this.#fleets) for (const exit of fleet.unexpectedExits()) this.fail(exit);
     return {
       scenario: this.name,
-      sent: publisher?.confirmed ?? 0,
+      sent: publisher?.confirmed ?? this.tally?.sent ?? 0,
       received: collector?.distinct ?? 0,
       duplicates: collector?.duplicates ?? 0,
-      lost: lostNumbers.length,
+      lost: publisher ? lostNumbers.length : (this.tally?.lost ?? 0),
       faults: this.faults,
       seconds: (Date.now() - startedAt) / 1000,
       failures: this.failures,

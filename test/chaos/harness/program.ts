@@ -16,7 +16,7 @@ const TAIL_LINES = 200;
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 export class ChaosProgram {
-  readonly name: 'dispatcher' | 'workerpool';
+  readonly name: 'dispatcher' | 'workerpool' | 'api';
   readonly label: string;
   readonly logFile: string;
   readonly process: ChildProcess;
@@ -36,7 +36,7 @@ export class ChaosProgram {
   readonly #exit: Promise<Exit>;
 
   constructor(
-    name: 'dispatcher' | 'workerpool',
+    name: 'dispatcher' | 'workerpool' | 'api',
     label: string,
     configFile: string,
     logDir: string,
