@@ -12,6 +12,7 @@ import { taskPublisher } from './publish.js';
 import { buildServer } from './server.js';
 import { StateChanges } from './state-changes.js';
 import { openStore } from './store/open.js';
+import { retentionFromConfig, startRetention } from './store/retention.js';
 import { reportApplied } from './track-changes.js';
 import { Tracker } from './tracker/tracker.js';
 
@@ -19,8 +20,19 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
   const api = config.api;
   // Before anything else: a tokens file or store that cannot work stops the daemon at once (78).
   let tokens = loadApiTokens(api, log);
-  const store = await openStore(api.store);
+  const store = await openStore(api.store, {
+    resultBytes: api.resultCap,
+    workitemBytes: api.workitemCap,
+  });
   await store.migrate();
+  const retention = startRetention(store, retentionFromConfig(api), {
+    intervalMs: api.sweepInterval * 1000,
+    onSwept: (deleted) => {
+      if (deleted > 0) log.info({ deleted }, 'finished tasks past their retention deleted');
+    },
+    onError: (err) =>
+      log.warn({ err: (err as Error).message }, 'retention sweep failed; next one retries'),
+  });
   const connection = new AmqpConnection(config.amqp, {
     name: 'taskqueue-api',
     logger: log,
@@ -69,6 +81,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
   try {
     await server.listen({ host: api.listen.host, port: api.listen.port });
   } catch (err) {
+    await retention.stop();
     await store.close();
     throw new TqError(
       'TQ_ERR_API_LISTEN',
@@ -104,6 +117,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
       await tracker?.stop();
       await heartbeats?.close();
       await connection.close();
+      await retention.stop();
       await store.close();
     },
   };

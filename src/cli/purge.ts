@@ -23,16 +23,16 @@ export async function purgeQueue(
 ): Promise<number> {
   const { queue } = options;
   // Results queues named by any group count; plugins are not looked for (a name is enough).
-  if (
-    roleOf(
-      queue,
-      queueNaming(config, [], () => []),
-    ) === undefined
-  )
+  // The cancels stream is not purged: a stream cannot be, and its cancels must stay honoured.
+  const role = roleOf(
+    queue,
+    queueNaming(config, [], () => []),
+  );
+  if (role === undefined || role === 'cancels')
     throw new TqError(
       'TQ_ERR_CLI_NOT_OUR_QUEUE',
       `${queue} is not a queue of taskqueue (input, .invalid, worker_TYPE and its .dead and retry ` +
-        'queues, results, taskqueue.unroutable): refused',
+        'queues, results, taskqueue.unroutable, taskqueue.tracker and its .invalid): refused',
       { details: { queue } },
     );
   refuseUnconfirmed('purge', options.yes);

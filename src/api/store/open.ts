@@ -1,5 +1,6 @@
 import { TqError } from '../../common/errors.js';
 import { openStore as openBackEnd, storeKind } from './open-store.js';
+import type { StoreCaps } from './precedence.js';
 import type { TaskStore } from './types.js';
 
 /**
@@ -9,11 +10,11 @@ import type { TaskStore } from './types.js';
  * @throws TqError TQ_ERR_API_STORE when it cannot be opened or migrated (a newer schema keeps
  * its own code, TQ_ERR_STORE_SCHEMA_NEWER)
  */
-export async function openStore(location: string): Promise<TaskStore> {
+export async function openStore(location: string, caps: StoreCaps = {}): Promise<TaskStore> {
   const kind = storeKind(location) === 'postgres' ? 'PostgreSQL' : 'SQLite';
   let store: TaskStore | undefined;
   try {
-    store = openBackEnd(location);
+    store = openBackEnd(location, caps);
     await store.migrate();
     return store;
   } catch (err) {

@@ -1,3 +1,4 @@
+import { COPY_CAP_BYTES } from '../../common/tracking/limits.js';
 import {
   type AttemptRecord,
   FINAL_STATES,
@@ -164,7 +165,7 @@ export function applyEvent(
       response.state = next;
       response.updatedAt = event.at;
       if (isFinal(next)) {
-        if (event.result !== undefined) setResult(record, response, event.result, caps);
+        if (event.result !== undefined) setResult(record, response, event, caps);
         // The task's attempts are shared by its types; a response says its own failure.
         if (next !== 'succeeded' && event.error !== undefined) response.error = event.error;
         if (next !== 'succeeded' && event.errorCode !== undefined)
@@ -179,7 +180,7 @@ export function applyEvent(
     else delete record.nextAttemptAt;
     if (isFinal(next)) {
       record.finishedAt = event.at;
-      if (event.result !== undefined) setResult(record, record, event.result, caps);
+      if (event.result !== undefined) setResult(record, record, event, caps);
     }
   }
   // A task first heard of is a change even when the event leaves its first state as it is.
@@ -210,18 +211,25 @@ function applyAttempt(record: TaskRecord, event: TaskEvent): void {
   }
 }
 
-/** Sets a capped result on the task or on one response; the task's record says the cap. */
+/**
+ * Sets a capped result on the task or on one response; the task's record says the cap: the
+ * store's own, or the events' (COPY_CAP_BYTES) when the child already cut the copy it sent.
+ */
 function setResult(
   record: TaskRecord,
   target: TaskRecord | ResponseRecord,
-  result: unknown,
+  event: TaskEvent,
   caps: StoreCaps,
 ): void {
-  const cut = capped(result, caps.resultBytes);
+  const cut = capped(event.result, caps.resultBytes);
   target.result = cut.value;
-  if (!cut.truncated) return;
-  target.resultTruncated = true;
-  record.resultCap = caps.resultBytes;
+  if (cut.truncated) {
+    target.resultTruncated = true;
+    record.resultCap = caps.resultBytes;
+  } else if ((event as { truncated?: boolean }).truncated) {
+    target.resultTruncated = true;
+    record.resultCap = COPY_CAP_BYTES;
+  }
 }
 
 /**

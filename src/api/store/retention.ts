@@ -19,6 +19,25 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   chunk: 500,
 };
 
+/** The policy `[api] keep_succeeded` and `keep_failed` give (seconds, already converted). */
+export function retentionFromConfig(keep: {
+  keepSucceeded: number;
+  keepFailed: number;
+}): RetentionPolicy {
+  return {
+    keepSeconds: {
+      succeeded: keep.keepSucceeded,
+      cancelled: keep.keepSucceeded,
+      expired: keep.keepFailed,
+      failed: keep.keepFailed,
+      poisoned: keep.keepFailed,
+      invalid: keep.keepFailed,
+      incomplete: keep.keepFailed,
+    },
+    chunk: DEFAULT_RETENTION.chunk,
+  };
+}
+
 export interface RetentionSweeper {
   /** Sweeps now (also what the timer runs); resolves to the rows deleted. */
   sweepNow(): Promise<number>;

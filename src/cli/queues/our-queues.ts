@@ -1,7 +1,10 @@
 import {
+  CANCELS_STREAM,
   deadQueue,
   invalidQueue,
   retryQueue,
+  TRACKER_INVALID_QUEUE,
+  TRACKER_QUEUE,
   UNROUTABLE_RESULTS_QUEUE,
   workerQueue,
 } from '../../common/amqp/queues.js';
@@ -18,7 +21,9 @@ export type QueueRole =
   | 'dead'
   | 'retry'
   | 'results'
-  | 'unroutable';
+  | 'unroutable'
+  | 'tracker'
+  | 'cancels';
 
 /** The names a passive look can ask for: those the config and the installed plugins let us know. */
 export interface KnownQueue {
@@ -87,6 +92,10 @@ export function knownQueues(naming: QueueNaming): KnownQueue[] {
   }
   for (const name of naming.results) queues.push({ name, role: 'results', optional: true });
   queues.push({ name: UNROUTABLE_RESULTS_QUEUE, role: 'unroutable', optional: true });
+  // With [tracking] on: the events taskqueue-api's tracker reads (they pile up without it).
+  queues.push({ name: TRACKER_QUEUE, role: 'tracker', optional: true });
+  queues.push({ name: TRACKER_INVALID_QUEUE, role: 'tracker', optional: true });
+  queues.push({ name: CANCELS_STREAM, role: 'cancels', optional: true });
   return queues;
 }
 
@@ -102,6 +111,8 @@ export function roleOf(
   if (name === naming.input) return 'input';
   if (name === invalidQueue(naming.input)) return 'invalid';
   if (name === UNROUTABLE_RESULTS_QUEUE) return 'unroutable';
+  if (name === TRACKER_QUEUE || name === TRACKER_INVALID_QUEUE) return 'tracker';
+  if (name === CANCELS_STREAM) return 'cancels';
   if (naming.results.includes(name)) return 'results';
   const prefix = workerQueue('');
   if (!name.startsWith(prefix)) return undefined;

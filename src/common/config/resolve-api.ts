@@ -17,6 +17,11 @@ export function resolveApi(doc: IniDocument, problems: ProblemList): ApiConfig {
     loopbackWithoutToken: read('loopback_without_token'),
     maxBodySize: read('max_body_size'),
     maxReplyWait: read('max_reply_wait'),
+    keepSucceeded: read('keep_succeeded'),
+    keepFailed: read('keep_failed'),
+    sweepInterval: read('sweep_interval'),
+    resultCap: read('result_cap'),
+    workitemCap: read('workitem_cap'),
     url: read('url'),
     written: doc.sections.has('api'),
   };

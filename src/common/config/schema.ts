@@ -6,6 +6,7 @@ import {
   absolutePath,
   amqpUrl,
   byteSize,
+  days,
   hostName,
   httpUrl,
   INVALID,
@@ -206,6 +207,23 @@ export const API_KEYS = {
   ),
   /** How long `reply` may ask to wait for a final state. */
   max_reply_wait: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 60),
+  // Retention: failures are kept longer, since they are what an operator comes back to (and
+  // retries from). Days, decimals allowed; swept in chunks every sweep_interval seconds.
+  keep_succeeded: key(
+    'a number of days from 0 to 36500 (succeeded, cancelled)',
+    days(0, 36_500),
+    7 * 86_400,
+  ),
+  keep_failed: key(
+    'a number of days from 0 to 36500 (failed, poisoned, incomplete, invalid, expired)',
+    days(0, 36_500),
+    30 * 86_400,
+  ),
+  sweep_interval: key('a number of seconds from 1 to 86400', seconds(1, 86_400), 300),
+  // The events carry at most 64 KiB of a workitem or result (common/tracking/limits.ts): a
+  // larger cap would keep nothing more.
+  result_cap: key('a number of bytes from 1 to 64K', byteSize(1, 64 * 1024), 64 * 1024),
+  workitem_cap: key('a number of bytes from 1 to 64K', byteSize(1, 64 * 1024), 64 * 1024),
   /** Where `taskqueue task|tasks` reach the API; default: `listen` when [api] is written. */
   url: key<string | undefined>(
     'an http:// or https:// URL (the API, for the CLI)',

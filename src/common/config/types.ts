@@ -92,6 +92,16 @@ export interface ApiConfig {
   maxBodySize: number;
   /** Seconds: the longest `reply` wait a submit may ask for (default 60). */
   maxReplyWait: number;
+  /** Seconds a succeeded or cancelled task is kept after it finished (default 7 days). */
+  keepSucceeded: number;
+  /** Seconds a failed, poisoned, incomplete, invalid or expired task is kept (default 30 days). */
+  keepFailed: number;
+  /** Seconds between retention sweeps (default 300). */
+  sweepInterval: number;
+  /** Bytes of a result the store keeps; past it the result is cut and the record says so. */
+  resultCap: number;
+  /** Bytes of a workitem the store keeps (a cut one cannot be retried). */
+  workitemCap: number;
   /** Where the CLI reaches the API (`taskqueue task|tasks`); undefined: from `listen`. */
   url: string | undefined;
   /** The file has an [api] section: this host runs (or names) an API the CLI may ask. */

@@ -58,6 +58,15 @@ export function seconds(min: number, max: number, aboveMin = false): ValueParser
   };
 }
 
+/** A non-negative decimal number of days in [min, max], returned in seconds. */
+export function days(min: number, max: number): ValueParser<number> {
+  return (text) => {
+    if (!DECIMAL.test(text)) return INVALID;
+    const n = Number(text);
+    return n >= min && n <= max ? n * 86_400 : INVALID;
+  };
+}
+
 /** `none` (any case) or an empty value means "no limit": undefined; anything else goes to `parse`. */
 export function optional<T>(parse: ValueParser<T>): ValueParser<T | undefined> {
   return (text) => (text === '' || text.toLowerCase() === 'none' ? undefined : parse(text));

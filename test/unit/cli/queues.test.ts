@@ -41,7 +41,16 @@ describe('the queues of the system', () => {
       'results?',
       'done?',
       'taskqueue.unroutable?',
+      'taskqueue.tracker?',
+      'taskqueue.tracker.invalid?',
+      'taskqueue.cancels?',
     ]);
+  });
+
+  it('knows the tracker queues and the cancels stream by name', () => {
+    expect(roleOf('taskqueue.tracker', naming)).toBe('tracker');
+    expect(roleOf('taskqueue.tracker.invalid', naming)).toBe('tracker');
+    expect(roleOf('taskqueue.cancels', naming)).toBe('cancels');
   });
 });
 
