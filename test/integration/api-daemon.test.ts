@@ -2,6 +2,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/api/store/types.js';
+import { TestClient, workitem } from '../support/amqp-client.js';
 import { OPERATE_TOKEN, READ_TOKEN, TEST_TOKENS } from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
 import {
@@ -21,9 +22,10 @@ describe('taskqueue-api with tracking, for real', () => {
   const programs: Program[] = [];
   let cleanup = () => {};
   let base = '';
+  let url = '';
 
   beforeAll(async () => {
-    const url = await useVhost('api-daemon');
+    url = await useVhost('api-daemon');
     const config = writeConfig('');
     cleanup = config.cleanup;
     const tokens = join(config.dir, 'api.tokens');
@@ -118,6 +120,29 @@ describe('taskqueue-api with tracking, for real', () => {
     }
     controller.abort();
     expect(text).toMatch(new RegExp(`"taskId":"${id}"[^\\n]*"state":"succeeded"`));
+  }, 60_000);
+
+  it('records a task a foreign AMQP client published straight to the input queue', async () => {
+    const client = await TestClient.connect(url);
+    try {
+      await client.publish('taskqueue', workitem('echo', { foreign: true }), {
+        correlationId: 'foreign-1',
+      });
+    } finally {
+      await client.close();
+    }
+    await expect
+      .poll(
+        async () => {
+          const read = await call('GET', '/v1/tasks/foreign-1', READ_TOKEN);
+          return read.status === 200 ? (read.json.task as TaskRecord).state : read.status;
+        },
+        { timeout: 30_000, interval: 200 },
+      )
+      .toBe('succeeded');
+    const task = (await call('GET', '/v1/tasks/foreign-1', READ_TOKEN)).json.task as TaskRecord;
+    expect(task.source).toBe('queue');
+    expect(task.workitem).toMatchObject({ fields: { foreign: true } });
   }, 60_000);
 
   it('answers 404 with a stable code for an id it never saw', async () => {
