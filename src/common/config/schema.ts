@@ -233,7 +233,7 @@ export const API_KEYS = {
   ),
 };
 
-/** [tracking]: lifecycle events for the tracker of taskqueue-api (docs/tracking-design.md). */
+/** [tracking]: lifecycle events for the tracker of taskqueue-api (docs/tracking.md). */
 export const TRACKING_KEYS = {
   enabled: key<boolean>('yes or no', yesNo, false),
   /** Seconds between two pool heartbeats (GET /v1/pools); a pool silent for 3 is `stale`. */
