@@ -43,6 +43,50 @@ const mtime = (p) => {
 };
 
 // 1. Dependencies -----------------------------------------------------------------------------
+/**
+ * better-sqlite3 (the API's store) builds its binding when no prebuilt one can be downloaded
+ * (GitHub unreachable): node-gyp then wants this Node's headers, which it downloads from
+ * nodejs.org unless told where they are. Debian's and NodeSource's nodejs install them in
+ * /usr/include/node; we point node-gyp there when this Node is that one and nothing else was set.
+ */
+function installEnv() {
+  const headers = '/usr/include/node/node.h';
+  const systemNode = process.execPath === '/usr/bin/node' || process.execPath === '/usr/bin/nodejs';
+  if (process.env.npm_config_nodedir || !systemNode || !existsSync(headers)) return process.env;
+  const configured = spawnSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' });
+  const nodedir = configured.status === 0 ? configured.stdout.trim() : '';
+  if (nodedir !== '' && nodedir !== 'undefined' && nodedir !== 'null') return process.env;
+  return { ...process.env, npm_config_nodedir: '/usr' };
+}
+
+/** The tools node-gyp builds better-sqlite3's binding with; as root apt-get installs them. */
+function ensureBuildTools() {
+  const missing = ['g++', 'make', 'python3'].filter(
+    (tool) =>
+      !(process.env.PATH ?? '')
+        .split(path.delimiter)
+        .some((d) => d && isExecutable(path.join(d, tool))),
+  );
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && isExecutable('/usr/bin/apt-get')) {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    say(`${missing.join(', ')} missing (better-sqlite3 is built here): apt-get install`);
+    run('apt-get', ['update', '-q'], env);
+    run(
+      'apt-get',
+      ['install', '-y', '-q', '--no-install-recommends', 'g++', 'make', 'python3'],
+      env,
+    );
+  } else {
+    console.error(
+      `ensure-ready: ${missing.join(', ')} missing; better-sqlite3 (the API's store) is built here:\n` +
+        '  sudo apt-get install --no-install-recommends g++ make python3',
+    );
+    process.exit(1);
+  }
+}
+
 {
   const lock = path.join(root, 'package-lock.json');
   const nm = path.join(root, 'node_modules');
@@ -51,12 +95,13 @@ const mtime = (p) => {
   const installed = mtime(path.join(nm, '.package-lock.json')) ?? mtime(nm);
   if (installed === undefined || (lockTime !== undefined && lockTime > installed)) {
     const why = installed === undefined ? 'node_modules missing' : 'package-lock.json is newer';
+    ensureBuildTools();
     if (lockTime !== undefined) {
       say(`${why}: npm ci`);
-      run('npm', ['ci', '--no-audit', '--no-fund']);
+      run('npm', ['ci', '--no-audit', '--no-fund'], installEnv());
     } else {
       say(`${why}: npm install (no package-lock.json)`);
-      run('npm', ['install', '--no-audit', '--no-fund']);
+      run('npm', ['install', '--no-audit', '--no-fund'], installEnv());
     }
   }
 }
