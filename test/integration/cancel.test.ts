@@ -315,11 +315,24 @@ describe('cancel with tracking off, and across a broker restart', () => {
     });
     await client.close();
     await node.restart();
-    client = await TestClient.connect(node.url);
-    await publishCancel(client.channel, new ConfirmedPublisher(client.channel), {
-      taskId: 'after',
-      by: 'test',
-    });
+    // Right after a restart the stream may not be served yet (404 "home node … is down or
+    // inaccessible", which closes the channel; the children retry on their own): publish again
+    // on a fresh client until the broker takes it.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      client = await TestClient.connect(node.url);
+      try {
+        await publishCancel(client.channel, new ConfirmedPublisher(client.channel), {
+          taskId: 'after',
+          by: 'test',
+        });
+        break;
+      } catch (err) {
+        await client.close().catch(() => {});
+        if (Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
     // Published straight to the worker queue once the child consumes it again.
     await expect.poll(() => client!.consumerCount(workerQueue(TYPE)), { timeout: 60_000 }).toBe(1);
     // `after` may be read before the child takes its task, or just after: it holds for long, so

@@ -15,7 +15,7 @@ export interface RunningApi {
 
 /**
  * Starts the API daemon with `config` (the [amqp] and other sections) plus an [api] section of
- * its own (listen on a free port, the test tokens, a SQLite file), and waits until it listens.
+ * its own (listen on a free port, the test tokens, a SQLite file), and waits until it is ready.
  */
 export async function startTestApi(config: string): Promise<RunningApi> {
   const { file, dir, cleanup } = writeConfig('');
@@ -29,6 +29,9 @@ export async function startTestApi(config: string): Promise<RunningApi> {
   const program = startApi(file);
   const line = await program.waitFor(/"API listening"/);
   const { port } = JSON.parse(line) as { port: number };
+  // Listening comes before the broker is reached (reads work, submits answer 503 until then):
+  // the tests submit, so they wait for `ready`.
+  await program.waitFor(/"msg":"ready"/);
   const base = `http://127.0.0.1:${port}`;
   const headers = (token: string) => ({ authorization: `Bearer ${token}` });
   return {
