@@ -25,7 +25,7 @@ import {
 } from './routes/schemas.js';
 import { StateChanges } from './state-changes.js';
 import type { TaskStore } from './store/types.js';
-import { type SubmitRequest, submitTask, waitForFinal } from './submit.js';
+import { replyWhenAsked, type SubmitRequest, submitTask } from './submit.js';
 
 export interface ServerOptions {
   store: TaskStore;
@@ -148,22 +148,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         },
         created ? 'task submitted' : 'task submitted again (idempotency key)',
       );
-      if (created) {
-        changes.report({
-          taskId: record.id,
-          type: record.type,
-          types: record.types,
-          state: record.state,
-          at: record.updatedAt,
-        });
-      }
-      let task = record;
-      if (body.reply !== undefined && body.reply > 0) {
-        const ac = new AbortController();
-        // The response's close before it was sent: the client went away, stop waiting for it.
-        reply.raw.once('close', () => ac.abort());
-        task = await waitForFinal(store, record, body.reply, ac.signal, { changes });
-      }
+      if (created) changes.reportTask(record);
+      const task = await replyWhenAsked(store, changes, record, body.reply, reply.raw);
       return reply.code(created ? 201 : 200).send({ task, created });
     },
   );

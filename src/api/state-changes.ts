@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { TaskState } from './store/types.js';
+import type { TaskRecord, TaskState } from './store/types.js';
 
 /** One task's move to a state, as the event stream sends it. */
 export interface StateChange {
@@ -12,7 +12,9 @@ export interface StateChange {
 
 /**
  * The state changes this daemon made or heard, for the event stream (GET /v1/events) and the
- * submits waiting with `reply` (submit.ts waitForFinal, through `watch`): the submit route reports `queued`; the tracker reports each event it applied (src/api/track-changes.ts). In-process only: with several API daemons on one store, each streams its own.
+ * submits waiting with `reply` (submit.ts waitForFinal, through `watch`): the submit and retry
+ * routes report `queued`; the tracker reports each event it applied (src/api/track-changes.ts).
+ * In-process only: with several API daemons on one store, each streams its own.
  */
 export class StateChanges {
   readonly #emitter = new EventEmitter();
@@ -41,6 +43,17 @@ export class StateChanges {
   report(change: StateChange): void {
     this.#emitter.emit('change', change);
     for (const listener of this.#watchers.get(change.taskId) ?? []) listener(change);
+  }
+
+  /** Reports `task` as it is now (the record the store returned). */
+  reportTask(task: TaskRecord): void {
+    this.report({
+      taskId: task.id,
+      type: task.type,
+      types: task.types,
+      state: task.state,
+      at: task.updatedAt,
+    });
   }
 
   /**

@@ -165,3 +165,21 @@ export function waitForFinal(
     void read();
   });
 }
+
+/**
+ * The task a route answers with: as it is, or, when the request asked for `reply` seconds, once
+ * final or when they are up. The wait ends early when the client goes away (`response` closes
+ * before it was sent).
+ */
+export function replyWhenAsked(
+  store: TaskStore,
+  changes: StateChanges,
+  record: TaskRecord,
+  seconds: number | undefined,
+  response: { once(event: 'close', listener: () => void): unknown },
+): Promise<TaskRecord> {
+  if (seconds === undefined || seconds <= 0) return Promise.resolve(record);
+  const ac = new AbortController();
+  response.once('close', () => ac.abort());
+  return waitForFinal(store, record, seconds, ac.signal, { changes });
+}

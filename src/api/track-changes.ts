@@ -17,14 +17,7 @@ export function reportApplied(
     if (!changes.wants(event.taskId)) return;
     store.get(event.taskId).then(
       (task) => {
-        if (task === undefined) return;
-        changes.report({
-          taskId: task.id,
-          type: task.type,
-          types: task.types,
-          state: task.state,
-          at: task.updatedAt,
-        });
+        if (task !== undefined) changes.reportTask(task);
       },
       (err: Error) => log.warn({ err: err.message, taskId: event.taskId }, 'change not streamed'),
     );

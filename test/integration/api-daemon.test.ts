@@ -1,72 +1,28 @@
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/api/store/types.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
-import { OPERATE_TOKEN, READ_TOKEN, TEST_TOKENS } from '../support/api-server.js';
+import { type ApiStack, startApiStack } from '../support/api-program.js';
+import { OPERATE_TOKEN, READ_TOKEN } from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
-import {
-  type Program,
-  startApi,
-  startDispatcher,
-  startPool,
-  testConfig,
-  writeConfig,
-} from '../support/programs.js';
 
 /**
  * `taskqueue-api` as installed: the daemon with its SQLite store and its tracker, beside a real
  * dispatcher and pool with [tracking] on. What a client sees through HTTP only.
  */
 describe('taskqueue-api with tracking, for real', () => {
-  const programs: Program[] = [];
-  let cleanup = () => {};
-  let base = '';
+  let stack: ApiStack;
   let url = '';
+  const call = (method: string, path: string, token: string, body?: unknown) =>
+    stack.call(method, path, token, body);
 
   beforeAll(async () => {
     url = await useVhost('api-daemon');
-    const config = writeConfig('');
-    cleanup = config.cleanup;
-    const tokens = join(config.dir, 'api.tokens');
-    writeFileSync(tokens, TEST_TOKENS);
-    chmodSync(tokens, 0o600);
-    writeFileSync(
-      config.file,
-      testConfig(
-        url,
-        ['echo', 'throw'],
-        `[tracking]\nenabled = yes\n\n[api]\nlisten = 127.0.0.1:0\ntokens_file = ${tokens}\nstore = ${join(config.dir, 'tasks.db')}\n`,
-      ),
-    );
-    const api = startApi(config.file);
-    programs.push(api, startDispatcher(config.file), startPool(config.file));
-    const listening = JSON.parse(await api.waitFor(/API listening/)) as { port: number };
-    base = `http://127.0.0.1:${listening.port}`;
-    await api.waitFor(/"msg":"ready"/);
+    stack = await startApiStack(url, ['echo', 'throw']);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(programs.map((program) => program.stop()));
-    cleanup();
+    await stack?.stop();
   });
-
-  async function call(
-    method: string,
-    path: string,
-    token: string,
-    body?: unknown,
-  ): Promise<{ status: number; json: Record<string, unknown> }> {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-  }
 
   it('answers a submit with reply once the task succeeded, with its attempt and result', async () => {
     const submitted = await call('POST', '/v1/tasks', OPERATE_TOKEN, {
@@ -100,7 +56,7 @@ describe('taskqueue-api with tracking, for real', () => {
 
   it('streams the changes the tracker applied', async () => {
     const controller = new AbortController();
-    const response = await fetch(`${base}/v1/events`, {
+    const response = await fetch(`${stack.base}/v1/events`, {
       headers: { authorization: `Bearer ${READ_TOKEN}` },
       signal: controller.signal,
     });

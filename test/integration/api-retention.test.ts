@@ -1,17 +1,8 @@
-import { chmodSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/api/store/types.js';
-import { OPERATE_TOKEN, READ_TOKEN, TEST_TOKENS } from '../support/api-server.js';
+import { type ApiStack, startApiStack } from '../support/api-program.js';
+import { OPERATE_TOKEN, READ_TOKEN } from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
-import {
-  type Program,
-  startApi,
-  startDispatcher,
-  startPool,
-  testConfig,
-  writeConfig,
-} from '../support/programs.js';
 
 /**
  * What `[api]` says of keeping tasks, in the daemon as installed: a result past `result_cap` is
@@ -19,60 +10,28 @@ import {
  * for `keep_failed`.
  */
 describe('taskqueue-api retention and caps', () => {
-  const programs: Program[] = [];
-  let cleanup = () => {};
-  let base = '';
+  let stack: ApiStack;
 
   beforeAll(async () => {
     const url = await useVhost('api-retention');
-    const config = writeConfig('');
-    cleanup = config.cleanup;
-    const tokens = join(config.dir, 'api.tokens');
-    writeFileSync(tokens, TEST_TOKENS);
-    chmodSync(tokens, 0o600);
-    writeFileSync(
-      config.file,
-      testConfig(
-        url,
-        ['echo', 'throw'],
-        [
-          '[tracking]',
-          'enabled = yes',
-          '[api]',
-          'listen = 127.0.0.1:0',
-          `tokens_file = ${tokens}`,
-          `store = ${join(config.dir, 'tasks.db')}`,
-          // About 4 s: long enough to read the record after its reply, short for the test.
-          'keep_succeeded = 0.00005',
-          'keep_failed = 1',
-          'sweep_interval = 1',
-          'result_cap = 200',
-          '',
-        ].join('\n'),
-      ),
-    );
-    const api = startApi(config.file);
-    programs.push(api, startDispatcher(config.file), startPool(config.file));
-    const listening = JSON.parse(await api.waitFor(/API listening/)) as { port: number };
-    base = `http://127.0.0.1:${listening.port}`;
-    await api.waitFor(/"msg":"ready"/);
+    stack = await startApiStack(url, ['echo', 'throw'], {
+      apiLines: [
+        // About 4 s: long enough to read the record after its reply, short for the test.
+        'keep_succeeded = 0.00005',
+        'keep_failed = 1',
+        'sweep_interval = 1',
+        'result_cap = 200',
+      ],
+    });
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(programs.map((program) => program.stop()));
-    cleanup();
+    await stack?.stop();
   });
 
   async function call(method: string, path: string, token: string, body?: unknown) {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, json: (await response.json()) as { task: TaskRecord } };
+    const { status, json } = await stack.call(method, path, token, body);
+    return { status, json: json as { task: TaskRecord } };
   }
 
   it('cuts a result past result_cap, saying so and the cap', async () => {

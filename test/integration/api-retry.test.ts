@@ -4,17 +4,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRecord } from '../../src/api/store/types.js';
-import { OPERATE_TOKEN, READ_TOKEN, TEST_TOKENS } from '../support/api-server.js';
+import { type ApiStack, startApiStack } from '../support/api-program.js';
+import { OPERATE_TOKEN, READ_TOKEN } from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
 import { openPostgres } from '../support/postgres-node.js';
-import {
-  type Program,
-  startApi,
-  startDispatcher,
-  startPool,
-  testConfig,
-  writeConfig,
-} from '../support/programs.js';
 
 /**
  * Where the daemon keeps its tasks: a SQLite file in the test's dir, or a PostgreSQL database of
@@ -61,64 +54,31 @@ const STORES: StoreUnderTest[] = [
  * ends `incomplete` with both responses; a poisoned task retried runs again.
  */
 describe.each(STORES)('taskqueue-api on $name: fan-out outcomes and retry, for real', (backend) => {
-  const programs: Program[] = [];
-  let cleanup = () => {};
+  let stack: ApiStack | undefined;
   let dropStore = async () => {};
-  let base = '';
   let dir = '';
+  const call = (method: string, path: string, token: string, body?: unknown) =>
+    stack!.call(method, path, token, body);
 
   beforeAll(async () => {
     const url = await useVhost(`api-retry-${backend.name.toLowerCase()}`);
-    const config = writeConfig('');
-    cleanup = config.cleanup;
-    const store = await backend.open(config.dir);
-    dropStore = store.drop;
     // The children run as nobody: the file they wait for must be where they can look.
     dir = mkdtempSync(join(tmpdir(), 'tq-api-retry-'));
     chmodSync(dir, 0o755);
-    const tokens = join(config.dir, 'api.tokens');
-    writeFileSync(tokens, TEST_TOKENS);
-    chmodSync(tokens, 0o600);
-    writeFileSync(
-      config.file,
-      testConfig(
-        url,
-        ['echo', 'throw', 'exit-until-file'],
-        `[exit-until-file]\nworkers = 1\nmax_crashes = 2\n\n[tracking]\nenabled = yes\n\n[api]\nlisten = 127.0.0.1:0\ntokens_file = ${tokens}\nstore = ${store.location}\n`,
-      ),
-    );
-    const api = startApi(config.file);
-    const pool = startPool(config.file);
-    programs.push(api, startDispatcher(config.file), pool);
-    const listening = JSON.parse(await api.waitFor(/API listening/)) as { port: number };
-    base = `http://127.0.0.1:${listening.port}`;
-    await api.waitFor(/"msg":"ready"/);
-    await pool.waitForRunning('exit-until-file');
+    const store = await backend.open(dir);
+    dropStore = store.drop;
+    stack = await startApiStack(url, ['echo', 'throw', 'exit-until-file'], {
+      sections: '[exit-until-file]\nworkers = 1\nmax_crashes = 2\n',
+      store: store.location,
+    });
+    await stack.pool.waitForRunning('exit-until-file');
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(programs.map((program) => program.stop()));
+    await stack?.stop();
     await dropStore();
-    cleanup();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  async function call(
-    method: string,
-    path: string,
-    token: string,
-    body?: unknown,
-  ): Promise<{ status: number; json: Record<string, unknown> }> {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-  }
 
   it('a fan-out to echo and throw ends incomplete, each response with its own outcome', async () => {
     const submitted = await call('POST', '/v1/tasks', OPERATE_TOKEN, {

@@ -1,7 +1,14 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPERATE_TOKEN, READ_TOKEN, TEST_TOKENS } from './api-server.js';
-import { type Program, startApi, writeConfig } from './programs.js';
+import {
+  type Program,
+  startApi,
+  startDispatcher,
+  startPool,
+  testConfig,
+  writeConfig,
+} from './programs.js';
 
 /** A real `taskqueue-api` on a free port with a SQLite store in a temp dir, and how to ask it. */
 export interface RunningApi {
@@ -64,5 +71,89 @@ export async function eventually<T>(
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** `taskqueue-api` beside a real dispatcher and pool, all with [tracking] on. */
+export interface ApiStack {
+  base: string;
+  api: Program;
+  dispatcher: Program;
+  pool: Program;
+  /** One request; the answer's status and JSON body. */
+  call(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown> }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system as installed, on `url`: the pool runs `types` (testConfig), `sections` go in
+ * the config as they are, and the API gets an [api] section of its own (a free port, the test
+ * tokens, `store` or a SQLite file in a temp dir) followed by `apiLines`. Resolves once the API
+ * is ready (it listens, and reached the broker).
+ */
+export async function startApiStack(
+  url: string,
+  types: string[],
+  options: { sections?: string; store?: string; apiLines?: string[] } = {},
+): Promise<ApiStack> {
+  const { file, dir, cleanup } = writeConfig('');
+  const tokens = join(dir, 'api.tokens');
+  writeFileSync(tokens, TEST_TOKENS);
+  chmodSync(tokens, 0o600);
+  const api = [
+    '[api]',
+    'listen = 127.0.0.1:0',
+    `tokens_file = ${tokens}`,
+    `store = ${options.store ?? join(dir, 'tasks.db')}`,
+    ...(options.apiLines ?? []),
+  ];
+  writeFileSync(
+    file,
+    testConfig(
+      url,
+      types,
+      `${options.sections ?? ''}\n[tracking]\nenabled = yes\n\n${api.join('\n')}\n`,
+    ),
+  );
+  const programs = {
+    api: startApi(file),
+    dispatcher: startDispatcher(file),
+    pool: startPool(file),
+  };
+  const stop = async () => {
+    await Promise.all(Object.values(programs).map((program) => program.stop()));
+    cleanup();
+  };
+  try {
+    const line = await programs.api.waitFor(/"API listening"/);
+    await programs.api.waitFor(/"msg":"ready"/);
+    const base = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+    return {
+      base,
+      ...programs,
+      stop,
+      async call(method, path, token, body) {
+        const response = await fetch(`${base}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return {
+          status: response.status,
+          json: (await response.json()) as Record<string, unknown>,
+        };
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }

@@ -4,7 +4,7 @@ import type { PublishTask } from '../publish.js';
 import { retryTask } from '../retry.js';
 import type { StateChanges } from '../state-changes.js';
 import type { TaskStore } from '../store/types.js';
-import { waitForFinal } from '../submit.js';
+import { replyWhenAsked } from '../submit.js';
 import { ERROR_BODY, TASK_ID_PARAMS, TASK_RESPONSE } from './schemas.js';
 
 export interface RetryRouteDeps {
@@ -55,21 +55,8 @@ export function registerRetry(app: FastifyInstance, deps: RetryRouteDeps): void 
         { token: request.caller?.name, action: 'retry', taskId: id, run: record.run ?? 1, types },
         'task retried',
       );
-      deps.changes.report({
-        taskId: record.id,
-        type: record.type,
-        types: record.types,
-        state: record.state,
-        at: record.updatedAt,
-      });
-      let task = record;
-      if (body.reply !== undefined && body.reply > 0) {
-        const ac = new AbortController();
-        reply.raw.once('close', () => ac.abort());
-        task = await waitForFinal(deps.store, record, body.reply, ac.signal, {
-          changes: deps.changes,
-        });
-      }
+      deps.changes.reportTask(record);
+      const task = await replyWhenAsked(deps.store, deps.changes, record, body.reply, reply.raw);
       return reply.code(200).send({ task });
     },
   );
