@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp, { type ConsumeMessage } from 'amqplib';
+import { CANCELS_STREAM } from '../../../src/common/amqp/queues.js';
 import { ChaosBroker, type QueueRow } from './broker.js';
 import { Collector, type CollectorOptions } from './collector.js';
 import { Fleet, type FleetConfig } from './fleet.js';
@@ -53,6 +54,11 @@ export function formatRow(row: Row): string {
 
 /** Queues where a task may rest for good (answered otherwise or parked with a reason). */
 const TERMINAL_QUEUE = /\.dead$/;
+/**
+ * A stream is a log its readers keep (the cancels, with each child's catch-up mark), not work
+ * waiting: its messages stay for the stream's age whatever happened.
+ */
+const LOG_QUEUE = new Set([CANCELS_STREAM]);
 
 export interface SettleOptions {
   /** Give up when no new task arrived for this long (default 30 s). */
@@ -298,7 +304,9 @@ export class Harness {
       this.say(`cannot list queues: ${errorText(err)}`);
       return [{ name: '(list_queues failed)', messages: 1, ready: 0, unacked: 0 }];
     }
-    return this.#lastQueues.filter((q) => q.messages > 0 && !TERMINAL_QUEUE.test(q.name));
+    return this.#lastQueues.filter(
+      (q) => q.messages > 0 && !TERMINAL_QUEUE.test(q.name) && !LOG_QUEUE.has(q.name),
+    );
   }
 
   /** The row, after the final checks (call once, before cleanup()). */
