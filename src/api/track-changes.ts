@@ -1,7 +1,6 @@
 import type { Logger } from '../common/logger.js';
 import type { StateChanges } from './state-changes.js';
-import type { TaskStore } from './store/types.js';
-import type { TrackedEvent } from './tracker/to-task-event.js';
+import type { TaskEvent, TaskStore } from './store/types.js';
 
 /**
  * What the tracker tells the event stream after each event the store applied: the task as the
@@ -12,7 +11,7 @@ export function reportApplied(
   store: TaskStore,
   changes: StateChanges,
   log: Logger,
-): (event: TrackedEvent) => void {
+): (event: TaskEvent) => void {
   return (event) => {
     if (!changes.wants(event.taskId)) return;
     store.get(event.taskId).then(

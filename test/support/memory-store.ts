@@ -10,6 +10,7 @@ import {
 import { decodeCursor, encodeCursor, fieldOf, fieldPathParts } from '../../src/api/store/query.js';
 import type {
   RetentionPolicy,
+  SubmittedTask,
   TaskEvent,
   TaskPage,
   TaskQuery,
@@ -34,13 +35,7 @@ export class MemoryTaskStore implements TaskStore {
 
   async migrate(): Promise<void> {}
 
-  async submit(task: {
-    id: string;
-    types: string[];
-    workitem: unknown;
-    idempotencyKey?: string;
-    at: string;
-  }): Promise<{ record: TaskRecord; created: boolean }> {
+  async submit(task: SubmittedTask): Promise<{ record: TaskRecord; created: boolean }> {
     const existing =
       (task.idempotencyKey && this.#byKey.get(task.idempotencyKey)) ||
       (this.tasks.has(task.id) ? task.id : undefined);

@@ -23,6 +23,7 @@ import {
 import { POSTGRES_MIGRATIONS } from './sql/postgres.js';
 import type {
   RetentionPolicy,
+  SubmittedTask,
   TaskEvent,
   TaskPage,
   TaskQuery,
@@ -144,13 +145,7 @@ export class PostgresTaskStore implements TaskStore {
     });
   }
 
-  async submit(task: {
-    id: string;
-    types: string[];
-    workitem: unknown;
-    idempotencyKey?: string;
-    at: string;
-  }): Promise<{ record: TaskRecord; created: boolean }> {
+  async submit(task: SubmittedTask): Promise<{ record: TaskRecord; created: boolean }> {
     return this.#transaction(async (c) => {
       const record = submittedRecord(task, this.#caps);
       // Any conflict (the id or the idempotency key) means the task exists: nothing changes.

@@ -3,6 +3,7 @@ import {
   type AttemptRecord,
   FINAL_STATES,
   type ResponseRecord,
+  type SubmittedTask,
   type TaskEvent,
   type TaskRecord,
   type TaskState,
@@ -75,10 +76,7 @@ export function capped(
 }
 
 /** The record of a task submitted through the API, before it is published. */
-export function submittedRecord(
-  task: { id: string; types: string[]; workitem: unknown; idempotencyKey?: string; at: string },
-  caps: StoreCaps = {},
-): TaskRecord {
+export function submittedRecord(task: SubmittedTask, caps: StoreCaps = {}): TaskRecord {
   task = { ...task, at: isoTime(task.at) };
   const workitem = capped(task.workitem, caps.workitemBytes);
   return {
@@ -154,8 +152,7 @@ export function applyEvent(
     const workitem = capped(event.workitem, caps.workitemBytes);
     record.workitem = workitem.value;
     // Cut by the store's cap, or already by the dispatcher's (the event says so).
-    if (workitem.truncated || (event as { truncated?: boolean }).truncated)
-      record.workitemTruncated = true;
+    if (workitem.truncated || event.truncated) record.workitemTruncated = true;
   }
   if (event.attempt !== undefined) applyAttempt(record, event);
   const next = STATE_OF[event.event];
@@ -226,7 +223,7 @@ function setResult(
   if (cut.truncated) {
     target.resultTruncated = true;
     record.resultCap = caps.resultBytes;
-  } else if ((event as { truncated?: boolean }).truncated) {
+  } else if (event.truncated) {
     target.resultTruncated = true;
     record.resultCap = COPY_CAP_BYTES;
   }

@@ -24,6 +24,7 @@ import {
 import { SQLITE_MIGRATIONS } from './sql/sqlite.js';
 import type {
   RetentionPolicy,
+  SubmittedTask,
   TaskEvent,
   TaskPage,
   TaskQuery,
@@ -110,13 +111,7 @@ export class SqliteTaskStore implements TaskStore {
       .immediate();
   }
 
-  async submit(task: {
-    id: string;
-    types: string[];
-    workitem: unknown;
-    idempotencyKey?: string;
-    at: string;
-  }): Promise<{ record: TaskRecord; created: boolean }> {
+  async submit(task: SubmittedTask): Promise<{ record: TaskRecord; created: boolean }> {
     return this.#db
       .transaction(() => {
         const s = this.#statements;

@@ -1,3 +1,5 @@
+import type { WireEvent } from '../../common/tracking/event.js';
+
 /**
  * What the API daemon's store keeps of a task, and the one interface its two back ends (SQLite
  * by default, PostgreSQL when several API daemons share a store) implement. The tracker writes
@@ -87,35 +89,12 @@ export interface TaskRecord {
   finishedAt?: string;
 }
 
-/** A lifecycle event as the tracker applies it (the wire form is src/common/tracking/). */
-export interface TaskEvent {
-  event:
-    | 'received'
-    | 'invalid'
-    | 'started'
-    | 'retrying'
-    | 'succeeded'
-    | 'failed'
-    | 'poisoned'
-    | 'expired'
-    | 'cancelled';
-  taskId: string;
-  type: string;
-  at: string;
-  /** The run the event is of (the task message's `x-taskqueue-run`); absent: the first. */
-  run?: number;
-  attempt?: number;
-  host?: string;
-  pid?: number;
-  user?: string;
-  durationMs?: number;
-  error?: string;
-  errorCode?: string;
-  crashLog?: string[];
-  nextAttemptAt?: string;
-  workitem?: unknown;
-  result?: unknown;
-}
+/**
+ * A lifecycle event as the tracker applies it: the wire form (src/common/tracking/event.ts)
+ * without its version. `truncated` says the copy it carries (`workitem` on `received`, `result`
+ * on a final) was already cut to the events' cap; the store records that.
+ */
+export type TaskEvent = Omit<WireEvent, 'v'>;
 
 export interface TaskQuery {
   state?: TaskState[];
@@ -143,6 +122,15 @@ export interface RetentionPolicy {
   chunk: number;
 }
 
+/** What `TaskStore.submit` records: a task as the API received it, before it is published. */
+export interface SubmittedTask {
+  id: string;
+  types: string[];
+  workitem: unknown;
+  idempotencyKey?: string;
+  at: string;
+}
+
 export interface TaskStore {
   /** Creates or upgrades the schema (versioned migrations); idempotent. */
   migrate(): Promise<void>;
@@ -150,13 +138,7 @@ export interface TaskStore {
    * Records a task submitted through the API before it is published. With an idempotency key
    * already used, returns the existing record and `created: false` (nothing changes).
    */
-  submit(task: {
-    id: string;
-    types: string[];
-    workitem: unknown;
-    idempotencyKey?: string;
-    at: string;
-  }): Promise<{ record: TaskRecord; created: boolean }>;
+  submit(task: SubmittedTask): Promise<{ record: TaskRecord; created: boolean }>;
   /** submitted → queued once the publish is confirmed. */
   markQueued(id: string, at: string): Promise<void>;
   /**

@@ -15,8 +15,8 @@ import { hasCode } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { WireEvent } from '../../common/tracking/event.js';
 import { parseEvent } from '../../common/tracking/parse.js';
-import type { TaskStore } from '../store/types.js';
-import { type TrackedEvent, toTaskEvent } from './to-task-event.js';
+import type { TaskEvent, TaskStore } from '../store/types.js';
+import { toTaskEvent } from './to-task-event.js';
 
 export interface TrackerOptions {
   amqp: AmqpConfig;
@@ -28,7 +28,7 @@ export interface TrackerOptions {
    */
   prefetch?: number;
   /** Called after each event the store applied (it changed something), before its ack. */
-  onApplied?: (event: TrackedEvent) => void;
+  onApplied?: (event: TaskEvent) => void;
 }
 
 /** What the tracker did since it started. */
@@ -155,7 +155,7 @@ export class Tracker {
    * so that only what the store refuses is handed back. Never rejects.
    */
   async #handleBatch(session: Session, messages: ConsumeMessage[]): Promise<void> {
-    const readable: { message: ConsumeMessage; event: TrackedEvent }[] = [];
+    const readable: { message: ConsumeMessage; event: TaskEvent }[] = [];
     for (const message of messages) {
       try {
         readable.push({ message, event: toTaskEvent(parseEvent(message.content)) });
