@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taskPublisher } from '../../src/api/publish.js';
 import { AmqpConnection } from '../../src/common/amqp/connection.js';
 import { declareQueue } from '../../src/common/amqp/queues.js';
-import type { AmqpConfig } from '../../src/common/config/types.js';
 import { createLogger } from '../../src/common/logger.js';
+import { testAmqpConfig } from '../support/amqp-config.js';
 import { bearer, OPERATE_TOKEN, READ_TOKEN, type TestApi, testApi } from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
 
@@ -26,14 +26,7 @@ describe('taskqueue-api against the broker', () => {
 
   beforeAll(async () => {
     const url = await useVhost('api');
-    const amqpConfig: AmqpConfig = {
-      urls: [url],
-      heartbeat: 30,
-      tls: { ca: undefined, cert: undefined, key: undefined },
-      queueType: 'classic',
-      connectRetries: 5,
-    };
-    connection = new AmqpConnection(amqpConfig, {
+    connection = new AmqpConnection(testAmqpConfig(url, 5), {
       name: 'taskqueue-api-test',
       logger: createLogger('taskqueue-api-test', 'warn', () => {}),
       setup: (ch) => declareQueue(ch, QUEUE, 'classic'),

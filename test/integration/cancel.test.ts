@@ -19,10 +19,10 @@ import {
   workerQueue,
 } from '../../src/common/amqp/queues.js';
 import { CancelFeed, publishCancel } from '../../src/common/cancel/feed.js';
-import type { AmqpConfig } from '../../src/common/config/types.js';
 import { createLogger } from '../../src/common/logger.js';
 import { parseEvent, type WireEvent } from '../../src/common/tracking/index.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
+import { testAmqpConfig } from '../support/amqp-config.js';
 import { bearer, OPERATE_TOKEN, READ_TOKEN, TEST_TOKENS } from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
 import { MemoryTaskStore } from '../support/memory-store.js';
@@ -35,16 +35,6 @@ import {
 } from '../support/programs.js';
 
 const TYPE = 'cancellable';
-
-function amqpConfig(url: string): AmqpConfig {
-  return {
-    urls: [url],
-    heartbeat: 30,
-    tls: { ca: undefined, cert: undefined, key: undefined },
-    queueType: 'classic',
-    connectRetries: 60,
-  };
-}
 
 /** A directory the children (another user when the tests run as root) can write to. */
 function runsDir(): {
@@ -114,7 +104,7 @@ describe('cancel (taskqueue.cancels)', () => {
     // The API, in process, on the in-memory store, publishing through its own connection.
     const log = createLogger('taskqueue-api', 'info', (line) => apiLogs.push(JSON.parse(line)));
     const apiLogs: Array<Record<string, unknown>> = [];
-    const connection = new AmqpConnection(amqpConfig(url), {
+    const connection = new AmqpConnection(testAmqpConfig(url), {
       name: 'cancel-test-api',
       logger: createLogger('cancel-test', 'silent'),
       setup: (channel) => declareQueue(channel, 'taskqueue', 'classic'),
@@ -215,7 +205,11 @@ describe('cancel (taskqueue.cancels)', () => {
       expect(of[1]!.errorCode).toBe('TQ_ERR_TASK_CANCELLED');
     }
     // The tracker applies the finals to the store: the API's cancel ends `cancelled` there.
-    const tracker = new Tracker({ amqp: amqpConfig(url), store, log: createLogger('t', 'silent') });
+    const tracker = new Tracker({
+      amqp: testAmqpConfig(url),
+      store,
+      log: createLogger('t', 'silent'),
+    });
     cleanups.push(() => tracker.stop());
     await tracker.start();
     await expect

@@ -10,10 +10,10 @@ import {
   workerQueueDeclaration,
 } from '../../src/common/amqp/queues.js';
 import { ERROR_CODE_HEADER } from '../../src/common/amqp/wire.js';
-import type { AmqpConfig } from '../../src/common/config/types.js';
 import { createLogger } from '../../src/common/logger.js';
 import { parseEvent, type WireEvent } from '../../src/common/tracking/index.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
+import { testAmqpConfig } from '../support/amqp-config.js';
 import { useVhost } from '../support/broker.js';
 import { MemoryTaskStore } from '../support/memory-store.js';
 import { livePids } from '../support/pool-children.js';
@@ -26,16 +26,6 @@ import {
 } from '../support/programs.js';
 
 const log = createLogger('tracker-test', 'silent');
-
-function amqpConfig(url: string): AmqpConfig {
-  return {
-    urls: [url],
-    heartbeat: 30,
-    tls: { ca: undefined, cert: undefined, key: undefined },
-    queueType: 'classic',
-    connectRetries: 60,
-  };
-}
 
 /** Runs the dispatcher and a pool on `url` with `sections` (tracking on unless said). */
 function programs(
@@ -58,7 +48,7 @@ function programs(
 }
 
 function startTracker(url: string, store: MemoryTaskStore, cleanups: Array<() => unknown>) {
-  const tracker = new Tracker({ amqp: amqpConfig(url), store, log });
+  const tracker = new Tracker({ amqp: testAmqpConfig(url), store, log });
   cleanups.push(() => tracker.stop());
   return tracker;
 }
@@ -181,7 +171,7 @@ describe('lifecycle events with [tracking] enabled = yes', () => {
     );
     await pool.waitForRunning('slow', 2);
     const store = new MemoryTaskStore();
-    let tracker = new Tracker({ amqp: amqpConfig(url), store, log });
+    let tracker = new Tracker({ amqp: testAmqpConfig(url), store, log });
     await tracker.start();
     const N = 40;
     await client.declare('taskqueue');
