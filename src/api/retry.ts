@@ -1,14 +1,7 @@
 import { TqError } from '../common/errors.js';
-import type { PublishTask } from './publish.js';
 import { RETRYABLE_STATES, typesToRun } from './store/precedence.js';
-import type { TaskRecord, TaskStore } from './store/types.js';
-import { messageFor, type SubmitRequest } from './submit.js';
-
-export interface RetryDeps {
-  store: TaskStore;
-  publish: PublishTask;
-  now?: () => Date;
-}
+import type { TaskRecord } from './store/types.js';
+import { publishRun, type SubmitDeps, type SubmitRequest } from './submit.js';
 
 /**
  * The retries this daemon is publishing now, by task id: a second retry of the same task while
@@ -31,7 +24,7 @@ const inFlight = new Set<string>();
  *   (nothing changed), TQ_ERR_API_PUBLISH (the run started, state `submitted`)
  */
 export async function retryTask(
-  deps: RetryDeps,
+  deps: SubmitDeps,
   id: string,
 ): Promise<{ record: TaskRecord; types: string[] }> {
   const now = deps.now ?? (() => new Date());
@@ -54,12 +47,7 @@ export async function retryTask(
       record = moved.record;
     }
     const types = typesToRun(record);
-    for (const type of types) {
-      await deps.publish({ id, type, body: messageFor(workitem, type), run: record.run ?? 1 });
-    }
-    const at = now().toISOString();
-    await deps.store.markQueued(id, at);
-    return { record: { ...record, state: 'queued', updatedAt: at }, types };
+    return { record: await publishRun(deps, record, workitem, types), types };
   } finally {
     inFlight.delete(id);
   }

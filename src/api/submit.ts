@@ -79,12 +79,32 @@ export async function submitTask(
   if (record.state !== 'submitted') return { record, created };
   // Published from what was stored: a repeat publishes the first submit's task, not this one's.
   const stored = (record.workitem ?? workitem) as typeof workitem;
-  for (const type of record.types) {
-    await deps.publish({ id: record.id, type, body: messageFor(stored, type) });
+  return { record: await publishRun(deps, record, stored, record.types), created };
+}
+
+/**
+ * Publishes `workitem` once for each of `types` under the task's id (and run), each confirmed,
+ * then marks the task `queued`: what a submit and a retry both end with. A publish the broker
+ * does not confirm throws, and the task stays `submitted`.
+ */
+export async function publishRun(
+  deps: SubmitDeps,
+  record: TaskRecord,
+  workitem: SubmitRequest['workitem'] & object,
+  types: string[],
+): Promise<TaskRecord> {
+  const run = record.run ?? 1;
+  for (const type of types) {
+    await deps.publish({
+      id: record.id,
+      type,
+      body: messageFor(workitem, type),
+      ...(run > 1 ? { run } : {}),
+    });
   }
-  const at = now().toISOString();
+  const at = (deps.now ?? (() => new Date()))().toISOString();
   await deps.store.markQueued(record.id, at);
-  return { record: { ...record, state: 'queued', updatedAt: at }, created };
+  return { ...record, state: 'queued', updatedAt: at };
 }
 
 export interface WaitOptions {
