@@ -11,9 +11,11 @@
  *  4. for `npm test` only, unless TQ_TEST_CHROMIUM names one: Debian's Chromium at
  *     /usr/bin/chromium, which the browser tests (test/browser) drive through playwright-core;
  *     as root apt-get installs it, otherwise we say what to install
- *  5. `tsc -b` (incremental) builds dist/
+ *  5. `tsc -b` (incremental) builds dist/; the browser dashboard (src/dashboard → dist/dashboard,
+ *     scripts/build-dashboard.mjs) when any of its sources is newer than the last build
  *
- * Plain Node, no dependencies (it runs before they are installed). One line per step it does.
+ * Plain Node, no dependencies (it runs before they are installed; the dashboard build is a child
+ * process). One line per step it does.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
@@ -256,4 +258,32 @@ if (
   say('tsc -b');
   if (existsSync(tsc)) run(process.execPath, [tsc, '-b']);
   else run('npx', ['--no-install', 'tsc', '-b']);
+}
+
+/** The newest modification time of the files under `dir` (0 when there are none). */
+function newestUnder(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestUnder(file) : (mtime(file) ?? 0));
+  }
+  return newest;
+}
+
+{
+  const source = path.join(root, 'src', 'dashboard');
+  const script = path.join(root, 'scripts', 'build-dashboard.mjs');
+  // build-dashboard.mjs writes index.html last: its time is the time of the whole build.
+  const built = mtime(path.join(root, 'dist', 'dashboard', 'index.html'));
+  if (existsSync(source)) {
+    const newest = Math.max(newestUnder(source), mtime(script) ?? 0);
+    if (built === undefined || newest > built) {
+      say(
+        built === undefined
+          ? 'dashboard not built: build-dashboard'
+          : 'dashboard stale: build-dashboard',
+      );
+      run(process.execPath, [script]);
+    }
+  }
 }

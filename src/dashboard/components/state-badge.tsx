@@ -1,0 +1,36 @@
+/** The tone of a state: its color backs the word, never replaces it. */
+export function stateTone(state: string): 'ok' | 'bad' | 'warn' | 'busy' | 'idle' {
+  switch (state) {
+    case 'succeeded':
+    case 'running':
+      return 'ok';
+    case 'failed':
+    case 'poisoned':
+    case 'invalid':
+    case 'expired':
+    case 'incomplete':
+    case 'stale':
+    case 'dead':
+      return 'bad';
+    case 'retrying':
+    case 'cancelled':
+    case 'stopping':
+    case 'starting':
+    case 'backoff':
+      return 'warn';
+    case 'submitted':
+    case 'queued':
+    case 'dispatched':
+      return 'busy';
+    default:
+      return 'idle';
+  }
+}
+
+export function StateBadge({ state, testId }: { state: string; testId?: string }) {
+  return (
+    <span class={`state state-${stateTone(state)}`} data-testid={testId}>
+      {state}
+    </span>
+  );
+}

@@ -1,0 +1,68 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api/client';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: ApiError | undefined;
+  /** Reads again, keeping what is shown until the answer comes. */
+  reload: () => void;
+}
+
+/**
+ * Runs `load` when `deps` change (and on reload), every `pollMs` when given; an answer that
+ * arrives after a newer request started is dropped, so a slow page never overwrites a fresh one.
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: number): Loaded<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const latest = useRef(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  const reload = useCallback(() => {
+    const ticket = ++latest.current;
+    loadRef.current().then(
+      (value) => {
+        if (ticket !== latest.current) return;
+        setData(value);
+        setError(undefined);
+      },
+      (err: unknown) => {
+        if (ticket !== latest.current) return;
+        setError(err instanceof ApiError ? err : new ApiError(0, '', String(err)));
+      },
+    );
+  }, []);
+
+  useEffect(() => {
+    setData(undefined);
+    setError(undefined);
+    reload();
+    if (!pollMs) return () => void latest.current++;
+    const timer = setInterval(reload, pollMs);
+    return () => {
+      clearInterval(timer);
+      latest.current++;
+    };
+  }, deps);
+
+  return { data, error, reload };
+}
+
+/** Calls `fn` at most once per `ms`, trailing: a burst of events makes one reload, not many. */
+export function throttle(fn: () => void, ms: number): { call: () => void; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    call: () => {
+      if (timer !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        fn();
+      }, ms);
+    },
+    cancel: () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
