@@ -20,6 +20,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_API_TASK_FINAL: 409,
   TQ_ERR_API_NOT_RETRYABLE: 409,
   TQ_ERR_API_NO_WORKITEM: 409,
+  TQ_ERR_API_DASHBOARD_MISSING: 404,
 };
 
 /** What every error answer's body is: `{error: {code, message}}` (docs/api.md). */

@@ -6,6 +6,7 @@ import { hasCode, TqError } from '../common/errors.js';
 import { exitStatusFor } from '../common/exit.js';
 import { loadApiTokens } from './auth/load.js';
 import { cancelPublisher } from './cancel.js';
+import { dashboardBuilt, dashboardUrl } from './dashboard.js';
 import { listenForHeartbeats } from './pools/heartbeat-listener.js';
 import { PoolRegistry } from './pools/pool-registry.js';
 import { taskPublisher } from './publish.js';
@@ -76,6 +77,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
     loopbackWithoutToken: api.loopbackWithoutToken,
     maxBodySize: api.maxBodySize,
     maxReplyWait: api.maxReplyWait,
+    dashboard: api.dashboard,
     log,
   });
   try {
@@ -96,6 +98,11 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
       : {},
     'API listening',
   );
+  if (api.dashboard && typeof address === 'object' && address !== null) {
+    const url = dashboardUrl(address.address, address.port);
+    if (dashboardBuilt()) log.info({ url }, `dashboard: ${url}`);
+    else log.warn({ url }, `dashboard: ${url} is not built (npm run build): / answers 404`);
+  }
   return {
     // Submits before the broker is reached are answered TQ_ERR_API_PUBLISH (503): reads work.
     ready: Promise.all([connection.start(), tracker?.start(), heartbeats?.start()]).then(() => {}),

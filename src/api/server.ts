@@ -3,9 +3,11 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import { ACTION_ROLES } from './auth/actions.js';
 import { guard } from './auth/guard.js';
 import type { ApiToken } from './auth/tokens.js';
 import type { PublishCancel } from './cancel.js';
+import { DASHBOARD_DIR, loadDashboard, registerDashboard } from './dashboard.js';
 import { codeFor, sendError } from './http-errors.js';
 import type { PoolRegistry } from './pools/pool-registry.js';
 import type { PublishTask } from './publish.js';
@@ -23,6 +25,8 @@ import {
   TASK_ID_PARAMS,
   TASK_RESPONSE,
 } from './routes/schemas.js';
+import { registerStats } from './routes/stats.js';
+import { registerWhoami } from './routes/whoami.js';
 import { StateChanges } from './state-changes.js';
 import type { TaskStore } from './store/types.js';
 import { replyWhenAsked, type SubmitRequest, submitTask } from './submit.js';
@@ -45,6 +49,10 @@ export interface ServerOptions {
   config?: Config;
   /** Publishes a cancel to `taskqueue.cancels`; without it there is no cancel route. */
   cancel?: PublishCancel;
+  /** The dashboard at `/` (`[api] dashboard`); default yes. */
+  dashboard?: boolean;
+  /** Where the built dashboard is read from, once; default DASHBOARD_DIR (dist/dashboard). */
+  dashboardDir?: string;
 }
 
 /** The API's own version (its paths say v1), not the package's. */
@@ -124,7 +132,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.post(
     '/v1/tasks',
     {
-      config: { role: 'operate' },
+      config: { role: ACTION_ROLES.submit },
       schema: {
         summary: 'Submit a task',
         body: submitBody(options.maxReplyWait),
@@ -189,6 +197,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   );
 
+  if (options.dashboard ?? true) {
+    registerDashboard(app, loadDashboard(options.dashboardDir ?? DASHBOARD_DIR));
+  }
+  registerWhoami(app);
+  registerStats(app, store);
   registerEvents(app, changes);
   registerOperateRoutes(app, options);
   if (options.cancel) registerCancel(app, { store, cancel: options.cancel, log });

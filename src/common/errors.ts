@@ -249,6 +249,8 @@ export const ErrorCodes = {
    * the dispatcher with a copy cut at the cap, or never received): it cannot be published again.
    */
   TQ_ERR_API_NO_WORKITEM: 'task workitem not stored whole',
+  /** API, HTTP 404: `GET /` with `[api] dashboard = yes` but no built dashboard (npm run build). */
+  TQ_ERR_API_DASHBOARD_MISSING: 'dashboard not built',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

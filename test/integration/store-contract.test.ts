@@ -502,6 +502,46 @@ describe.each(backends)('TaskStore contract: $name', (backend) => {
     expect(await store.sweep(policy, at(3620))).toBe(0);
     expect(await store.sweep(policy, at(30 * 86400 + 20))).toBe(6);
   });
+
+  it('counts finished tasks a bucket by final state, every bucket, on finishedAt', async () => {
+    const store = await open();
+    const final = (taskId: string, event: TaskEvent['event'], s: number) =>
+      store.apply({ event, taskId, type: 'e', attempt: 1, at: at(s) });
+    // T0 is a multiple of 60 s: buckets [0, 60), [60, 120), [120, 180) seconds after it.
+    await final('ok-1', 'succeeded', 0);
+    await final('ok-2', 'succeeded', 59.999);
+    await final('ok-3', 'succeeded', 60);
+    await final('failed-1', 'failed', 61);
+    await final('poisoned-1', 'poisoned', 130);
+    await final('expired-1', 'expired', 179);
+    await final('before', 'succeeded', -1); // before since
+    await final('after', 'failed', 180); // at until: outside
+    await store.apply({ event: 'started', taskId: 'running', type: 'e', attempt: 1, at: at(70) });
+    // A retried task is no longer finished: its first run's end is not counted.
+    await store.submit({ id: 'again', types: ['e'], workitem: { n: 1 }, at: at(100) });
+    await final('again', 'failed', 110);
+    expect((await store.retry('again', at(111)))?.moved).toBe(true);
+    const zero = {
+      succeeded: 0,
+      failed: 0,
+      poisoned: 0,
+      invalid: 0,
+      expired: 0,
+      cancelled: 0,
+      incomplete: 0,
+    };
+    expect(await store.throughput(at(0), at(180), 60)).toEqual([
+      { at: at(0), ...zero, succeeded: 2 },
+      { at: at(60), ...zero, succeeded: 1, failed: 1 },
+      { at: at(120), ...zero, poisoned: 1, expired: 1 },
+    ]);
+    expect(await store.throughput(at(0), at(300), 300)).toEqual([
+      { at: at(0), ...zero, succeeded: 3, failed: 2, poisoned: 1, expired: 1 },
+    ]);
+    const empty = await store.throughput(at(3600), at(7200), 60);
+    expect(empty).toHaveLength(60);
+    expect(empty.every((b) => b.succeeded === 0 && b.failed === 0)).toBe(true);
+  });
 });
 
 describe.each(backends.filter((b) => b.sql))('migrations: $name', (backend) => {

@@ -8,12 +8,14 @@ import { MemoryTaskStore } from './memory-store.js';
 export const READ_TOKEN = 'reader-secret-0123456789';
 export const RETRY_TOKEN = 'retrier-secret-0123456789';
 export const OPERATE_TOKEN = 'operator-secret-0123456789';
+export const RETRY_TOKEN = 'retrier-secret-0123456789';
 
 /** The tokens file the API tests use: one token of each role. */
 export const TEST_TOKENS = `# name role token
 reader read ${READ_TOKEN}
 retrier retry ${RETRY_TOKEN}
 operator operate ${OPERATE_TOKEN}
+retrier retry ${RETRY_TOKEN}
 `;
 
 export interface TestApi {
@@ -29,7 +31,14 @@ export interface TestApi {
  */
 export async function testApi(
   publish: PublishTask,
-  options: { loopbackWithoutToken?: boolean; maxBodySize?: number } = {},
+  options: {
+    loopbackWithoutToken?: boolean;
+    maxBodySize?: number;
+    /** A directory standing for dist/dashboard (the default). */
+    dashboardDir?: string;
+    /** `[api] dashboard`; default yes. */
+    dashboard?: boolean;
+  } = {},
 ): Promise<TestApi> {
   const store = new MemoryTaskStore();
   const logs: Array<Record<string, unknown>> = [];
@@ -43,6 +52,8 @@ export async function testApi(
     maxBodySize: options.maxBodySize ?? 64 * 1024,
     maxReplyWait: 30,
     log,
+    ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
+    ...(options.dashboard === undefined ? {} : { dashboard: options.dashboard }),
   });
   return { app, store, logs };
 }

@@ -8,6 +8,11 @@ import {
   submittedRecord,
 } from '../../src/api/store/precedence.js';
 import { decodeCursor, encodeCursor, fieldOf, fieldPathParts } from '../../src/api/store/query.js';
+import {
+  type BucketCount,
+  denseBuckets,
+  type ThroughputBucket,
+} from '../../src/api/store/throughput.js';
 import type {
   RetentionPolicy,
   SubmittedTask,
@@ -96,6 +101,17 @@ export class MemoryTaskStore implements TaskStore {
       tasks,
       ...(all.length > query.limit && last ? { next: encodeCursor(last) } : {}),
     };
+  }
+
+  async throughput(since: string, until: string, stepSeconds: number): Promise<ThroughputBucket[]> {
+    const counts: BucketCount[] = [];
+    for (const t of this.tasks.values()) {
+      if (!t.finishedAt || t.finishedAt < isoTime(since) || t.finishedAt >= isoTime(until))
+        continue;
+      const seconds = Math.floor(Date.parse(t.finishedAt) / 1000);
+      counts.push({ bucket: seconds - (seconds % stepSeconds), state: t.state, count: 1 });
+    }
+    return denseBuckets(since, until, stepSeconds, counts);
   }
 
   async sweep(policy: RetentionPolicy, now: string): Promise<number> {

@@ -3,10 +3,18 @@ import type { ErrorCode } from '../../common/errors.js';
 import { sendError } from '../http-errors.js';
 import { type ApiToken, allows, findToken, type Role } from './tokens.js';
 
+/**
+ * What a route needs: a role, or `public` for the dashboard's files (they hold no data: every
+ * datum comes from /v1 with a token).
+ */
+export type RouteRole = Role | 'public';
+
 /** Who made a request: a token's name, or `loopback` when loopback needs no token. */
 export interface Caller {
   name: string;
   role: Role;
+  /** Let in from loopback without a token (`[api] loopback_without_token = yes`). */
+  loopback: boolean;
 }
 
 declare module 'fastify' {
@@ -15,7 +23,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /** The role a route needs; every route says (a route without one is refused). */
-    role?: Role;
+    role?: RouteRole;
   }
 }
 
@@ -39,12 +47,14 @@ export function decide(
   options: GuardOptions,
   header: string | undefined,
   remoteAddress: string | undefined,
-  needed: Role | undefined,
-): { caller: Caller } | { refuse: ErrorCode; message: string } {
+  needed: RouteRole | undefined,
+): { caller: Caller } | { public: true } | { refuse: ErrorCode; message: string } {
+  // No token asked nor looked at: a public route answers everyone alike.
+  if (needed === 'public') return { public: true };
   let caller: Caller;
   const bearer = header === undefined ? undefined : /^Bearer +(\S+) *$/i.exec(header)?.[1];
   if (header === undefined && options.loopbackWithoutToken && isLoopback(remoteAddress)) {
-    caller = { name: 'loopback', role: 'operate' };
+    caller = { name: 'loopback', role: 'operate', loopback: true };
   } else if (bearer === undefined) {
     return {
       refuse: 'TQ_ERR_API_UNAUTHENTICATED',
@@ -55,7 +65,7 @@ export function decide(
     if (token === undefined) {
       return { refuse: 'TQ_ERR_API_TOKEN_INVALID', message: 'the bearer token is not known' };
     }
-    caller = { name: token.name, role: token.role };
+    caller = { name: token.name, role: token.role, loopback: false };
   }
   // A route that forgot to say its role is treated as operating: refusing is the safe mistake.
   const role = needed ?? 'operate';
@@ -82,6 +92,6 @@ export function guard(options: GuardOptions) {
       if (decision.refuse !== 'TQ_ERR_API_FORBIDDEN') reply.header('www-authenticate', 'Bearer');
       return sendError(reply, decision.refuse, decision.message);
     }
-    request.caller = decision.caller;
+    if ('caller' in decision) request.caller = decision.caller;
   };
 }

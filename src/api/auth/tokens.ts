@@ -2,8 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { TqError } from '../../common/errors.js';
 
-/** `read` may look; `operate` may also submit and change (docs/api.md). */
-export const ROLES = ['read', 'operate'] as const;
+/**
+ * Ordered, each including the ones before it: `read` may look; `retry` may also retry tasks and
+ * requeue dead letters; `operate` may also submit, cancel and drop (docs/api.md).
+ */
+export const ROLES = ['read', 'retry', 'operate'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** One line of the tokens file, the secret kept only as its digest. */
@@ -42,7 +45,7 @@ export function parseTokens(text: string, file: string): ApiToken[] {
     const [name, role, secret] = words as [string, string, string];
     if (!NAME.test(name)) throw bad('a name is 1 to 64 of A-Z a-z 0-9 _ . @ -');
     if (!(ROLES as readonly string[]).includes(role))
-      throw bad(`role must be ${ROLES.join(' or ')}`);
+      throw bad(`role must be one of ${ROLES.join(', ')}`);
     if (!SECRET.test(secret)) throw bad('a token is 16 to 512 printable characters, no spaces');
     if (names.has(name)) throw bad(`name ${name} is used twice`);
     if (secrets.has(secret)) throw bad('the same token is listed twice');
@@ -93,7 +96,7 @@ export function findToken(tokens: readonly ApiToken[], presented: string): ApiTo
   return found;
 }
 
-/** True when `role` may do what `needed` allows (operate includes read). */
+/** True when `role` may do what `needed` allows: it is `needed` or comes after it in ROLES. */
 export function allows(role: Role, needed: Role): boolean {
-  return needed === 'read' || role === 'operate';
+  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
 }

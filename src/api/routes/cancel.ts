@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { ACTION_ROLES } from '../auth/actions.js';
 import type { PublishCancel } from '../cancel.js';
 import { isFinal } from '../store/precedence.js';
 import type { TaskStore } from '../store/types.js';
@@ -24,7 +25,7 @@ export function registerCancel(app: FastifyInstance, options: CancelRouteOptions
   app.post(
     '/v1/tasks/:id/cancel',
     {
-      config: { role: 'operate' },
+      config: { role: ACTION_ROLES.cancel },
       schema: {
         summary: 'Cancel a task: never run if not started, its signal aborted if running',
         params: TASK_ID_PARAMS,

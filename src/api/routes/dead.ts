@@ -6,6 +6,7 @@ import { isWorkerType } from '../../common/amqp/wire.js';
 import type { Config } from '../../common/config/types.js';
 import { TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { ACTION_ROLES } from '../auth/actions.js';
 import { asApiError, brokerConfig } from './broker-errors.js';
 import {
   DEAD_ACTION_BODY,
@@ -31,8 +32,8 @@ interface ActionBody {
  * `/v1/dead/:type` is `worker_<type>.dead`, `/v1/invalid` the input queue's `.invalid`.
  * Listing takes nothing (every task looked at goes back in its place); requeue copies each
  * chosen task to the input queue and takes the original only once the copy is confirmed; drop
- * deletes exactly those chosen. requeue and drop need `operate` and are logged with the token's
- * name.
+ * deletes exactly those chosen. requeue needs `retry`, drop `operate` (auth/actions.ts); both are
+ * logged with the token's name.
  */
 export function registerDeadRoutes(
   app: FastifyInstance,
@@ -71,7 +72,7 @@ export function registerDeadRoutes(
     app.post(
       `${prefix}/requeue`,
       {
-        config: { role: 'operate' },
+        config: { role: ACTION_ROLES.requeue },
         schema: {
           summary: `Send parked tasks of ${what} back to the input queue (by id, or all)`,
           ...params,
@@ -118,7 +119,7 @@ export function registerDeadRoutes(
     app.post(
       `${prefix}/drop`,
       {
-        config: { role: 'operate' },
+        config: { role: ACTION_ROLES.drop },
         schema: {
           summary: `Delete parked tasks of ${what} for good (by id, or all)`,
           ...params,

@@ -9,7 +9,7 @@ const FIELD_PREFIX = 'field.';
 const invalid = (message: string) => new TqError('TQ_ERR_API_INVALID_REQUEST', message);
 
 /** An ISO time as the store compares it (UTC, milliseconds), or a refusal naming `name`. */
-function isoTime(name: string, value: string): string {
+export function isoTime(name: string, value: string): string {
   // Date.parse takes many forms; only a full date (and optional time) is an ISO time here.
   const ms = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
     ? Date.parse(value)

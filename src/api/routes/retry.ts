@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../common/logger.js';
+import { ACTION_ROLES } from '../auth/actions.js';
 import type { PublishTask } from '../publish.js';
 import { retryTask } from '../retry.js';
 import type { StateChanges } from '../state-changes.js';
@@ -20,7 +21,7 @@ const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, ERROR_BODY]));
 
 /**
- * POST /v1/tasks/{id}/retry (role operate): runs a failed, poisoned, incomplete or expired task
+ * POST /v1/tasks/{id}/retry (role retry): runs a failed, poisoned, incomplete or expired task
  * again under the same id (src/api/retry.ts). The body is optional: `{reply: N}` waits up to N s
  * for the new run's final state, as a submit does.
  */
@@ -28,7 +29,7 @@ export function registerRetry(app: FastifyInstance, deps: RetryRouteDeps): void 
   app.post(
     '/v1/tasks/:id/retry',
     {
-      config: { role: 'operate' },
+      config: { role: ACTION_ROLES.retry },
       schema: {
         summary: 'Run a failed, poisoned, incomplete or expired task again (same id, next run)',
         params: TASK_ID_PARAMS,

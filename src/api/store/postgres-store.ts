@@ -21,6 +21,12 @@ import {
   taskParams,
 } from './rows.js';
 import { POSTGRES_MIGRATIONS } from './sql/postgres.js';
+import {
+  type BucketCount,
+  denseBuckets,
+  THROUGHPUT_STATES,
+  type ThroughputBucket,
+} from './throughput.js';
 import type {
   RetentionPolicy,
   SubmittedTask,
@@ -308,6 +314,25 @@ export class PostgresTaskStore implements TaskStore {
     } finally {
       c.release();
     }
+  }
+
+  async throughput(since: string, until: string, stepSeconds: number): Promise<ThroughputBucket[]> {
+    // By index tasks_state_finished: one range of finished_at for each final state.
+    const { rows } = await this.#pool.query<BucketCount>(
+      `SELECT state, (floor(extract(epoch FROM finished_at) / $1) * $1)::bigint AS bucket,
+         count(*)::integer AS count
+       FROM tasks
+       WHERE state = ANY($2::text[]) AND finished_at IS NOT NULL
+         AND finished_at >= $3::timestamptz AND finished_at < $4::timestamptz
+       GROUP BY state, bucket`,
+      [stepSeconds, THROUGHPUT_STATES, since, until],
+    );
+    return denseBuckets(
+      since,
+      until,
+      stepSeconds,
+      rows.map((r) => ({ ...r, bucket: Number(r.bucket) })),
+    );
   }
 
   async sweep(policy: RetentionPolicy, now: string): Promise<number> {

@@ -22,6 +22,12 @@ import {
   taskParams,
 } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sql/sqlite.js';
+import {
+  type BucketCount,
+  denseBuckets,
+  THROUGHPUT_STATES,
+  type ThroughputBucket,
+} from './throughput.js';
 import type {
   RetentionPolicy,
   SubmittedTask,
@@ -74,6 +80,15 @@ VALUES (@task_id, @type, @state, @result, @result_truncated, @error, @error_code
 ON CONFLICT (task_id, type) DO UPDATE SET state = excluded.state, result = excluded.result,
   result_truncated = excluded.result_truncated, error = excluded.error,
   error_code = excluded.error_code, updated_at = excluded.updated_at`;
+
+/** Finished tasks by bucket (its start, epoch seconds) and state; the step is given twice. */
+export const THROUGHPUT_SQL = `SELECT state,
+  (CAST(strftime('%s', finished_at) AS INTEGER) / CAST(? AS INTEGER)) * ? AS bucket,
+  count(*) AS count
+FROM tasks
+WHERE state IN (${THROUGHPUT_STATES.map(() => '?').join(', ')})
+  AND finished_at IS NOT NULL AND finished_at >= ? AND finished_at < ?
+GROUP BY state, bucket`;
 
 /**
  * The default TaskStore: one SQLite file in WAL mode (readers never wait for the writer).
@@ -233,6 +248,17 @@ export class SqliteTaskStore implements TaskStore {
     };
   }
 
+  async throughput(since: string, until: string, stepSeconds: number): Promise<ThroughputBucket[]> {
+    const counts = this.#statements.throughput.all(
+      stepSeconds,
+      stepSeconds,
+      ...THROUGHPUT_STATES,
+      isoTime(since),
+      isoTime(until),
+    ) as BucketCount[];
+    return denseBuckets(since, until, stepSeconds, counts);
+  }
+
   async sweep(policy: RetentionPolicy, now: string): Promise<number> {
     let deleted = 0;
     for (const [state, keep] of Object.entries(policy.keepSeconds) as [TaskState, number][]) {
@@ -303,6 +329,10 @@ function prepare(db: Database.Database) {
     },
     get upsertResponse() {
       return lazy(db, UPSERT_RESPONSE);
+    },
+    // By index tasks_state_finished: one range of finished_at for each final state.
+    get throughput() {
+      return lazy(db, THROUGHPUT_SQL);
     },
     get sweepChunk() {
       return lazy(

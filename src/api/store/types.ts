@@ -1,4 +1,5 @@
 import type { WireEvent } from '../../common/tracking/event.js';
+import type { ThroughputBucket } from './throughput.js';
 
 /**
  * What the API daemon's store keeps of a task, and the one interface its two back ends (SQLite
@@ -164,6 +165,12 @@ export interface TaskStore {
   applyBatch(events: readonly TaskEvent[]): Promise<boolean[]>;
   get(id: string): Promise<TaskRecord | undefined>;
   list(query: TaskQuery): Promise<TaskPage>;
+  /**
+   * Tasks that finished (on `finishedAt`) in [since, until), by final state, in buckets of
+   * `stepSeconds`: every bucket, oldest first, zeros included. `since` and `until` are ISO times
+   * at multiples of `stepSeconds` since the epoch. Reads the index on (state, finished_at).
+   */
+  throughput(since: string, until: string, stepSeconds: number): Promise<ThroughputBucket[]>;
   /** Deletes finished tasks past their retention, `chunk` rows a statement; returns how many. */
   sweep(policy: RetentionPolicy, now: string): Promise<number>;
   close(): Promise<void>;

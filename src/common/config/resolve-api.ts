@@ -15,6 +15,7 @@ export function resolveApi(doc: IniDocument, problems: ProblemList): ApiConfig {
     tokensFile: read('tokens_file'),
     store: read('store'),
     loopbackWithoutToken: read('loopback_without_token'),
+    dashboard: read('dashboard'),
     maxBodySize: read('max_body_size'),
     maxReplyWait: read('max_reply_wait'),
     keepSucceeded: read('keep_succeeded'),

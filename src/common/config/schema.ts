@@ -199,6 +199,8 @@ export const API_KEYS = {
     redactUrl,
   ),
   loopback_without_token: key('yes or no', yesNo, false),
+  /** The browser dashboard's files at `/` and `/assets/` (public: they hold no data). */
+  dashboard: key('yes or no', yesNo, true),
   // Bodies past this are refused with TQ_ERR_API_BODY_TOO_LARGE before being parsed.
   max_body_size: key(
     'a number of bytes from 1 to 512 MiB (4096, 64K, 16M, …)',

@@ -88,6 +88,8 @@ export interface ApiConfig {
   store: string;
   /** Requests from loopback need no token (default no). */
   loopbackWithoutToken: boolean;
+  /** The browser dashboard at `/` (default yes). */
+  dashboard: boolean;
   /** Bytes: a larger request body is refused (default 1 MiB). */
   maxBodySize: number;
   /** Seconds: the longest `reply` wait a submit may ask for (default 60). */

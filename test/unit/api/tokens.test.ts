@@ -3,18 +3,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decide } from '../../../src/api/auth/guard.js';
-import { allows, findToken, parseTokens, readTokensFile } from '../../../src/api/auth/tokens.js';
+import {
+  allows,
+  findToken,
+  parseTokens,
+  ROLES,
+  readTokensFile,
+} from '../../../src/api/auth/tokens.js';
 import { hasCode } from '../../../src/common/errors.js';
 
 const A = 'alpha-secret-0123456789';
 const B = 'bravo-secret-0123456789';
+const C = 'charlie-secret-0123456789';
 
 describe('parseTokens', () => {
   it('reads name role token lines, skipping blanks and comments', () => {
-    const tokens = parseTokens(`# comment\n\nalice read ${A}\n  bob   operate ${B}  \n`, 'f');
+    const tokens = parseTokens(
+      `# comment\n\nalice read ${A}\n  bob   operate ${B}  \ncarol retry ${C}\n`,
+      'f',
+    );
     expect(tokens.map(({ name, role }) => ({ name, role }))).toEqual([
       { name: 'alice', role: 'read' },
       { name: 'bob', role: 'operate' },
+      { name: 'carol', role: 'retry' },
     ]);
   });
 
@@ -68,10 +79,16 @@ describe('findToken and roles', () => {
     expect(findToken(tokens, '')).toBeUndefined();
   });
 
-  it('operate includes read; read does not include operate', () => {
+  it('roles are ordered read < retry < operate, each including those before it', () => {
+    expect(ROLES).toEqual(['read', 'retry', 'operate']);
     expect(allows('operate', 'read')).toBe(true);
+    expect(allows('operate', 'retry')).toBe(true);
     expect(allows('operate', 'operate')).toBe(true);
+    expect(allows('retry', 'read')).toBe(true);
+    expect(allows('retry', 'retry')).toBe(true);
+    expect(allows('retry', 'operate')).toBe(false);
     expect(allows('read', 'read')).toBe(true);
+    expect(allows('read', 'retry')).toBe(false);
     expect(allows('read', 'operate')).toBe(false);
   });
 });
@@ -80,6 +97,10 @@ describe('decide', () => {
   const tokens = parseTokens(`alice read ${A}\nbob operate ${B}`, 'f');
   const strict = { tokens: () => tokens, loopbackWithoutToken: false };
   const open = { tokens: () => tokens, loopbackWithoutToken: true };
+  const retrying = {
+    tokens: () => parseTokens(`alice read ${A}\ncarol retry ${C}`, 'f'),
+    loopbackWithoutToken: false,
+  };
   const refusal = (d: ReturnType<typeof decide>) => ('refuse' in d ? d.refuse : undefined);
 
   it('no token: 401, also from loopback unless the operator allows it', () => {
@@ -88,7 +109,7 @@ describe('decide', () => {
     );
     expect(refusal(decide(open, undefined, '10.0.0.5', 'read'))).toBe('TQ_ERR_API_UNAUTHENTICATED');
     expect(decide(open, undefined, '127.0.0.1', 'operate')).toEqual({
-      caller: { name: 'loopback', role: 'operate' },
+      caller: { name: 'loopback', role: 'operate', loopback: true },
     });
     expect(decide(open, undefined, '::ffff:127.0.0.1', 'operate')).toHaveProperty('caller');
     expect(decide(open, undefined, '::1', 'operate')).toHaveProperty('caller');
@@ -117,10 +138,30 @@ describe('decide', () => {
       'TQ_ERR_API_FORBIDDEN',
     );
     expect(decide(strict, `Bearer ${A}`, '10.0.0.5', 'read')).toEqual({
-      caller: { name: 'alice', role: 'read' },
+      caller: { name: 'alice', role: 'read', loopback: false },
     });
     expect(decide(strict, `bearer ${B}`, '10.0.0.5', 'operate')).toEqual({
-      caller: { name: 'bob', role: 'operate' },
+      caller: { name: 'bob', role: 'operate', loopback: false },
+    });
+  });
+
+  it('a retry token passes read and retry routes, 403 on operate', () => {
+    expect(decide(retrying, `Bearer ${C}`, '10.0.0.5', 'retry')).toEqual({
+      caller: { name: 'carol', role: 'retry', loopback: false },
+    });
+    expect(decide(retrying, `Bearer ${C}`, '10.0.0.5', 'read')).toHaveProperty('caller');
+    expect(refusal(decide(retrying, `Bearer ${C}`, '10.0.0.5', 'operate'))).toBe(
+      'TQ_ERR_API_FORBIDDEN',
+    );
+    expect(refusal(decide(retrying, `Bearer ${A}`, '10.0.0.5', 'retry'))).toBe(
+      'TQ_ERR_API_FORBIDDEN',
+    );
+  });
+
+  it('a public route lets everyone in without looking at the token', () => {
+    expect(decide(strict, undefined, '10.0.0.5', 'public')).toEqual({ public: true });
+    expect(decide(strict, 'Bearer nope-nope-nope-nope', '10.0.0.5', 'public')).toEqual({
+      public: true,
     });
   });
 });
