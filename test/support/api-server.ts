@@ -6,14 +6,12 @@ import { createLogger } from '../../src/common/logger.js';
 import { MemoryTaskStore } from './memory-store.js';
 
 export const READ_TOKEN = 'reader-secret-0123456789';
-export const RETRY_TOKEN = 'retrier-secret-0123456789';
 export const OPERATE_TOKEN = 'operator-secret-0123456789';
 export const RETRY_TOKEN = 'retrier-secret-0123456789';
 
 /** The tokens file the API tests use: one token of each role. */
 export const TEST_TOKENS = `# name role token
 reader read ${READ_TOKEN}
-retrier retry ${RETRY_TOKEN}
 operator operate ${OPERATE_TOKEN}
 retrier retry ${RETRY_TOKEN}
 `;
