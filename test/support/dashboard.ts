@@ -86,7 +86,7 @@ export async function startDashboard(label: string): Promise<DashboardStack> {
       return tab;
     },
     async poison(file) {
-      const task = await submit({ type: POISON_TYPE, fields: { until_file: file }, reply: 90 });
+      const task = await submit({ type: POISON_TYPE, fields: { until_file: file }, reply: 60 });
       expect(task.state).toBe('poisoned');
       await eventually(async () => {
         const parked = await api.call('GET', `/v1/dead/${POISON_TYPE}`, OPERATE_TOKEN);
@@ -100,12 +100,15 @@ export async function startDashboard(label: string): Promise<DashboardStack> {
   };
 }
 
-/** The text of `locator` now, or '' when it is not on the page (for expect.poll). */
+/**
+ * The text of `locator` now as the page shows it (cells and list items apart, not run together
+ * as in textContent), or '' when it is not on the page (for expect.poll).
+ */
 export const textOf = (locator: Locator): Promise<string> =>
   locator
     .first()
-    .textContent({ timeout: 500 })
-    .then((text) => text ?? '')
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what is asserted
+    .innerText({ timeout: 500 })
     .catch(() => '');
 
 /** Waits until `locator`'s text matches `pattern` (the page updates it by itself). */
