@@ -255,6 +255,11 @@ describe('the dashboard, for an operator', () => {
     const phone = await dash.signIn(OPERATE_TOKEN, PHONE);
     for (const name of ['Queues', 'Pools', 'Throughput'])
       await heading(phone.page, name, 2).waitFor();
+    await phone.page.getByRole('rowheader', { name: 'taskqueue', exact: true }).waitFor();
+    await waitForText(
+      heading(phone.page, 'Failed groups', 2).locator('xpath=..'),
+      /crash-on-start/,
+    );
     await phone.page.locator('canvas').first().waitFor();
     // Wide tables scroll in their own box: the page itself is no wider than the phone.
     expect(
