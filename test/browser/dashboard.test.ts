@@ -248,6 +248,10 @@ describe('the dashboard, for an operator', () => {
     await waitForText(failedGroups, /crash-on-start/, 120_000);
     expect(await textOf(failedGroups)).not.toMatch(/\b(echo|throw|slow)\b/);
     await page.locator('canvas').first().waitFor();
+    // A task finishing while the page is open shows up on it without a reload.
+    await waitForText(page.getByTestId('live'), 'live');
+    const fresh = await dash.submit({ type: 'echo', fields: { n: 'overview' } });
+    await page.getByRole('link', { name: fresh.id, exact: true }).first().waitFor();
     await screenshot(page, 'overview');
     expect(pageErrors(tab)).toEqual([]);
     await page.close();
