@@ -11,7 +11,10 @@ export function QueuesTable({ report }: { report: QueuesReport }) {
         <p class="note">
           From {report.source === 'passive' ? 'passive declares' : report.source}: no{' '}
           {report.unknown.join(', ')} (shown as —)
-          {report.management_error ? `; the management API: ${report.management_error}` : ''}.
+          {report.management_error
+            ? `; the management API: ${report.management_error.message}`
+            : ''}
+          .
         </p>
       )}
       <TableBox label="Queues table">

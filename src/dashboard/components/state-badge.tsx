@@ -3,6 +3,7 @@ export function stateTone(state: string): 'ok' | 'bad' | 'warn' | 'busy' | 'idle
   switch (state) {
     case 'succeeded':
     case 'running':
+    case 'serving':
       return 'ok';
     case 'failed':
     case 'poisoned':
@@ -11,12 +12,14 @@ export function stateTone(state: string): 'ok' | 'bad' | 'warn' | 'busy' | 'idle
     case 'incomplete':
     case 'stale':
     case 'dead':
+    case 'exited':
       return 'bad';
     case 'retrying':
     case 'cancelled':
     case 'stopping':
     case 'starting':
-    case 'backoff':
+    case 'delaying':
+    case 'retiring':
       return 'warn';
     case 'submitted':
     case 'queued':
