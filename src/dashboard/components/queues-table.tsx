@@ -44,9 +44,7 @@ export function QueuesTable({ report }: { report: QueuesReport }) {
           <tbody>
             {queues.map((queue) => (
               <tr key={queue.name}>
-                <th scope="row" class="mono">
-                  {queue.name}
-                </th>
+                <td class="mono">{queue.name}</td>
                 <td>{queue.role}</td>
                 <td class="num">{count(queue.ready)}</td>
                 <td class="num">{count(queue.unacked)}</td>
