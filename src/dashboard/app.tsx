@@ -4,6 +4,7 @@ import type { Whoami } from './api/types';
 import { forgetToken, loadToken, saveToken } from './auth/token-store';
 import { Header } from './components/header';
 import { EventStream } from './events/event-stream';
+import { focusBack } from './focus';
 import { Dead } from './pages/dead';
 import { NotFound } from './pages/not-found';
 import { Overview } from './pages/overview';
@@ -32,6 +33,8 @@ export function App() {
       const whoami = await apiClient(token).get<Whoami>('/v1/whoami');
       if (token !== undefined && remember !== undefined) saveToken(token, remember);
       setAuth({ kind: 'signed-in', token, whoami });
+      // From the form: the form is gone, the page's title takes the focus.
+      if (remember !== undefined) focusBack(null);
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError(0, '', String(err));
       if (error.status === 401) {
@@ -49,6 +52,7 @@ export function App() {
   const signOut = useCallback(() => {
     forgetToken();
     setAuth({ kind: 'signed-out', error: undefined });
+    focusBack(null);
   }, []);
 
   const session = useMemo<Session | undefined>(() => {
