@@ -49,20 +49,35 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
   return { data, error, reload };
 }
 
-/** Calls `fn` at most once per `ms`, trailing: a burst of events makes one reload, not many. */
+/**
+ * Calls `fn` at once, then at most once per `ms` (once more at the end of a burst): the first
+ * change shows without delay, a burst of events makes a few reloads, not one each.
+ */
 export function throttle(fn: () => void, ms: number): { call: () => void; cancel: () => void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let pending = false;
+  const wait = () => {
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (!pending) return;
+      pending = false;
+      fn();
+      wait();
+    }, ms);
+  };
   return {
     call: () => {
-      if (timer !== undefined) return;
-      timer = setTimeout(() => {
-        timer = undefined;
-        fn();
-      }, ms);
+      if (timer !== undefined) {
+        pending = true;
+        return;
+      }
+      fn();
+      wait();
     },
     cancel: () => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
+      pending = false;
     },
   };
 }

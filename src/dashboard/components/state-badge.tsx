@@ -30,10 +30,15 @@ export function stateTone(state: string): 'ok' | 'bad' | 'warn' | 'busy' | 'idle
   }
 }
 
+/**
+ * The state as a word in a colored pill. The spaces around the word are there for whoever reads
+ * the row's text (a test, a copy and paste): "echo succeeded 12/7", not "echosucceeded12/7".
+ * The pill is an inline-block: they do not show.
+ */
 export function StateBadge({ state, testId }: { state: string; testId?: string }) {
   return (
     <span class={`state state-${stateTone(state)}`} data-testid={testId}>
-      {state}
+      {` ${state} `}
     </span>
   );
 }
