@@ -67,6 +67,9 @@ export function App() {
   }, [session]);
 
   useFocusOnRouteChange(route);
+  useEffect(() => {
+    document.title = `${auth.kind === 'signed-in' ? titleOf(route) : 'Sign in'} · taskqueue`;
+  }, [auth.kind, route]);
 
   let body: preact.ComponentChildren;
   if (auth.kind === 'checking') body = <p class="loading">Loading…</p>;
@@ -117,6 +120,22 @@ function Page({ route }: { route: Route }) {
       return <Dead queue={route.queue} />;
     default:
       return <NotFound path={route.path} />;
+  }
+}
+
+/** The tab's title: which page, for the history and the tab strip. */
+function titleOf(route: Route): string {
+  switch (route.page) {
+    case 'overview':
+      return 'Overview';
+    case 'tasks':
+      return 'Tasks';
+    case 'task':
+      return `Task ${route.id}`;
+    case 'dead':
+      return route.queue ? `Dead letters: ${route.queue}` : 'Dead letters';
+    default:
+      return 'Not found';
   }
 }
 
