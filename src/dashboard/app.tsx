@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, apiClient } from './api/client';
 import type { Whoami } from './api/types';
@@ -37,10 +38,13 @@ export function App() {
       if (remember !== undefined) focusBack(null);
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError(0, '', String(err));
-      if (error.status === 401) {
-        if (remember === undefined) forgetToken();
+      const fromForm = remember !== undefined;
+      // From the form, every refusal is said beside it (the token stays in the field).
+      if (fromForm) setAuth({ kind: 'signed-out', error });
+      else if (error.status === 401) {
         // A kept token that no longer works is not the user's mistake: no alert for it.
-        setAuth({ kind: 'signed-out', error: remember === undefined ? undefined : error });
+        forgetToken();
+        setAuth({ kind: 'signed-out', error: undefined });
       } else setAuth({ kind: 'unreachable', error });
     }
   }, []);
@@ -71,7 +75,7 @@ export function App() {
     document.title = `${auth.kind === 'signed-in' ? titleOf(route) : 'Sign in'} · taskqueue`;
   }, [auth.kind, route]);
 
-  let body: preact.ComponentChildren;
+  let body: ComponentChildren;
   if (auth.kind === 'checking') body = <p class="loading">Loading…</p>;
   else if (auth.kind === 'unreachable')
     body = (
