@@ -2,9 +2,9 @@
 /**
  * Builds the browser dashboard (src/dashboard, preact + uPlot) into dist/dashboard/:
  * index.html, assets/app.js and assets/app.css (uPlot's CSS bundled in), nothing fetched at run
- * time. taskqueue-api serves it at / (docs/api.md). Run by `npm run build` and ensure-ready.
+ * time, and assets/LICENSES.txt: the licenses of what is bundled (preact, uPlot; both MIT). taskqueue-api serves it at / (docs/api.md). Run by `npm run build` and ensure-ready.
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -25,9 +25,17 @@ await build({
   jsxImportSource: 'preact',
   minify: true,
   sourcemap: 'linked',
-  legalComments: 'linked',
+  legalComments: 'none',
   logLevel: 'warning',
 });
+const bundled = ['preact', 'uplot'];
+const licenses = await Promise.all(
+  bundled.map(async (name) => {
+    const text = await readFile(path.join(root, 'node_modules', name, 'LICENSE'), 'utf8');
+    return `${name}\n${'='.repeat(name.length)}\n\n${text.trim()}\n`;
+  }),
+);
+await writeFile(path.join(out, 'assets', 'LICENSES.txt'), licenses.join('\n\n'));
 // index.html last: ensure-ready takes its time as the time of the whole build.
 await copyFile(path.join(source, 'index.html'), path.join(out, 'index.html'));
 console.log(`build-dashboard: ${path.relative(root, out)}/`);

@@ -1,9 +1,11 @@
+import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, apiClient } from './api/client';
 import type { Whoami } from './api/types';
 import { forgetToken, loadToken, saveToken } from './auth/token-store';
 import { Header } from './components/header';
 import { EventStream } from './events/event-stream';
+import { focusBack } from './focus';
 import { Dead } from './pages/dead';
 import { NotFound } from './pages/not-found';
 import { Overview } from './pages/overview';
@@ -32,12 +34,17 @@ export function App() {
       const whoami = await apiClient(token).get<Whoami>('/v1/whoami');
       if (token !== undefined && remember !== undefined) saveToken(token, remember);
       setAuth({ kind: 'signed-in', token, whoami });
+      // From the form: the form is gone, the page's title takes the focus.
+      if (remember !== undefined) focusBack(null);
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError(0, '', String(err));
-      if (error.status === 401) {
-        if (remember === undefined) forgetToken();
+      const fromForm = remember !== undefined;
+      // From the form, every refusal is said beside it (the token stays in the field).
+      if (fromForm) setAuth({ kind: 'signed-out', error });
+      else if (error.status === 401) {
         // A kept token that no longer works is not the user's mistake: no alert for it.
-        setAuth({ kind: 'signed-out', error: remember === undefined ? undefined : error });
+        forgetToken();
+        setAuth({ kind: 'signed-out', error: undefined });
       } else setAuth({ kind: 'unreachable', error });
     }
   }, []);
@@ -49,6 +56,7 @@ export function App() {
   const signOut = useCallback(() => {
     forgetToken();
     setAuth({ kind: 'signed-out', error: undefined });
+    focusBack(null);
   }, []);
 
   const session = useMemo<Session | undefined>(() => {
@@ -63,8 +71,11 @@ export function App() {
   }, [session]);
 
   useFocusOnRouteChange(route);
+  useEffect(() => {
+    document.title = `${auth.kind === 'signed-in' ? titleOf(route) : 'Sign in'} · taskqueue`;
+  }, [auth.kind, route]);
 
-  let body: preact.ComponentChildren;
+  let body: ComponentChildren;
   if (auth.kind === 'checking') body = <p class="loading">Loading…</p>;
   else if (auth.kind === 'unreachable')
     body = (
@@ -113,6 +124,22 @@ function Page({ route }: { route: Route }) {
       return <Dead queue={route.queue} />;
     default:
       return <NotFound path={route.path} />;
+  }
+}
+
+/** The tab's title: which page, for the history and the tab strip. */
+function titleOf(route: Route): string {
+  switch (route.page) {
+    case 'overview':
+      return 'Overview';
+    case 'tasks':
+      return 'Tasks';
+    case 'task':
+      return `Task ${route.id}`;
+    case 'dead':
+      return route.queue ? `Dead letters: ${route.queue}` : 'Dead letters';
+    default:
+      return 'Not found';
   }
 }
 

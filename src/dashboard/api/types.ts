@@ -107,7 +107,7 @@ export interface QueueRow {
 
 export interface QueuesReport {
   source: string;
-  management_error: string | null;
+  management_error: { code: string; message: string } | null;
   unknown: string[];
   queues: QueueRow[];
 }
@@ -120,6 +120,9 @@ export interface PoolChild {
   inHand?: number;
   restarts?: number;
 }
+
+/** A group's states (src/workerpool/supervisor/states.ts): only these two mean it serves. */
+export const HEALTHY_GROUP_STATES: readonly string[] = ['serving', 'running'];
 
 export interface PoolGroup {
   name: string;

@@ -35,7 +35,9 @@ export function AttemptsList({ attempts }: { attempts: Attempt[] }) {
             {attempt.error && (
               <>
                 <dt>error</dt>
-                <dd class="error-text">{attempt.error}</dd>
+                <dd>
+                  <pre class="error-text">{attempt.error}</pre>
+                </dd>
               </>
             )}
             {attempt.errorCode && (

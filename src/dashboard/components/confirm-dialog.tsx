@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
+import { focusBack } from '../focus';
 
 /**
  * A modal question with Confirm and Cancel: the native <dialog> (role dialog, focus kept
@@ -24,9 +25,7 @@ export function ConfirmDialog({
     if (dialog && !dialog.open) dialog.showModal();
     return () => {
       if (dialog?.open) dialog.close();
-      const target = returnTo?.isConnected ? returnTo : document.getElementById('page-title');
-      // After the dialog is gone and the page re-rendered (a row may have left).
-      setTimeout(() => target?.focus(), 0);
+      focusBack(returnTo);
     };
   }, []);
   return (

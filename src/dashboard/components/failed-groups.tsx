@@ -1,11 +1,11 @@
-import type { PoolsReport } from '../api/types';
+import { HEALTHY_GROUP_STATES, type PoolsReport } from '../api/types';
 import { StateBadge } from './state-badge';
 
-/** Every group whose state is not `running`, with its host: what needs someone to look. */
+/** Every group that does not serve (failed, delaying, idle…), with its host: what needs a look. */
 export function FailedGroups({ report }: { report: PoolsReport }) {
   const failed = report.pools.flatMap((pool) =>
     (pool.groups ?? [])
-      .filter((group) => group.state !== 'running')
+      .filter((group) => !HEALTHY_GROUP_STATES.includes(group.state))
       .map((group) => ({ pool, group })),
   );
   if (failed.length === 0) return <p data-testid="failed-groups">none</p>;

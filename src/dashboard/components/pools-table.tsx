@@ -1,4 +1,4 @@
-import type { PoolsReport } from '../api/types';
+import { HEALTHY_GROUP_STATES, type PoolsReport } from '../api/types';
 import { count } from '../format';
 import { StateBadge } from './state-badge';
 import { TableBox } from './table-box';
@@ -58,14 +58,16 @@ export function PoolsTable({ report }: { report: PoolsReport }) {
             return groups.map((group) => (
               <tr
                 key={`${pool.host}/${pool.pid}/${group.name}`}
-                class={group.state === 'running' ? undefined : 'flagged'}
+                class={HEALTHY_GROUP_STATES.includes(group.state) ? undefined : 'flagged'}
               >
                 <th scope="row">{pool.host}</th>
                 {poolCell}
                 <td class="mono">{group.name}</td>
                 <td>
                   <StateBadge state={group.state} />
-                  {group.state !== 'running' && <strong class="flag"> needs attention</strong>}
+                  {!HEALTHY_GROUP_STATES.includes(group.state) && (
+                    <strong class="flag"> needs attention</strong>
+                  )}
                 </td>
                 <td>{group.user ?? '—'}</td>
                 <td class="num">

@@ -11,7 +11,10 @@ export function QueuesTable({ report }: { report: QueuesReport }) {
         <p class="note">
           From {report.source === 'passive' ? 'passive declares' : report.source}: no{' '}
           {report.unknown.join(', ')} (shown as —)
-          {report.management_error ? `; the management API: ${report.management_error}` : ''}.
+          {report.management_error
+            ? `; the management API: ${report.management_error.message}`
+            : ''}
+          .
         </p>
       )}
       <TableBox label="Queues table">
@@ -41,9 +44,7 @@ export function QueuesTable({ report }: { report: QueuesReport }) {
           <tbody>
             {queues.map((queue) => (
               <tr key={queue.name}>
-                <th scope="row" class="mono">
-                  {queue.name}
-                </th>
+                <td class="mono">{queue.name}</td>
                 <td>{queue.role}</td>
                 <td class="num">{count(queue.ready)}</td>
                 <td class="num">{count(queue.unacked)}</td>

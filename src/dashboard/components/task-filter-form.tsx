@@ -44,6 +44,10 @@ export function TaskFilterForm({
         <label for="f-state">State</label>
         <select id="f-state" value={state} onChange={(e) => setState(e.currentTarget.value)}>
           <option value="">any</option>
+          {/* A shared link may ask for several (state=failed,poisoned): show that too. */}
+          {state !== '' && !(TASK_STATES as readonly string[]).includes(state) && (
+            <option value={state}>{state}</option>
+          )}
           {TASK_STATES.map((name) => (
             <option key={name} value={name}>
               {name}

@@ -10,7 +10,10 @@ export function failuresOf(bucket: Throughput['buckets'][number]): number {
   return FAILURE_STATES.reduce((sum, state) => sum + bucket[state], 0);
 }
 
-const HEIGHT = 220;
+const HEIGHT = 240;
+/** uPlot draws its axes on the canvas at 12 px unless told: no text under 14 px. */
+const FONT = '14px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+const AXIS = { font: FONT, labelFont: FONT, stroke: '#59636e' };
 
 /**
  * Succeeded and failed tasks per bucket, drawn by uPlot (canvas): it is hidden from screen
@@ -29,7 +32,10 @@ export function ThroughputChart({ data }: { data: Throughput }) {
         width: width(),
         height: HEIGHT,
         scales: { x: { time: true } },
-        axes: [{}, { label: 'tasks', size: 50 }],
+        axes: [
+          { ...AXIS, size: 56 },
+          { ...AXIS, label: 'tasks', size: 56 },
+        ],
         series: [
           {},
           { label: 'succeeded', stroke: '#1a7f37', fill: 'rgba(26,127,55,0.08)', width: 2 },

@@ -11,7 +11,11 @@ export function sseParser(onEvent: (event: ServerSentEvent) => void): (chunk: st
   let buffer = '';
   let event = '';
   let data: string[] = [];
-  return (chunk) => {
+  // A CRLF cut between two chunks: the CR ended the line, the LF that follows is not another.
+  let afterCR = false;
+  return (piece) => {
+    const chunk = afterCR && piece.startsWith('\n') ? piece.slice(1) : piece;
+    afterCR = chunk.endsWith('\r');
     buffer += chunk;
     const lines = buffer.split(/\r\n|\r|\n/);
     // The last piece is a line not ended yet (or '' after a newline): keep it for the next chunk.

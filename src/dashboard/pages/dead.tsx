@@ -4,6 +4,7 @@ import type { DeadActionResult, ParkedList, QueueRow, QueuesReport } from '../ap
 import { ErrorAlert, StatusLine } from '../components/alert';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ParkedTable } from '../components/parked-table';
+import { focusBack } from '../focus';
 import { count, plural } from '../format';
 import { hrefs, INVALID_QUEUE } from '../router';
 import { useSession } from '../session';
@@ -51,7 +52,7 @@ export function Dead({ queue }: { queue: string | undefined }) {
         Dead letters
       </h1>
       <ErrorAlert error={queues.error} />
-      <nav aria-label="Parked queues">
+      <section aria-label="Parked queues">
         {queues.data && parkedQueues.length === 0 && <p>No parked queue exists.</p>}
         {!queues.data && !queues.error && <p class="loading">Loading…</p>}
         {parkedQueues.length > 0 && (
@@ -68,7 +69,7 @@ export function Dead({ queue }: { queue: string | undefined }) {
             ))}
           </ul>
         )}
-      </nav>
+      </section>
       {queue ? (
         <ParkedQueue key={queue} queue={queue} />
       ) : (
@@ -138,6 +139,8 @@ function ParkedQueue({ queue }: { queue: string }) {
       setError(err as ApiError);
     } finally {
       setBusy(false);
+      // The button that asked, unless it went with its row or has nothing left to act on.
+      focusBack(opener.current, 'parked-title');
     }
   }
 
@@ -146,7 +149,7 @@ function ParkedQueue({ queue }: { queue: string }) {
   const tasks = list.data?.tasks ?? [];
   return (
     <section aria-labelledby="parked-title">
-      <h2 id="parked-title">
+      <h2 id="parked-title" tabIndex={-1}>
         <span class="mono">{name}</span>
       </h2>
       {(canRequeue || canDrop) && (

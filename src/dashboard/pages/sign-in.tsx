@@ -18,7 +18,10 @@ export function SignIn({
       <h1 id="page-title" tabIndex={-1}>
         Sign in
       </h1>
-      <p>This API asks for a token (a line of its tokens file; docs/api.md, “Access”).</p>
+      <p>
+        This API asks for a token: the last word of your line in its tokens file (ask whoever runs
+        it).
+      </p>
       <form
         onSubmit={(event) => {
           event.preventDefault();
