@@ -175,7 +175,7 @@ export const ErrorCodes = {
   TQ_ERR_API_UNAUTHENTICATED: 'API token missing',
   /** taskqueue-api: a bearer token that is not in the tokens file. */
   TQ_ERR_API_TOKEN_INVALID: 'API token unknown',
-  /** taskqueue-api: a `read` token on a route that changes something (it needs `operate`). */
+  /** taskqueue-api: a token whose role is below the route's (read < retry < operate). */
   TQ_ERR_API_FORBIDDEN: 'API token lacks the role',
   /** taskqueue-api: the request body is not JSON (or not of type application/json). */
   TQ_ERR_API_MALFORMED_JSON: 'request body is not JSON',

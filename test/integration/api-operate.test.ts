@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plainQueue } from '../../src/common/amqp/queues.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { type RunningApi, startTestApi } from '../support/api-program.js';
-import { bearer, READ_TOKEN } from '../support/api-server.js';
+import { bearer, OPERATE_TOKEN, READ_TOKEN, RETRY_TOKEN } from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
 import { testConfig } from '../support/programs.js';
 
@@ -133,6 +133,89 @@ describe('operating routes: queues and dead letters', () => {
     ]);
   });
 
+  it('a retry token requeues dead letters and invalid input, and may not drop, cancel or submit', async () => {
+    await client.channel.purgeQueue(DEAD);
+    await client.channel.purgeQueue(INVALID);
+    await client.drain('taskqueue');
+    await park(DEAD, ['r-0', 'r-1']);
+    await park(INVALID, ['r-bad']);
+
+    const requeued = await json(
+      await api.post('/v1/dead/echo/requeue', { ids: ['r-0'] }, RETRY_TOKEN),
+    );
+    expect(requeued.status).toBe(200);
+    expect(requeued.body).toMatchObject({ count: 1, ids: ['r-0'] });
+    const fromInvalid = await json(
+      await api.post('/v1/invalid/requeue', { all: true }, RETRY_TOKEN),
+    );
+    expect(fromInvalid.body).toMatchObject({ count: 1, ids: ['r-bad'] });
+    expect((await client.drain('taskqueue')).map((m) => m.properties.messageId)).toEqual([
+      'r-0',
+      'r-bad',
+    ]);
+
+    const refused: Array<[string, unknown]> = [
+      ['/v1/dead/echo/drop', { all: true }],
+      ['/v1/invalid/drop', { all: true }],
+      ['/v1/tasks/00000000-0000-4000-8000-000000000000/cancel', undefined],
+      ['/v1/tasks', { type: 'echo', fields: {} }],
+    ];
+    for (const [path, body] of refused) {
+      const answer = await json(await api.post(path, body, RETRY_TOKEN));
+      expect([answer.status, answer.body.error?.code], path).toEqual([403, 'TQ_ERR_API_FORBIDDEN']);
+    }
+    // Past the guard: the retry route answers for the task, not for the role.
+    const retry = await json(
+      await api.post('/v1/tasks/00000000-0000-4000-8000-000000000000/retry', {}, RETRY_TOKEN),
+    );
+    expect([retry.status, retry.body.error?.code]).toEqual([404, 'TQ_ERR_API_TASK_NOT_FOUND']);
+    expect(await client.messageCount(DEAD)).toBe(1);
+    expect(await client.messageCount('taskqueue')).toBe(0);
+    await client.channel.purgeQueue(DEAD);
+    expect(
+      api.program
+        .logs()
+        .filter((line) => line.token === 'retrier')
+        .map((line) => [line.action, line.count]),
+    ).toEqual([
+      ['dead.requeue', 1],
+      ['dead.requeue', 1],
+    ]);
+  });
+
+  it('GET /v1/whoami: each token its name, role and what it can do', async () => {
+    const whoami = async (token: string) => (await json(await api.get('/v1/whoami', token))).body;
+    expect(await whoami(READ_TOKEN)).toEqual({
+      name: 'reader',
+      role: 'read',
+      loopback: false,
+      can: { submit: false, retry: false, cancel: false, requeue: false, drop: false },
+    });
+    expect(await whoami(RETRY_TOKEN)).toEqual({
+      name: 'retrier',
+      role: 'retry',
+      loopback: false,
+      can: { submit: false, retry: true, cancel: false, requeue: true, drop: false },
+    });
+    expect(await whoami(OPERATE_TOKEN)).toEqual({
+      name: 'operator',
+      role: 'operate',
+      loopback: false,
+      can: { submit: true, retry: true, cancel: true, requeue: true, drop: true },
+    });
+    const anonymous = await json(await fetch(`${api.base}/v1/whoami`));
+    expect([anonymous.status, anonymous.body.error?.code]).toEqual([
+      401,
+      'TQ_ERR_API_UNAUTHENTICATED',
+    ]);
+  });
+
+  it('the daemon logs where the dashboard is', () => {
+    expect(api.program.logs().map((line) => line.msg)).toContainEqual(
+      expect.stringMatching(new RegExp(`^dashboard: ${api.base}/`)),
+    );
+  });
+
   it('the input queue .invalid at /v1/invalid', async () => {
     await park(INVALID, ['bad-1']);
     const listed = await json(await api.get('/v1/invalid'));
@@ -180,6 +263,8 @@ describe('operating routes: queues and dead letters', () => {
       '/v1/invalid',
       '/v1/invalid/requeue',
       '/v1/invalid/drop',
+      '/v1/whoami',
+      '/v1/stats/throughput',
     ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }

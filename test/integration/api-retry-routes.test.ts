@@ -7,7 +7,14 @@ import { declareQueue } from '../../src/common/amqp/queues.js';
 import { RUN_HEADER } from '../../src/common/amqp/wire.js';
 import { createLogger } from '../../src/common/logger.js';
 import { testAmqpConfig } from '../support/amqp-config.js';
-import { bearer, OPERATE_TOKEN, READ_TOKEN, type TestApi, testApi } from '../support/api-server.js';
+import {
+  bearer,
+  OPERATE_TOKEN,
+  READ_TOKEN,
+  RETRY_TOKEN,
+  type TestApi,
+  testApi,
+} from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
 
 /**
@@ -113,6 +120,31 @@ describe('POST /v1/tasks/{id}/retry', () => {
     await apply({ event: 'failed', taskId: task.id, type: 'echo', run: 2, error: 'again' });
     expect((await retry(task.id, OPERATE_TOKEN, {})).status).toBe(200);
     expect((await drain()).map((m) => m.properties.headers?.[RUN_HEADER])).toEqual([3]);
+  });
+
+  it('a retry token may retry a task, and not submit one', async () => {
+    const task = await submit({ type: 'echo', fields: { n: 9 } });
+    await drain();
+    await apply({ event: 'failed', taskId: task.id, type: 'echo', error: 'boom' });
+    const response = await retry(task.id, RETRY_TOKEN);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { task: TaskRecord }).task).toMatchObject({
+      id: task.id,
+      state: 'queued',
+      run: 2,
+    });
+    const [message, ...rest] = await drain();
+    expect(rest).toEqual([]);
+    expect(message!.properties.messageId).toBe(task.id);
+    expect(api.logs).toContainEqual(
+      expect.objectContaining({ action: 'retry', token: 'retrier', taskId: task.id, run: 2 }),
+    );
+    const submitted = await fetch(`${base}/v1/tasks`, {
+      method: 'POST',
+      headers: { ...bearer(RETRY_TOKEN), 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'echo', fields: {} }),
+    });
+    await expectRefused(submitted, 403, 'TQ_ERR_API_FORBIDDEN');
   });
 
   it('runs only the failed types of an incomplete fan-out', async () => {

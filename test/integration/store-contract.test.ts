@@ -588,6 +588,34 @@ describe.each(backends.filter((b) => b.sql))('migration to runs: $name', (backen
   });
 });
 
+describe.each(backends.filter((b) => b.sql))('migration to listed fan-outs: $name', (backend) => {
+  it("gives a fan-out's responses stored before it their task's creation time, and lists it", async () => {
+    const { where } = await backend.open({ migrate: false });
+    const known = backend.name === 'sqlite' ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS;
+    await execAll(backend, where, `${SCHEMA_MIGRATIONS_DDL};\n${known.slice(0, 3).join(';\n')}`);
+    await execAll(
+      backend,
+      where,
+      `INSERT INTO schema_migrations VALUES (1, 'then'), (2, 'then'), (3, 'then');
+      INSERT INTO tasks (id, type, types, state, source, created_at, updated_at)
+        VALUES ('fan', 'echo', '["echo","other"]', 'running', 'api', '${at(7)}', '${at(8)}');
+      INSERT INTO responses (task_id, type, state, updated_at)
+        VALUES ('fan', 'echo', 'running', '${at(8)}'), ('fan', 'other', 'queued', '${at(8)}');`,
+    );
+    const { store } = await backend.open({ shareWith: where });
+    const created = await backend.sql!(
+      where,
+      "SELECT type, task_created_at FROM responses WHERE task_id = 'fan' ORDER BY type",
+    );
+    expect(
+      (created as Array<{ task_created_at: string | Date }>).map((r) =>
+        new Date(r.task_created_at).toISOString(),
+      ),
+    ).toEqual([at(7), at(7)]);
+    expect((await store.list({ type: 'other', limit: 5 })).tasks.map((t) => t.id)).toEqual(['fan']);
+  });
+});
+
 /** Runs several statements on a store's database, as a migration runs them. */
 async function execAll(backend: StoreBackend, where: string, sql: string): Promise<void> {
   if (backend.name === 'postgres') {

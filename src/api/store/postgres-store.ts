@@ -85,7 +85,7 @@ const besides = (columns: string[], fixed: string[]) => columns.filter((c) => !f
 const TASK_COLUMNS = Object.keys(taskParams(firstSeenRecord({} as TaskEvent)));
 const ATTEMPT_COLUMNS = Object.keys(attemptParams('', { attempt: 0 }));
 const RESPONSE_COLUMNS = Object.keys(
-  responseParams('', { type: '', state: 'queued', updatedAt: '' }),
+  responseParams({ id: '', createdAt: '' }, { type: '', state: 'queued', updatedAt: '' }),
 );
 // What a task was created with never changes; the rest follows the record.
 const upsertTask = upsert(
@@ -105,7 +105,7 @@ const upsertResponse = upsert(
   'responses',
   RESPONSE_COLUMNS,
   ['task_id', 'type'],
-  besides(RESPONSE_COLUMNS, ['task_id', 'type']),
+  besides(RESPONSE_COLUMNS, ['task_id', 'type', 'task_created_at']),
 );
 
 /**
@@ -389,7 +389,7 @@ export class PostgresTaskStore implements TaskStore {
   async #writeChildren(c: pg.PoolClient, record: TaskRecord): Promise<void> {
     for (const a of record.attempts) await c.query(...upsertAttempt(attemptParams(record.id, a)));
     for (const r of record.responses) {
-      await c.query(...upsertResponse(responseParams(record.id, r)));
+      await c.query(...upsertResponse(responseParams(record, r)));
     }
   }
 }

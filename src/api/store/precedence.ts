@@ -146,7 +146,12 @@ export function applyEvent(
   };
   // An event of an earlier run (a late duplicate of its final, say) must not end this one.
   if (current && (event.run ?? 1) < (current.run ?? 1)) return { record: current, changed: false };
-  const record = current ? structuredClone(current) : firstSeenRecord(event);
+  const record =
+    current === undefined
+      ? firstSeenRecord(event)
+      : (event.run ?? 1) > (current.run ?? 1)
+        ? runHeardOf(current, event)
+        : structuredClone(current);
   const before = JSON.stringify(record);
   if (event.workitem !== undefined && record.workitem === undefined) {
     const workitem = capped(event.workitem, caps.workitemBytes);
@@ -300,6 +305,31 @@ export function retriedRecord(current: TaskRecord, at: string): TaskRecord {
   }
   if (!record.responses.some((r) => r.resultTruncated)) delete record.resultCap;
   record.updatedAt = when;
+  return record;
+}
+
+/**
+ * The record of a run the store first hears of from its events, not from a retry it recorded:
+ * a dead letter requeued (`taskqueue dead requeue`, POST /v1/dead/…/requeue) carries the next
+ * run in RUN_HEADER. The task starts again from `queued`, the last run's end and result
+ * cleared; a fan-out starts again only the event's type (a parked message is of one type).
+ */
+function runHeardOf(current: TaskRecord, event: TaskEvent): TaskRecord {
+  const record = structuredClone(current);
+  record.run = event.run;
+  record.state = 'queued';
+  for (const key of ['result', 'resultTruncated', 'finishedAt', 'nextAttemptAt'] as const) {
+    delete record[key];
+  }
+  const response = record.responses.find((r) => r.type === event.type);
+  if (response !== undefined && response.state !== 'succeeded') {
+    response.state = 'queued';
+    response.updatedAt = event.at;
+    for (const key of ['result', 'resultTruncated', 'error', 'errorCode'] as const) {
+      delete response[key];
+    }
+  }
+  if (!record.responses.some((r) => r.resultTruncated)) delete record.resultCap;
   return record;
 }
 

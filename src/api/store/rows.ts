@@ -163,9 +163,14 @@ export function attemptParams(taskId: string, a: AttemptRecord) {
   };
 }
 
-export function responseParams(taskId: string, r: ResponseRecord) {
+/**
+ * A response's row. It carries its task's `created_at` (it never changes) so that a fan-out is
+ * listed by any of its types in creation order from one index (responses_type_created).
+ */
+export function responseParams(task: { id: string; createdAt: string }, r: ResponseRecord) {
   return {
-    task_id: taskId,
+    task_id: task.id,
+    task_created_at: task.createdAt,
     type: r.type,
     state: r.state,
     result: jsonText(r.result),

@@ -75,8 +75,9 @@ ON CONFLICT (task_id, run, attempt) DO UPDATE SET host = excluded.host, pid = ex
   error = excluded.error, error_code = excluded.error_code, crash_log = excluded.crash_log`;
 
 const UPSERT_RESPONSE = `INSERT INTO responses (task_id, type, state, result, result_truncated,
-  error, error_code, updated_at)
-VALUES (@task_id, @type, @state, @result, @result_truncated, @error, @error_code, @updated_at)
+  error, error_code, updated_at, task_created_at)
+VALUES (@task_id, @type, @state, @result, @result_truncated, @error, @error_code, @updated_at,
+  @task_created_at)
 ON CONFLICT (task_id, type) DO UPDATE SET state = excluded.state, result = excluded.result,
   result_truncated = excluded.result_truncated, error = excluded.error,
   error_code = excluded.error_code, updated_at = excluded.updated_at`;
@@ -89,6 +90,137 @@ FROM tasks
 WHERE state IN (${THROUGHPUT_STATES.map(() => '?').join(', ')})
   AND finished_at IS NOT NULL AND finished_at >= ? AND finished_at < ?
 GROUP BY state, bucket`;
+
+/** The tasks table's columns, in order: every arm of a list query selects these. */
+const TASK_COLUMNS = [
+  'id',
+  'type',
+  'types',
+  'state',
+  'source',
+  'idempotency_key',
+  'workitem',
+  'workitem_truncated',
+  'result',
+  'result_truncated',
+  'result_cap',
+  'created_at',
+  'updated_at',
+  'finished_at',
+  'next_attempt_at',
+  'run',
+];
+
+/** The conditions every arm shares (time, field, cursor), on the arm's own key columns. */
+function sharedConditions(
+  query: TaskQuery,
+  key: { createdAt: string; id: string; workitem: string },
+): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (query.since !== undefined) {
+    where.push(`${key.createdAt} >= ?`);
+    params.push(isoTime(query.since));
+  }
+  if (query.until !== undefined) {
+    where.push(`${key.createdAt} < ?`);
+    params.push(isoTime(query.until));
+  }
+  if (query.field) {
+    // Not indexed: checked on the rows the other conditions leave, read in order (a scan of
+    // them when the value is rare; bench/FINDINGS.md).
+    const path = `$${fieldPathParts(query.field.path)
+      .map((p) => `."${p}"`)
+      .join('')}`;
+    const value = query.field.value;
+    if (typeof value === 'boolean') {
+      where.push(`json_type(${key.workitem}, ?) = ?`);
+      params.push(path, String(value));
+    } else {
+      where.push(`json_type(${key.workitem}, ?) IN (${typeof value === 'number' ? "'integer', 'real'" : "'text'"})
+        AND json_extract(${key.workitem}, ?) = ?`);
+      params.push(path, path, value);
+    }
+  }
+  if (query.cursor !== undefined) {
+    const cursor = decodeCursor(query.cursor);
+    where.push(`(${key.createdAt}, ${key.id}) < (?, ?)`);
+    params.push(cursor.createdAt, cursor.id);
+  }
+  return { where, params };
+}
+
+/**
+ * The statement of a list page and its parameters: `limit + 1` rows, newest first. Each filter
+ * shape reads one index range in (created_at, id) order, and several ranges (a state each, the
+ * fan-outs of a type) are arms of one UNION ALL that SQLite merges as they come (MERGE (UNION
+ * ALL)), so nothing found is sorted and a page reads about `limit` rows whatever the table holds.
+ * One `state IN (…)` or `type = ? OR id IN (…)` made SQLite sort every match (or scan).
+ * test/integration/store-plans.test.ts reads the plan of every shape.
+ */
+export function listSql(query: TaskQuery): { sql: string; params: unknown[] } {
+  const order = 'ORDER BY created_at DESC, id DESC LIMIT ?';
+  const states = query.state?.length ? query.state : [undefined];
+  const arms: string[] = [];
+  const params: unknown[] = [];
+  const onTasks = sharedConditions(query, {
+    createdAt: 'created_at',
+    id: 'id',
+    workitem: 'workitem',
+  });
+  // The tasks whose (first) type and state are these: one index range each.
+  for (const state of states) {
+    const where = [
+      ...(query.type === undefined ? [] : ['type = ?']),
+      ...(state === undefined ? [] : ['state = ?']),
+      ...onTasks.where,
+    ];
+    // Named, not left to the planner: without statistics it took the wider tasks_type_created
+    // for a type, two states, since and a cursor, and filtered the states row by row.
+    const index =
+      query.type === undefined
+        ? state === undefined
+          ? 'tasks_created'
+          : 'tasks_state_created'
+        : state === undefined
+          ? 'tasks_type_created'
+          : 'tasks_type_state_created';
+    arms.push(
+      `SELECT * FROM tasks INDEXED BY ${index}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
+    );
+    if (query.type !== undefined) params.push(query.type);
+    if (state !== undefined) params.push(state);
+    params.push(...onTasks.params);
+  }
+  // The fan-outs naming the type further on: their responses, newest first by index
+  // responses_type_created, the task's columns taken with the response's key.
+  if (query.type !== undefined) {
+    const onResponses = sharedConditions(query, {
+      createdAt: 'r.task_created_at',
+      id: 'r.task_id',
+      workitem: 't.workitem',
+    });
+    const columns = TASK_COLUMNS.map((c) =>
+      c === 'id'
+        ? 'r.task_id AS id'
+        : c === 'created_at'
+          ? 'r.task_created_at AS created_at'
+          : `t.${c}`,
+    );
+    const where = [
+      'r.type = ?',
+      't.type <> ?',
+      ...(query.state?.length ? [`t.state IN (${query.state.map(() => '?').join(', ')})`] : []),
+      ...onResponses.where,
+    ];
+    arms.push(`SELECT ${columns.join(', ')} FROM responses r INDEXED BY responses_type_created
+      JOIN tasks t ON t.id = r.task_id
+      WHERE ${where.join(' AND ')}`);
+    params.push(query.type, query.type, ...(query.state ?? []), ...onResponses.params);
+  }
+  params.push(query.limit + 1);
+  return { sql: `${arms.join(' UNION ALL ')} ${order}`, params };
+}
 
 /**
  * The default TaskStore: one SQLite file in WAL mode (readers never wait for the writer).
@@ -184,60 +316,9 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async list(query: TaskQuery): Promise<TaskPage> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.state?.length) {
-      where.push(`state IN (${query.state.map(() => '?').join(', ')})`);
-      params.push(...query.state);
-    }
-    if (query.since !== undefined) {
-      where.push('created_at >= ?');
-      params.push(isoTime(query.since));
-    }
-    if (query.until !== undefined) {
-      where.push('created_at < ?');
-      params.push(isoTime(query.until));
-    }
-    if (query.field) {
-      // Not indexed: scans the rows the other conditions leave (see bench/FINDINGS.md).
-      const path = `$${fieldPathParts(query.field.path)
-        .map((p) => `."${p}"`)
-        .join('')}`;
-      const value = query.field.value;
-      if (typeof value === 'boolean') {
-        where.push('json_type(workitem, ?) = ?');
-        params.push(path, String(value));
-      } else {
-        where.push(`json_type(workitem, ?) IN (${typeof value === 'number' ? "'integer', 'real'" : "'text'"})
-          AND json_extract(workitem, ?) = ?`);
-        params.push(path, path, value);
-      }
-    }
-    if (query.cursor !== undefined) {
-      const key = decodeCursor(query.cursor);
-      where.push('(created_at, id) < (?, ?)');
-      params.push(key.createdAt, key.id);
-    }
-    const limit = query.limit + 1;
-    const order = 'ORDER BY created_at DESC, id DESC LIMIT ?';
-    const and = where.map((w) => ` AND ${w}`).join('');
-    // By type: the tasks whose first type it is (by index tasks_type_created, in order) and the
-    // fan-outs that name it further on (by responses_type), each arm limited, then merged. One
-    // `type = ? OR id IN (…)` condition made SQLite scan (bench/FINDINGS.md).
-    const [sql, all] =
-      query.type === undefined
-        ? [`SELECT * FROM tasks WHERE 1 = 1${and} ${order}`, [...params, limit]]
-        : [
-            `SELECT * FROM (
-              SELECT * FROM (SELECT * FROM tasks WHERE type = ?${and} ${order})
-              UNION ALL
-              SELECT * FROM (SELECT * FROM tasks WHERE type <> ?
-                AND id IN (SELECT task_id FROM responses WHERE type = ?)${and} ${order})
-            ) ${order}`,
-            [query.type, ...params, limit, query.type, query.type, ...params, limit, limit],
-          ];
+    const { sql, params } = listSql(query);
     // Cached by text: a query has few shapes (which filters, how many states).
-    const rows = lazy(this.#db, sql).all(...all) as TaskRow[];
+    const rows = lazy(this.#db, sql).all(...params) as TaskRow[];
     const tasks = rows.slice(0, query.limit).map((row) => this.#withChildren(row));
     const last = tasks.at(-1);
     return {
@@ -294,7 +375,7 @@ export class SqliteTaskStore implements TaskStore {
     const s = this.#statements;
     s.upsertTask.run(taskParams(record));
     for (const a of record.attempts) s.upsertAttempt.run(attemptParams(record.id, a));
-    for (const r of record.responses) s.upsertResponse.run(responseParams(record.id, r));
+    for (const r of record.responses) s.upsertResponse.run(responseParams(record, r));
   }
 }
 

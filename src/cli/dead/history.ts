@@ -10,7 +10,9 @@ import {
   ERROR_HEADER,
   HISTORY_HEADER,
   PARKED_AT_HEADER,
+  RUN_HEADER,
 } from '../../common/amqp/wire.js';
+import { trackedRunOf } from '../../common/tracking/publish.js';
 
 /** The headers a requeue clears, each kept in the history entry under its JSON name. */
 const CLEARED: ReadonlyArray<readonly [string, string]> = [
@@ -80,7 +82,8 @@ export function historyOf(properties: MessageProperties): string[] {
 /**
  * The publish options of a parked task sent back to the input queue: its properties as they
  * were (same message id, correlation id, body), the attempt, crash count and log, reason, code
- * and parking time cleared, and those appended to the history header as one entry.
+ * and parking time cleared, and those appended to the history header as one entry; the run
+ * (RUN_HEADER) one more than the parked message's.
  */
 export function requeueOptions(properties: MessageProperties, run: RequeueRun): Options.Publish {
   const options = forwardProperties(properties, {});
@@ -91,6 +94,9 @@ export function requeueOptions(properties: MessageProperties, run: RequeueRun): 
   headers[HISTORY_HEADER] = [...historyOf(properties), historyEntry(properties, run)].slice(
     -MAX_HISTORY_ENTRIES,
   );
+  // A new run: its lifecycle events start the task again in the API's store, where the
+  // parked run's end is final (precedence.ts runHeardOf).
+  headers[RUN_HEADER] = (trackedRunOf(properties) ?? 1) + 1;
   options.headers = headers;
   return options;
 }

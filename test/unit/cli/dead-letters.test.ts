@@ -120,6 +120,7 @@ describe('the history header', () => {
     expect(options.headers).toEqual({
       'x-mine': 'stays',
       'x-taskqueue-history': [expect.any(String)],
+      'x-taskqueue-run': 2,
     });
     expect(JSON.parse(options.headers!['x-taskqueue-history'][0])).toEqual({
       requeued_at: run.at,
@@ -132,6 +133,13 @@ describe('the history header', () => {
       attempt: 2,
       parked_at: '2026-12-06T20:00:00.000Z',
     });
+  });
+
+  it('sends the next run of the parked one', () => {
+    const third = requeueOptions(message({ ...parked, 'x-taskqueue-run': 2 }).properties, run);
+    expect(third.headers!['x-taskqueue-run']).toBe(3);
+    const garbled = requeueOptions(message({ ...parked, 'x-taskqueue-run': 'x' }).properties, run);
+    expect(garbled.headers!['x-taskqueue-run']).toBe(2);
   });
 
   it('appends to an earlier history and keeps only the newest entries', () => {

@@ -64,4 +64,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE attempts DROP CONSTRAINT attempts_pkey;
   ALTER TABLE attempts ADD PRIMARY KEY (task_id, run, attempt);
   `,
+  // 4: as SQLite's 4 (issue 29, a million rows): by type and state from one index range; a
+  // fan-out's responses carry the task's creation time, for listing it by a later type in order.
+  `
+  CREATE INDEX tasks_type_state_created ON tasks (type, state, created_at, id);
+  ALTER TABLE responses ADD COLUMN task_created_at timestamptz;
+  UPDATE responses SET task_created_at = tasks.created_at
+    FROM tasks WHERE tasks.id = responses.task_id;
+  CREATE INDEX responses_type_created ON responses (type, task_created_at, task_id);
+  DROP INDEX responses_type;
+  `,
 ];

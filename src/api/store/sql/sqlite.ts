@@ -84,4 +84,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   DROP TABLE attempts;
   ALTER TABLE attempts_by_run RENAME TO attempts;
   `,
+  // 4: every list shape from an index, in order, with no sort of what it found (issue 29, a
+  // million rows; test/integration/store-plans.test.ts). By type and state: one range of an
+  // index. A fan-out by a type past its first: its responses carry the task's creation time,
+  // so that they are read newest first from an index instead of found and then sorted.
+  `
+  CREATE INDEX tasks_type_state_created ON tasks (type, state, created_at, id);
+  ALTER TABLE responses ADD COLUMN task_created_at TEXT;
+  UPDATE responses SET task_created_at =
+    (SELECT created_at FROM tasks WHERE tasks.id = responses.task_id);
+  CREATE INDEX responses_type_created ON responses (type, task_created_at, task_id);
+  DROP INDEX responses_type;
+  `,
 ];

@@ -46,6 +46,38 @@ describe('applyEvent', () => {
     expect(record.state).toBe('queued');
   });
 
+  it('starts a task again on an event of a later run it has not recorded (a requeued dead letter)', () => {
+    let record = applyEvent(undefined, ev({ event: 'received' })).record;
+    record = applyEvent(record, ev({ event: 'poisoned', error: 'crashed', at: 'p' })).record;
+    expect(record).toMatchObject({ state: 'poisoned', finishedAt: 'p' });
+    // The parked run's late duplicate changes nothing; the next run's events move it again.
+    expect(applyEvent(record, ev({ event: 'received' })).changed).toBe(false);
+    const again = applyEvent(record, ev({ event: 'received', run: 2 })).record;
+    expect(again).toMatchObject({ state: 'queued', run: 2 });
+    expect(again.finishedAt).toBeUndefined();
+    const done = applyEvent(again, ev({ event: 'succeeded', run: 2, result: 'ok', at: 's' }));
+    expect(done.record).toMatchObject({
+      state: 'succeeded',
+      run: 2,
+      result: 'ok',
+      finishedAt: 's',
+    });
+    // The first run's final, late, does not end the second.
+    expect(applyEvent(again, ev({ event: 'poisoned', at: 'late' })).changed).toBe(false);
+  });
+
+  it('starts again only the type of a fan-out whose event is of a later run', () => {
+    let record = submittedRecord({ id: 't', types: ['a', 'b'], workitem: {}, at: 'x' });
+    record = applyEvent(record, ev({ event: 'succeeded', type: 'a' })).record;
+    record = applyEvent(record, ev({ event: 'poisoned', type: 'b', at: 'p' })).record;
+    expect(record.state).toBe('incomplete');
+    const again = applyEvent(record, ev({ event: 'received', type: 'b', run: 2 })).record;
+    expect(again.state).toBe('queued');
+    expect(again.responses.map((r) => r.state)).toEqual(['succeeded', 'queued']);
+    const done = applyEvent(again, ev({ event: 'succeeded', type: 'b', run: 2, at: 's' })).record;
+    expect(done).toMatchObject({ state: 'succeeded', finishedAt: 's' });
+  });
+
   it('settles a fan-out when every response is final', () => {
     const record = submittedRecord({ id: 't', types: ['a', 'b'], workitem: {}, at: 'x' });
     const a = applyEvent(record, ev({ event: 'succeeded', type: 'a' })).record;
