@@ -43,6 +43,12 @@ describe('the dashboard, for an operator', () => {
     page.getByRole('navigation').getByRole('link', { name, exact: true });
   const heading = (page: Page, name: string, level = 1) =>
     page.getByRole('heading', { level, name, exact: true });
+  /** A queue's name in the queues table (a cell, or the header of its row). */
+  const queueName = (page: Page, name: string) =>
+    page
+      .getByRole('cell', { name, exact: true })
+      .or(page.getByRole('rowheader', { name, exact: true }))
+      .first();
   /** The rows of the tasks table (each has its task's id as a link). */
   const taskRows = (page: Page) => page.getByRole('row').filter({ has: page.getByRole('link') });
 
@@ -239,8 +245,7 @@ describe('the dashboard, for an operator', () => {
     const { page } = tab;
     for (const name of ['Queues', 'Pools', 'Failed groups', 'Throughput'])
       await heading(page, name, 2).waitFor();
-    // The input queue's row (its name heads the row).
-    await page.getByRole('rowheader', { name: 'taskqueue', exact: true }).waitFor();
+    await queueName(page, 'taskqueue').waitFor();
     await waitForText(page.getByRole('main'), new RegExp(hostname()));
     // crash-on-start's children never start: the pool gives the group up after its restarts,
     // and it is listed; the groups that serve are not.
@@ -259,7 +264,7 @@ describe('the dashboard, for an operator', () => {
     const phone = await dash.signIn(OPERATE_TOKEN, PHONE);
     for (const name of ['Queues', 'Pools', 'Throughput'])
       await heading(phone.page, name, 2).waitFor();
-    await phone.page.getByRole('rowheader', { name: 'taskqueue', exact: true }).waitFor();
+    await queueName(phone.page, 'taskqueue').waitFor();
     await waitForText(
       heading(phone.page, 'Failed groups', 2).locator('xpath=..'),
       /crash-on-start/,
