@@ -50,7 +50,7 @@ export async function startDashboard(label: string): Promise<DashboardStack> {
       sections: [
         `[${POISON_TYPE}]\nworkers = 1\nmax_crashes = 2`,
         // Long enough that a row is seen running before it succeeds.
-        '[slow]\nworkers = 1\nsleep_ms = 4000',
+        '[slow]\nworkers = 1\nsleep_ms = 6000',
         // A group that fails (its plugin cannot start), for the overview to flag.
         '[crash-on-start]\nworkers = 1',
       ].join('\n\n'),
