@@ -1,5 +1,5 @@
 import type { TaskResponse } from '../api/types';
-import { pretty } from '../format';
+import { ResultView } from './result-view';
 import { StateBadge } from './state-badge';
 import { Time } from './time';
 
@@ -22,7 +22,7 @@ export function ResponsesList({ responses }: { responses: TaskResponse[] }) {
               {response.errorCode ? ` (${response.errorCode})` : ''}
             </p>
           )}
-          {response.result !== undefined && <pre class="json">{pretty(response.result)}</pre>}
+          {response.result !== undefined && <ResultView result={response.result} />}
           {response.resultTruncated && <p class="note">The result was cut at the store's cap.</p>}
         </li>
       ))}

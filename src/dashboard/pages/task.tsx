@@ -5,6 +5,7 @@ import { ErrorAlert, StatusLine } from '../components/alert';
 import { AttemptsList } from '../components/attempts-list';
 import { CopyButton } from '../components/copy-button';
 import { ResponsesList } from '../components/responses-list';
+import { ResultView } from '../components/result-view';
 import { StateBadge } from '../components/state-badge';
 import { Time } from '../components/time';
 import { duration, pretty } from '../format';
@@ -121,7 +122,7 @@ export function TaskPage({ id }: { id: string }) {
                 {task.resultCap ? `${task.resultCap} bytes` : 'its cap'}.
               </p>
             )}
-            <pre class="json">{pretty(task.result)}</pre>
+            <ResultView result={task.result} />
           </section>
 
           <section aria-labelledby="workitem-title">
