@@ -8,9 +8,14 @@
  *  3. for `npm test` only, unless TQ_TEST_POSTGRES_URL is set or a PostgreSQL answers on
  *     127.0.0.1:5432: PostgreSQL's binaries, from which the store tests start a private server;
  *     as root apt-get installs them, otherwise we say what to install
- *  4. `tsc -b` (incremental) builds dist/
+ *  4. for `npm test` only, unless TQ_TEST_CHROMIUM names one: Debian's Chromium at
+ *     /usr/bin/chromium, which the browser tests (test/browser) drive through playwright-core;
+ *     as root apt-get installs it, otherwise we say what to install
+ *  5. `tsc -b` (incremental) builds dist/; the browser dashboard (src/dashboard → dist/dashboard,
+ *     scripts/build-dashboard.mjs) when any of its sources is newer than the last build
  *
- * Plain Node, no dependencies (it runs before they are installed). One line per step it does.
+ * Plain Node, no dependencies (it runs before they are installed; the dashboard build is a child
+ * process). One line per step it does.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
@@ -220,10 +225,65 @@ if (
   }
 }
 
-// 4. Build ------------------------------------------------------------------------------------
+// 4. Chromium (the dashboard's browser tests) -------------------------------------------------
+// playwright-core downloads no browser of its own (no network here but the package registries):
+// the tests drive Debian's, test/support/browser.ts.
+if (
+  process.env.npm_lifecycle_event === 'pretest' &&
+  !process.env.TQ_TEST_CHROMIUM &&
+  !isExecutable('/usr/bin/chromium')
+) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && isExecutable('/usr/bin/apt-get')) {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    say('chromium missing: apt-get update');
+    run('apt-get', ['update', '-q'], env);
+    say('apt-get install chromium');
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'chromium'], env);
+  } else {
+    console.error(
+      [
+        "ensure-ready: the dashboard's browser tests need Chromium. Either",
+        '  sudo apt-get install --no-install-recommends chromium',
+        'or set TQ_TEST_CHROMIUM=/path/to/chromium',
+      ].join('\n'),
+    );
+    process.exit(1);
+  }
+}
+
+// 5. Build ------------------------------------------------------------------------------------
 {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   say('tsc -b');
   if (existsSync(tsc)) run(process.execPath, [tsc, '-b']);
   else run('npx', ['--no-install', 'tsc', '-b']);
+}
+
+/** The newest modification time of the files under `dir` (0 when there are none). */
+function newestUnder(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestUnder(file) : (mtime(file) ?? 0));
+  }
+  return newest;
+}
+
+{
+  const source = path.join(root, 'src', 'dashboard');
+  const script = path.join(root, 'scripts', 'build-dashboard.mjs');
+  // build-dashboard.mjs writes index.html last: its time is the time of the whole build.
+  const built = mtime(path.join(root, 'dist', 'dashboard', 'index.html'));
+  if (existsSync(source)) {
+    const newest = Math.max(newestUnder(source), mtime(script) ?? 0);
+    if (built === undefined || newest > built) {
+      say(
+        built === undefined
+          ? 'dashboard not built: build-dashboard'
+          : 'dashboard stale: build-dashboard',
+      );
+      run(process.execPath, [script]);
+    }
+  }
 }

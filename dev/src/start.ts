@@ -272,6 +272,8 @@ async function main(): Promise<void> {
   }, 1000 / TASKS_PER_SECOND);
 
   timer = interval;
+  // The API serves the dashboard at / (loopback needs no token here, so it opens signed in).
+  say(`dashboard: http://127.0.0.1:${api.port}/`);
   say(`API on http://127.0.0.1:${api.port} (no token on loopback here; docs/api.md), e.g.`);
   say(`  curl -s 'http://127.0.0.1:${api.port}/v1/tasks?state=succeeded&limit=3'`);
   say('tasks flowing; Ctrl-C to stop.');

@@ -49,6 +49,13 @@ describe('npm start', () => {
       .map((line) => /^API on (http:\/\/127\.0\.0\.1:\d+) /.exec(line))
       .find(Boolean);
     expect(api, lines.join('\n')).toBeTruthy();
+    // The dashboard's address, on the same API: its page, for a browser to open.
+    const dashboard = lines.map((line) => /^dashboard: (http:\/\/\S+)$/.exec(line)).find(Boolean);
+    expect(dashboard?.[1], lines.join('\n')).toBe(`${api![1]}/`);
+    const page = await fetch(dashboard![1]!);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toMatch(/<title>[^<]*taskqueue/i);
     await expect
       .poll(
         async () => {

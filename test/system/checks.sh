@@ -268,6 +268,17 @@ answer=$(api POST /v1/tasks "$api_read" '{"type":"echo","fields":{}}')
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:8420/v1/tasks/$task_id")" = 401 ] ||
   fail "GET without a token is not 401"
 ok "GET by id: succeeded, source api, run by builder, with its result; unknown id 404 TQ_ERR_API_TASK_NOT_FOUND; same key -> same id; read token cannot submit (403), none 401"
+# The dashboard: taskqueue-api ships it and serves it at / with no token (its data needs one).
+dashboard=/usr/lib/taskqueue/dist/dashboard/index.html
+[ "$(dpkg -S "$dashboard" 2>/dev/null | cut -d: -f1)" = taskqueue-api ] ||
+  fail "$dashboard is not taskqueue-api's: $(dpkg -S "$dashboard" 2>&1)"
+page=$(curl -sS -w '\n%{http_code} %{content_type}' http://127.0.0.1:8420/) || page="curl failed"
+[[ "$(tail -1 <<<"$page")" == "200 text/html"* ]] || fail "GET / answers $(tail -1 <<<"$page")"
+grep -qi '<title>[^<]*taskqueue' <<<"$page" || fail "GET / is not the dashboard: $(head -c 300 <<<"$page")"
+script=$(curl -sS -o /dev/null -w '%{http_code} %{content_type}' http://127.0.0.1:8420/assets/app.js) ||
+  script="curl failed"
+[[ "$script" == "200 "*javascript* ]] || fail "GET /assets/app.js answers $script"
+ok "GET / answers the dashboard page (taskqueue-api's $dashboard) and /assets/app.js, no token"
 
 # --- kill -9 of a child -------------------------------------------------------------------------
 victim=$(children | head -1)

@@ -1,0 +1,195 @@
+/** The shapes the dashboard reads from /v1 (docs/api.md; only what it shows). */
+
+export const TASK_STATES = [
+  'submitted',
+  'queued',
+  'dispatched',
+  'running',
+  'retrying',
+  'succeeded',
+  'failed',
+  'poisoned',
+  'invalid',
+  'expired',
+  'cancelled',
+  'incomplete',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** States a task does not leave by itself (cancel is refused on them). */
+export const FINAL_STATES: readonly string[] = [
+  'succeeded',
+  'failed',
+  'poisoned',
+  'invalid',
+  'expired',
+  'cancelled',
+  'incomplete',
+];
+/** States POST /v1/tasks/:id/retry accepts. */
+export const RETRYABLE_STATES: readonly string[] = ['failed', 'poisoned', 'incomplete', 'expired'];
+
+export type Role = 'read' | 'retry' | 'operate';
+
+export interface Whoami {
+  name: string;
+  role: Role;
+  loopback: boolean;
+  can: { submit: boolean; retry: boolean; cancel: boolean; requeue: boolean; drop: boolean };
+}
+
+export interface Attempt {
+  attempt?: number;
+  run?: number;
+  host?: string;
+  pid?: number;
+  user?: string;
+  startedAt?: string;
+  endedAt?: string;
+  error?: string;
+  errorCode?: string;
+  crashLog?: string[];
+}
+
+export interface TaskResponse {
+  type?: string;
+  state?: string;
+  result?: unknown;
+  resultTruncated?: boolean;
+  error?: string;
+  errorCode?: string;
+  updatedAt?: string;
+}
+
+export interface Task {
+  id: string;
+  type?: string;
+  types?: string[];
+  state: string;
+  source?: string;
+  workitem?: unknown;
+  workitemTruncated?: boolean;
+  result?: unknown;
+  resultTruncated?: boolean;
+  resultCap?: number;
+  run?: number;
+  attempts?: Attempt[];
+  responses?: TaskResponse[];
+  createdAt?: string;
+  updatedAt?: string;
+  finishedAt?: string;
+}
+
+export interface TaskPage {
+  tasks: Task[];
+  next?: string;
+}
+
+/** One `event: state` of GET /v1/events. */
+export interface StateEvent {
+  taskId: string;
+  type?: string;
+  types?: string[];
+  state: string;
+  at: string;
+}
+
+export interface QueueRow {
+  name: string;
+  role: string;
+  exists: boolean;
+  ready: number | null;
+  unacked: number | null;
+  consumers: number | null;
+  rate_in: number | null;
+  rate_out: number | null;
+}
+
+export interface QueuesReport {
+  source: string;
+  management_error: { code: string; message: string } | null;
+  unknown: string[];
+  queues: QueueRow[];
+}
+
+export interface PoolChild {
+  pid: number;
+  slot?: number;
+  state: string;
+  tasksDone?: number;
+  inHand?: number;
+  restarts?: number;
+}
+
+/** A group's states (src/workerpool/supervisor/states.ts): only these two mean it serves. */
+export const HEALTHY_GROUP_STATES: readonly string[] = ['serving', 'running'];
+
+export interface PoolGroup {
+  name: string;
+  type?: string;
+  state: string;
+  user?: string;
+  wanted?: number;
+  running?: number;
+  restarts?: number;
+  children?: PoolChild[];
+}
+
+export interface Pool {
+  host: string;
+  pid: number;
+  version?: string;
+  state: string;
+  at?: string;
+  receivedAt?: string;
+  groups?: PoolGroup[];
+}
+
+export interface PoolsReport {
+  heartbeats: boolean;
+  pools: Pool[];
+}
+
+export interface ThroughputBucket {
+  at: string;
+  succeeded: number;
+  failed: number;
+  poisoned: number;
+  invalid: number;
+  expired: number;
+  cancelled: number;
+  incomplete: number;
+}
+
+export interface Throughput {
+  step: number;
+  since: string;
+  until: string;
+  buckets: ThroughputBucket[];
+}
+
+export interface ParkedTask {
+  message_id: string | null;
+  correlation_id: string | null;
+  type: string | null;
+  reason: string | null;
+  code: string | null;
+  attempt: number | null;
+  crashes: number | null;
+  parked_at: string | null;
+}
+
+export interface ParkedList {
+  queue: string;
+  total: number;
+  shown: number;
+  tasks: ParkedTask[];
+}
+
+export interface DeadActionResult {
+  queue: string;
+  count: number;
+  ids: string[];
+  missing: string[];
+  dryRun: boolean;
+}

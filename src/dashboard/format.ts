@@ -1,0 +1,30 @@
+/** How the dashboard writes durations and counts (times: components/time.tsx). */
+
+export function duration(fromIso: string | undefined, toIso: string | undefined): string {
+  if (!fromIso || !toIso) return '—';
+  const ms = Date.parse(toIso) - Date.parse(fromIso);
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function count(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : String(value);
+}
+
+export function rate(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : value.toFixed(value < 10 ? 1 : 0);
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** JSON as the pages show it in a `<pre>`. */
+export function pretty(value: unknown): string {
+  return value === undefined ? '(none)' : JSON.stringify(value, null, 2);
+}
