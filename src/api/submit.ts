@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { TqError } from '../common/errors.js';
+import { isFinal } from '../common/task-states.js';
 import { workerTypeProblem } from '../common/worker-type.js';
 import type { PublishTask } from './publish.js';
 import type { StateChanges } from './state-changes.js';
-import { FINAL_STATES, type TaskRecord, type TaskStore } from './store/types.js';
+import type { TaskRecord, TaskStore } from './store/types.js';
 
 /** POST /v1/tasks's body, as its schema (routes/schemas.ts) lets it through. */
 export interface SubmitRequest {
@@ -135,7 +136,7 @@ export function waitForFinal(
   signal: AbortSignal,
   options: WaitOptions = {},
 ): Promise<TaskRecord> {
-  const isDone = (task: TaskRecord) => FINAL_STATES.includes(task.state);
+  const isDone = (task: TaskRecord) => isFinal(task.state);
   if (isDone(record) || seconds <= 0 || signal.aborted) return Promise.resolve(record);
   return new Promise((resolve, reject) => {
     let latest = record;

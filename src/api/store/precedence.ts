@@ -1,12 +1,12 @@
+import { isFinal } from '../../common/task-states.js';
 import { COPY_CAP_BYTES } from '../../common/tracking/limits.js';
-import {
-  type AttemptRecord,
-  FINAL_STATES,
-  type ResponseRecord,
-  type SubmittedTask,
-  type TaskEvent,
-  type TaskRecord,
-  type TaskState,
+import type {
+  AttemptRecord,
+  ResponseRecord,
+  SubmittedTask,
+  TaskEvent,
+  TaskRecord,
+  TaskState,
 } from './types.js';
 
 /**
@@ -36,7 +36,7 @@ const INTERMEDIATE: readonly TaskState[] = [
   'retrying',
 ];
 
-export const isFinal = (state: TaskState): boolean => FINAL_STATES.includes(state);
+export { isFinal } from '../../common/task-states.js';
 
 /**
  * A time as every store keeps it: `Date#toISOString` (UTC, milliseconds), so that SQLite's text
@@ -269,17 +269,7 @@ export function byRunAndAttempt(a: AttemptRecord, b: AttemptRecord): number {
   return (a.run ?? 1) - (b.run ?? 1) || a.attempt - b.attempt;
 }
 
-/**
- * The final states a task can be run again from (POST /v1/tasks/{id}/retry). Not `succeeded`
- * (nothing to retry), not `invalid` (it cannot run), not `cancelled` (an operator decided it
- * must not run; submit it again if that changed).
- */
-export const RETRYABLE_STATES: readonly TaskState[] = [
-  'failed',
-  'poisoned',
-  'incomplete',
-  'expired',
-];
+export { RETRYABLE_STATES } from '../../common/task-states.js';
 
 /**
  * The record of a task's next run, from a record in one of RETRYABLE_STATES: `run` + 1, state

@@ -1,16 +1,7 @@
-import type { TaskState } from './types.js';
+import { FINAL_STATES, type FinalState, type TaskState } from '../../common/task-states.js';
 
-/** The final states (FINAL_STATES) a throughput bucket counts, each under its own name. */
-export const THROUGHPUT_STATES = [
-  'succeeded',
-  'failed',
-  'poisoned',
-  'invalid',
-  'expired',
-  'cancelled',
-  'incomplete',
-] as const satisfies readonly TaskState[];
-export type FinalState = (typeof THROUGHPUT_STATES)[number];
+/** A throughput bucket counts every final state, each under its own name. */
+export const THROUGHPUT_STATES = FINAL_STATES;
 
 /** Tasks that finished in [at, at + step), by final state. */
 export type ThroughputBucket = { at: string } & Record<FinalState, number>;

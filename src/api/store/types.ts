@@ -1,3 +1,4 @@
+import type { TaskState } from '../../common/task-states.js';
 import type { WireEvent } from '../../common/tracking/event.js';
 import type { ThroughputBucket } from './throughput.js';
 
@@ -7,33 +8,7 @@ import type { ThroughputBucket } from './throughput.js';
  * through `apply`; the HTTP routes read and submit through the rest.
  */
 
-/** Every state a task can be in; `succeeded` and those after it are final. */
-export const TASK_STATES = [
-  'submitted', // recorded by the API, not yet confirmed published
-  'queued', // published to the input queue (API) or seen there by the dispatcher
-  'dispatched', // forwarded to worker_<type>
-  'running',
-  'retrying',
-  'succeeded',
-  'failed',
-  'poisoned',
-  'invalid',
-  'expired',
-  'cancelled',
-  // A fan-out whose types did not all succeed: some did, some failed (each response says which).
-  'incomplete',
-] as const;
-export type TaskState = (typeof TASK_STATES)[number];
-
-export const FINAL_STATES: readonly TaskState[] = [
-  'succeeded',
-  'failed',
-  'poisoned',
-  'invalid',
-  'expired',
-  'cancelled',
-  'incomplete',
-];
+export { FINAL_STATES, TASK_STATES, type TaskState } from '../../common/task-states.js';
 
 /** One try of a task by a child. */
 export interface AttemptRecord {

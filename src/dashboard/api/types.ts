@@ -1,33 +1,13 @@
 /** The shapes the dashboard reads from /v1 (docs/api.md; only what it shows). */
 
-export const TASK_STATES = [
-  'submitted',
-  'queued',
-  'dispatched',
-  'running',
-  'retrying',
-  'succeeded',
-  'failed',
-  'poisoned',
-  'invalid',
-  'expired',
-  'cancelled',
-  'incomplete',
-] as const;
-export type TaskState = (typeof TASK_STATES)[number];
-
-/** States a task does not leave by itself (cancel is refused on them). */
-export const FINAL_STATES: readonly string[] = [
-  'succeeded',
-  'failed',
-  'poisoned',
-  'invalid',
-  'expired',
-  'cancelled',
-  'incomplete',
-];
-/** States POST /v1/tasks/:id/retry accepts. */
-export const RETRYABLE_STATES: readonly string[] = ['failed', 'poisoned', 'incomplete', 'expired'];
+export {
+  FINAL_STATES,
+  isFinal,
+  isRetryable,
+  RETRYABLE_STATES,
+  TASK_STATES,
+  type TaskState,
+} from '../../common/task-states.js';
 
 export type Role = 'read' | 'retry' | 'operate';
 

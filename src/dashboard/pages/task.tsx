@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type ApiError, seg } from '../api/client';
-import { FINAL_STATES, RETRYABLE_STATES, type Task } from '../api/types';
+import { isFinal, isRetryable, type Task } from '../api/types';
 import { ErrorAlert, StatusLine } from '../components/alert';
 import { AttemptsList } from '../components/attempts-list';
 import { CopyButton } from '../components/copy-button';
@@ -50,8 +50,8 @@ export function TaskPage({ id }: { id: string }) {
   }
 
   const link = `${window.location.origin}${window.location.pathname}${hrefs.task(id)}`;
-  const canRetry = task && whoami.can.retry && RETRYABLE_STATES.includes(task.state);
-  const canCancel = task && whoami.can.cancel && !FINAL_STATES.includes(task.state);
+  const canRetry = task && whoami.can.retry && isRetryable(task.state);
+  const canCancel = task && whoami.can.cancel && !isFinal(task.state);
   const fanOut = task && ((task.types?.length ?? 0) > 1 || (task.responses?.length ?? 0) > 0);
 
   return (
