@@ -11,6 +11,7 @@ import {
   helpEpilogue,
 } from '../common/help.js';
 import { createLogger } from '../common/logger.js';
+import { cancelTaskCommand, retryTaskCommand } from './api/actions.js';
 import { listTasks, showTask } from './api/tasks.js';
 import { checkConfig } from './check-config.js';
 import { type CommandConfig, commandConfig } from './config-source.js';
@@ -488,6 +489,51 @@ await yargs(args)
             cursor: argv.cursor,
             json: argv.json,
           },
+          (line) => process.stdout.write(`${line}\n`),
+        ),
+      ),
+  )
+  .command(
+    'retry <id>',
+    'run a failed, poisoned, incomplete or expired task again through the API (same id, next run)',
+    (y) =>
+      apiOptions(y)
+        .positional('id', { type: 'string', demandOption: true, describe: 'task id' })
+        .option('json', { type: 'boolean', default: false, describe: "the API's record as JSON" })
+        .example('$0 retry 5f0c…', 'prints the new run and its state')
+        .epilogue(
+          'Needs a token of role retry or operate; a task that is not failed, poisoned, incomplete\n' +
+            'or expired is refused (409).\n\n' +
+            API_EPILOGUE +
+            epilogue,
+        ),
+    (argv) =>
+      run(() =>
+        retryTaskCommand(
+          configFrom(argv.c).config,
+          { ...apiChoice(argv), id: argv.id, json: argv.json },
+          (line) => process.stdout.write(`${line}\n`),
+        ),
+      ),
+  )
+  .command(
+    'cancel <id>',
+    'ask the API to cancel a task: never run if not started, its signal aborted if running',
+    (y) =>
+      apiOptions(y)
+        .positional('id', { type: 'string', demandOption: true, describe: 'task id' })
+        .option('json', { type: 'boolean', default: false, describe: "the API's record as JSON" })
+        .example('$0 cancel 5f0c…', 'the cancel is asked for; `$0 task 5f0c…` shows the outcome')
+        .epilogue(
+          'Needs an operate token; a task already final is refused (409 TQ_ERR_API_TASK_FINAL).\n\n' +
+            API_EPILOGUE +
+            epilogue,
+        ),
+    (argv) =>
+      run(() =>
+        cancelTaskCommand(
+          configFrom(argv.c).config,
+          { ...apiChoice(argv), id: argv.id, json: argv.json },
           (line) => process.stdout.write(`${line}\n`),
         ),
       ),
