@@ -44,11 +44,13 @@ function configFrom(file: string, checking = false): CommandConfig {
   return loaded;
 }
 
-const API_EPILOGUE =
+/** Where the API and its token come from; `needs`: the token's role, e.g. 'a read token is enough'. */
+const apiEpilogue = (needs: string) =>
   'The API: --api, else TASKQUEUE_API_URL, else [api] url, else [api] listen when the config has\n' +
   'an [api] section; none: exit 78 (TQ_ERR_CLI_NO_API). The token: --token, else --token-file,\n' +
-  'else TASKQUEUE_API_TOKEN (a read token is enough). An API error exits 1\n' +
+  `else TASKQUEUE_API_TOKEN (${needs}). An API error exits 1\n` +
   "(TQ_ERR_CLI_API_REFUSED, the API's code shown); no answer exits 69.\n\n";
+const API_EPILOGUE = apiEpilogue('a read token is enough');
 
 /** The options every command that asks the API has. */
 function apiOptions<T>(y: Argv<T>) {
@@ -502,9 +504,8 @@ await yargs(args)
         .option('json', { type: 'boolean', default: false, describe: "the API's record as JSON" })
         .example('$0 retry 5f0c…', 'prints the new run and its state')
         .epilogue(
-          'Needs a token of role retry or operate; a task that is not failed, poisoned, incomplete\n' +
-            'or expired is refused (409).\n\n' +
-            API_EPILOGUE +
+          'A task that is not failed, poisoned, incomplete or expired is refused (409).\n\n' +
+            apiEpilogue('role retry or operate') +
             epilogue,
         ),
     (argv) =>
@@ -523,10 +524,13 @@ await yargs(args)
       apiOptions(y)
         .positional('id', { type: 'string', demandOption: true, describe: 'task id' })
         .option('json', { type: 'boolean', default: false, describe: "the API's record as JSON" })
-        .example('$0 cancel 5f0c…', 'the cancel is asked for; `$0 task 5f0c…` shows the outcome')
+        .example(
+          '$0 cancel 5f0c…',
+          'the cancel is asked for; `taskqueue task 5f0c…` shows the outcome',
+        )
         .epilogue(
-          'Needs an operate token; a task already final is refused (409 TQ_ERR_API_TASK_FINAL).\n\n' +
-            API_EPILOGUE +
+          'A task already final is refused (409 TQ_ERR_API_TASK_FINAL).\n\n' +
+            apiEpilogue('an operate token') +
             epilogue,
         ),
     (argv) =>
