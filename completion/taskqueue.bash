@@ -64,7 +64,7 @@ _taskqueue() {
       if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W '-c --config --help --version' -- "$cur")
       else
-        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins run-task queues dead purge status task tasks' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'submit results check-config plugins run-task queues dead purge status task tasks retry cancel' -- "$cur")
       fi
       return 0
       ;;
@@ -105,7 +105,7 @@ _taskqueue() {
       fi
       ;;
     purge) options='--yes -c --config --help' ;;
-    task) options='--json --api --token --token-file -c --config --help' ;;
+    task | retry | cancel) options='--json --api --token --token-file -c --config --help' ;;
     tasks)
       options='--state --type --since --until --field --limit --cursor --json --api --token --token-file -c --config --help'
       if [[ $prev == --type ]]; then

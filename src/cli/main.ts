@@ -11,6 +11,7 @@ import {
   helpEpilogue,
 } from '../common/help.js';
 import { createLogger } from '../common/logger.js';
+import { cancelTaskCommand, retryTaskCommand } from './api/actions.js';
 import { listTasks, showTask } from './api/tasks.js';
 import { checkConfig } from './check-config.js';
 import { type CommandConfig, commandConfig } from './config-source.js';
@@ -43,11 +44,13 @@ function configFrom(file: string, checking = false): CommandConfig {
   return loaded;
 }
 
-const API_EPILOGUE =
+/** Where the API and its token come from; `needs`: the token's role, e.g. 'a read token is enough'. */
+const apiEpilogue = (needs: string) =>
   'The API: --api, else TASKQUEUE_API_URL, else [api] url, else [api] listen when the config has\n' +
   'an [api] section; none: exit 78 (TQ_ERR_CLI_NO_API). The token: --token, else --token-file,\n' +
-  'else TASKQUEUE_API_TOKEN (a read token is enough). An API error exits 1\n' +
+  `else TASKQUEUE_API_TOKEN (${needs}). An API error exits 1\n` +
   "(TQ_ERR_CLI_API_REFUSED, the API's code shown); no answer exits 69.\n\n";
+const API_EPILOGUE = apiEpilogue('a read token is enough');
 
 /** The options every command that asks the API has. */
 function apiOptions<T>(y: Argv<T>) {
@@ -488,6 +491,53 @@ await yargs(args)
             cursor: argv.cursor,
             json: argv.json,
           },
+          (line) => process.stdout.write(`${line}\n`),
+        ),
+      ),
+  )
+  .command(
+    'retry <id>',
+    'run a failed, poisoned, incomplete or expired task again through the API (same id, next run)',
+    (y) =>
+      apiOptions(y)
+        .positional('id', { type: 'string', demandOption: true, describe: 'task id' })
+        .option('json', { type: 'boolean', default: false, describe: "the API's record as JSON" })
+        .example('$0 retry 5f0c…', 'prints the new run and its state')
+        .epilogue(
+          'A task that is not failed, poisoned, incomplete or expired is refused (409).\n\n' +
+            apiEpilogue('role retry or operate') +
+            epilogue,
+        ),
+    (argv) =>
+      run(() =>
+        retryTaskCommand(
+          configFrom(argv.c).config,
+          { ...apiChoice(argv), id: argv.id, json: argv.json },
+          (line) => process.stdout.write(`${line}\n`),
+        ),
+      ),
+  )
+  .command(
+    'cancel <id>',
+    'ask the API to cancel a task: never run if not started, its signal aborted if running',
+    (y) =>
+      apiOptions(y)
+        .positional('id', { type: 'string', demandOption: true, describe: 'task id' })
+        .option('json', { type: 'boolean', default: false, describe: "the API's record as JSON" })
+        .example(
+          '$0 cancel 5f0c…',
+          'the cancel is asked for; `taskqueue task 5f0c…` shows the outcome',
+        )
+        .epilogue(
+          'A task already final is refused (409 TQ_ERR_API_TASK_FINAL).\n\n' +
+            apiEpilogue('an operate token') +
+            epilogue,
+        ),
+    (argv) =>
+      run(() =>
+        cancelTaskCommand(
+          configFrom(argv.c).config,
+          { ...apiChoice(argv), id: argv.id, json: argv.json },
           (line) => process.stdout.write(`${line}\n`),
         ),
       ),

@@ -34,8 +34,8 @@ ${COMMON_ENVIRONMENT}
   TASKQUEUE_LOG_LEVEL   log level of the command's own messages (default warn)
   NODE_PATH             plugins: also searched for plugin packages
   NPM_CONFIG_PREFIX     plugins: npm's global root (npm root -g), searched for plugin packages
-  TASKQUEUE_API_URL     task, tasks: the API's URL (after --api, before [api] url)
-  TASKQUEUE_API_TOKEN   task, tasks: the API bearer token (after --token and --token-file)`;
+  TASKQUEUE_API_URL     task, tasks, retry, cancel: the API's URL (after --api, before [api] url)
+  TASKQUEUE_API_TOKEN   task, tasks, retry, cancel: the API bearer token (after --token and --token-file)`;
 
 /** The environment variables the daemons read. */
 export const DAEMON_ENVIRONMENT = `Environment:

@@ -9,15 +9,31 @@ const REQUEST_TIMEOUT_MS = 15_000;
  * message}}`) become TQ_ERR_CLI_API_REFUSED with the API's code in the message and details; no
  * answer, or an answer that is not the API's JSON, TQ_ERR_CLI_API_UNREACHABLE.
  */
-export async function apiGet(target: ApiTarget, path: string): Promise<unknown> {
+export function apiGet(target: ApiTarget, path: string): Promise<unknown> {
+  return apiRequest(target, 'GET', path, undefined);
+}
+
+/** POSTs `body` as JSON to `path` and returns the API's JSON, with the errors of apiGet. */
+export function apiPost(target: ApiTarget, path: string, body: unknown): Promise<unknown> {
+  return apiRequest(target, 'POST', path, body);
+}
+
+async function apiRequest(
+  target: ApiTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  payload: unknown,
+): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
+  const init: RequestInit = { method, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(payload);
+  }
   let response: Response;
   try {
-    response = await fetch(`${target.url}${path}`, {
-      headers,
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
+    response = await fetch(`${target.url}${path}`, init);
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     throw new TqError(

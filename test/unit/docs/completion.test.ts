@@ -40,6 +40,8 @@ describe('bash completion', () => {
         'submit',
         'task',
         'tasks',
+        'retry',
+        'cancel',
       ].sort(),
     );
   });
@@ -56,6 +58,8 @@ describe('bash completion', () => {
     expect(complete(['taskqueue', 'check-config', '--f'])).toEqual(['--for-other-host']);
     expect(complete(['taskqueue', 'plugins', '--no'])).toEqual(['--no-load']);
     expect(complete(['taskqueue', 'run-task', 'echo', '--g'])).toEqual(['--group']);
+    expect(complete(['taskqueue', 'retry', 'abc', '--j'])).toEqual(['--json']);
+    expect(complete(['taskqueue', 'cancel', '--token-'])).toEqual(['--token-file']);
   });
 
   it("completes submit's and run-task's TYPE with the worker types of the -c file, not its instances", () => {
