@@ -1,5 +1,7 @@
 /** The shapes the dashboard reads from /v1 (docs/api.md; only what it shows). */
 
+import type { TaskState } from '../../common/task-states.js';
+
 export {
   FINAL_STATES,
   isFinal,
@@ -18,59 +20,20 @@ export interface Whoami {
   can: { submit: boolean; retry: boolean; cancel: boolean; requeue: boolean; drop: boolean };
 }
 
-export interface Attempt {
-  attempt?: number;
-  run?: number;
-  host?: string;
-  pid?: number;
-  user?: string;
-  startedAt?: string;
-  endedAt?: string;
-  error?: string;
-  errorCode?: string;
-  crashLog?: string[];
-}
-
-export interface TaskResponse {
-  type?: string;
-  state?: string;
-  result?: unknown;
-  resultTruncated?: boolean;
-  error?: string;
-  errorCode?: string;
-  updatedAt?: string;
-}
-
-export interface Task {
-  id: string;
-  type?: string;
-  types?: string[];
-  state: string;
-  source?: string;
-  workitem?: unknown;
-  workitemTruncated?: boolean;
-  result?: unknown;
-  resultTruncated?: boolean;
-  resultCap?: number;
-  run?: number;
-  attempts?: Attempt[];
-  responses?: TaskResponse[];
-  createdAt?: string;
-  updatedAt?: string;
-  finishedAt?: string;
-}
-
-export interface TaskPage {
-  tasks: Task[];
-  next?: string;
-}
+/** The task records of GET /v1/tasks and /v1/tasks/{id}: the store's own types (types only). */
+export type {
+  AttemptRecord as Attempt,
+  ResponseRecord as TaskResponse,
+  TaskPage,
+  TaskRecord as Task,
+} from '../../api/store/types.js';
 
 /** One `event: state` of GET /v1/events. */
 export interface StateEvent {
   taskId: string;
   type?: string;
   types?: string[];
-  state: string;
+  state: TaskState;
   at: string;
 }
 
