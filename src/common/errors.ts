@@ -251,6 +251,22 @@ export const ErrorCodes = {
   TQ_ERR_API_NO_WORKITEM: 'task workitem not stored whole',
   /** API, HTTP 404: `GET /` with `[api] dashboard = yes` but no built dashboard (npm run build). */
   TQ_ERR_API_DASHBOARD_MISSING: 'dashboard not built',
+  /**
+   * A task past its deadline (`x-taskqueue-expires-at`, from `--ttl`, the API or the AMQP
+   * `expiration`): not run; its error result carries this code and its final event is `expired`.
+   */
+  TQ_ERR_TASK_EXPIRED: 'task expired before it ran',
+  /**
+   * `max_priority` the broker cannot honour on the type's queue type (quorum queues before
+   * RabbitMQ 4.0, more than two levels on 4.0–4.2): the daemon stops with exit 78 and says what
+   * this broker accepts.
+   */
+  TQ_ERR_PRIORITY_UNSUPPORTED: 'priority not supported by the broker',
+  /**
+   * A delay that cannot be honoured: `x-taskqueue-not-before` or `x-taskqueue-expires-at` not an
+   * ISO 8601 time, or a due time further than the longest delay (7 days) ahead.
+   */
+  TQ_ERR_DELAY_INVALID: 'invalid delay or deadline',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

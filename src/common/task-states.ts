@@ -5,6 +5,7 @@
 export const TASK_STATES = [
   'submitted', // recorded by the API, not yet confirmed published
   'queued', // published to the input queue (API) or seen there by the dispatcher
+  'delayed', // waiting in the broker's delay ladder until its not_before (docs/delays.md)
   'dispatched', // forwarded to worker_<type>
   'running',
   'retrying',

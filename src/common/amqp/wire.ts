@@ -47,6 +47,22 @@ export const CRASHES_HEADER = 'x-taskqueue-crashes';
 /** One line per crash: how the consumer ended (exit code or signal), its pid and host. */
 export const CRASH_LOG_HEADER = 'x-taskqueue-crash-log';
 
+// --- When a task may run (docs/delays.md) ----------------------------------------------------
+
+/**
+ * Not before this time (ISO 8601 UTC): the dispatcher sends a task whose time is ahead into the
+ * delay ladder (delay-names.ts), a child that receives it early sends it back there. Set by
+ * `taskqueue submit --delay/--at`, the API's `notBefore`, and on a retry (its next attempt's time).
+ */
+export const NOT_BEFORE_HEADER = 'x-taskqueue-not-before';
+/**
+ * The task's deadline (ISO 8601 UTC): a child that receives it later does not run it but answers
+ * an error result (TQ_ERR_TASK_EXPIRED). Set by `--ttl`, the API's `expiresAt`/`ttl`, and by the
+ * dispatcher from an input message's AMQP `expiration` (which it then removes, so that the broker
+ * never drops a task silently).
+ */
+export const EXPIRES_AT_HEADER = 'x-taskqueue-expires-at';
+
 // --- On every result (SPEC §1 *Result*) -----------------------------------------------------
 
 /** The worker type that produced the result. */

@@ -50,6 +50,10 @@ export interface WireEvent {
   errorCode?: string;
   crashLog?: string[];
   nextAttemptAt?: string;
+  /** `received`: the task waits in the broker's delay ladder until then (ISO 8601). */
+  notBefore?: string;
+  /** `received`: the task's deadline; past it, it is not run but answered `expired` (ISO 8601). */
+  expiresAt?: string;
   workitem?: unknown;
   result?: unknown;
   /**

@@ -25,6 +25,8 @@ const KNOWN_FIELDS = new Set([
   'errorCode',
   'crashLog',
   'nextAttemptAt',
+  'notBefore',
+  'expiresAt',
   'workitem',
   'result',
   'truncated',
@@ -79,6 +81,12 @@ export function parseEvent(body: Buffer): WireEvent {
   if (error !== undefined) out.error = error;
   const nextAttemptAt = time(o, 'nextAttemptAt', false);
   if (nextAttemptAt !== undefined) out.nextAttemptAt = nextAttemptAt;
+  for (const key of ['notBefore', 'expiresAt'] as const) {
+    const value = time(o, key, false);
+    if (value === undefined) continue;
+    if (event !== 'received') throw invalid(`${key} on a ${event} event`);
+    out[key] = value;
+  }
   if (o.crashLog !== undefined) {
     const log = o.crashLog;
     if (!Array.isArray(log) || log.length > CRASH_LOG_MAX_LINES)
