@@ -1,7 +1,7 @@
-import type { IniDocument } from './parse.js';
+import type { IniDocument, IniSection } from './parse.js';
 import type { ProblemList } from './problems.js';
 import { lookUp, readKey, tableReader } from './read.js';
-import { GROUP_KEYS, INSTANCE_WORKERS, isReservedGroupKey } from './schema.js';
+import { GROUP_KEYS, INSTANCE_WORKERS, isReservedGroupKey, TYPE_LEVEL_KEYS } from './schema.js';
 import type { TypePlan } from './sections.js';
 import type { GroupConfig } from './types.js';
 import { SectionView } from './view.js';
@@ -28,6 +28,7 @@ export function resolveGroups(
       continue;
     }
     const instances = workers.instances.map(({ name, section: instanceSection }) => {
+      refuseTypeLevelKeys(doc, instanceSection, type, problems);
       const view = new SectionView(doc, [instanceSection, section]);
       // The type section's `workers` is the list of instances, never a count for one of them,
       // so an instance's count comes from its own section or [DEFAULT] only.
@@ -73,8 +74,33 @@ function readGroup(
     maxTasksPerChild: read('max_tasks_per_child'),
     maxMemoryPerChild: read('max_memory_per_child'),
     maxBodySize: read('max_body_size'),
+    maxPriority: read('max_priority'),
+    rateLimit: read('rate_limit'),
     settings: settingsOf(view, problems),
   };
+}
+
+/** A type-level key written in an instance section is a problem where it is written. */
+function refuseTypeLevelKeys(
+  doc: IniDocument,
+  instanceSection: IniSection | undefined,
+  type: string,
+  problems: ProblemList,
+): void {
+  if (instanceSection === undefined) return;
+  const own = new SectionView(doc, [instanceSection], 'references-only');
+  for (const key of TYPE_LEVEL_KEYS) {
+    const found = own.find(key);
+    if (found === undefined || found.section !== instanceSection.name) continue;
+    problems.add({
+      file: doc.file,
+      line: found.entry.line,
+      section: instanceSection.name,
+      key,
+      value: found.entry.raw,
+      expected: `no ${key} here: it is the type's, written in [${type}] (one queue serves every instance)`,
+    });
+  }
 }
 
 /** Every key the group sees that is not reserved, interpolated: the plugin's settings. */

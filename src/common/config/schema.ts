@@ -288,7 +288,26 @@ export const GROUP_KEYS = {
   // RabbitMQ 4's own default max_message_size: a child refuses a larger task before parsing it.
   /** The same bound as the dispatcher's, for tasks published straight to `worker_<type>`. */
   max_body_size: BODY_SIZE,
+  // A type's, not an instance's (TYPE_LEVEL_KEYS): one worker queue serves every instance.
+  /** `worker_<type>`'s priority levels above 0 (RabbitMQ's x-max-priority); none: no priorities. */
+  max_priority: key<number | undefined>(
+    'an integer from 1 to 255, or none',
+    optional(integer(1, 255)),
+    undefined,
+  ),
+  /** Tasks of the type started a second, across every pool on every host; none: no cap. */
+  rate_limit: key<number | undefined>(
+    'a number of tasks a second above 0 (at most 100000), or none',
+    optional(seconds(0, 100_000, true)),
+    undefined,
+  ),
 };
+
+/**
+ * Keys of GROUP_KEYS that belong to the type, not to one instance: they shape the one queue all
+ * instances share (or cap them together), so an instance section may not set them.
+ */
+export const TYPE_LEVEL_KEYS = ['max_priority', 'rate_limit'] as const;
 
 /**
  * `workers` of an instance section, and of [DEFAULT] for types without a section: a count only,

@@ -135,6 +135,10 @@ export interface GroupConfig {
   maxMemoryPerChild: number | undefined;
   /** Bytes: a larger task body is parked on `worker_<type>.dead` unparsed. */
   maxBodySize: number;
+  /** `worker_<type>`'s highest priority (x-max-priority), or undefined: a plain FIFO queue. The type's. */
+  maxPriority: number | undefined;
+  /** Tasks a second the type may start across all pools and hosts, or undefined. The type's. */
+  rateLimit: number | undefined;
   /** Every non-reserved key of the group's sections (instance → type → DEFAULT), for the plugin. */
   settings: Record<string, string>;
 }

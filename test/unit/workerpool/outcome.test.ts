@@ -39,6 +39,8 @@ const group: GroupConfig = {
   maxTasksPerChild: undefined,
   maxMemoryPerChild: undefined,
   maxBodySize: 1_000_000,
+  maxPriority: undefined,
+  rateLimit: undefined,
   settings: {},
 };
 
