@@ -1,3 +1,4 @@
+import type { Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import {
   type BrokerVersion,
@@ -8,8 +9,10 @@ import {
   planAdvice,
   priorityPlan,
 } from '../../../src/common/amqp/broker-features.js';
+import { parseConfigText } from '../../../src/common/config/load.js';
 import type { QueueType } from '../../../src/common/config/types.js';
 import { hasCode, type TqError } from '../../../src/common/errors.js';
+import { TypePriorities } from '../../../src/dispatcher/type-priorities.js';
 
 const v = (text: string): BrokerVersion => parseBrokerVersion(text)!;
 
@@ -143,5 +146,45 @@ describe('describePlan and planAdvice', () => {
   it('warns above 10 classic levels only', () => {
     expect(planAdvice('build', { kind: 'classic', maxPriority: 10 })).toBeUndefined();
     expect(planAdvice('build', { kind: 'classic', maxPriority: 11 })).toMatch(/single-digit/);
+  });
+});
+
+describe("TypePriorities: the dispatcher's plans for a connection", () => {
+  const load = (text: string) => parseConfigText(text, 'test.ini', {});
+  const quorum = (sections: string) => `[amqp]\nqueue_type = quorum\n${sections}`;
+
+  it('maps the forward of a two-level quorum type only, by a lookup', () => {
+    const priorities = new TypePriorities(
+      load(quorum('[build]\nmax_priority = 1\n[echo]\nworkers = 1\n')),
+      v('4.0.5'),
+    );
+    const forwarded = (type: string, priority?: number) => {
+      const options: Options.Publish = priority === undefined ? {} : { priority };
+      priorities.adjust(type, options);
+      return options.priority;
+    };
+    expect([forwarded('build', 1), forwarded('build', 0), forwarded('build')]).toEqual([
+      5,
+      0,
+      undefined,
+    ]);
+    expect([forwarded('echo', 1), forwarded('other', 3)]).toEqual([1, 3]);
+    expect(priorities.maxPriority('build')).toBe(1);
+    expect(priorities.maxPriority('other')).toBeUndefined();
+  });
+
+  it("gives a type without a section [DEFAULT]'s max_priority", () => {
+    const config = load('[DEFAULT]\nmax_priority = 3\n[echo]\nmax_priority = 7\n');
+    const priorities = new TypePriorities(config, v('3.10.8'));
+    expect([priorities.maxPriority('echo'), priorities.maxPriority('other')]).toEqual([7, 3]);
+  });
+
+  it('refuses at (re)connect a configured type the broker cannot honour', () => {
+    const config = load(quorum('[build]\nmax_priority = 1\n'));
+    expect(() => new TypePriorities(config, v('3.10.8'))).toThrow(/\[build\] max_priority = 1/);
+    const onDefault = load(quorum('[DEFAULT]\nmax_priority = 2\n'));
+    expect(() => new TypePriorities(onDefault, v('4.0.5'))).toThrow(
+      /\[DEFAULT\] max_priority = 2 cannot be honoured/,
+    );
   });
 });
