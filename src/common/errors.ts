@@ -258,7 +258,8 @@ export const ErrorCodes = {
   TQ_ERR_TASK_EXPIRED: 'task expired before it ran',
   /**
    * `max_priority` the broker cannot honour on the type's queue type (quorum queues before
-   * RabbitMQ 4.0, more than two levels on 4.0–4.2): the daemon stops with exit 78 and says what
+   * RabbitMQ 4.0, above 1 on 4.0–4.2, above 31 from 4.3: amqp/broker-features.ts): the
+   * dispatcher stops with exit 78, a pool's child fails its start, and the message says what
    * this broker accepts.
    */
   TQ_ERR_PRIORITY_UNSUPPORTED: 'priority not supported by the broker',

@@ -20,6 +20,8 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_STORE_SCHEMA_NEWER: ExitStatus.CONFIG,
   TQ_ERR_AMQP_UNREACHABLE: ExitStatus.UNAVAILABLE,
   TQ_ERR_AMQP_QUEUE_MISMATCH: ExitStatus.CONFIG,
+  // A max_priority the broker cannot honour on the queue type: config, as a mismatch is.
+  TQ_ERR_PRIORITY_UNSUPPORTED: ExitStatus.CONFIG,
   TQ_ERR_CLI_USAGE: ExitStatus.USAGE,
   TQ_ERR_CLI_TIMEOUT: ExitStatus.TEMPFAIL,
   // sysexits: "a service is unavailable ... a support program or file does not exist"; the

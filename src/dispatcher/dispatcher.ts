@@ -6,6 +6,7 @@ import type {
   Options,
 } from 'amqplib';
 import { AckBatcher } from '../common/amqp/acks.js';
+import { brokerVersionOf } from '../common/amqp/broker-features.js';
 import { AmqpConnection } from '../common/amqp/connection.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
@@ -20,6 +21,7 @@ import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
 import type { DispatcherFacts } from './status.js';
 import { DispatcherEvents } from './task-events.js';
+import { TypePriorities } from './type-priorities.js';
 import { WorkerQueues } from './worker-queues.js';
 
 /** One channel's consumer and what its deliveries are settled with; new on every reconnect. */
@@ -28,6 +30,8 @@ interface Session {
   acks: AckBatcher;
   publisher: ConfirmedPublisher;
   workerQueues: WorkerQueues;
+  /** Each type's priority plan on this connection's broker. */
+  priorities: TypePriorities;
   /** The consumer's tag while consuming. */
   consumerTag: string | undefined;
   /** Why consuming or cancelling on this channel failed (it closed). */
@@ -126,6 +130,9 @@ export class Dispatcher {
   async #setup(channel: ConfirmChannel, model: ChannelModel): Promise<void> {
     const { queue, prefetch } = this.#config.dispatcher;
     const queueType = this.#config.amqp.queueType;
+    // Before anything is consumed: a max_priority this broker cannot honour stops the dispatcher.
+    const priorities = new TypePriorities(this.#config, brokerVersionOf(model));
+    priorities.log(this.#log);
     await declareQueue(channel, queue, queueType);
     await declareQueue(channel, invalidQueue(queue), queueType);
     if (this.#events) await declareTracking(channel, queueType);
@@ -135,7 +142,10 @@ export class Dispatcher {
       channel,
       acks: new AckBatcher(channel),
       publisher: new ConfirmedPublisher(channel),
-      workerQueues: new WorkerQueues(model, queueType, this.#log),
+      workerQueues: new WorkerQueues(model, queueType, this.#log, undefined, (type) =>
+        priorities.maxPriority(type),
+      ),
+      priorities,
       consumerTag: undefined,
     };
     const session = this.#session;
@@ -233,7 +243,7 @@ export class Dispatcher {
   }
 
   async #handle(session: Session, message: ConsumeMessage): Promise<void> {
-    const { acks, publisher, workerQueues } = session;
+    const { acks, publisher, workerQueues, priorities } = session;
     const { properties, content } = message;
     const ids = { messageId: properties.messageId, correlationId: properties.correlationId };
     const route = this.#route(message);
@@ -245,6 +255,7 @@ export class Dispatcher {
         const target = workerQueue(route.type);
         if (!workerQueues.declared(route.type)) await workerQueues.ensure(route.type);
         const options = forwardProperties(properties);
+        priorities.adjust(route.type, options);
         if (this.#events) {
           this.#events.identify(options);
           // Both confirms come back in the same read: the ack waits no longer than without.

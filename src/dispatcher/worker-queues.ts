@@ -28,14 +28,18 @@ export class WorkerQueues {
   #done = new Set<string>();
 
   readonly #limit: number;
+  /** A type's `max_priority`, for its declaration (type-priorities.ts). */
+  readonly #maxPriority: (type: string) => number | undefined;
 
   constructor(
     model: ChannelModel,
     queueType: QueueType,
     log: Logger,
     limit = MAX_REMEMBERED_TYPES,
+    maxPriority: (type: string) => number | undefined = () => undefined,
   ) {
     this.#limit = limit;
+    this.#maxPriority = maxPriority;
     this.#model = model;
     this.#queueType = queueType;
     this.#log = log;
@@ -83,7 +87,8 @@ export class WorkerQueues {
   }
 
   async #declare(type: string): Promise<void> {
-    const { name, options } = workerQueueDeclaration(type, this.#queueType);
+    const maxPriority = this.#maxPriority(type);
+    const { name, options } = workerQueueDeclaration(type, this.#queueType, maxPriority);
     const channel = await this.#openChannel();
     try {
       await channel.assertQueue(name, options);
@@ -102,8 +107,10 @@ export class WorkerQueues {
       this.#log.error(
         { code: 'TQ_ERR_AMQP_QUEUE_MISMATCH', queue: name, wanted: options.arguments },
         `queue ${name} exists with other arguments than this system declares ` +
-          `(queue_type ${this.#queueType}); tasks still go to it as it is. Delete it, or make ` +
-          'queue_type match, to give it the intended arguments',
+          `(queue_type ${this.#queueType}, max_priority ${maxPriority ?? 'none'}); tasks still ` +
+          'go to it as it is. A queue keeps its arguments: make the config match, or let it ' +
+          `drain (or \`taskqueue purge ${name}\`), delete it (rabbitmqctl delete_queue ${name}) ` +
+          'and restart the pools and the dispatcher (docs/priorities.md)',
       );
     }
   }

@@ -336,6 +336,105 @@ cp /root/config.good /etc/taskqueue/config.ini
 systemctl reset-failed taskqueue-dispatcher
 systemctl start taskqueue-dispatcher || fail "dispatcher does not start again with the good config"
 
+# --- priorities on RabbitMQ 4.0 -----------------------------------------------------------------
+# docs/priorities.md: a backlog waits on worker_echo (dispatcher up, pool down), then one child
+# with prefetch 1 answers it. Each queue type in a vhost of its own, with a config run by hand
+# (systemd-run) beside the system's units. Low tasks are published first: FIFO would answer them
+# first. Classic (max_priority = 5): strictly high first. Quorum on 4.0–4.2 (max_priority = 1):
+# the broker's two levels, high favoured 2:1 (RabbitMQ's quorum-queue docs), so of 6 high and 6
+# low the first two answers are high and the 6 high are done within the first 9.
+AMQPLIB=/usr/lib/taskqueue/node_modules/amqplib
+prio_publish() { # URL LOWS HIGHS PRIORITY: LOWS without priority, then HIGHS with PRIORITY
+  node -e 'const amqp = require(process.argv[1]);
+    const [url, lows, highs, priority] = process.argv.slice(2);
+    (async () => {
+      const c = await amqp.connect(url); const ch = await c.createConfirmChannel();
+      const send = (id, p) => ch.publish("", "taskqueue",
+        Buffer.from(JSON.stringify({ fields: { id, params: { worker_type: "echo" } } })),
+        { persistent: true, correlationId: id, ...(p === undefined ? {} : { priority: p }) });
+      for (let i = 0; i < +lows; i++) send(`low${i}`);
+      for (let i = 0; i < +highs; i++) send(`high${i}`, +priority);
+      await ch.waitForConfirms(); await c.close();
+    })().catch((e) => { console.error(e.message); process.exit(1); });' "$AMQPLIB" "$@"
+}
+prio_ready() { # URL QUEUE: its ready messages (0 while it does not exist)
+  node -e 'const amqp = require(process.argv[1]);
+    (async () => { const c = await amqp.connect(process.argv[2]); c.on("error", () => {});
+      const ch = await c.createChannel(); ch.on("error", () => {});
+      console.log(await ch.checkQueue(process.argv[3]).then((q) => q.messageCount, () => 0));
+      await c.close().catch(() => {}); })();' "$AMQPLIB" "$@"
+}
+prio_order() { # URL COUNT: the correlation ids of the first COUNT results, in the order answered
+  node -e 'const amqp = require(process.argv[1]);
+    const [url, count] = process.argv.slice(2);
+    (async () => {
+      const c = await amqp.connect(url); c.on("error", () => {});
+      for (;;) { const probe = await c.createChannel(); probe.on("error", () => {});
+        if (await probe.checkQueue("results").then(() => true, () => false)) break;
+        await new Promise((r) => setTimeout(r, 300)); }
+      const ch = await c.createChannel(); const ids = [];
+      const timer = setTimeout(() => { console.log(ids.join(" ")); process.exit(1); }, 90_000);
+      await ch.consume("results", (m) => { ids.push(m.properties.correlationId); ch.ack(m);
+        if (ids.length === +count) { clearTimeout(timer); console.log(ids.join(" ")); process.exit(0); } });
+    })().catch((e) => { console.error(e.message); process.exit(1); });' "$AMQPLIB" "$@"
+}
+prio_run() { # MODE MAX_PRIORITY PRIORITY: prints the order of 6 low then 6 high tasks answered
+  local mode=$1 max=$2 priority=$3 url="amqp://guest:guest@localhost/prio-$1"
+  rabbitmqctl -q add_vhost "prio-$mode" && rabbitmqctl -q set_permissions -p "prio-$mode" guest '.*' '.*' '.*' ||
+    fail "vhost prio-$mode"
+  cat >"/root/prio-$mode.ini" <<INI
+[amqp]
+url = $url
+queue_type = $mode
+[dispatcher]
+status_socket =
+[workerpool]
+status_socket =
+enabled = echo
+[echo]
+workers = 1
+prefetch = 1
+max_priority = $max
+user = builder
+INI
+  systemd-run -q --unit "prio-$mode-dispatcher" /usr/bin/taskqueue-dispatcher -c "/root/prio-$mode.ini" ||
+    fail "systemd-run the $mode dispatcher"
+  dispatcher_consuming() { journalctl -u "prio-$mode-dispatcher" -o cat | grep -q 'dispatcher consuming'; }
+  wait_for 30 dispatcher_consuming || fail "$mode dispatcher: $(journalctl -u "prio-$mode-dispatcher" -o cat | tail -5)"
+  journalctl -u "prio-$mode-dispatcher" -o cat | grep -o '"msg":"worker_echo: [^"]*"' >"/tmp/prio-$mode.plan"
+  prio_publish "$url" 6 6 "$priority" || fail "publishing the $mode backlog"
+  backlog() { [ "$(prio_ready "$url" worker_echo)" = 12 ]; }
+  wait_for 30 backlog || fail "$mode backlog: worker_echo holds $(prio_ready "$url" worker_echo), want 12"
+  systemd-run -q --unit "prio-$mode-pool" /usr/bin/taskqueue-workerpool -c "/root/prio-$mode.ini" ||
+    fail "systemd-run the $mode pool"
+  prio_order "$url" 12 >"/tmp/prio-$mode.order" || fail "$mode: answered only $(cat "/tmp/prio-$mode.order")"
+  systemctl stop "prio-$mode-pool" "prio-$mode-dispatcher"
+}
+rabbit_version=$(rabbitmqctl -q version)
+prio_run classic 5 5
+grep -q "worker_echo: 5 priority levels above 0 (classic, x-max-priority 5)" /tmp/prio-classic.plan ||
+  fail "classic: what applies was not said: $(cat /tmp/prio-classic.plan)"
+[ "$(cat /tmp/prio-classic.order)" = "high0 high1 high2 high3 high4 high5 low0 low1 low2 low3 low4 low5" ] ||
+  fail "classic max_priority = 5 on RabbitMQ $rabbit_version answered $(cat /tmp/prio-classic.order)"
+ok "priorities, classic max_priority = 5 on RabbitMQ $rabbit_version: the backlog answered high first"
+prio_run quorum 1 1
+grep -q "worker_echo: two levels normal/high (quorum, RabbitMQ $rabbit_version)" /tmp/prio-quorum.plan ||
+  fail "quorum: what applies was not said: $(cat /tmp/prio-quorum.plan)"
+read -ra answered <"/tmp/prio-quorum.order"
+highs_by_9=$(printf '%s\n' "${answered[@]:0:9}" | grep -c '^high')
+[ "${answered[0]}" = high0 ] && [ "${answered[1]}" = high1 ] && [ "$highs_by_9" = 6 ] ||
+  fail "quorum max_priority = 1 on RabbitMQ $rabbit_version answered ${answered[*]}"
+ok "priorities, quorum max_priority = 1 on RabbitMQ $rabbit_version: two levels, high favoured 2:1 (${answered[*]})"
+# More levels than a 4.0 quorum queue has: refused once with 78, the message says what it accepts.
+sed -i 's/^max_priority = 1$/max_priority = 3/' /root/prio-quorum.ini
+status=0
+/usr/bin/taskqueue-dispatcher -c /root/prio-quorum.ini >/tmp/prio-refused.log 2>&1 || status=$?
+[ "$status" = 78 ] || fail "quorum max_priority = 3: dispatcher exit $status, want 78"
+grep -q "TQ_ERR_PRIORITY_UNSUPPORTED" /tmp/prio-refused.log &&
+  grep -q "This broker accepts max_priority = 1 on quorum queues" /tmp/prio-refused.log ||
+  fail "quorum max_priority = 3 refusal: $(head -3 /tmp/prio-refused.log)"
+ok "priorities, quorum max_priority = 3 on RabbitMQ $rabbit_version: refused with 78 (TQ_ERR_PRIORITY_UNSUPPORTED)"
+
 # --- the watchdog: a pool whose event loop is stuck is restarted -----------------------------
 [ "$(systemctl show -P WatchdogUSec taskqueue-workerpool)" = 30s ] ||
   fail "WatchdogUSec of the pool: $(systemctl show -P WatchdogUSec taskqueue-workerpool)"

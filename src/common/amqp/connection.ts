@@ -95,7 +95,12 @@ export class AmqpConnection extends EventEmitter {
         log.info({ url: redactUrl(target.url), attempt }, 'connected to broker');
         return;
       } catch (err) {
-        if (hasCode(err, 'TQ_ERR_AMQP_QUEUE_MISMATCH')) throw err;
+        // Config the broker refuses: another attempt would be refused the same way.
+        if (
+          hasCode(err, 'TQ_ERR_AMQP_QUEUE_MISMATCH') ||
+          hasCode(err, 'TQ_ERR_PRIORITY_UNSUPPORTED')
+        )
+          throw err;
         // Users and vhosts are the same on every node of a cluster: no other URL can help.
         const refusal = brokerRefusal(err);
         if (refusal) throw accessRefusedError(target.url, refusal, err);
@@ -165,7 +170,9 @@ function asQueueMismatch(err: unknown): unknown {
   return new TqError(
     'TQ_ERR_AMQP_QUEUE_MISMATCH',
     `the broker refused a declaration: ${describe(err)}. A queue of this name exists with other ` +
-      'arguments (queue_type, delivery limit, dead-lettering); delete it or set queue_type to match',
+      'arguments (queue_type, max_priority, delivery limit, dead-lettering) and keeps them: make ' +
+      'the config match, or let it drain (or `taskqueue purge` it), delete it (rabbitmqctl ' +
+      'delete_queue) and restart (docs/priorities.md)',
     { cause: err },
   );
 }

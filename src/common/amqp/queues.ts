@@ -41,10 +41,18 @@ export function plainQueue(name: string, queueType: QueueType): QueueDeclaration
 
 /**
  * `worker_<type>`. On quorum queues the broker's delivery limit dead-letters to the type's dead
- * queue, so even that backstop never drops a task.
+ * queue, so even that backstop never drops a task. `maxPriority` is the type's `max_priority`
+ * (`config.groupsFor(type)[0].maxPriority`), passed by every program that declares the queue:
+ * a classic queue gets `x-max-priority`; a quorum queue has its priorities without any argument
+ * (RabbitMQ ≥ 4.0, broker-features.ts), so its declaration does not change with it.
  */
-export function workerQueueDeclaration(type: string, queueType: QueueType): QueueDeclaration {
+export function workerQueueDeclaration(
+  type: string,
+  queueType: QueueType,
+  maxPriority?: number,
+): QueueDeclaration {
   const args = baseArguments(queueType);
+  if (queueType === 'classic' && maxPriority !== undefined) args['x-max-priority'] = maxPriority;
   if (queueType === 'quorum') {
     Object.assign(args, {
       'x-dead-letter-exchange': '',

@@ -4,6 +4,7 @@ import type { Workitem } from '@taskqueue/plugin-api';
 import { invokePlugin } from '@taskqueue/plugin-api/engine';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AckBatcher } from '../../common/amqp/acks.js';
+import { brokerVersionOf } from '../../common/amqp/broker-features.js';
 import { AmqpConnection } from '../../common/amqp/connection.js';
 import { ConfirmedPublisher } from '../../common/amqp/publisher.js';
 import {
@@ -25,6 +26,7 @@ import { taskKey } from './attempts.js';
 import { Lifecycle } from './lifecycle.js';
 import { type Outcome, OutcomePolicy, type PluginWorker } from './outcome.js';
 import type { PoolLink } from './pool-link.js';
+import { checkPriorities } from './priorities.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import type { TaskReport } from './stats-reporter.js';
 import { type ChannelTools, TaskInHand } from './task.js';
@@ -198,7 +200,9 @@ export class WorkerRuntime extends EventEmitter {
 
   async #setup(channel: ConfirmChannel, model: ChannelModel): Promise<void> {
     const { group, amqp } = this.#spec;
-    await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
+    // A max_priority this broker cannot honour fails the start, as a group's config refusal.
+    checkPriorities(group, amqp.queueType, brokerVersionOf(model), this.#log);
+    await declare(channel, workerQueueDeclaration(group.type, amqp.queueType, group.maxPriority));
     await declareQueue(channel, deadQueue(group.type), amqp.queueType);
     await declareQueue(channel, UNROUTABLE_RESULTS_QUEUE, amqp.queueType);
     if (this.#events) await declareTracking(channel, amqp.queueType);
@@ -270,7 +274,7 @@ export class WorkerRuntime extends EventEmitter {
       'consumer cancelled by the broker; consuming again',
     );
     try {
-      await declare(channel, workerQueueDeclaration(group.type, amqp.queueType));
+      await declare(channel, workerQueueDeclaration(group.type, amqp.queueType, group.maxPriority));
       await declareQueue(channel, deadQueue(group.type), amqp.queueType);
       if (!this.#lifecycle.taking) return;
       await this.#consume(tools);
