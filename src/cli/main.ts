@@ -25,6 +25,7 @@ import { purgeQueue } from './purge.js';
 import { showQueues } from './queues/queues.js';
 import { printResults } from './results.js';
 import { runTask } from './run-task.js';
+import { SCHEDULE_HELP } from './schedule-options.js';
 import { showStatus } from './status.js';
 import { asksForStdin, STDIN_ARGUMENT } from './stdin-fields.js';
 import { submit } from './submit.js';
@@ -99,9 +100,23 @@ await yargs(args)
         .option('timeout', {
           type: 'number',
           default: 60,
-          describe: 'seconds to wait for the result',
+          describe: 'seconds to wait for the result (after the task is due)',
         })
+        .option('priority', {
+          type: 'number',
+          describe: SCHEDULE_HELP.priority,
+          requiresArg: true,
+        })
+        .option('delay', { type: 'string', describe: SCHEDULE_HELP.delay, requiresArg: true })
+        .option('at', {
+          type: 'string',
+          describe: SCHEDULE_HELP.at,
+          requiresArg: true,
+        })
+        .option('ttl', { type: 'string', describe: SCHEDULE_HELP.ttl, requiresArg: true })
         .example('$0 submit echo \'{"n":1}\' --wait', 'publish a task for echo, print its result')
+        .example('$0 submit report --delay 10m --ttl 1h', 'run it in 10 min, not after 1 h 10 min')
+        .example('$0 submit report --at "2026-12-24 08:00"', '8:00 local time (TZ of this command)')
         .example('some-program | $0 submit shell -', 'the fields from stdin; prints the task id')
         .epilogue(
           'Warns on stderr when no dispatcher or no worker of TYPE consumes now (the task waits).\n\n' +
@@ -115,6 +130,12 @@ await yargs(args)
           fields: asksForStdin(args) ? STDIN_ARGUMENT : argv.fields,
           wait: argv.wait,
           timeoutSeconds: argv.timeout,
+          schedule: {
+            ...(argv.priority === undefined ? {} : { priority: argv.priority }),
+            ...(argv.delay === undefined ? {} : { delay: argv.delay }),
+            ...(argv.at === undefined ? {} : { at: argv.at }),
+            ...(argv.ttl === undefined ? {} : { ttl: argv.ttl }),
+          },
         }),
       ),
   )
