@@ -297,7 +297,7 @@ await yargs(args)
     'queues',
     'ready, unacked, consumers and rates of every queue of the system (management API, else passive declares)',
     (y) =>
-      y
+      apiOptions(y)
         .option('json', { type: 'boolean', default: false, describe: 'one JSON document' })
         .option('management', {
           type: 'string',
@@ -321,7 +321,12 @@ await yargs(args)
         )
         .example('$0 queues', 'every queue of the system, its depth and consumers')
         .example('$0 queues --passive --type shell', 'without the management API, shell too')
-        .epilogue(epilogue),
+        .epilogue(
+          "The delay ladder's level queues (taskqueue.delay.NN) are one line, `delayed`, with the\n" +
+            'tasks they hold and when all are due; when an API answers (as for `taskqueue tasks`),\n' +
+            'the 10 delayed tasks due soonest follow, with their type and due time.\n\n' +
+            epilogue,
+        ),
     (argv) =>
       run(() =>
         showQueues(
@@ -332,6 +337,7 @@ await yargs(args)
             passive: argv.passive,
             types: argv.type.map(String),
             json: argv.json,
+            api: apiChoice(argv),
           },
           (line) => process.stdout.write(`${line}\n`),
         ),
