@@ -155,9 +155,12 @@ export function delayedLines(delayed: DelayedSummary, nowMs: number): string[] {
         ? 'soonest delayed tasks (API):'
         : 'soonest delayed tasks (API): none recorded as delayed',
     );
-    const width = Math.max(0, ...delayed.soonest.map((t) => t.type.length));
+    const idWidth = Math.max(0, ...delayed.soonest.map((t) => t.id.length));
+    const typeWidth = Math.max(0, ...delayed.soonest.map((t) => t.type.length));
     for (const task of delayed.soonest) {
-      lines.push(`  ${task.id}  ${task.type.padEnd(width)}  ${dueText(task.due, nowMs)}`);
+      lines.push(
+        `  ${task.id.padEnd(idWidth)}  ${task.type.padEnd(typeWidth)}  ${dueText(task.due, nowMs)}`,
+      );
     }
   }
   if (delayed.soonest_note !== null) lines.push(delayed.soonest_note);
