@@ -502,6 +502,7 @@ await yargs(args)
         .option('json', { type: 'boolean', default: false, describe: "the API's page as JSON" })
         .example('$0 tasks --state failed,poisoned --type shell', 'what failed lately')
         .example('$0 tasks --field order.id=42 --json', 'by a field of the workitem')
+        .example('$0 tasks --state delayed', 'tasks waiting in the broker, with a DUE column')
         .epilogue(API_EPILOGUE + epilogue),
     (argv) =>
       run(() =>
