@@ -39,8 +39,11 @@ export async function showQueues(
   options: QueuesOptions,
   out: (line: string) => void,
 ): Promise<number> {
-  const report = await queuesReport(config, log, options);
-  const asked = await soonestFromApi(config, options.api ?? {});
+  // Side by side: an API that does not answer costs its timeout once, not after the broker's.
+  const [report, asked] = await Promise.all([
+    queuesReport(config, log, options),
+    soonestFromApi(config, options.api ?? {}),
+  ]);
   report.delayed.soonest = asked.soonest;
   report.delayed.soonest_note = asked.note;
   if (options.json) out(JSON.stringify(report));
