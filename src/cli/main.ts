@@ -119,7 +119,10 @@ await yargs(args)
         .example('$0 submit report --at "2026-12-24 08:00"', '8:00 local time (TZ of this command)')
         .example('some-program | $0 submit shell -', 'the fields from stdin; prints the task id')
         .epilogue(
-          'Warns on stderr when no dispatcher or no worker of TYPE consumes now (the task waits).\n\n' +
+          'Warns on stderr when no dispatcher or no worker of TYPE consumes now (the task waits).\n' +
+            'A delayed task (--delay, --at) waits in the broker: its id on stdout as always, and on\n' +
+            'stderr "task ID waits until ISO (in 10m)". Times are absolute UTC from here on\n' +
+            '(docs/delays.md).\n\n' +
             epilogue,
         ),
     (argv) =>
