@@ -69,7 +69,7 @@ _taskqueue() {
       return 0
       ;;
     submit)
-      options='--wait --timeout -c --config --help'
+      options='--wait --timeout --priority --delay --at --ttl -c --config --help'
       if [[ $cur != -* && $positionals -eq 0 ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$(_taskqueue_types "$config")" -- "$cur")
         return 0
@@ -87,7 +87,7 @@ _taskqueue() {
       fi
       ;;
     queues)
-      options='--json --management --passive --type -c --config --help'
+      options='--json --management --passive --type --api --token --token-file -c --config --help'
       if [[ $prev == --type ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$(_taskqueue_types "$config")" -- "$cur")
         return 0
@@ -113,7 +113,7 @@ _taskqueue() {
         return 0
       fi
       if [[ $prev == --state ]]; then
-        mapfile -t COMPREPLY < <(compgen -W 'submitted queued dispatched running retrying succeeded failed poisoned invalid expired cancelled' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W 'submitted queued delayed dispatched running retrying succeeded failed poisoned invalid expired cancelled incomplete' -- "$cur")
         return 0
       fi
       ;;

@@ -1,7 +1,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import type { AmqpConnection } from '../common/amqp/connection.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
-import { RUN_HEADER } from '../common/amqp/wire.js';
+import { EXPIRES_AT_HEADER, NOT_BEFORE_HEADER, RUN_HEADER } from '../common/amqp/wire.js';
 import { TqError } from '../common/errors.js';
 
 /**
@@ -13,6 +13,10 @@ export type PublishTask = (task: {
   type: string;
   body: Buffer;
   run?: number;
+  /** AMQP `priority`; the headers NOT_BEFORE_HEADER and EXPIRES_AT_HEADER (ISO, absolute). */
+  priority?: number;
+  notBefore?: string;
+  expiresAt?: string;
 }) => Promise<void>;
 
 /**
@@ -23,7 +27,7 @@ export type PublishTask = (task: {
  */
 export function taskPublisher(connection: AmqpConnection, queue: string): PublishTask {
   const publishers = new WeakMap<ConfirmChannel, ConfirmedPublisher>();
-  return async ({ id, body, run }) => {
+  return async ({ id, body, run, priority, notBefore, expiresAt }) => {
     const channel = connection.channel;
     if (channel === undefined) {
       throw new TqError('TQ_ERR_API_PUBLISH', 'not connected to the broker; try again', {
@@ -35,6 +39,11 @@ export function taskPublisher(connection: AmqpConnection, queue: string): Publis
       publisher = new ConfirmedPublisher(channel);
       publishers.set(channel, publisher);
     }
+    const headers: Record<string, string | number> = {
+      ...(run !== undefined && run > 1 ? { [RUN_HEADER]: run } : {}),
+      ...(notBefore === undefined ? {} : { [NOT_BEFORE_HEADER]: notBefore }),
+      ...(expiresAt === undefined ? {} : { [EXPIRES_AT_HEADER]: expiresAt }),
+    };
     try {
       await publisher.publish('', queue, body, {
         persistent: true,
@@ -42,7 +51,8 @@ export function taskPublisher(connection: AmqpConnection, queue: string): Publis
         messageId: id,
         correlationId: id,
         timestamp: Math.floor(Date.now() / 1000),
-        ...(run !== undefined && run > 1 ? { headers: { [RUN_HEADER]: run } } : {}),
+        ...(priority === undefined ? {} : { priority }),
+        ...(Object.keys(headers).length > 0 ? { headers } : {}),
       });
     } catch (err) {
       throw new TqError(

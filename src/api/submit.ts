@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { TqError } from '../common/errors.js';
+import {
+  parseZonedTime,
+  resolveSchedule,
+  type Schedule,
+  ScheduleProblem,
+} from '../common/schedule.js';
 import { isFinal } from '../common/task-states.js';
 import { workerTypeProblem } from '../common/worker-type.js';
 import type { PublishTask } from './publish.js';
 import type { StateChanges } from './state-changes.js';
+import { publishedState } from './store/precedence.js';
 import type { TaskRecord, TaskStore } from './store/types.js';
 
 /** POST /v1/tasks's body, as its schema (routes/schemas.ts) lets it through. */
@@ -14,6 +21,58 @@ export interface SubmitRequest {
   workitem?: { fields: Record<string, unknown> } & Record<string, unknown>;
   idempotencyKey?: string;
   reply?: number;
+  /** AMQP priority 0–255 (issue 30). */
+  priority?: number;
+  /** ISO 8601 with a zone: not started before (or give `delay`). */
+  notBefore?: string;
+  /** Seconds from now: not started before (or give `notBefore`). */
+  delay?: number;
+  /** ISO 8601 with a zone: not started after (or give `ttl`). */
+  expiresAt?: string;
+  /** Seconds after the task is due: not started after (or give `expiresAt`). */
+  ttl?: number;
+}
+
+/**
+ * The schedule a submit asks for, at `nowMs`: the same rules as `taskqueue submit`'s
+ * (src/common/schedule.ts).
+ *
+ * @throws TqError TQ_ERR_DELAY_INVALID for a time that is not one, a delay out of range or a
+ *   deadline not after the due time; TQ_ERR_API_INVALID_REQUEST for two fields that exclude
+ *   each other or a priority out of range
+ */
+export function scheduleOf(request: SubmitRequest, nowMs: number): Schedule {
+  const time = (name: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const ms = parseZonedTime(text);
+    if (ms === undefined) {
+      throw new TqError(
+        'TQ_ERR_DELAY_INVALID',
+        `body/${name} ${JSON.stringify(text)} is not an ISO 8601 time with a zone (2026-12-07T14:30:00Z)`,
+      );
+    }
+    return ms;
+  };
+  const seconds = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
+  const fields = {
+    priority: request.priority,
+    delayMs: seconds(request.delay),
+    notBeforeMs: time('notBefore', request.notBefore),
+    ttlMs: seconds(request.ttl),
+    expiresAtMs: time('expiresAt', request.expiresAt),
+  };
+  try {
+    return resolveSchedule(
+      Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+      nowMs,
+    );
+  } catch (err) {
+    if (!(err instanceof ScheduleProblem)) throw err;
+    throw new TqError(
+      err.delay ? 'TQ_ERR_DELAY_INVALID' : 'TQ_ERR_API_INVALID_REQUEST',
+      `body: ${err.message}`,
+    );
+  }
 }
 
 /** What a submit checks beyond the schema; every check is made before anything is stored. */
@@ -70,22 +129,33 @@ export async function submitTask(
   const types = checkSubmit(request);
   const workitem = request.workitem ?? { fields: request.fields ?? {} };
   const now = deps.now ?? (() => new Date());
+  const at = now();
+  const schedule = scheduleOf(request, at.getTime());
   const { record, created } = await deps.store.submit({
     id: randomUUID(),
     types,
     workitem,
     ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
-    at: now().toISOString(),
+    at: at.toISOString(),
+    ...(schedule.notBefore === undefined ? {} : { notBefore: schedule.notBefore }),
+    ...(schedule.expiresAt === undefined ? {} : { expiresAt: schedule.expiresAt }),
   });
   if (record.state !== 'submitted') return { record, created };
-  // Published from what was stored: a repeat publishes the first submit's task, not this one's.
+  // Published from what was stored: a repeat publishes the first submit's task (its times
+  // too), not this one's.
   const stored = (record.workitem ?? workitem) as typeof workitem;
-  return { record: await publishRun(deps, record, stored, record.types), created };
+  const published: Schedule = {
+    ...(schedule.priority === undefined ? {} : { priority: schedule.priority }),
+    ...(record.notBefore === undefined ? {} : { notBefore: record.notBefore }),
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+  };
+  return { record: await publishRun(deps, record, stored, record.types, published), created };
 }
 
 /**
  * Publishes `workitem` once for each of `types` under the task's id (and run), each confirmed,
- * then marks the task `queued`: what a submit and a retry both end with. A publish the broker
+ * then marks the task `queued` (`delayed` when its not-before is to come): what a submit and a
+ * retry both end with. A retry passes no schedule: a new run starts at once, with no deadline. A publish the broker
  * does not confirm throws, and the task stays `submitted`.
  */
 export async function publishRun(
@@ -93,6 +163,7 @@ export async function publishRun(
   record: TaskRecord,
   workitem: SubmitRequest['workitem'] & object,
   types: string[],
+  schedule: Schedule = {},
 ): Promise<TaskRecord> {
   const run = record.run ?? 1;
   for (const type of types) {
@@ -101,11 +172,14 @@ export async function publishRun(
       type,
       body: messageFor(workitem, type),
       ...(run > 1 ? { run } : {}),
+      ...schedule,
     });
   }
   const at = (deps.now ?? (() => new Date()))().toISOString();
-  await deps.store.markQueued(record.id, at);
-  return { ...record, state: 'queued', updatedAt: at };
+  // Delayed only while it waits: a repeat of a submit whose time has come is queued.
+  const state = publishedState(schedule.notBefore, at);
+  await deps.store.markQueued(record.id, at, state);
+  return { ...record, state, updatedAt: at };
 }
 
 export interface WaitOptions {

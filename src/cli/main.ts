@@ -25,6 +25,7 @@ import { purgeQueue } from './purge.js';
 import { showQueues } from './queues/queues.js';
 import { printResults } from './results.js';
 import { runTask } from './run-task.js';
+import { SCHEDULE_HELP } from './schedule-options.js';
 import { showStatus } from './status.js';
 import { asksForStdin, STDIN_ARGUMENT } from './stdin-fields.js';
 import { submit } from './submit.js';
@@ -99,12 +100,29 @@ await yargs(args)
         .option('timeout', {
           type: 'number',
           default: 60,
-          describe: 'seconds to wait for the result',
+          describe: 'seconds to wait for the result (after the task is due)',
         })
+        .option('priority', {
+          type: 'number',
+          describe: SCHEDULE_HELP.priority,
+          requiresArg: true,
+        })
+        .option('delay', { type: 'string', describe: SCHEDULE_HELP.delay, requiresArg: true })
+        .option('at', {
+          type: 'string',
+          describe: SCHEDULE_HELP.at,
+          requiresArg: true,
+        })
+        .option('ttl', { type: 'string', describe: SCHEDULE_HELP.ttl, requiresArg: true })
         .example('$0 submit echo \'{"n":1}\' --wait', 'publish a task for echo, print its result')
+        .example('$0 submit report --delay 10m --ttl 1h', 'run it in 10 min, not after 1 h 10 min')
+        .example('$0 submit report --at "2026-12-24 08:00"', '8:00 local time (TZ of this command)')
         .example('some-program | $0 submit shell -', 'the fields from stdin; prints the task id')
         .epilogue(
-          'Warns on stderr when no dispatcher or no worker of TYPE consumes now (the task waits).\n\n' +
+          'Warns on stderr when no dispatcher or no worker of TYPE consumes now (the task waits).\n' +
+            'A delayed task (--delay, --at) waits in the broker: its id on stdout as always, and on\n' +
+            'stderr "task ID waits until ISO (in 10m)". Times are absolute UTC from here on\n' +
+            '(docs/delays.md).\n\n' +
             epilogue,
         ),
     (argv) =>
@@ -115,6 +133,12 @@ await yargs(args)
           fields: asksForStdin(args) ? STDIN_ARGUMENT : argv.fields,
           wait: argv.wait,
           timeoutSeconds: argv.timeout,
+          schedule: {
+            ...(argv.priority === undefined ? {} : { priority: argv.priority }),
+            ...(argv.delay === undefined ? {} : { delay: argv.delay }),
+            ...(argv.at === undefined ? {} : { at: argv.at }),
+            ...(argv.ttl === undefined ? {} : { ttl: argv.ttl }),
+          },
         }),
       ),
   )
@@ -276,7 +300,7 @@ await yargs(args)
     'queues',
     'ready, unacked, consumers and rates of every queue of the system (management API, else passive declares)',
     (y) =>
-      y
+      apiOptions(y)
         .option('json', { type: 'boolean', default: false, describe: 'one JSON document' })
         .option('management', {
           type: 'string',
@@ -300,7 +324,12 @@ await yargs(args)
         )
         .example('$0 queues', 'every queue of the system, its depth and consumers')
         .example('$0 queues --passive --type shell', 'without the management API, shell too')
-        .epilogue(epilogue),
+        .epilogue(
+          "The delay ladder's level queues (taskqueue.delay.NN) are one line, `delayed`, with the\n" +
+            'tasks they hold and when all are due; when an API answers (as for `taskqueue tasks`),\n' +
+            'the 10 delayed tasks due soonest follow, with their type and due time.\n\n' +
+            epilogue,
+        ),
     (argv) =>
       run(() =>
         showQueues(
@@ -311,6 +340,7 @@ await yargs(args)
             passive: argv.passive,
             types: argv.type.map(String),
             json: argv.json,
+            api: apiChoice(argv),
           },
           (line) => process.stdout.write(`${line}\n`),
         ),
@@ -475,6 +505,7 @@ await yargs(args)
         .option('json', { type: 'boolean', default: false, describe: "the API's page as JSON" })
         .example('$0 tasks --state failed,poisoned --type shell', 'what failed lately')
         .example('$0 tasks --field order.id=42 --json', 'by a field of the workitem')
+        .example('$0 tasks --state delayed', 'tasks waiting in the broker, with a DUE column')
         .epilogue(API_EPILOGUE + epilogue),
     (argv) =>
       run(() =>

@@ -9,6 +9,12 @@ import type { Logger } from '../common/logger.js';
 import { connectForCommand } from './broker.js';
 import { publishWithRetry } from './publish-with-retry.js';
 import { inspectQueue, type QueueLook } from './queue-state.js';
+import {
+  type ScheduleOptions,
+  scheduleFromOptions,
+  scheduleProperties,
+  waitsLine,
+} from './schedule-options.js';
 import { waitingHints } from './serving-hint.js';
 import { readFields } from './stdin-fields.js';
 import { checkWorkerType } from './worker-type-check.js';
@@ -18,7 +24,10 @@ export interface SubmitOptions {
   /** JSON fields, or `-` for stdin; empty for no fields. */
   fields: string | undefined;
   wait: boolean;
+  /** Counted from when the task is due (a delayed task's wait is added to it). */
   timeoutSeconds: number;
+  /** --priority, --delay, --at, --ttl as typed. */
+  schedule?: ScheduleOptions;
 }
 
 /** Wraps fields in a Ruote workitem for `type` (SPEC §4). */
@@ -49,6 +58,10 @@ export function buildWorkitem(type: string, fieldsJson: string | undefined): Wor
  */
 export async function submit(config: Config, log: Logger, options: SubmitOptions): Promise<number> {
   checkWorkerType(options.type); // before stdin is read: a wrong TYPE is said at once
+  // Checked before stdin is read and the broker reached: a wrong option is said at once. The
+  // times are absolute from here on (the headers carry them), so they are taken at this now.
+  const schedule = scheduleFromOptions(options.schedule ?? {}, Date.now());
+  const waitMs = schedule.notBefore === undefined ? 0 : Date.parse(schedule.notBefore) - Date.now();
   const workitem = buildWorkitem(options.type, readFields(options.fields));
   const queue = config.dispatcher.queue;
   let input: QueueLook = 'unknown';
@@ -82,7 +95,7 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
                 { details: { taskId: id, hints } },
               ),
             ),
-          options.timeoutSeconds * 1000,
+          options.timeoutSeconds * 1000 + Math.max(0, waitMs),
         ).unref();
       });
       // Direct reply-to needs the consumer in place before the publish names it.
@@ -101,7 +114,12 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
       correlationId: id,
       timestamp: Math.floor(Date.now() / 1000),
       ...(options.wait ? { replyTo: DIRECT_REPLY_TO } : {}),
+      ...scheduleProperties(schedule),
     });
+    // On stderr: stdout stays the task id alone (or its result), which scripts read.
+    if (schedule.notBefore !== undefined) {
+      process.stderr.write(`taskqueue: ${waitsLine(id, schedule.notBefore, Date.now())}\n`);
+    }
     if (!result) {
       process.stdout.write(`${id}\n`);
       return ExitStatus.OK;

@@ -28,3 +28,18 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function pretty(value: unknown): string {
   return value === undefined ? '(none)' : JSON.stringify(value, null, 2);
 }
+
+/** How long until `iso` from `nowMs`, for a due time: `in 4 min`, `in 1 h 5 min`, `now`. */
+export function until(iso: string | undefined, nowMs = Date.now()): string {
+  if (!iso) return '—';
+  const ms = Date.parse(iso) - nowMs;
+  if (!Number.isFinite(ms)) return '—';
+  if (ms <= 0) return 'now';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `in ${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `in ${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `in ${h} h${m % 60 ? ` ${m % 60} min` : ''}`;
+  return `in ${Math.floor(h / 24)} d ${h % 24} h`;
+}

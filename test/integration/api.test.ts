@@ -200,7 +200,7 @@ describe('taskqueue-api against the broker', () => {
       ],
       [
         'an unknown field',
-        () => post({ type: 'echo', priority: 9 }),
+        () => post({ type: 'echo', urgency: 9 }),
         400,
         'TQ_ERR_API_INVALID_REQUEST',
       ],

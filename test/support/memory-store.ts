@@ -14,6 +14,7 @@ import {
   type ThroughputBucket,
 } from '../../src/api/store/throughput.js';
 import type {
+  PublishedState,
   RetentionPolicy,
   SubmittedTask,
   TaskEvent,
@@ -51,10 +52,9 @@ export class MemoryTaskStore implements TaskStore {
     return { record: structuredClone(record), created: true };
   }
 
-  async markQueued(id: string, at: string): Promise<void> {
+  async markQueued(id: string, at: string, state: PublishedState = 'queued'): Promise<void> {
     const record = this.tasks.get(id);
-    if (record?.state === 'submitted')
-      Object.assign(record, { state: 'queued', updatedAt: isoTime(at) });
+    if (record?.state === 'submitted') Object.assign(record, { state, updatedAt: isoTime(at) });
   }
 
   async apply(event: TaskEvent): Promise<boolean> {

@@ -3,6 +3,7 @@ import { TqError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { ACTION_ROLES } from '../auth/actions.js';
 import type { PublishCancel } from '../cancel.js';
+import { cancelDelayedAtOnce } from '../cancel-delayed.js';
 import { isFinal } from '../store/precedence.js';
 import type { TaskStore } from '../store/types.js';
 import { ERROR_BODY, TASK_ID_PARAMS, TASK_RESPONSE } from './schemas.js';
@@ -18,7 +19,8 @@ export interface CancelRouteOptions {
  * task already final, else the cancel is published to `taskqueue.cancels` (confirmed) and the
  * task answered with 202: the cancel is asked for, not done. A child that has not started the
  * task never runs it; one running it aborts its signal; the `cancelled` final (tracking on)
- * says when it is done, or another final says the task ended first (docs/api.md).
+ * says when it is done, or another final says the task ended first (docs/api.md). A delayed task
+ * is answered `cancelled` at once (cancel-delayed.ts).
  */
 export function registerCancel(app: FastifyInstance, options: CancelRouteOptions): void {
   const { store, cancel, log } = options;
@@ -49,7 +51,7 @@ export function registerCancel(app: FastifyInstance, options: CancelRouteOptions
         { token: request.caller?.name, action: 'cancel', taskId: id, state: task.state },
         'task cancel requested',
       );
-      return reply.code(202).send({ task });
+      return reply.code(202).send({ task: await cancelDelayedAtOnce(store, task, new Date()) });
     },
   );
 }

@@ -47,6 +47,39 @@ export const QUEUES_RESPONSE = {
         },
       },
     },
+    delayed: {
+      type: 'object',
+      description:
+        'the delay ladder (its level queues are the one row taskqueue.delay.* in queues) and the delayed tasks due soonest',
+      properties: {
+        total: NULLABLE_NUMBER,
+        levels: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              level: { type: 'integer' },
+              queue: { type: 'string' },
+              holds_ms: { type: 'number' },
+              tasks: NULLABLE_NUMBER,
+            },
+          },
+        },
+        due_within_ms: NULLABLE_NUMBER,
+        soonest: {
+          type: ['array', 'null'],
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              type: { type: 'string' },
+              due: { type: 'string' },
+            },
+          },
+        },
+        soonest_note: { type: ['string', 'null'] },
+      },
+    },
   },
 } as const;
 

@@ -68,6 +68,14 @@ export const TASK = {
     attempts: { type: 'array', items: ATTEMPT },
     responses: { type: 'array', items: RESPONSE },
     nextAttemptAt: { type: 'string' },
+    notBefore: {
+      type: 'string',
+      description: 'submitted to start no earlier than this (ISO); a retry runs without it',
+    },
+    expiresAt: {
+      type: 'string',
+      description: 'submitted not to start after this (ISO); a retry runs without it',
+    },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
     finishedAt: { type: 'string' },
@@ -111,6 +119,33 @@ export function submitBody(maxReplyWait: number) {
         minimum: 0,
         maximum: maxReplyWait,
         description: 'seconds to wait for a final state before answering',
+      },
+      // Ranges of times and delays are checked by submit.ts (TQ_ERR_DELAY_INVALID), not here.
+      priority: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 255,
+        description: "AMQP priority, honoured up to the type's max_priority (docs/priorities.md)",
+      },
+      notBefore: {
+        type: 'string',
+        maxLength: 64,
+        description: 'ISO 8601 with a zone: the task waits in the broker until then (or `delay`)',
+      },
+      delay: {
+        type: 'number',
+        description:
+          'seconds from now the task waits in the broker, at most 7 days (or `notBefore`)',
+      },
+      expiresAt: {
+        type: 'string',
+        maxLength: 64,
+        description: 'ISO 8601 with a zone: not run if not started by then (or `ttl`)',
+      },
+      ttl: {
+        type: 'number',
+        description:
+          'seconds after the task is due: not run if not started by then (or `expiresAt`)',
       },
     },
   } as const;

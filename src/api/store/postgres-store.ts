@@ -28,6 +28,7 @@ import {
   type ThroughputBucket,
 } from './throughput.js';
 import type {
+  PublishedState,
   RetentionPolicy,
   SubmittedTask,
   TaskEvent,
@@ -170,10 +171,10 @@ export class PostgresTaskStore implements TaskStore {
     });
   }
 
-  async markQueued(id: string, at: string): Promise<void> {
+  async markQueued(id: string, at: string, state: PublishedState = 'queued'): Promise<void> {
     await this.#pool.query(
-      "UPDATE tasks SET state = 'queued', updated_at = $1 WHERE id = $2 AND state = 'submitted'",
-      [at, id],
+      "UPDATE tasks SET state = $3, updated_at = $1 WHERE id = $2 AND state = 'submitted'",
+      [at, id, state],
     );
   }
 

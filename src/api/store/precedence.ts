@@ -28,13 +28,37 @@ export const STATE_OF: Record<TaskEvent['event'], TaskState> = {
   cancelled: 'cancelled',
 };
 
-const INTERMEDIATE: readonly TaskState[] = [
-  'submitted',
-  'queued',
-  'dispatched',
-  'running',
-  'retrying',
-];
+/**
+ * How far along a task not yet final is. `queued` and `delayed` share a rank: the dispatcher's
+ * `received` says which of the two a task is in (an API task recorded `delayed` whose due time
+ * had passed when the dispatcher read it is `queued`), and anything later moves either on.
+ */
+const RANK: Partial<Record<TaskState, number>> = {
+  submitted: 0,
+  queued: 1,
+  delayed: 1,
+  dispatched: 2,
+  running: 3,
+  retrying: 4,
+};
+const rank = (state: TaskState): number => RANK[state] ?? -1;
+
+/**
+ * The state an event moves a task to: STATE_OF, except a `received` whose not-before is later
+ * than its time: the dispatcher put the task into the delay ladder, where it waits.
+ */
+export function stateOfEvent(event: TaskEvent): TaskState {
+  if (event.event === 'received' && event.notBefore !== undefined) {
+    const due = Date.parse(event.notBefore);
+    if (!Number.isNaN(due) && due > Date.parse(event.at)) return 'delayed';
+  }
+  return STATE_OF[event.event];
+}
+
+/** The state a task submitted through the API is in once published (TaskStore.markQueued). */
+export function publishedState(notBefore: string | undefined, at: string): 'queued' | 'delayed' {
+  return notBefore !== undefined && Date.parse(notBefore) > Date.parse(at) ? 'delayed' : 'queued';
+}
 
 export { isFinal } from '../../common/task-states.js';
 
@@ -86,6 +110,8 @@ export function submittedRecord(task: SubmittedTask, caps: StoreCaps = {}): Task
     state: 'submitted',
     source: 'api',
     ...(task.idempotencyKey === undefined ? {} : { idempotencyKey: task.idempotencyKey }),
+    ...(task.notBefore === undefined ? {} : { notBefore: isoTime(task.notBefore) }),
+    ...(task.expiresAt === undefined ? {} : { expiresAt: isoTime(task.expiresAt) }),
     workitem: workitem.value,
     ...(workitem.truncated ? { workitemTruncated: true } : {}),
     attempts: [],
@@ -126,7 +152,7 @@ export function moves(from: TaskState, to: TaskState): boolean {
   // The next attempt starting after a retry (an old attempt's late `started` may pass too:
   // intermediate states are best-effort, finals are what must be right).
   if (from === 'retrying' && to === 'running') return true;
-  return INTERMEDIATE.indexOf(to) >= INTERMEDIATE.indexOf(from) && from !== to;
+  return rank(to) >= rank(from) && from !== to;
 }
 
 /**
@@ -159,8 +185,13 @@ export function applyEvent(
     // Cut by the store's cap, or already by the dispatcher's (the event says so).
     if (workitem.truncated || event.truncated) record.workitemTruncated = true;
   }
+  if (event.event === 'received') {
+    // What the dispatcher read from the task's headers; an API task has them from its submit.
+    if (event.notBefore !== undefined) record.notBefore ??= isoTime(event.notBefore);
+    if (event.expiresAt !== undefined) record.expiresAt ??= isoTime(event.expiresAt);
+  }
   if (event.attempt !== undefined) applyAttempt(record, event);
-  const next = STATE_OF[event.event];
+  const next = stateOfEvent(event);
   const response = record.responses.find((r) => r.type === event.type);
   if (record.types.length > 1 && response) {
     if (moves(response.state, next)) {
@@ -253,9 +284,7 @@ function settleFanOut(record: TaskRecord, event: TaskEvent): void {
     record.finishedAt = event.at;
     return;
   }
-  const furthest = states
-    .filter((s) => !isFinal(s))
-    .reduce((a, b) => (INTERMEDIATE.indexOf(b) > INTERMEDIATE.indexOf(a) ? b : a));
+  const furthest = states.filter((s) => !isFinal(s)).reduce((a, b) => (rank(b) > rank(a) ? b : a));
   if (moves(record.state, furthest)) record.state = furthest;
 }
 

@@ -24,6 +24,8 @@ export interface TaskRow {
   finished_at: string | Date | null;
   next_attempt_at: string | Date | null;
   run: number;
+  not_before: string | Date | null;
+  expires_at: string | Date | null;
 }
 
 export interface AttemptRow {
@@ -115,6 +117,8 @@ export function recordOf(
       )
       .sort((a, b) => types.indexOf(a.type) - types.indexOf(b.type)),
     ...opt('nextAttemptAt', time(task.next_attempt_at)),
+    ...opt('notBefore', time(task.not_before)),
+    ...opt('expiresAt', time(task.expires_at)),
     createdAt: decode.time(task.created_at),
     updatedAt: decode.time(task.updated_at),
     ...opt('finishedAt', time(task.finished_at)),
@@ -144,6 +148,8 @@ export function taskParams(r: TaskRecord) {
     finished_at: r.finishedAt ?? null,
     next_attempt_at: r.nextAttemptAt ?? null,
     run: r.run ?? 1,
+    not_before: r.notBefore ?? null,
+    expires_at: r.expiresAt ?? null,
   };
 }
 

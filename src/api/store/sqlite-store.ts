@@ -29,6 +29,7 @@ import {
   type ThroughputBucket,
 } from './throughput.js';
 import type {
+  PublishedState,
   RetentionPolicy,
   SubmittedTask,
   TaskEvent,
@@ -56,15 +57,16 @@ const decode: Decode = {
 
 const UPSERT_TASK = `INSERT INTO tasks (id, type, types, state, source, idempotency_key, workitem,
   workitem_truncated, result, result_truncated, result_cap, created_at, updated_at, finished_at,
-  next_attempt_at, run)
+  next_attempt_at, run, not_before, expires_at)
 VALUES (@id, @type, @types, @state, @source, @idempotency_key, @workitem, @workitem_truncated,
   @result, @result_truncated, @result_cap, @created_at, @updated_at, @finished_at, @next_attempt_at,
-  @run)
+  @run, @not_before, @expires_at)
 ON CONFLICT (id) DO UPDATE SET state = excluded.state, workitem = excluded.workitem,
   workitem_truncated = excluded.workitem_truncated, result = excluded.result,
   result_truncated = excluded.result_truncated, result_cap = excluded.result_cap,
   updated_at = excluded.updated_at, finished_at = excluded.finished_at,
-  next_attempt_at = excluded.next_attempt_at, run = excluded.run`;
+  next_attempt_at = excluded.next_attempt_at, run = excluded.run,
+  not_before = excluded.not_before, expires_at = excluded.expires_at`;
 
 const UPSERT_ATTEMPT = `INSERT INTO attempts (task_id, run, attempt, host, pid, user, started_at,
   ended_at, error, error_code, crash_log)
@@ -109,6 +111,8 @@ const TASK_COLUMNS = [
   'finished_at',
   'next_attempt_at',
   'run',
+  'not_before',
+  'expires_at',
 ];
 
 /** The conditions every arm shares (time, field, cursor), on the arm's own key columns. */
@@ -274,8 +278,8 @@ export class SqliteTaskStore implements TaskStore {
       .immediate();
   }
 
-  async markQueued(id: string, at: string): Promise<void> {
-    this.#statements.markQueued.run(isoTime(at), id);
+  async markQueued(id: string, at: string, state: PublishedState = 'queued'): Promise<void> {
+    this.#statements.markQueued.run(state, isoTime(at), id);
   }
 
   async apply(event: TaskEvent): Promise<boolean> {
@@ -399,7 +403,7 @@ function prepare(db: Database.Database) {
     get markQueued() {
       return lazy(
         db,
-        "UPDATE tasks SET state = 'queued', updated_at = ? WHERE id = ? AND state = 'submitted'",
+        "UPDATE tasks SET state = ?, updated_at = ? WHERE id = ? AND state = 'submitted'",
       );
     },
     get upsertTask() {

@@ -60,6 +60,14 @@ export interface TaskRecord {
   attempts: AttemptRecord[];
   responses: ResponseRecord[];
   nextAttemptAt?: string;
+  /**
+   * The time the task was to wait for in the broker (issue 30; docs/delays.md), as it was
+   * submitted or as the dispatcher's `received` said. Kept after it ran, and by a retry (which
+   * runs at once): it says what the task was submitted with.
+   */
+  notBefore?: string;
+  /** The task's deadline as it was submitted (a retry runs without it, as notBefore). */
+  expiresAt?: string;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -105,7 +113,13 @@ export interface SubmittedTask {
   workitem: unknown;
   idempotencyKey?: string;
   at: string;
+  /** ISO times the task is published with (NOT_BEFORE_HEADER, EXPIRES_AT_HEADER). */
+  notBefore?: string;
+  expiresAt?: string;
 }
+
+/** The state a published task is in: `delayed` when it waits in the broker for its not-before. */
+export type PublishedState = 'queued' | 'delayed';
 
 export interface TaskStore {
   /** Creates or upgrades the schema (versioned migrations); idempotent. */
@@ -115,8 +129,11 @@ export interface TaskStore {
    * already used, returns the existing record and `created: false` (nothing changes).
    */
   submit(task: SubmittedTask): Promise<{ record: TaskRecord; created: boolean }>;
-  /** submitted → queued once the publish is confirmed. */
-  markQueued(id: string, at: string): Promise<void>;
+  /**
+   * submitted → queued once the publish is confirmed; → `delayed` instead for a task published
+   * with a not-before later than `at` (it waits in the broker's delay ladder).
+   */
+  markQueued(id: string, at: string, state?: PublishedState): Promise<void>;
   /**
    * Applies a lifecycle event in one transaction, by precedence: a final state is never
    * replaced by a non-final one; a repeated event changes nothing. Creates the task (source

@@ -12,6 +12,11 @@ export function taskLines(task: TaskRecord): string[] {
   ];
   if (task.finishedAt) lines.push(`  finished  ${task.finishedAt}`);
   if (task.nextAttemptAt) lines.push(`  next try  ${task.nextAttemptAt}`);
+  if (task.notBefore) {
+    const waits = task.state === 'delayed' ? 'waits until' : 'not before';
+    lines.push(`  ${waits.padEnd(9)} ${task.notBefore}`);
+  }
+  if (task.expiresAt) lines.push(`  deadline  ${task.expiresAt}`);
   if (task.idempotencyKey) lines.push(`  key       ${task.idempotencyKey}`);
   for (const attempt of task.attempts) {
     const where = [
@@ -43,16 +48,22 @@ export function taskLines(task: TaskRecord): string[] {
   return lines;
 }
 
-const COLUMNS = ['ID', 'STATE', 'TYPE', 'CREATED', 'FINISHED'] as const;
+const LIST_COLUMNS = ['ID', 'STATE', 'TYPE', 'CREATED', 'FINISHED'] as const;
 
-/** `taskqueue tasks`: one aligned line a task, newest first, and how to get the next page. */
+/**
+ * `taskqueue tasks`: one aligned line a task, newest first, and how to get the next page. When a
+ * task listed is delayed, a DUE column says when each delayed one may start.
+ */
 export function taskListLines(tasks: TaskRecord[], next: string | undefined): string[] {
+  const due = tasks.some((task) => task.state === 'delayed');
+  const COLUMNS = due ? [...LIST_COLUMNS, 'DUE'] : LIST_COLUMNS;
   const rows = tasks.map((task) => [
     task.id,
     task.state,
     task.types.join(','),
     task.createdAt,
     task.finishedAt ?? '-',
+    ...(due ? [task.state === 'delayed' ? (task.notBefore ?? '?') : '-'] : []),
   ]);
   const widths = COLUMNS.map((title, i) =>
     Math.max(title.length, ...rows.map((row) => row[i]!.length)),

@@ -1,3 +1,4 @@
+import { isDelayQueue } from '../../common/amqp/delay-names.js';
 import {
   CANCELS_STREAM,
   deadQueue,
@@ -12,6 +13,7 @@ import { isWorkerType } from '../../common/amqp/wire.js';
 import type { Config } from '../../common/config/types.js';
 import { retryDelayMs } from '../../workerpool/child/attempts.js';
 import { discoverPlugins, pluginSearchPaths } from '../../workerpool/discovery/discovery.js';
+import { delayQueueNames } from './delayed.js';
 
 /** What a queue of the system is for, as `taskqueue queues` shows it. */
 export type QueueRole =
@@ -20,6 +22,7 @@ export type QueueRole =
   | 'worker'
   | 'dead'
   | 'retry'
+  | 'delayed'
   | 'results'
   | 'unroutable'
   | 'tracker'
@@ -90,6 +93,8 @@ export function knownQueues(naming: QueueNaming): KnownQueue[] {
     for (const delay of delays)
       queues.push({ name: retryQueue(type, delay), role: 'retry', optional: true });
   }
+  // The delay ladder (docs/delays.md): shown grouped as one `delayed` row (delayed.ts).
+  for (const name of delayQueueNames()) queues.push({ name, role: 'delayed', optional: true });
   for (const name of naming.results) queues.push({ name, role: 'results', optional: true });
   queues.push({ name: UNROUTABLE_RESULTS_QUEUE, role: 'unroutable', optional: true });
   // With [tracking] on: the events taskqueue-api's tracker reads (they pile up without it).
@@ -102,7 +107,8 @@ export function knownQueues(naming: QueueNaming): KnownQueue[] {
 /**
  * The role of a queue of the system by its name alone, or undefined for a queue that is not
  * ours: the input queue and its `.invalid`, `worker_<type>` with its `.dead` and retry queues for
- * any well-formed type, the results queues `naming` knows and `taskqueue.unroutable`.
+ * any well-formed type (the retry queues of before the delay ladder still drain), the ladder's
+ * level queues, the results queues `naming` knows and `taskqueue.unroutable`.
  */
 export function roleOf(
   name: string,
@@ -113,6 +119,7 @@ export function roleOf(
   if (name === UNROUTABLE_RESULTS_QUEUE) return 'unroutable';
   if (name === TRACKER_QUEUE || name === TRACKER_INVALID_QUEUE) return 'tracker';
   if (name === CANCELS_STREAM) return 'cancels';
+  if (isDelayQueue(name)) return 'delayed';
   if (naming.results.includes(name)) return 'results';
   const prefix = workerQueue('');
   if (!name.startsWith(prefix)) return undefined;

@@ -1,3 +1,4 @@
+import { type DelayedSummary, delayedLines } from './delayed.js';
 import type { QueueRole } from './our-queues.js';
 
 /** One line of `taskqueue queues`; null where the source cannot say. */
@@ -24,13 +25,15 @@ export interface QueuesReport {
   management_error: { code: string; message: string } | null;
   /** What the source cannot tell. */
   unknown: string[];
+  /** The delay ladder's level queues are one row (`taskqueue.delay.*`) in `queues`; this says more. */
   queues: QueueRow[];
+  delayed: DelayedSummary;
 }
 
 const COLUMNS = ['QUEUE', 'ROLE', 'READY', 'UNACKED', 'CONSUMERS', 'IN/s', 'OUT/s'] as const;
 
 /** The report as text: a line on the source, an aligned table, unknowns as `-`. */
-export function reportLines(report: QueuesReport): string[] {
+export function reportLines(report: QueuesReport, nowMs = Date.now()): string[] {
   const lines: string[] = [];
   if (report.source === 'management') lines.push(`source: management API ${report.management_url}`);
   else {
@@ -61,6 +64,7 @@ export function reportLines(report: QueuesReport): string[] {
       .trimEnd();
   lines.push(format(COLUMNS));
   for (const row of cells) lines.push(format(row));
+  lines.push(...delayedLines(report.delayed, nowMs));
   return lines;
 }
 

@@ -3,8 +3,11 @@ import type { Config } from '../../common/config/types.js';
 import { hasCode, type TqError } from '../../common/errors.js';
 import { ExitStatus } from '../../common/exit.js';
 import type { Logger } from '../../common/logger.js';
+import type { ApiChoice } from '../api/target.js';
 import { connectForCommand } from '../broker.js';
 import { checkWorkerType } from '../worker-type-check.js';
+import { groupDelayQueues } from './delayed.js';
+import { soonestFromApi } from './delayed-from-api.js';
 import { fetchQueues, managementRows, managementTarget } from './management.js';
 import { knownQueues, queueNaming } from './our-queues.js';
 import { PASSIVE_UNKNOWN, passiveRows } from './passive.js';
@@ -18,6 +21,8 @@ export interface QueuesOptions {
   /** Types to look at besides those of the config and the installed plugins. */
   types: string[];
   json: boolean;
+  /** Where to ask for the delayed tasks due soonest (`--api`, `--token`, `--token-file`). */
+  api?: ApiChoice;
 }
 
 /**
@@ -25,7 +30,8 @@ export interface QueuesOptions {
  * management API (asked first unless `--passive`): every queue of the vhost whose name is ours,
  * with all figures. Without it: a passive declare of each name the config and the installed
  * plugins let us know, which gives ready and consumers only; the output says which source was
- * used, why, and what it cannot tell.
+ * used, why, and what it cannot tell. The delay ladder's level queues are one `delayed` row,
+ * followed by the delayed tasks due soonest when an API answers (delayed-from-api.ts).
  */
 export async function showQueues(
   config: Config,
@@ -33,7 +39,13 @@ export async function showQueues(
   options: QueuesOptions,
   out: (line: string) => void,
 ): Promise<number> {
-  const report = await queuesReport(config, log, options);
+  // Side by side: an API that does not answer costs its timeout once, not after the broker's.
+  const [report, asked] = await Promise.all([
+    queuesReport(config, log, options),
+    soonestFromApi(config, options.api ?? {}),
+  ]);
+  report.delayed.soonest = asked.soonest;
+  report.delayed.soonest_note = asked.note;
   if (options.json) out(JSON.stringify(report));
   else for (const line of reportLines(report)) out(line);
   return ExitStatus.OK;
@@ -52,12 +64,14 @@ export async function queuesReport(
   if (!options.passive) {
     const target = managementTarget(options.management ?? config.amqp.managementUrl, amqpUrl);
     try {
+      const { rows, delayed } = groupDelayQueues(managementRows(await fetchQueues(target), naming));
       return {
         source: 'management',
         management_url: target.base,
         management_error: null,
         unknown: [],
-        queues: managementRows(await fetchQueues(target), naming),
+        queues: rows,
+        delayed,
       };
     } catch (err) {
       if (!hasCode(err, 'TQ_ERR_MANAGEMENT_API')) throw err;
@@ -74,6 +88,7 @@ export async function queuesReport(
     },
   );
   try {
+    const { rows, delayed } = groupDelayQueues(await passiveRows(model!, knownQueues(naming)));
     return {
       source: 'passive',
       management_url: null,
@@ -81,7 +96,8 @@ export async function queuesReport(
         ? { code: managementError.code, message: managementError.message }
         : null,
       unknown: PASSIVE_UNKNOWN,
-      queues: await passiveRows(model!, knownQueues(naming)),
+      queues: rows,
+      delayed,
     };
   } finally {
     await connection.close();

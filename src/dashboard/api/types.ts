@@ -48,11 +48,23 @@ export interface QueueRow {
   rate_out: number | null;
 }
 
+/** What the delay ladder holds (src/cli/queues/delayed.ts DelayedSummary). */
+export interface DelayedSummary {
+  /** Tasks in the ladder's level queues; null when none was seen. */
+  total: number | null;
+  due_within_ms: number | null;
+  /** The delayed tasks due soonest (the API's store). */
+  soonest: Array<{ id: string; type: string; due: string }> | null;
+  soonest_note: string | null;
+}
+
 export interface QueuesReport {
   source: string;
   management_error: { code: string; message: string } | null;
   unknown: string[];
   queues: QueueRow[];
+  /** Absent from an API older than issue 30. */
+  delayed?: DelayedSummary;
 }
 
 export interface PoolChild {

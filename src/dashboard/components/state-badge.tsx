@@ -23,6 +23,7 @@ export function stateTone(state: string): 'ok' | 'bad' | 'warn' | 'busy' | 'idle
       return 'warn';
     case 'submitted':
     case 'queued':
+    case 'delayed':
     case 'dispatched':
       return 'busy';
     default:

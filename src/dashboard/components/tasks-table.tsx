@@ -1,11 +1,16 @@
 import type { Task } from '../api/types';
-import { duration } from '../format';
+import { duration, until } from '../format';
 import { hrefs } from '../router';
 import { StateBadge } from './state-badge';
 import { TableBox } from './table-box';
 import { Time } from './time';
 
+/**
+ * The tasks as rows. When one of them is delayed a "due" column says when each delayed task may
+ * start (the others have none).
+ */
 export function TasksTable({ tasks, caption }: { tasks: Task[]; caption: string }) {
+  const due = tasks.some((task) => task.state === 'delayed');
   return (
     <TableBox label="Tasks table">
       <table class="tasks">
@@ -20,12 +25,13 @@ export function TasksTable({ tasks, caption }: { tasks: Task[]; caption: string 
             <th scope="col" class="num">
               duration
             </th>
+            {due && <th scope="col">due</th>}
           </tr>
         </thead>
         <tbody>
           {tasks.length === 0 && (
             <tr>
-              <td colSpan={6} class="muted">
+              <td colSpan={due ? 7 : 6} class="muted">
                 No task matches.
               </td>
             </tr>
@@ -46,6 +52,17 @@ export function TasksTable({ tasks, caption }: { tasks: Task[]; caption: string 
                 <Time iso={task.finishedAt} />
               </td>
               <td class="num">{duration(task.createdAt, task.finishedAt)}</td>
+              {due && (
+                <td data-testid="task-due">
+                  {task.state === 'delayed' && task.notBefore ? (
+                    <>
+                      <Time iso={task.notBefore} /> ({until(task.notBefore)})
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+              )}
             </tr>
           ))}
         </tbody>

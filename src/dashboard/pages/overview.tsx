@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { PoolsReport, QueuesReport, StateEvent, Throughput } from '../api/types';
 import { ErrorAlert } from '../components/alert';
+import { DelayedLine } from '../components/delayed-summary';
 import { FailedGroups } from '../components/failed-groups';
 import { PoolsTable } from '../components/pools-table';
 import { QueuesTable } from '../components/queues-table';
@@ -38,7 +39,11 @@ export function Overview() {
       setRecent((list) =>
         [event, ...list.filter((e) => e.taskId !== event.taskId)].slice(0, RECENT),
       );
-      if (!['submitted', 'queued', 'dispatched', 'running', 'retrying'].includes(event.state))
+      if (
+        !['submitted', 'queued', 'delayed', 'dispatched', 'running', 'retrying'].includes(
+          event.state,
+        )
+      )
         again.call();
     });
     const offResync = stream.onResync(throughput.reload);
@@ -58,7 +63,14 @@ export function Overview() {
       <section aria-labelledby="queues-title">
         <h2 id="queues-title">Queues</h2>
         <ErrorAlert error={queues.error} />
-        {queues.data ? <QueuesTable report={queues.data} /> : !queues.error && <Loading />}
+        {queues.data ? (
+          <>
+            <DelayedLine delayed={queues.data.delayed} />
+            <QueuesTable report={queues.data} />
+          </>
+        ) : (
+          !queues.error && <Loading />
+        )}
       </section>
 
       <section aria-labelledby="pools-title">

@@ -8,7 +8,7 @@ import { ResponsesList } from '../components/responses-list';
 import { ResultView } from '../components/result-view';
 import { StateBadge } from '../components/state-badge';
 import { Time } from '../components/time';
-import { duration, pretty } from '../format';
+import { duration, pretty, until } from '../format';
 import { hrefs } from '../router';
 import { useSession } from '../session';
 import { useLoad } from '../use-load';
@@ -100,6 +100,23 @@ export function TaskPage({ id }: { id: string }) {
             </dd>
             <dt>duration</dt>
             <dd>{duration(task.createdAt, task.finishedAt)}</dd>
+            {task.notBefore && (
+              <>
+                <dt>{task.state === 'delayed' ? 'waits until' : 'not before'}</dt>
+                <dd data-testid="task-not-before">
+                  <Time iso={task.notBefore} />
+                  {task.state === 'delayed' ? ` (${until(task.notBefore)})` : ''}
+                </dd>
+              </>
+            )}
+            {task.expiresAt && (
+              <>
+                <dt>deadline</dt>
+                <dd data-testid="task-deadline">
+                  <Time iso={task.expiresAt} />
+                </dd>
+              </>
+            )}
           </dl>
 
           <section aria-labelledby="attempts-title">

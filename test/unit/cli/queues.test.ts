@@ -4,6 +4,14 @@ import { knownQueues, roleOf } from '../../../src/cli/queues/our-queues.js';
 import { type QueueRow, reportLines } from '../../../src/cli/queues/queue-row.js';
 
 const naming = { input: 'taskqueue', results: ['results', 'done'] };
+/** A report's `delayed` when no level queue of the delay ladder was seen. */
+const NO_LADDER = {
+  total: null,
+  levels: [],
+  due_within_ms: null,
+  soonest: null,
+  soonest_note: null,
+};
 
 describe('the queues of the system', () => {
   it('knows each by its name alone', () => {
@@ -38,6 +46,7 @@ describe('the queues of the system', () => {
       'worker_echo.dead?',
       'worker_echo.retry.1000ms?',
       'worker_echo.retry.2000ms?',
+      ...Array.from({ length: 23 }, (_, l) => `taskqueue.delay.${String(l).padStart(2, '0')}?`),
       'results?',
       'done?',
       'taskqueue.unroutable?',
@@ -131,6 +140,7 @@ describe('the table', () => {
       management_error: null,
       unknown: ['unacked'],
       queues: [row({}), row({ name: 'worker_shell', role: 'worker', exists: false })],
+      delayed: NO_LADDER,
     });
     expect(lines).toEqual([
       'source: passive declares (management API not used: --passive)',
@@ -148,6 +158,7 @@ describe('the table', () => {
       management_error: null,
       unknown: [],
       queues: [row({ unacked: 3, rate_in: 2.25, rate_out: 120.4 })],
+      delayed: NO_LADDER,
     });
     expect(lines[0]).toBe('source: management API http://h:15672');
     expect(lines.at(-1)).toBe('taskqueue  input     12        3          1   2.3    120');

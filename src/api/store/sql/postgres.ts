@@ -74,4 +74,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX responses_type_created ON responses (type, task_created_at, task_id);
   DROP INDEX responses_type;
   `,
+  // 5: as SQLite's 5 (issue 30): a task's not-before and deadline.
+  `
+  ALTER TABLE tasks ADD COLUMN not_before timestamptz;
+  ALTER TABLE tasks ADD COLUMN expires_at timestamptz;
+  `,
 ];

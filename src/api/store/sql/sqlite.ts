@@ -96,4 +96,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX responses_type_created ON responses (type, task_created_at, task_id);
   DROP INDEX responses_type;
   `,
+  // 5: a task's not-before and deadline (issue 30): shown, and the delayed ones listed by state.
+  `
+  ALTER TABLE tasks ADD COLUMN not_before TEXT;
+  ALTER TABLE tasks ADD COLUMN expires_at TEXT;
+  `,
 ];
