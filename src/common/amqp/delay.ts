@@ -13,7 +13,7 @@ import {
   MAX_DELAY_MS,
 } from './delay-names.js';
 import type { ConfirmedPublisher } from './publisher.js';
-import { type QueueDeclaration, plainQueue } from './queues.js';
+import { plainQueue, type QueueDeclaration } from './queues.js';
 import { NOT_BEFORE_HEADER } from './wire.js';
 
 /**

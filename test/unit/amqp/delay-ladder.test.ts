@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  deliverPattern,
   delayQueueDeclaration,
   delayRoutingKey,
   delayUnits,
+  deliverPattern,
   levelPattern,
 } from '../../../src/common/amqp/delay.js';
 import {
