@@ -73,7 +73,7 @@ describe('expiry: a task past its deadline is answered, never run', () => {
     });
     // All three wait on worker_<type>: the dispatcher took the expiration off, so the broker
     // did not drop the `ttl` task when it ran out; it is there, answered when a pool takes it.
-    await expect.poll(() => client.messageCount(workerQueue(TYPE)), { timeout: 30_000 }).toBe(3);
+    await expect.poll(() => client.messageCount(workerQueue(TYPE)), { timeout: 90_000 }).toBe(3);
     await sleep(Math.max(0, now + 2500 - Date.now()));
     expect(await client.messageCount(workerQueue(TYPE))).toBe(3);
 
@@ -100,7 +100,7 @@ describe('expiry: a task past its deadline is answered, never run', () => {
 
     // Events: received with its deadline; the finals `expired` with the code, no `started`.
     await expect
-      .poll(async () => (await client.messageCount(events)) >= 3 + 3 + 1, { timeout: 30_000 })
+      .poll(async () => (await client.messageCount(events)) >= 3 + 3 + 1, { timeout: 90_000 })
       .toBe(true);
     const seen: WireEvent[] = (await client.drain(events)).map((m) => parseEvent(m.content));
     for (const id of ['past', 'ttl']) {
