@@ -1,13 +1,9 @@
 import type { MessageProperties, Options } from 'amqplib';
+import { NOT_BEFORE_SLACK_MS } from '../common/amqp/delay.js';
 import { DELAY_UNIT_MS, MAX_DELAY_MS } from '../common/amqp/delay-names.js';
 import { EXPIRES_AT_HEADER, NOT_BEFORE_HEADER } from '../common/amqp/wire.js';
 
-/**
- * How far past the longest delay a not-before may be and still be taken (held MAX_DELAY_MS,
- * then sent back by the child for the rest): room for a submitter's clock ahead of ours and for
- * the time a task waited on the input queue, without taking a date years ahead.
- */
-export const NOT_BEFORE_SLACK_MS = 60_000;
+export { NOT_BEFORE_SLACK_MS };
 
 /** When a task may start and until when, as the dispatcher reads its input message. */
 export interface Timing {

@@ -28,6 +28,13 @@ import { NOT_BEFORE_HEADER } from './wire.js';
  */
 
 /**
+ * How far past the longest delay a not-before may be and still be taken (held MAX_DELAY_MS,
+ * then sent back by the child for the rest): room for a submitter's clock ahead of ours and for
+ * the time a task waited on the input queue, without taking a date years ahead.
+ */
+export const NOT_BEFORE_SLACK_MS = 60_000;
+
+/**
  * Level `level`'s bindings: with its word `1` a task goes into the level's queue, with `0` on to
  * the next lower exchange. Words of higher levels before it (any), anything after it.
  */

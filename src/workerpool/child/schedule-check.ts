@@ -1,4 +1,6 @@
 import type { MessageProperties } from 'amqplib';
+import { NOT_BEFORE_SLACK_MS } from '../../common/amqp/delay.js';
+import { MAX_DELAY_MS } from '../../common/amqp/delay-names.js';
 import { EXPIRES_AT_HEADER, NOT_BEFORE_HEADER } from '../../common/amqp/wire.js';
 import { TqError } from '../../common/errors.js';
 
@@ -15,7 +17,10 @@ export type ScheduleVerdict =
   | { kind: 'expired'; expiresAt: string }
   /** Ahead of its time: back into the ladder until `dueMs`. */
   | { kind: 'early'; dueMs: number }
-  /** A header that is not a time (another client's): parked unread like any unreadable task. */
+  /**
+   * A header that is not a time, or a not-before beyond the longest delay (another client's):
+   * parked unread like any unreadable task.
+   */
   | { kind: 'unreadable'; error: TqError };
 
 /**
@@ -35,12 +40,15 @@ export function scheduleCheck(
   const at = now();
   if (expiresAt !== undefined) {
     const deadline = timeOf(expiresAt);
-    if (deadline === undefined) return unreadable(EXPIRES_AT_HEADER, expiresAt);
+    if (deadline === undefined) return unreadable(EXPIRES_AT_HEADER, expiresAt, 'is not a time');
     if (deadline <= at) return { kind: 'expired', expiresAt: new Date(deadline).toISOString() };
   }
   if (notBefore !== undefined) {
     const due = timeOf(notBefore);
-    if (due === undefined) return unreadable(NOT_BEFORE_HEADER, notBefore);
+    if (due === undefined) return unreadable(NOT_BEFORE_HEADER, notBefore, 'is not a time');
+    // Sent back, it would come back every 7 days, forever: refused as the dispatcher does.
+    if (due - at > MAX_DELAY_MS + NOT_BEFORE_SLACK_MS)
+      return unreadable(NOT_BEFORE_HEADER, notBefore, 'is more than 7 days ahead');
     if (due - at > EARLY_TOLERANCE_MS) return { kind: 'early', dueMs: due };
   }
   return undefined;
@@ -61,12 +69,12 @@ function timeOf(value: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-function unreadable(name: string, value: unknown): ScheduleVerdict {
+function unreadable(name: string, value: unknown, why: string): ScheduleVerdict {
   const shown = (
     JSON.stringify(Buffer.isBuffer(value) ? value.toString('utf8') : value) ?? ''
   ).slice(0, 100);
   return {
     kind: 'unreadable',
-    error: new TqError('TQ_ERR_DELAY_INVALID', `${name} ${shown} is not a time`),
+    error: new TqError('TQ_ERR_DELAY_INVALID', `${name} ${shown} ${why}`),
   };
 }

@@ -1,5 +1,6 @@
 import type { MessageProperties } from 'amqplib';
 import { describe, expect, it } from 'vitest';
+import { MAX_DELAY_MS } from '../../../src/common/amqp/delay-names.js';
 import { EXPIRES_AT_HEADER, NOT_BEFORE_HEADER } from '../../../src/common/amqp/wire.js';
 import { hasCode } from '../../../src/common/errors.js';
 import { EARLY_TOLERANCE_MS, scheduleCheck } from '../../../src/workerpool/child/schedule-check.js';
@@ -47,7 +48,12 @@ describe('child schedule check', () => {
   });
 
   it('takes a header that is not a time for an unreadable task (TQ_ERR_DELAY_INVALID)', () => {
-    for (const headers of [{ [NOT_BEFORE_HEADER]: 'later' }, { [EXPIRES_AT_HEADER]: 17 }]) {
+    const tooFar = iso(NOW + MAX_DELAY_MS + 61_000);
+    for (const headers of [
+      { [NOT_BEFORE_HEADER]: 'later' },
+      { [EXPIRES_AT_HEADER]: 17 },
+      { [NOT_BEFORE_HEADER]: tooFar },
+    ]) {
       const verdict = scheduleCheck(withHeaders(headers), clock);
       expect(verdict?.kind).toBe('unreadable');
       expect(hasCode((verdict as { error: unknown }).error, 'TQ_ERR_DELAY_INVALID')).toBe(true);
