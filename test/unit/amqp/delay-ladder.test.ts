@@ -1,3 +1,4 @@
+import type { Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import {
   delayQueueDeclaration,
@@ -5,15 +6,19 @@ import {
   delayUnits,
   deliverPattern,
   levelPattern,
+  publishDelayed,
 } from '../../../src/common/amqp/delay.js';
 import {
   DELAY_DELIVER_EXCHANGE,
+  DELAY_ENTRY_EXCHANGE,
   DELAY_LEVELS,
   DELAY_UNIT_MS,
   delayExchange,
   levelDelayMs,
   MAX_DELAY_MS,
 } from '../../../src/common/amqp/delay-names.js';
+import type { ConfirmedPublisher } from '../../../src/common/amqp/publisher.js';
+import { NOT_BEFORE_HEADER } from '../../../src/common/amqp/wire.js';
 import { hasCode } from '../../../src/common/errors.js';
 
 /** RabbitMQ's topic matching: `*` one word, `#` zero or more. */
@@ -121,5 +126,44 @@ describe('delay ladder queues', () => {
       'x-dead-letter-strategy': 'at-least-once',
       'x-overflow': 'reject-publish',
     });
+  });
+});
+
+describe('publishDelayed', () => {
+  it('enters at the top level, without expiration, its due time in the header, the input untouched', async () => {
+    const sent: { exchange: string; key: string; options: Options.Publish }[] = [];
+    const publisher = {
+      publish: async (
+        exchange: string,
+        key: string,
+        _content: Buffer,
+        options: Options.Publish,
+      ) => {
+        sent.push({ exchange, key, options });
+      },
+    } as unknown as ConfirmedPublisher;
+    const now = Date.parse('2026-12-07T05:00:00.000Z');
+    const headers = { keep: 'me' };
+    const options: Options.Publish = { expiration: '5', messageId: 'm', headers };
+    await publishDelayed(publisher, Buffer.from('x'), options, 'worker_echo', now + 250, now);
+    // Further than 7 days: held the longest delay (the child sends it back for the rest).
+    await publishDelayed(
+      publisher,
+      Buffer.from('x'),
+      {},
+      'worker_echo',
+      now + MAX_DELAY_MS * 2,
+      now,
+    );
+    expect(sent[0]).toEqual({
+      exchange: DELAY_ENTRY_EXCHANGE,
+      key: delayRoutingKey(300, 'worker_echo'),
+      options: {
+        messageId: 'm',
+        headers: { keep: 'me', [NOT_BEFORE_HEADER]: '2026-12-07T05:00:00.250Z' },
+      },
+    });
+    expect(options).toEqual({ expiration: '5', messageId: 'm', headers: { keep: 'me' } });
+    expect(sent[1]?.key).toBe(delayRoutingKey(MAX_DELAY_MS, 'worker_echo'));
   });
 });
