@@ -8,6 +8,8 @@ import type {
 import { AckBatcher } from '../common/amqp/acks.js';
 import { brokerVersionOf } from '../common/amqp/broker-features.js';
 import { AmqpConnection } from '../common/amqp/connection.js';
+import { declareDelayLadder, publishDelayed } from '../common/amqp/delay.js';
+import { DELAY_UNROUTED_EXCHANGE } from '../common/amqp/delay-names.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { declareQueue, declareTracking, invalidQueue, workerQueue } from '../common/amqp/queues.js';
@@ -19,6 +21,7 @@ import type { Logger } from '../common/logger.js';
 import { DispatcherCounts } from './counts.js';
 import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
+import { applyTiming, type Timing, timingOf } from './schedule.js';
 import type { DispatcherFacts } from './status.js';
 import { DispatcherEvents } from './task-events.js';
 import { TypePriorities } from './type-priorities.js';
@@ -135,6 +138,9 @@ export class Dispatcher {
     priorities.log(this.#log);
     await declareQueue(channel, queue, queueType);
     await declareQueue(channel, invalidQueue(queue), queueType);
+    // Delayed tasks: the ladder, and its way back here for a task whose destination is gone.
+    await declareDelayLadder(channel, queueType);
+    await channel.bindQueue(queue, DELAY_UNROUTED_EXCHANGE, '');
     if (this.#events) await declareTracking(channel, queueType);
     await channel.prefetch(prefetch);
     this.#everConnected = true;
@@ -219,8 +225,8 @@ export class Dispatcher {
     void this.#handle(session, message);
   }
 
-  /** Why a task is not forwarded, or where it goes. */
-  #route(message: ConsumeMessage): Route | Parked {
+  /** Why a task is not forwarded, or where it goes (and when: its timing, schedule.ts). */
+  #route(message: ConsumeMessage): (Route & { timing?: Timing }) | Parked {
     const { content, properties } = message;
     if (content.length > this.#maxBodySize) {
       return {
@@ -239,7 +245,10 @@ export class Dispatcher {
         reason: `worker type ${JSON.stringify(route.type)} is not in [dispatcher] types`,
       };
     }
-    return route;
+    if (!route.ok) return route;
+    const timing = timingOf(properties);
+    if (timing === undefined) return route;
+    return timing.ok ? { ...route, timing } : timing;
   }
 
   async #handle(session: Session, message: ConsumeMessage): Promise<void> {
@@ -256,15 +265,22 @@ export class Dispatcher {
         if (!workerQueues.declared(route.type)) await workerQueues.ensure(route.type);
         const options = forwardProperties(properties);
         priorities.adjust(route.type, options);
+        const { timing } = route;
+        if (timing) applyTiming(options, timing);
+        const dueMs = timing?.dueMs;
         if (this.#events) {
           this.#events.identify(options);
           // Both confirms come back in the same read: the ack waits no longer than without.
           await Promise.all([
-            publisher.publish('', target, content, options),
-            this.#events.received(publisher, message, route.type, options),
+            dueMs === undefined
+              ? publisher.publish('', target, content, options)
+              : publishDelayed(publisher, content, options, target, dueMs),
+            this.#events.received(publisher, message, route.type, options, timing),
           ]);
-        } else {
+        } else if (dueMs === undefined) {
           await publisher.publish('', target, content, options);
+        } else {
+          await publishDelayed(publisher, content, options, target, dueMs);
         }
         this.counts.forward(route.type);
         // Guarded: building the fields for every task costs at full speed, even when dropped.

@@ -6,6 +6,7 @@ import type { ErrorCode } from '../common/errors.js';
 import { type Copy, copyOfJson, copyOfText, cutUtf8 } from '../common/tracking/copy.js';
 import { ERROR_CAP_CHARS } from '../common/tracking/limits.js';
 import { publishEvent, trackedIdOf, trackedRunOf } from '../common/tracking/publish.js';
+import type { Timing } from './schedule.js';
 
 /**
  * The dispatcher's lifecycle events ([tracking] enabled): `received` for a task it forwards,
@@ -25,12 +26,16 @@ export class DispatcherEvents {
       forwarded.messageId = randomUUID();
   }
 
-  /** `forwarded`: the properties the task is forwarded with (identified). */
+  /**
+   * `forwarded`: the properties the task is forwarded with (identified); `timing`: its due time
+   * when it went into the delay ladder, and its deadline (schedule.ts).
+   */
   received(
     publisher: ConfirmedPublisher,
     message: ConsumeMessage,
     type: string,
     forwarded: Options.Publish,
+    timing?: Timing,
   ): Promise<void> {
     const taskId = (forwarded.correlationId ?? forwarded.messageId) as string;
     const copy = copyOfBody(message, true);
@@ -42,6 +47,8 @@ export class DispatcherEvents {
       type,
       at: new Date().toISOString(),
       ...(run === undefined ? {} : { run }),
+      ...(timing?.dueMs === undefined ? {} : { notBefore: new Date(timing.dueMs).toISOString() }),
+      ...(timing?.expiresAt === undefined ? {} : { expiresAt: timing.expiresAt }),
       workitem: copy.value,
       truncated: copy.truncated || undefined,
     });

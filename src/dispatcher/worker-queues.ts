@@ -1,4 +1,5 @@
 import type { Channel, ChannelModel } from 'amqplib';
+import { bindDelayDestination } from '../common/amqp/delay.js';
 import { workerQueueDeclaration } from '../common/amqp/queues.js';
 import { ReplyCode, replyCodeOf } from '../common/amqp/reply-codes.js';
 import type { QueueType } from '../common/config/types.js';
@@ -13,7 +14,8 @@ import type { Logger } from '../common/logger.js';
 export const MAX_REMEMBERED_TYPES = 10_000;
 
 /**
- * Declares `worker_<type>` before the first task of a type goes there, once per connection.
+ * Declares `worker_<type>` before the first task of a type goes there, once per connection, and
+ * binds it to the delay ladder's deliver exchange (delay.ts) so that its delayed tasks come out.
  * It uses a channel of its own: a declaration the broker refuses (the queue exists with other
  * arguments) closes that channel only, never the one tasks flow on. Such a queue is reported
  * loudly and used as it is, so tasks keep flowing to the consumers that are already there.
@@ -112,6 +114,14 @@ export class WorkerQueues {
           `drain (or \`taskqueue purge ${name}\`), delete it (rabbitmqctl delete_queue ${name}) ` +
           'and restart the pools and the dispatcher (docs/priorities.md)',
       );
+    }
+    // The ladder is declared by the dispatcher's setup, before any task is taken.
+    const binding = await this.#openChannel();
+    try {
+      await bindDelayDestination(binding, name);
+    } catch (err) {
+      this.#channel = undefined; // the broker closed it
+      throw err;
     }
   }
 

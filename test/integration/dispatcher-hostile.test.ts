@@ -1,5 +1,6 @@
 import { rabbitmqctl } from '@taskqueue/dev/rabbitmq-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DELAY_LEVELS } from '../../src/common/amqp/delay-names.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { brokerInfo, useVhost } from '../support/broker.js';
 import { type Program, startDispatcher, testConfig, writeConfig } from '../support/programs.js';
@@ -189,8 +190,9 @@ describe('a vhost at its queue limit', () => {
     const info = brokerInfo();
     if (info.kind !== 'node') throw new Error(`needs the private node to set limits: ${info.kind}`);
     const vhost = decodeURIComponent(new URL(ctx.url).pathname.slice(1));
-    // taskqueue, taskqueue.invalid and worker_one.
-    await rabbitmqctl(info.node, ['set_vhost_limits', '-p', vhost, '{"max-queues": 3}']);
+    // taskqueue, taskqueue.invalid, the delay ladder's levels and worker_one.
+    const limit = 3 + DELAY_LEVELS;
+    await rabbitmqctl(info.node, ['set_vhost_limits', '-p', vhost, `{"max-queues": ${limit}}`]);
     await ctx.start();
     await ctx.client.publish('taskqueue', workitem('one'), { messageId: 'first' });
     await ctx.client.collect('worker_one', 1, 30_000);

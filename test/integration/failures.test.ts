@@ -1,5 +1,6 @@
 import type { ConsumeMessage } from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DELAY_LEVELS, delayQueue } from '../../src/common/amqp/delay-names.js';
 import { workerQueueDeclaration } from '../../src/common/amqp/queues.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
@@ -80,9 +81,14 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     expect(body(result!).fields.succeeded_on).toBe(3);
     expect(body(result!).error).toBeUndefined();
     expect(header(result!, 'x-attempts')).toBe(3);
-    // The two waits were in the broker: 200 ms, then 400 ms.
+    // The two waits were in the broker: 200 ms, then 400 ms, each jittered down by up to 25 %.
     const scheduled = program.logs().filter((l) => l.msg === 'task failed; retry scheduled');
-    expect(scheduled.map((l) => l.delayMs)).toEqual([200, 400]);
+    const delays = scheduled.map((l) => l.delayMs as number);
+    expect(delays).toHaveLength(2);
+    expect(delays[0]).toBeGreaterThanOrEqual(150);
+    expect(delays[0]).toBeLessThanOrEqual(200);
+    expect(delays[1]).toBeGreaterThanOrEqual(300);
+    expect(delays[1]).toBeLessThanOrEqual(400);
     expect(await client.drain('results')).toEqual([]);
   });
 
@@ -92,7 +98,12 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     await publish('flaky', 'survive-1', { succeed_on: 2 });
     await first.waitFor(/retry scheduled/);
     await first.stop();
-    expect(await client.messageCount('worker_flaky.retry.3000ms')).toBe(1);
+    // It waits in the delay ladder (docs/delays.md), in one of its levels, not in a process.
+    let waiting = 0;
+    for (let level = 0; level < DELAY_LEVELS; level++)
+      waiting += await client.messageCount(delayQueue(level));
+    expect(waiting).toBe(1);
+    expect(await client.messageCount('worker_flaky')).toBe(0);
     const second = pool('flaky', 'workers = 1\nmax_attempts = 2\nretry_delay = 3');
     const [result] = await client.collect('results', 1, 30_000);
     expect(result?.properties.correlationId).toBe('survive-1');

@@ -7,7 +7,11 @@ export const workerQueue = (type: string): string => `worker_${type}`;
 export const invalidQueue = (inputQueue: string): string => `${inputQueue}.invalid`;
 /** Where a type's poison messages go. */
 export const deadQueue = (type: string): string => `worker_${type}.dead`;
-/** Where a type's failed tasks wait `delayMs` before they go back to `worker_<type>`. */
+/**
+ * Where a type's failed tasks waited `delayMs` before they went back to `worker_<type>`, before
+ * retries went through the delay ladder (issue 30, delay.ts): no longer declared, but such a
+ * queue may still drain on an installation upgraded meanwhile, and `taskqueue queues` names it.
+ */
 export const retryQueue = (type: string, delayMs: number): string =>
   `worker_${type}.retry.${delayMs}ms`;
 /** Where results go that no queue would receive on their configured route. */
@@ -66,7 +70,8 @@ export function workerQueueDeclaration(
 }
 
 /**
- * `worker_<type>.retry.<ms>ms`: nobody consumes it; a message expires after `delayMs` (or its own
+ * `worker_<type>.retry.<ms>ms` as earlier versions declared it (kept for their tests and for
+ * whoever inspects an old one): nobody consumes it; a message expires after `delayMs` (or its own
  * shorter `expiration`) and the broker dead-letters it back to `worker_<type>`. The delay lives
  * in the broker, so a waiting retry holds no child and survives a restart of the pool.
  */

@@ -107,7 +107,7 @@ export function parseEvent(body: Buffer): WireEvent {
     out.workitem = copy(o, 'workitem');
   }
   if (o.result !== undefined) {
-    if (!['succeeded', 'failed', 'poisoned'].includes(event))
+    if (!['succeeded', 'failed', 'poisoned', 'expired'].includes(event))
       throw invalid(`result on a ${event} event`);
     out.result = copy(o, 'result');
   }

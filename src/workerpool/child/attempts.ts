@@ -27,7 +27,7 @@ export function crashesOf(properties: MessageProperties): { count: number; log: 
 
 /**
  * The wait before attempt `nextAttempt` (≥ 2): `retry_delay` doubled per attempt, capped at an
- * hour. The queue is named by this value; the jitter is applied per message (`jittered`).
+ * hour; the jitter is applied per message (`jittered`).
  */
 export function retryDelayMs(retryDelaySeconds: number, nextAttempt: number): number {
   const exponential = retryDelaySeconds * 1000 * 2 ** Math.min(nextAttempt - 2, 30);
@@ -35,9 +35,8 @@ export function retryDelayMs(retryDelaySeconds: number, nextAttempt: number): nu
 }
 
 /**
- * A message's own expiration within its delay queue: between 75 % and 100 % of the queue's delay,
- * so that tasks failing together do not all come back at the same instant. (A message expires
- * only at the head of a queue, so one behind a longer one waits at most the 25 % spread.)
+ * A retry's own wait: between 75 % and 100 % of `delayMs`, so that tasks failing together do not
+ * all come back at the same instant.
  */
 export function jittered(delayMs: number, random: () => number = Math.random): number {
   return Math.round(delayMs * (0.75 + 0.25 * random()));

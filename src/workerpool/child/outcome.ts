@@ -13,6 +13,7 @@ import type { ChildSpec, Verdict } from '../ipc.js';
 import { CRASH_LOG_HEADER, CRASHES_HEADER, crashesOf } from './attempts.js';
 import type { PoolLink } from './pool-link.js';
 import { publishResult, type RunFacts } from './result-route.js';
+import { expiredError } from './schedule-check.js';
 import type { TaskInHand } from './task.js';
 import type { ChildEvents } from './task-events.js';
 import { parseWorkitem } from './workitem.js';
@@ -39,6 +40,10 @@ export type Outcome =
    * succeeded: the final says what happened).
    */
   | { kind: 'cancelled'; ran: boolean }
+  /** Past its deadline (schedule-check.ts) before the plugin saw it: answered, never run. */
+  | { kind: 'expired'; expiresAt: string }
+  /** Came before its not-before: back into the delay ladder for the rest, not run. */
+  | { kind: 'early'; dueMs: number }
   /** Handed back at shutdown, or its channel closed while it ran: the broker has it again. */
   | { kind: 'dropped'; why: 'handed-back' | 'connection-lost' };
 
@@ -150,6 +155,17 @@ export class OutcomePolicy {
       case 'cancelled':
         await this.#cancelled(task, outcome.ran);
         break;
+      case 'expired':
+        await this.#expired(task, outcome.expiresAt);
+        break;
+      case 'early':
+        task.ending = 'returned';
+        await task.tools.router.delay(task.message, outcome.dueMs);
+        task
+          .log()
+          .info({ notBefore: new Date(outcome.dueMs).toISOString() }, 'task early; delayed again');
+        acks.ack(task.message);
+        return 'acked';
       default:
         await this.#failAttempt(task, outcome);
     }
@@ -285,6 +301,23 @@ export class OutcomePolicy {
     // No copy of the result: it is the input plus the error, and the event's parser takes a
     // result on succeeded, failed and poisoned only (tracking/parse.ts).
     await this.#events?.final(task, 'cancelled', { error: error.message, errorCode: error.code });
+  }
+
+  /**
+   * A task past its deadline: never run, never retried. Its error result goes out as a
+   * failure's does (the sender is told, the task is not dropped), then the `expired` final.
+   */
+  async #expired(task: TaskInHand, expiresAt: string): Promise<void> {
+    task.ending = 'failed';
+    const error = expiredError(expiresAt);
+    task.log().info({ code: error.code, expiresAt }, 'task expired; not run');
+    const result = errorWorkitem(task.workitem, error);
+    await this.#publish(task, result, this.#facts(task));
+    await this.#events?.final(task, 'expired', {
+      error: error.message,
+      errorCode: error.code,
+      result,
+    });
   }
 
   /** A failed attempt: retried through the broker while attempts remain, else the error result. */

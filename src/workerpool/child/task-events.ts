@@ -48,7 +48,7 @@ export class ChildEvents {
   /** Resolves once the broker confirmed it (at once for a task without an id). */
   async final(
     task: TaskInHand,
-    name: Extract<EventName, 'succeeded' | 'failed' | 'poisoned' | 'cancelled'>,
+    name: Extract<EventName, 'succeeded' | 'failed' | 'poisoned' | 'expired' | 'cancelled'>,
     facts: FinalFacts,
   ): Promise<void> {
     const event = this.#event(task, name);

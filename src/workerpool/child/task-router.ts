@@ -1,12 +1,12 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import {
+  bindDelayDestination,
+  declareDelayLadder,
+  publishDelayed,
+} from '../../common/amqp/delay.js';
 import { encodableCopy, forwardProperties } from '../../common/amqp/properties.js';
 import type { ConfirmedPublisher } from '../../common/amqp/publisher.js';
-import {
-  deadQueue,
-  declare,
-  retryQueueDeclaration,
-  workerQueue,
-} from '../../common/amqp/queues.js';
+import { deadQueue, workerQueue } from '../../common/amqp/queues.js';
 import { ERROR_HEADER, PARKED_AT_HEADER } from '../../common/amqp/wire.js';
 import type { QueueType } from '../../common/config/types.js';
 import { hasCode } from '../../common/errors.js';
@@ -27,7 +27,8 @@ export class TaskRouter {
   #publisher: ConfirmedPublisher;
   #type: string;
   #queueType: QueueType;
-  #declared = new Map<number, Promise<void>>();
+  /** The delay ladder and this type's way out of it, declared on first use on this channel. */
+  #ladder: Promise<void> | undefined;
 
   constructor(
     channel: ConfirmChannel,
@@ -43,7 +44,8 @@ export class TaskRouter {
 
   /**
    * Puts the task back for attempt `nextAttempt`, after `retryDelayMs` (jittered) in the broker:
-   * it waits in `worker_<type>.retry.<ms>ms` and is dead-lettered back to `worker_<type>`.
+   * it waits in the delay ladder (delay.ts) and comes out at `worker_<type>`, its due time in
+   * NOT_BEFORE_HEADER. Resolves to the wait it was given, in ms.
    */
   async retry(
     message: ConsumeMessage,
@@ -51,27 +53,24 @@ export class TaskRouter {
     nextAttempt: number,
     error: string,
   ): Promise<number> {
-    const delay = retryDelayMs(retryDelaySeconds, nextAttempt);
+    const nominal = retryDelayMs(retryDelaySeconds, nextAttempt);
     const options = forwardProperties(message.properties, {
       [ATTEMPT_HEADER]: nextAttempt,
       [ERROR_HEADER]: error.slice(0, MAX_ERROR_HEADER),
     });
-    if (delay === 0) {
+    if (nominal === 0) {
       delete options.expiration;
       await this.#send(workerQueue(this.#type), message.content, options);
       return 0;
     }
-    const declaration = retryQueueDeclaration(this.#type, delay, this.#queueType);
-    let declared = this.#declared.get(delay);
-    if (!declared) {
-      declared = declare(this.#channel, declaration);
-      this.#declared.set(delay, declared);
-      declared.catch(() => this.#declared.delete(delay));
-    }
-    await declared;
-    options.expiration = String(jittered(delay));
-    await this.#send(declaration.name, message.content, options);
+    const delay = jittered(nominal);
+    await this.#sendDelayed(message.content, options, Date.now() + delay);
     return delay;
+  }
+
+  /** Puts a task that came before its time (`dueMs`) back into the delay ladder for the rest. */
+  async delay(message: ConsumeMessage, dueMs: number): Promise<void> {
+    await this.#sendDelayed(message.content, forwardProperties(message.properties), dueMs);
   }
 
   /** Puts a task whose consumer died back at the end of its queue, with the crash counted. */
@@ -101,6 +100,32 @@ export class TaskRouter {
       [PARKED_AT_HEADER]: new Date().toISOString(),
     });
     await this.#send(deadQueue(this.#type), message.content, options);
+  }
+
+  /** Into the ladder, to come out at `worker_<type>` at `dueMs`; as #send, with the same fallback. */
+  async #sendDelayed(content: Buffer, options: Options.Publish, dueMs: number): Promise<void> {
+    this.#ladder ??= this.#declareLadder();
+    await this.#ladder;
+    const destination = workerQueue(this.#type);
+    try {
+      await publishDelayed(this.#publisher, content, options, destination, dueMs);
+    } catch (err) {
+      if (!hasCode(err, 'TQ_ERR_AMQP_ENCODE')) throw err;
+      const copy = encodableCopy(options, (err as Error).message);
+      await publishDelayed(this.#publisher, content, copy, destination, dueMs);
+    }
+  }
+
+  #declareLadder(): Promise<void> {
+    const declaring = (async () => {
+      await declareDelayLadder(this.#channel, this.#queueType);
+      await bindDelayDestination(this.#channel, workerQueue(this.#type));
+    })();
+    // Failed (the channel went): declared again on the next use.
+    declaring.catch(() => {
+      if (this.#ladder === declaring) this.#ladder = undefined;
+    });
+    return declaring;
   }
 
   /**

@@ -28,6 +28,7 @@ import { type Outcome, OutcomePolicy, type PluginWorker } from './outcome.js';
 import type { PoolLink } from './pool-link.js';
 import { checkPriorities } from './priorities.js';
 import { RecyclePolicy } from './recycle-policy.js';
+import { scheduleCheck } from './schedule-check.js';
 import type { TaskReport } from './stats-reporter.js';
 import { type ChannelTools, TaskInHand } from './task.js';
 import { ChildEvents } from './task-events.js';
@@ -313,6 +314,9 @@ export class WorkerRuntime extends EventEmitter {
     // Before a crash is counted: a cancelled task is not run again, whatever befell it.
     if (task.cancelRequested || this.#cancels.cancelled(trackedIdOf(message.properties)))
       return { kind: 'cancelled', ran: false };
+    // Past its deadline, or before its time: not run now (schedule-check.ts).
+    const schedule = scheduleCheck(message.properties);
+    if (schedule !== undefined) return schedule;
     if (message.fields.redelivered && verdict?.kind !== 'lost')
       return { kind: 'consumer-died', verdict };
     this.#events?.started(task);

@@ -12,7 +12,9 @@ import { scenario as j } from './j-poison-classic.js';
 import { scenario as k } from './k-poison-quorum.js';
 import { scenario as l } from './l-hostile-mix.js';
 import { scenario as m } from './m-api-10k.js';
+import { scenario as n } from './n-delays-restarts.js';
 import { scenario as o } from './o-delayed-priorities.js';
+import { scenario as p } from './p-delays-quorum.js';
 
 /** Every scenario, in the order the runner runs them; each is one file in this directory. */
-export const SCENARIOS: Scenario[] = [a, b, c, d, e, f, g, h, i, j, k, l, m, o];
+export const SCENARIOS: Scenario[] = [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p];

@@ -59,6 +59,42 @@ describe('DispatcherEvents', () => {
     expect(sent.map((s) => s.event.run)).toEqual([3, undefined]);
   });
 
+  it('says when a task sent into the delay ladder is due, and its deadline; neither otherwise', async () => {
+    const { publisher, sent } = fakePublisher();
+    const events = new DispatcherEvents();
+    const body = '{"fields":{}}';
+    const due = Date.parse('2026-12-07T06:00:00.000Z');
+    const expiresAt = '2026-12-07T07:00:00.000Z';
+    await events.received(
+      publisher,
+      message(body, {}),
+      'echo',
+      { messageId: 'd-1' },
+      {
+        ok: true,
+        dueMs: due,
+        expiresAt,
+      },
+    );
+    await events.received(
+      publisher,
+      message(body, {}),
+      'echo',
+      { messageId: 'd-2' },
+      {
+        ok: true,
+        dueMs: undefined,
+        expiresAt,
+      },
+    );
+    await events.received(publisher, message(body, {}), 'echo', { messageId: 'd-3' });
+    expect(sent.map((s) => [s.event.notBefore, s.event.expiresAt])).toEqual([
+      ['2026-12-07T06:00:00.000Z', expiresAt],
+      [undefined, expiresAt],
+      [undefined, undefined],
+    ]);
+  });
+
   it('copies a text/plain task as text, and cuts a large one', async () => {
     const { publisher, sent } = fakePublisher();
     const events = new DispatcherEvents();

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/common/logger.js';
 import { WorkerQueues } from '../../../src/dispatcher/worker-queues.js';
 
-/** Just enough of a connection for declarations: every assertQueue succeeds, and is counted. */
+/**
+ * Just enough of a connection for declarations: every assertQueue succeeds, and is counted; the
+ * delay ladder's binding of each queue succeeds too.
+ */
 function fakeModel(declared: string[]): ChannelModel {
   const channel = {
     on: () => channel,
@@ -12,6 +15,7 @@ function fakeModel(declared: string[]): ChannelModel {
       declared.push(name);
       return { queue: name, messageCount: 0, consumerCount: 0 };
     },
+    bindQueue: async () => ({}),
   };
   return { createChannel: async () => channel } as unknown as ChannelModel;
 }

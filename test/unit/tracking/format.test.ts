@@ -91,6 +91,11 @@ describe('encodeEvent / parseEvent', () => {
     expect(refused(body({ ...base, crashLog: Array(101).fill('x') }))).toMatch(/crashLog/);
     expect(refused(body({ ...base, workitem: {} }))).toMatch(/workitem on a started/);
     expect(refused(body({ ...base, event: 'received', result: {} }))).toMatch(/result on/);
+    expect(refused(body({ ...base, event: 'cancelled', result: {} }))).toMatch(/result on/);
+    // An expired task's final carries its error result (the input plus the error), as failed's.
+    expect(parseEvent(body({ ...base, event: 'expired', result: { a: 1 } })).result).toEqual({
+      a: 1,
+    });
     expect(refused(body({ ...base, truncated: 'yes' }))).toMatch(/truncated/);
     expect(refused(Buffer.alloc(EVENT_MAX_BYTES + 1, 0x20))).toMatch(/bytes is above/);
     const huge = { ...base, event: 'received', workitem: { s: 'x'.repeat(COPY_CAP_BYTES * 7) } };

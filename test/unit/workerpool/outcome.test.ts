@@ -88,6 +88,7 @@ function fakeChannel(
     requeueAfterCrash: route('requeueAfterCrash'),
     handBack: route('handBack'),
     park: route('park'),
+    delay: route('delay'),
   };
   const acks = {
     received: () => {},
@@ -550,5 +551,37 @@ describe('OutcomePolicy: a cancelled task (issue 28, cancel)', () => {
     await t.policy.settle(t.task(message(input)), { kind: 'cancelled', ran: true });
     expect(t.events).toEqual(['publish results', 'beforeAck', 'ack']);
     expect(String(t.published[0]?.body.error)).toContain('while it ran');
+  });
+});
+
+describe('OutcomePolicy: a task past its deadline or before its time (issue 30)', () => {
+  it('answers an expired task with its error result, then the expired final, then the ack; no retry', async () => {
+    const t = setup({ tracking: true });
+    const at = '2026-12-07T05:00:00.000Z';
+    await t.policy.settle(t.task(message(input)), { kind: 'expired', expiresAt: at });
+    expect(t.events).toEqual(['publish results', 'publish task.expired.echo', 'beforeAck', 'ack']);
+    expect(t.routed).toEqual([]);
+    expect(t.published[0]?.body).toMatchObject({
+      fields: input.fields,
+      error: `task expired at ${at} before it started (TQ_ERR_TASK_EXPIRED): not run`,
+    });
+    expect(t.published[1]?.body).toMatchObject({
+      v: 1,
+      event: 'expired',
+      taskId: 'm-1',
+      attempt: 1,
+      errorCode: 'TQ_ERR_TASK_EXPIRED',
+      result: { fields: input.fields },
+    });
+    expect(t.settled).toEqual([{ outcome: 'expired', settlement: 'acked' }]);
+  });
+
+  it('sends an early task back into the ladder for the rest, then acks; nothing published', async () => {
+    const t = setup({ tracking: true });
+    const due = Date.now() + 60_000;
+    await t.policy.settle(t.task(message(input)), { kind: 'early', dueMs: due });
+    expect(t.events).toEqual(['delay', 'ack']);
+    expect(argsOf(t.routed, 'delay')[1]).toBe(due);
+    expect(t.published).toEqual([]);
   });
 });
