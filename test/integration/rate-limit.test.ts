@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rateTokenQueue } from '../../src/common/amqp/queues.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
+import { childPids } from '../support/processes.js';
 import { type Program, startPool, testConfig, writeConfig } from '../support/programs.js';
 
 /**
@@ -37,8 +38,8 @@ function childPidsOf(pool: Program, group: string): Set<number> {
   );
 }
 
+/** Publishes `count` tasks straight to `worker_<type>`, which the running pool declared. */
 async function publishTasks(client: TestClient, count: number): Promise<void> {
-  await client.declare(`worker_${TYPE}`);
   await Promise.all(
     Array.from({ length: count }, (_, n) =>
       client.publish(`worker_${TYPE}`, workitem(TYPE, { n }), { correlationId: `rate-${n}` }),
@@ -60,8 +61,12 @@ describe('rate_limit', () => {
     return { url, client };
   }
 
-  function pool(url: string, section: string): Program {
-    const config = writeConfig(testConfig(url, [TYPE], section));
+  function pool(url: string, section: string, queueType = 'classic'): Program {
+    const text = testConfig(url, [TYPE], section).replace(
+      '[amqp]\n',
+      `[amqp]\nqueue_type = ${queueType}\n`,
+    );
+    const config = writeConfig(text);
     const program = startPool(config.file);
     cleanups.push(async () => {
       await program.stop();
@@ -129,23 +134,27 @@ describe('rate_limit', () => {
     );
   });
 
-  it('runs every task of a type capped low, no faster than its cap', async () => {
-    const { url, client } = await setUp('rate-low');
-    const p = pool(url, `[${TYPE}]\nworkers = 2\nrate_limit = 2\n`);
-    await p.waitForRunning(TYPE, 2, 60_000);
-    await expect
-      .poll(() => client.consumerCount(rateTokenQueue(TYPE)), { timeout: 20_000 })
-      .toBe(2);
-    await publishTasks(client, 10);
-    const stamps = stampsOf(await client.collect('results', 10, 60_000));
-    expect(new Set(stamps.map((s) => s.n)).size).toBe(10);
-    // 10 starts at 2 a second span 4.5 s; tokens banked before the backlog (at most about one
-    // second's worth) could shorten that by a second: 3 s is the bound a cap-free run (all ten at
-    // once) would miss by far.
-    const span = stamps.at(-1)!.startedAt - stamps[0]!.startedAt;
-    console.info(`rate_limit 2: 10 tasks started over ${span} ms`);
-    expect(span).toBeGreaterThanOrEqual(3000);
-  });
+  // Quorum too: its token queue bounds length and drops expired tokens (RabbitMQ ≥ 3.10).
+  it.each(['classic', 'quorum'])(
+    'runs every task of a type capped low, no faster than its cap (%s)',
+    async (queueType) => {
+      const { url, client } = await setUp(`rate-low-${queueType}`);
+      const p = pool(url, `[${TYPE}]\nworkers = 2\nrate_limit = 2\n`, queueType);
+      await p.waitForRunning(TYPE, 2, 60_000);
+      await expect
+        .poll(() => client.consumerCount(rateTokenQueue(TYPE)), { timeout: 20_000 })
+        .toBe(2);
+      await publishTasks(client, 10);
+      const stamps = stampsOf(await client.collect('results', 10, 60_000));
+      expect(new Set(stamps.map((s) => s.n)).size).toBe(10);
+      // 10 starts at 2 a second span 4.5 s; tokens banked before the backlog (at most about one
+      // second's worth) could shorten that by a second: 3 s is the bound a cap-free run (all ten at
+      // once) would miss by far.
+      const span = stamps.at(-1)!.startedAt - stamps[0]!.startedAt;
+      console.info(`rate_limit 2 (${queueType}): 10 tasks started over ${span} ms`);
+      expect(span).toBeGreaterThanOrEqual(3000);
+    },
+  );
 
   it('recycles children of a capped type (max_tasks_per_child) without losing or repeating a task', async () => {
     const { url, client } = await setUp('rate-recycle');
@@ -167,5 +176,29 @@ describe('rate_limit', () => {
     // Nothing came back to count as a crash, and no task is left behind.
     expect(p.logs().filter((l) => l.code === 'TQ_ERR_TASK_POISON')).toHaveLength(0);
     expect(await client.messageCount(`worker_${TYPE}`)).toBe(0);
+  });
+
+  it('counts a crash of a child holding a task it got with a token, as for a consumed one', async () => {
+    const { url, client } = await setUp('rate-crash');
+    const p = pool(
+      url,
+      `[${TYPE}]\nworkers = 1\nrate_limit = 5\nsleep_ms = 5000\nmax_crashes = 1\n`,
+    );
+    await p.waitForRunning(TYPE, 1, 60_000);
+    await publishTasks(client, 1);
+    // Got: the task left worker_stamp and is in the child's hands, unacked.
+    await expect
+      .poll(() => client.messageCount(`worker_${TYPE}`), { timeout: 10_000, interval: 50 })
+      .toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const victim = childPids(p.pid)[0]!;
+    process.kill(victim, 'SIGKILL');
+    // Redelivered to the successor, which asks the pool, hears of the crash and (max_crashes 1)
+    // parks it with its count: the broker redelivers a got task as it does a consumed one.
+    const dead = await client.collect(`worker_${TYPE}.dead`, 1, 60_000);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.properties.headers?.['x-taskqueue-crashes']).toBe(1);
+    const [result] = await client.collect('results', 1, 30_000);
+    expect(JSON.parse(result!.content.toString()).error).toMatch(/poison/);
   });
 });
