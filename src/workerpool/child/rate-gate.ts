@@ -140,8 +140,10 @@ export class RateGate {
     }
     if (got === false) {
       settle(channel, token, false);
+      this.minter.empty();
       return;
     }
+    this.minter.found();
     const task: ConsumeMessage = {
       content: got.content,
       properties: got.properties,

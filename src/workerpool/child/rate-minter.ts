@@ -1,8 +1,12 @@
 import type { Channel } from 'amqplib';
-import { rateTokenQueue, rateTokenQueueDeclaration } from '../../common/amqp/queues.js';
+import {
+  rateTokenQueue,
+  rateTokenQueueDeclaration,
+  workerQueue,
+} from '../../common/amqp/queues.js';
 import type { QueueType } from '../../common/config/types.js';
 import type { Logger } from '../../common/logger.js';
-import { recheckDelayMs, TokenShare, tokenLifetimeMs } from './rate-share.js';
+import { IDLE_RECHECK_MS, recheckDelayMs, TokenShare, tokenLifetimeMs } from './rate-share.js';
 
 /** A token says nothing but that it exists. */
 const TOKEN = Buffer.alloc(0);
@@ -17,7 +21,9 @@ const nowMs = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
  * carry their own `expiration`, so what an idle or busy type banks stays about a second's worth.
  *
  * Minting runs only while this child consumes tokens: a retiring or stopping child stops, and
- * the others' next recount gives them its share.
+ * the others' next recount gives them its share. A child whose gets found no task for a second
+ * stops minting too, and looks at `worker_<type>`'s ready messages four times a second instead;
+ * the first task there starts minting again.
  */
 export class RateMinter {
   readonly share: TokenShare;
@@ -57,6 +63,16 @@ export class RateMinter {
     this.#scheduleRecount(channel);
   }
 
+  /** A get found a task. */
+  found(): void {
+    this.share.found(nowMs());
+  }
+
+  /** A get found `worker_<type>` empty. */
+  empty(): void {
+    if (this.share.empty(nowMs())) this.#log.debug('rate limit: no tasks; minting paused');
+  }
+
   /** Stops minting (idempotent). */
   stop(): void {
     this.#channel = undefined;
@@ -84,16 +100,26 @@ export class RateMinter {
   }
 
   #scheduleRecount(channel: Channel): void {
-    this.#recount = setTimeout(async () => {
-      if (this.#channel !== channel) return;
-      try {
-        await this.#count(channel);
-      } catch {
-        this.stop();
-        return;
-      }
-      if (this.#channel === channel) this.#scheduleRecount(channel);
-    }, recheckDelayMs(Math.random()));
+    const idle = this.share.idle;
+    this.#recount = setTimeout(
+      async () => {
+        if (this.#channel !== channel) return;
+        try {
+          if (!idle) await this.#count(channel);
+          else if ((await channel.checkQueue(workerQueue(this.#type))).messageCount > 0) {
+            this.share.resume(nowMs());
+            this.#log.debug('rate limit: tasks wait; minting again');
+            await this.#count(channel);
+          }
+        } catch {
+          // The channel closed (a missing worker queue closes it too): the gate starts over.
+          this.stop();
+          return;
+        }
+        if (this.#channel === channel) this.#scheduleRecount(channel);
+      },
+      idle ? IDLE_RECHECK_MS : recheckDelayMs(Math.random()),
+    );
   }
 
   async #count(channel: Channel): Promise<void> {

@@ -29,6 +29,15 @@ export const MAX_CATCH_UP_MS = 1000;
  */
 export const TOKEN_BANK_MS = 1000;
 
+/**
+ * A child whose gets found `worker_<type>` empty for this long stops minting: an idle type would
+ * otherwise cost the broker and its children a token and an empty get for every token of its
+ * rate, for ever.
+ */
+export const IDLE_AFTER_MS = 1000;
+/** How often a child that stopped minting looks at `worker_<type>` for tasks (ready messages). */
+export const IDLE_RECHECK_MS = 250;
+
 /** The `expiration` (ms) of the tokens of a type capped at `rate` tasks a second. */
 export function tokenLifetimeMs(rate: number): number {
   return Math.max(TOKEN_BANK_MS, Math.ceil(2000 / rate));
@@ -44,6 +53,9 @@ export class TokenShare {
   #consumers = 1;
   #carry = 0;
   #last: number;
+  /** When a get last found a task, or minting resumed. */
+  #busy: number;
+  #idle = false;
 
   /** `rate`: the type's tasks a second; `now`: ms on any monotonic clock. */
   constructor(rate: number, now: number) {
@@ -51,6 +63,7 @@ export class TokenShare {
       throw new RangeError(`rate_limit must be a number above 0, got ${rate}`);
     this.rate = rate;
     this.#last = now;
+    this.#busy = now;
   }
 
   /** Tokens a second this child mints now. */
@@ -82,8 +95,37 @@ export class TokenShare {
     this.#consumers = Math.max(1, Math.floor(count));
   }
 
-  /** The whole tokens to mint at `now`; the fraction stays in the carry. */
+  /** Not minting: the type's tasks ran out (IDLE_AFTER_MS), until `resume`. */
+  get idle(): boolean {
+    return this.#idle;
+  }
+
+  /** A get found a task at `now`. */
+  found(now: number): void {
+    this.#busy = Math.max(this.#busy, now);
+  }
+
+  /** A get found the queue empty at `now`: true when this makes the child stop minting. */
+  empty(now: number): boolean {
+    if (this.#idle || now - this.#busy < IDLE_AFTER_MS) return false;
+    this.#idle = true;
+    this.reset(now);
+    return true;
+  }
+
+  /** Tasks wait again: mint from `now` on, owing nothing for the idle time. */
+  resume(now: number): void {
+    this.#idle = false;
+    this.#busy = now;
+    this.reset(now);
+  }
+
+  /** The whole tokens to mint at `now` (none while idle); the fraction stays in the carry. */
   take(now: number): number {
+    if (this.#idle) {
+      this.reset(now);
+      return 0;
+    }
     this.#accrue(now);
     const whole = Math.floor(this.#carry);
     this.#carry -= whole;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  IDLE_AFTER_MS,
   MAX_CATCH_UP_MS,
   MAX_TICK_MS,
   MIN_TICK_MS,
@@ -97,6 +98,40 @@ describe('TokenShare', () => {
     expect(new TokenShare(20, 0).tickMs).toBe(50);
     expect(new TokenShare(5000, 0).tickMs).toBe(MIN_TICK_MS);
     expect(new TokenShare(0.5, 0).tickMs).toBe(MAX_TICK_MS);
+  });
+});
+
+describe('TokenShare when the tasks run out', () => {
+  it('stops minting once gets found no task for IDLE_AFTER_MS, not before', () => {
+    const share = new TokenShare(10, 0);
+    share.found(500);
+    expect(share.empty(500 + IDLE_AFTER_MS - 1)).toBe(false);
+    expect(share.idle).toBe(false);
+    expect(share.empty(500 + IDLE_AFTER_MS)).toBe(true);
+    expect(share.idle).toBe(true);
+    // Said once: the next empty get changes nothing.
+    expect(share.empty(5000)).toBe(false);
+    expect(share.take(5000)).toBe(0);
+    expect(share.take(9000)).toBe(0);
+  });
+
+  it('a task found keeps it minting: a trickle of tasks is never idle', () => {
+    const share = new TokenShare(10, 0);
+    for (let t = 0; t < 10_000; t += 900) {
+      share.found(t);
+      expect(share.empty(t + 800)).toBe(false);
+    }
+  });
+
+  it('owes nothing for its idle time when it resumes', () => {
+    const share = new TokenShare(10, 0);
+    expect(share.empty(IDLE_AFTER_MS)).toBe(true);
+    share.setConsumers(2, 20_000);
+    share.resume(30_000);
+    expect(share.idle).toBe(false);
+    expect(share.take(30_000)).toBe(0);
+    // 5 a second from the resume on.
+    expect(share.take(31_000)).toBe(5);
   });
 });
 
