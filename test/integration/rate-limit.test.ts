@@ -100,11 +100,12 @@ describe('rate_limit', () => {
     expect(new Set(stamps.map((s) => s.n)).size).toBe(TASKS);
     expect(stamps).toHaveLength(TASKS);
 
-    // The steady window: from 2 s after the first start (the shares settle within a recount,
-    // about a second, of a change) to 1 s before the last. About 17 s, ~340 starts: a burst of
-    // banked tokens (at most about one second's worth, 20) or a recount's lag (a second at most
-    // off by a share) moves the count by well under the 34 that 10 % allows, while timer drift
-    // on a loaded machine is paid back by the minters' clock-based carry, not lost.
+    // The steady window: from 2 s after the first start (the children resume minting within
+    // 0.25 s of the backlog, and the shares settle within a recount, 1.2 s at most) to 1 s before
+    // the last. About 17 s, ~340 starts: a burst of banked tokens (a token lives 0.25 s: 5 at this
+    // rate) or a recount's lag (1.2 s at most off by a share, under 4 tokens) moves the count by
+    // well under the 34 that 10 % allows, while timer drift on a loaded machine is paid back by
+    // the minters' clock-based carry, not lost.
     const first = stamps[0]!.startedAt;
     const last = stamps.at(-1)!.startedAt;
     const from = first + 2000;
@@ -144,12 +145,16 @@ describe('rate_limit', () => {
       await expect
         .poll(() => client.consumerCount(rateTokenQueue(TYPE)), { timeout: 20_000 })
         .toBe(2);
+      // Idle, both children stop minting: the backlog must start them again.
+      const paused = () =>
+        p.logs().filter((l) => l.msg === 'rate limit: no tasks; minting paused').length;
+      await expect.poll(paused, { timeout: 20_000 }).toBe(2);
       await publishTasks(client, 10);
       const stamps = stampsOf(await client.collect('results', 10, 60_000));
       expect(new Set(stamps.map((s) => s.n)).size).toBe(10);
-      // 10 starts at 2 a second span 4.5 s; tokens banked before the backlog (at most about one
-      // second's worth) could shorten that by a second: 3 s is the bound a cap-free run (all ten at
-      // once) would miss by far.
+      // 10 starts at 2 a second span 4.5 s; banked tokens (a token lives 1 s at this rate: 2 at
+      // most) could shorten that by a second: 3 s is the bound a cap-free run (all ten at once)
+      // would miss by far.
       const span = stamps.at(-1)!.startedAt - stamps[0]!.startedAt;
       console.info(`rate_limit 2 (${queueType}): 10 tasks started over ${span} ms`);
       expect(span).toBeGreaterThanOrEqual(3000);

@@ -6,7 +6,13 @@ import {
 } from '../../common/amqp/queues.js';
 import type { QueueType } from '../../common/config/types.js';
 import type { Logger } from '../../common/logger.js';
-import { IDLE_RECHECK_MS, recheckDelayMs, TokenShare, tokenLifetimeMs } from './rate-share.js';
+import {
+  IDLE_RECHECK_MS,
+  MAX_TICK_MS,
+  recheckDelayMs,
+  TokenShare,
+  tokenLifetimeMs,
+} from './rate-share.js';
 
 /** A token says nothing but that it exists. */
 const TOKEN = Buffer.alloc(0);
@@ -83,20 +89,24 @@ export class RateMinter {
   }
 
   #scheduleTick(channel: Channel): void {
-    this.#tick = setTimeout(() => {
-      if (this.#channel !== channel) return;
-      const due = this.share.take(nowMs());
-      const queue = rateTokenQueue(this.#type);
-      try {
-        for (let i = 0; i < due; i++)
-          channel.publish('', queue, TOKEN, { expiration: this.#lifetime });
-      } catch {
-        // The channel closed: the gate starts over on the next connection.
-        this.stop();
-        return;
-      }
-      this.#scheduleTick(channel);
-    }, this.share.tickMs);
+    this.#tick = setTimeout(
+      () => {
+        if (this.#channel !== channel) return;
+        const due = this.share.take(nowMs());
+        const queue = rateTokenQueue(this.#type);
+        try {
+          for (let i = 0; i < due; i++)
+            channel.publish('', queue, TOKEN, { expiration: this.#lifetime });
+        } catch {
+          // The channel closed: the gate starts over on the next connection.
+          this.stop();
+          return;
+        }
+        this.#scheduleTick(channel);
+        // Idle, a tick only keeps the clock: the slowest one will do.
+      },
+      this.share.idle ? MAX_TICK_MS : this.share.tickMs,
+    );
   }
 
   #scheduleRecount(channel: Channel): void {

@@ -23,11 +23,13 @@ export const MAX_TICK_MS = 100;
  */
 export const MAX_CATCH_UP_MS = 1000;
 /**
- * A token lives at least this long: what the queue may bank while every child is busy is about
- * one second of the rate. Longer for rates below one a second: a token must outlive the gap to
- * the next one, or a slow type whose children are busy when its token comes would lose it.
+ * A token lives at least this long: what the queue may bank while the children cannot take
+ * tokens as fast as they come (their slots full, or their gets slower than the rate for a
+ * moment) is a quarter of a second of the rate; a bank is what lets a type start faster than its
+ * cap once they catch up. Longer for low rates: a token must outlive twice the gap to the next
+ * one, or a slow type whose children are busy when its token comes would lose it.
  */
-export const TOKEN_BANK_MS = 1000;
+export const TOKEN_BANK_MS = 250;
 
 /**
  * A child whose gets found `worker_<type>` empty for this long stops minting: an idle type would

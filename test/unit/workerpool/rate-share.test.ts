@@ -136,8 +136,10 @@ describe('TokenShare when the tasks run out', () => {
 });
 
 describe('token lifetime and recheck', () => {
-  it('a token lives one second, longer than the gap between two at low rates', () => {
-    expect(tokenLifetimeMs(20)).toBe(1000);
+  it('a token lives a quarter of a second, or twice the gap between two at low rates', () => {
+    expect(tokenLifetimeMs(1000)).toBe(250);
+    expect(tokenLifetimeMs(20)).toBe(250);
+    expect(tokenLifetimeMs(8)).toBe(250);
     expect(tokenLifetimeMs(2)).toBe(1000);
     expect(tokenLifetimeMs(0.5)).toBe(4000);
     expect(tokenLifetimeMs(0.01)).toBe(200_000);
