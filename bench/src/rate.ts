@@ -1,6 +1,6 @@
 /**
  * `npm run bench:rate [-- CAP ...]`: what `rate_limit` costs and how high a cap one pool reaches
- * (bench/FINDINGS.md, "Rate limits"). One pool, K = 2 children of the `echo` plugin, prefetch 10,
+ * (bench/FINDINGS.md, "Rate limits"). One pool, K = 2 children (BENCH_RATE_K) of the `echo` plugin, prefetch 10,
  * on a private RabbitMQ node (or TASKQUEUE_AMQP_URL, whose CPU is then not measured). For each cap
  * (and once uncapped): 5 s idle, then a backlog published straight to `worker_echo`, results
  * counted as they come. Reported: the rate reached between the 10th and the 90th percentile of
@@ -17,7 +17,8 @@ import { killAllNow, Launched, stopAll, unlessFailed } from './processes.js';
 import { TASKQUEUE_DIR } from './systems.js';
 
 const TYPE = 'echo';
-const K = 2;
+/** Children of the pool (BENCH_RATE_K, default 2). */
+const K = Number(process.env.BENCH_RATE_K ?? 2);
 const W = 10;
 const IDLE_MS = 5000;
 const TOKENS = `taskqueue.rate.${TYPE}.tokens`;
@@ -156,7 +157,8 @@ async function runCase(url: string, pids: () => number[], cap: number | undefine
       untilConsumers(url, cap === undefined ? workerQueue(TYPE) : TOKENS, K),
       failed,
     );
-    await sleep(1500); // the shares settle within a recount
+    // The shares settle within a recount, and an idle type's children stop minting in a second.
+    await sleep(3000);
     const roles = () =>
       new Map([
         ['broker', pids()],
