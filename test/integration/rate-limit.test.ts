@@ -206,4 +206,30 @@ describe('rate_limit', () => {
     const [result] = await client.collect('results', 1, 30_000);
     expect(JSON.parse(result!.content.toString()).error).toMatch(/poison/);
   });
+
+  it('on SIGTERM a capped pool finishes its tasks in hand and leaves the rest in the broker', async () => {
+    const { url, client } = await setUp('rate-stop');
+    const section = `[${TYPE}]\nworkers = 2\nprefetch = 2\nrate_limit = 10\nsleep_ms = 400\n`;
+    const first = pool(url, section);
+    await first.waitForRunning(TYPE, 2, 60_000);
+    await publishTasks(client, 30);
+    await expect
+      .poll(() => client.messageCount(`worker_${TYPE}`), { timeout: 20_000, interval: 50 })
+      .toBeLessThan(25);
+    expect(await first.stop()).toEqual({ code: 0, signal: null });
+    const left = await client.messageCount(`worker_${TYPE}`);
+    // The stop took no task out of the queue that it did not finish.
+    const finished = await client.collect('results', 30 - left, 10_000);
+    expect(finished).toHaveLength(30 - left);
+    const second = pool(url, section);
+    await second.waitForRunning(TYPE, 2, 60_000);
+    const rest = await client.collect('results', left, 60_000);
+    const stamps = stampsOf([...finished, ...rest]);
+    expect(new Set(stamps.map((s) => s.n)).size).toBe(30);
+    expect(stamps).toHaveLength(30);
+    expect(await client.messageCount(`worker_${TYPE}.dead`)).toBe(0);
+    expect(rest.every((m) => m.properties.headers?.['x-taskqueue-crashes'] === undefined)).toBe(
+      true,
+    );
+  });
 });
