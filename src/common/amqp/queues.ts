@@ -107,6 +107,37 @@ export async function declareQueue(
   await declare(channel, plainQueue(name, queueType));
 }
 
+// --- Rate limits (issue 30, docs/rate-limits.md) ---------------------------------------------
+
+/**
+ * The tokens of a type with `rate_limit`: its children mint them at the type's rate and take one
+ * before each task. Outside the `worker_` namespace, so that nothing that lists or counts a type's
+ * task queues (`taskqueue queues`, the dashboard) takes tokens for tasks.
+ */
+export const rateTokenQueue = (type: string): string => `taskqueue.rate.${type}.tokens`;
+
+/**
+ * At most this many tokens wait in a token queue (the oldest dropped first): a bound on memory
+ * only. What a token queue may bank is bounded by each token's own lifetime (rate-share.ts), which
+ * scales with the rate, so that pools with different `rate_limit` values still declare the same
+ * queue.
+ */
+export const RATE_TOKEN_QUEUE_MAX_LENGTH = 1000;
+
+/**
+ * `taskqueue.rate.<type>.tokens`, of the system's queue type (a quorum token queue outlives the
+ * loss of a node, as the worker queue it gates does). Tokens are not persistent: one lost in a
+ * broker restart is minted again within a tick.
+ */
+export function rateTokenQueueDeclaration(type: string, queueType: QueueType): QueueDeclaration {
+  const args: Record<string, unknown> = {
+    ...baseArguments(queueType),
+    'x-max-length': RATE_TOKEN_QUEUE_MAX_LENGTH,
+    'x-overflow': 'drop-head',
+  };
+  return { name: rateTokenQueue(type), options: { durable: true, arguments: args } };
+}
+
 // --- Tracking (issue 28, docs/wire-format.md "Lifecycle events") ----------------------------
 
 /** The durable topic exchange the dispatcher and the children publish lifecycle events to. */

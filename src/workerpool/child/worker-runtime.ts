@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Workitem } from '@taskqueue/plugin-api';
 import { invokePlugin } from '@taskqueue/plugin-api/engine';
-import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { AckBatcher } from '../../common/amqp/acks.js';
 import { brokerVersionOf } from '../../common/amqp/broker-features.js';
 import { AmqpConnection } from '../../common/amqp/connection.js';
@@ -27,6 +27,7 @@ import { Lifecycle } from './lifecycle.js';
 import { type Outcome, OutcomePolicy, type PluginWorker } from './outcome.js';
 import type { PoolLink } from './pool-link.js';
 import { checkPriorities } from './priorities.js';
+import { RateGate, type TokenRelease } from './rate-gate.js';
 import { RecyclePolicy } from './recycle-policy.js';
 import { scheduleCheck } from './schedule-check.js';
 import type { TaskReport } from './stats-reporter.js';
@@ -60,7 +61,8 @@ export class WorkerRuntime extends EventEmitter {
   #log: Logger;
   #pool: PoolLink;
   #connection: AmqpConnection;
-  #consumer: { channel: ConfirmChannel; tag: string } | undefined;
+  /** The consumer of `worker_<type>`, or of the type's tokens when it has a rate_limit. */
+  #consumer: { channel: Channel; tag: string } | undefined;
   /** The current channel's acks: flushed before the connection is closed on purpose. */
   #acks: AckBatcher | undefined;
   /** Tasks in hand, by identity: no per-task key string to build and hash. */
@@ -81,6 +83,8 @@ export class WorkerRuntime extends EventEmitter {
   #cancelled: Promise<void> | undefined;
   /** The cancels of `taskqueue.cancels`, read before consuming on every connection. */
   #cancels: CancelFeed;
+  /** A type with rate_limit takes a token before each task (rate-gate.ts); others: undefined. */
+  #gate: RateGate | undefined;
 
   constructor(
     spec: ChildSpec,
@@ -111,6 +115,8 @@ export class WorkerRuntime extends EventEmitter {
       this.#events,
     );
     this.#cancels = new CancelFeed(log, (taskId) => this.#cancelRunning(taskId));
+    if (spec.group.rateLimit !== undefined)
+      this.#gate = new RateGate(spec.group, spec.amqp.queueType, log);
     this.#connection = new AmqpConnection(spec.amqp, {
       name: `taskqueue-worker-${spec.group.name}`,
       logger: log,
@@ -141,8 +147,10 @@ export class WorkerRuntime extends EventEmitter {
   async stop(graceMs: number): Promise<void> {
     if (this.#lifecycle.stopping) return;
     this.#lifecycle.to('stopping');
+    this.#gate?.close();
     const consumer = this.#consumer;
     if (consumer) await consumer.channel.cancel(consumer.tag).catch(() => {});
+    await this.#gate?.drained();
     if (this.#running.size > 0) {
       const drained = new Promise<void>((resolve) => (this.#idle = resolve));
       let abandoning: Promise<void> | undefined;
@@ -227,6 +235,7 @@ export class WorkerRuntime extends EventEmitter {
     // Every cancel issued before now is known before the first task is taken.
     await this.#cancels.follow(model, channel, publisher);
     if (!this.#lifecycle.taking) return;
+    if (this.#gate) await this.#gate.open(model, channel);
     await this.#consume(tools);
     if (this.#lifecycle.state === 'starting') this.#lifecycle.to('consuming');
     this.emit('connected');
@@ -234,7 +243,8 @@ export class WorkerRuntime extends EventEmitter {
 
   /** Starts this channel's consumer of `worker_<type>`. */
   async #consume(tools: ChannelTools): Promise<void> {
-    const { channel, acks } = tools;
+    if (this.#gate) return this.#consumeTokens(this.#gate, tools);
+    const { channel } = tools;
     const { group } = this.#spec;
     const queue = workerQueue(group.type);
     const { consumerTag } = await channel.consume(queue, (message) => {
@@ -242,21 +252,53 @@ export class WorkerRuntime extends EventEmitter {
         void this.#cancelledByBroker(tools);
         return;
       }
-      acks.received(message);
-      // Sent after the cancel (retiring, or stopping once retiring began): a late delivery.
-      if (this.#cancelled) {
-        void this.#handBackLate(tools, message);
-        return;
-      }
-      const taken = this.#recycle.taken();
-      if (taken.askSuccessor) this.emit('recycle', taken.askSuccessor);
-      // The delivery's own tag: the first one may arrive before consume() has resolved.
-      if (taken.last)
-        this.#retire('max_tasks_per_child reached', { channel, tag: message.fields.consumerTag });
-      void this.#run(tools, message);
+      this.#take(tools, message, channel);
     });
     this.#consumer = { channel, tag: consumerTag };
     this.#log.info({ queue, prefetch: group.prefetch }, 'worker consuming');
+  }
+
+  /** A type with rate_limit: a task is got from `worker_<type>` for each token (rate-gate.ts). */
+  async #consumeTokens(gate: RateGate, tools: ChannelTools): Promise<void> {
+    const { group } = this.#spec;
+    this.#consumer = await gate.consume(tools, {
+      taking: () => this.#lifecycle.taking,
+      take: (task, channel, release) => this.#take(tools, task, channel, release),
+      cancelled: () => void this.#cancelledByBroker(tools),
+    });
+    this.#log.info(
+      { queue: workerQueue(group.type), prefetch: group.prefetch, rateLimit: group.rateLimit },
+      'worker consuming, rate limited',
+    );
+  }
+
+  /**
+   * A task delivered, or got with a token (`release` settles the token): run, unless it came
+   * after this child stopped taking tasks.
+   */
+  #take(
+    tools: ChannelTools,
+    message: ConsumeMessage,
+    consumerChannel: Channel,
+    release?: TokenRelease,
+  ): void {
+    tools.acks.received(message);
+    // Sent after the cancel (retiring, or stopping once retiring began): a late delivery. A got
+    // task is late also when the child began to stop while its get was on its way.
+    if (this.#cancelled || (release && !this.#lifecycle.taking)) {
+      release?.(true);
+      void this.#handBackLate(tools, message);
+      return;
+    }
+    const taken = this.#recycle.taken();
+    if (taken.askSuccessor) this.emit('recycle', taken.askSuccessor);
+    // The delivery's own tag: the first one may arrive before consume() has resolved.
+    if (taken.last)
+      this.#retire('max_tasks_per_child reached', {
+        channel: consumerChannel,
+        tag: message.fields.consumerTag,
+      });
+    void this.#run(tools, message, release);
   }
 
   /**
@@ -285,7 +327,7 @@ export class WorkerRuntime extends EventEmitter {
     }
   }
 
-  async #run(tools: ChannelTools, message: ConsumeMessage): Promise<void> {
+  async #run(tools: ChannelTools, message: ConsumeMessage, release?: TokenRelease): Promise<void> {
     const task = this.#taskOf(tools, message);
     this.#running.add(task);
     this.#report?.taken(task);
@@ -294,6 +336,7 @@ export class WorkerRuntime extends EventEmitter {
       await this.#outcome.settle(task, await this.#attempt(task));
     } finally {
       this.#pool.finished(slot);
+      release?.(false);
       this.#done(task);
     }
   }
@@ -437,6 +480,7 @@ export class WorkerRuntime extends EventEmitter {
     if (!this.#lifecycle.taking) return;
     this.#lifecycle.to('retiring');
     this.#log.info({ reason }, 'taking no more tasks; retiring');
+    this.#gate?.stopMinting();
     // A closed channel cancels its consumer too: either way no more deliveries come.
     this.#cancelled = consumer
       ? consumer.channel.cancel(consumer.tag).then(
@@ -444,6 +488,9 @@ export class WorkerRuntime extends EventEmitter {
           () => {},
         )
       : Promise.resolve();
+    // A task got with a token may still be on its way: held (handed back) before the count.
+    const gate = this.#gate;
+    if (gate) this.#cancelled = this.#cancelled.then(() => gate.drained());
     this.#maybeRetired();
   }
 }

@@ -16,10 +16,10 @@ const HIGH_FIRST_AT_LEAST = 90;
 
 /**
  * (o) Delayed and prioritised tasks under kills. A backlog of LOW tasks of priority 0 and then
- * HIGH of priority 9 waits on `worker_clock` (max_priority = 9) before any child runs, and
+ * HIGH of priority 9 waits on `worker_stamp` (max_priority = 9) before any child runs, and
  * DELAYED tasks wait in the broker's delay ladder (x-taskqueue-not-before 8–25 s ahead, mixed
  * priorities). Then the pool starts, the dispatcher is killed -9 for good (a delay needs no
- * process: the ladder delivers to `worker_clock` itself) and a running child is killed every
+ * process: the ladder delivers to `worker_stamp` itself) and a running child is killed every
  * second. Every task must be answered; the high-priority backlog first (the first HIGH answers
  * of the backlog hold at least HIGH_FIRST_AT_LEAST of them, allowing for the tasks in the hands of
  * the first children and of those killed); no delayed task may start before it was due.
@@ -33,9 +33,9 @@ export const scenario: Scenario = {
     const broker = await h.broker();
     const fleet = h.fleet({
       urls: broker.urls,
-      enabled: ['clock'],
+      enabled: ['stamp'],
       sections:
-        `[clock]\nworkers = ${WORKERS}\nmax_priority = 9\nsleep_ms = 20\n` +
+        `[stamp]\nworkers = ${WORKERS}\nmax_priority = 9\nsleep_ms = 20\n` +
         // A kill is not the task's fault: enough crashes allowed that none is parked as poison.
         'max_crashes = 20\n',
     });
@@ -48,7 +48,7 @@ export const scenario: Scenario = {
     const due = new Map<number, number>();
     const tasks: Outgoing[] = [];
     for (let n = 0; n < TASKS; n++) {
-      const task = numberedTask(n, 'clock');
+      const task = numberedTask(n, 'stamp');
       if (n >= LOW && n < LOW + HIGH) task.options.priority = 9;
       if (n >= LOW + HIGH) {
         const at = start + DELAY_FROM_MS + Math.floor(h.random.next() * DELAY_SPREAD_MS);
@@ -77,19 +77,19 @@ export const scenario: Scenario = {
     });
     const publisher = h.publish(broker.urls, tasks);
     await h.waitFor(() => publisher.confirmed >= TASKS, 60_000);
-    // The whole backlog on worker_clock before a child takes any: the order is the queue's.
+    // The whole backlog on worker_stamp before a child takes any: the order is the queue's.
     await h.waitFor(async () => {
-      const queue = (await broker.queues()).find((q) => q.name === 'worker_clock');
+      const queue = (await broker.queues()).find((q) => q.name === 'worker_stamp');
       return (queue?.ready ?? 0) >= LOW + HIGH;
     }, 60_000);
     if (Date.now() - start > DELAY_FROM_MS)
       h.note('the backlog took longer to publish than the first delay: order check still valid');
-    const pool = await fleet.pool('clock', WORKERS);
+    const pool = await fleet.pool('stamp', WORKERS);
     await fleet.kill(dispatcher);
     h.faults++;
     h.say('killed the dispatcher for good: delayed tasks must come due without it');
     await h.repeat(
-      'SIGKILL a random running clock child',
+      'SIGKILL a random running stamp child',
       {
         everyMs: 1_000,
         max: 20,
