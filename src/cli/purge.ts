@@ -32,7 +32,8 @@ export async function purgeQueue(
     throw new TqError(
       'TQ_ERR_CLI_NOT_OUR_QUEUE',
       `${queue} is not a queue of taskqueue (input, .invalid, worker_TYPE and its .dead and retry ` +
-        'queues, results, taskqueue.unroutable, taskqueue.tracker and its .invalid): refused',
+        'queues, the delay levels taskqueue.delay.NN, taskqueue.rate.TYPE.tokens, results, ' +
+        'taskqueue.unroutable, taskqueue.tracker and its .invalid): refused',
       { details: { queue } },
     );
   refuseUnconfirmed('purge', options.yes);

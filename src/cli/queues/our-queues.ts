@@ -3,6 +3,7 @@ import {
   CANCELS_STREAM,
   deadQueue,
   invalidQueue,
+  rateTokenQueue,
   retryQueue,
   TRACKER_INVALID_QUEUE,
   TRACKER_QUEUE,
@@ -23,6 +24,7 @@ export type QueueRole =
   | 'dead'
   | 'retry'
   | 'delayed'
+  | 'tokens'
   | 'results'
   | 'unroutable'
   | 'tracker'
@@ -42,6 +44,8 @@ export interface QueueNaming {
   results: string[];
   /** Each type with the retry delays (ms) its groups can use. */
   types: Map<string, number[]>;
+  /** The types with a `rate_limit`: they have a token queue (docs/rate-limits.md). */
+  rateLimited?: Set<string>;
 }
 
 /**
@@ -63,10 +67,12 @@ export function queueNaming(
   ];
   const types = new Map<string, number[]>();
   const results = new Set<string>(['results']);
+  const rateLimited = new Set<string>();
   for (const type of named) {
     if (!isWorkerType(type) || types.has(type)) continue;
     const delays = new Set<number>();
     for (const group of config.groupsFor(type)) {
+      if (group.rateLimit !== undefined) rateLimited.add(type);
       if (group.resultsExchange === '') results.add(group.resultsRoutingKey);
       for (let attempt = 2; attempt <= group.maxAttempts; attempt++) {
         const delay = retryDelayMs(group.retryDelay, attempt);
@@ -78,7 +84,7 @@ export function queueNaming(
       [...delays].sort((a, b) => a - b),
     );
   }
-  return { input: config.dispatcher.queue, results: [...results], types };
+  return { input: config.dispatcher.queue, results: [...results], types, rateLimited };
 }
 
 /** Every name a passive look asks for, in the order shown. */
@@ -92,6 +98,8 @@ export function knownQueues(naming: QueueNaming): KnownQueue[] {
     queues.push({ name: deadQueue(type), role: 'dead', optional: true });
     for (const delay of delays)
       queues.push({ name: retryQueue(type, delay), role: 'retry', optional: true });
+    if (naming.rateLimited?.has(type))
+      queues.push({ name: rateTokenQueue(type), role: 'tokens', optional: true });
   }
   // The delay ladder (docs/delays.md): shown grouped as one `delayed` row (delayed.ts).
   for (const name of delayQueueNames()) queues.push({ name, role: 'delayed', optional: true });
@@ -108,7 +116,7 @@ export function knownQueues(naming: QueueNaming): KnownQueue[] {
  * The role of a queue of the system by its name alone, or undefined for a queue that is not
  * ours: the input queue and its `.invalid`, `worker_<type>` with its `.dead` and retry queues for
  * any well-formed type (the retry queues of before the delay ladder still drain), the ladder's
- * level queues, the results queues `naming` knows and `taskqueue.unroutable`.
+ * level queues, a rate-limited type's token queue, the results queues `naming` knows and `taskqueue.unroutable`.
  */
 export function roleOf(
   name: string,
@@ -120,6 +128,8 @@ export function roleOf(
   if (name === TRACKER_QUEUE || name === TRACKER_INVALID_QUEUE) return 'tracker';
   if (name === CANCELS_STREAM) return 'cancels';
   if (isDelayQueue(name)) return 'delayed';
+  const tokens = /^taskqueue\.rate\.(.+)\.tokens$/.exec(name);
+  if (tokens) return isWorkerType(tokens[1]!) ? 'tokens' : undefined;
   if (naming.results.includes(name)) return 'results';
   const prefix = workerQueue('');
   if (!name.startsWith(prefix)) return undefined;

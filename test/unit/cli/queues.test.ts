@@ -23,6 +23,8 @@ describe('the queues of the system', () => {
     expect(roleOf('worker_echo.retry.1000ms', naming)).toBe('retry');
     expect(roleOf('done', naming)).toBe('results');
     expect(roleOf('taskqueue.unroutable', naming)).toBe('unroutable');
+    expect(roleOf('taskqueue.rate.build.tokens', naming)).toBe('tokens');
+    expect(roleOf('taskqueue.rate.a.b.tokens', naming)).toBe('tokens');
   });
 
   it('refuses names that are not ours', () => {
@@ -31,6 +33,8 @@ describe('the queues of the system', () => {
       'worker_',
       'worker_.dead',
       'worker_x.retry.0ms',
+      'taskqueue.rate..tokens',
+      'taskqueue.rate.a b.tokens',
       'worker_a b',
       'amq.gen-1',
     ])
@@ -53,6 +57,21 @@ describe('the queues of the system', () => {
       'taskqueue.tracker?',
       'taskqueue.tracker.invalid?',
       'taskqueue.cancels?',
+    ]);
+  });
+
+  it("asks for a rate-limited type's token queue, optional", () => {
+    const known = knownQueues({
+      ...naming,
+      types: new Map([
+        ['echo', []],
+        ['build', []],
+      ]),
+      rateLimited: new Set(['build']),
+    });
+    const tokens = known.filter((q) => q.role === 'tokens');
+    expect(tokens).toEqual([
+      { name: 'taskqueue.rate.build.tokens', role: 'tokens', optional: true },
     ]);
   });
 
