@@ -12,7 +12,11 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import amqp, { type ConsumeMessage } from 'amqplib';
-import { WORKER_PID_HEADER, WORKER_TYPE_HEADER } from '../../dist/common/amqp/wire.js';
+import {
+  NOT_BEFORE_HEADER,
+  WORKER_PID_HEADER,
+  WORKER_TYPE_HEADER,
+} from '../../dist/common/amqp/wire.js';
 import { ExitStatus } from '../../dist/common/exit.js';
 import { RabbitNode } from './rabbitmq-node.js';
 import { type Stage, stageIfUnreadable } from './stage.js';
@@ -22,6 +26,9 @@ const WORK_DIR = join(ROOT, '.tq-dev');
 /** Where the programs and plugins run from: ROOT, or its staged copy (stage.ts). */
 let RUN_ROOT = ROOT;
 const TASKS_PER_SECOND = 2;
+/** Every DELAYED_EVERY-th demo task waits DELAY_MS in the broker's delay ladder (docs/delays.md). */
+const DELAYED_EVERY = 10;
+const DELAY_MS = 15_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -260,7 +267,9 @@ async function main(): Promise<void> {
     n++;
     const type = n % 3 === 0 ? 'shell' : 'echo';
     const id = `demo-${n}`;
-    const workitem = { fields: { params: { worker_type: type }, n, text: `hello number ${n}` } };
+    const delayed = n % DELAYED_EVERY === 0;
+    const text = delayed ? `hello number ${n}, ${DELAY_MS / 1000} s later` : `hello number ${n}`;
+    const workitem = { fields: { params: { worker_type: type }, n, text } };
     sentAt.set(id, Date.now());
     tally.sent++;
     channel.publish('', 'taskqueue', Buffer.from(JSON.stringify(workitem)), {
@@ -268,6 +277,9 @@ async function main(): Promise<void> {
       contentType: 'application/json',
       messageId: id,
       correlationId: id,
+      ...(delayed
+        ? { headers: { [NOT_BEFORE_HEADER]: new Date(Date.now() + DELAY_MS).toISOString() } }
+        : {}),
     });
   }, 1000 / TASKS_PER_SECOND);
 
@@ -276,7 +288,10 @@ async function main(): Promise<void> {
   say(`dashboard: http://127.0.0.1:${api.port}/`);
   say(`API on http://127.0.0.1:${api.port} (no token on loopback here; docs/api.md), e.g.`);
   say(`  curl -s 'http://127.0.0.1:${api.port}/v1/tasks?state=succeeded&limit=3'`);
-  say('tasks flowing; Ctrl-C to stop.');
+  say(
+    `tasks flowing (every ${DELAYED_EVERY}th waits ${DELAY_MS / 1000} s in the broker: ` +
+      'taskqueue queues, or the dashboard, shows it delayed); Ctrl-C to stop.',
+  );
 }
 
 main().catch((err) => {
