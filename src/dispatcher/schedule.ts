@@ -1,6 +1,7 @@
 import type { MessageProperties, Options } from 'amqplib';
 import { NOT_BEFORE_SLACK_MS } from '../common/amqp/delay.js';
 import { DELAY_UNIT_MS, MAX_DELAY_MS } from '../common/amqp/delay-names.js';
+import { headerTime, shownHeader } from '../common/amqp/header-time.js';
 import { EXPIRES_AT_HEADER, NOT_BEFORE_HEADER } from '../common/amqp/wire.js';
 
 export { NOT_BEFORE_SLACK_MS };
@@ -39,7 +40,7 @@ export function timingOf(
   const at = now();
   let dueMs: number | undefined;
   if (notBefore !== undefined) {
-    const due = timeOf(notBefore);
+    const due = headerTime(notBefore);
     if (due === undefined) return refused(NOT_BEFORE_HEADER, notBefore, 'is not a time');
     if (due > at + MAX_DELAY_MS + NOT_BEFORE_SLACK_MS)
       return refused(NOT_BEFORE_HEADER, notBefore, 'is more than 7 days ahead');
@@ -47,7 +48,7 @@ export function timingOf(
   }
   let deadline: number | undefined;
   if (expiresAt !== undefined) {
-    deadline = timeOf(expiresAt);
+    deadline = headerTime(expiresAt);
     if (deadline === undefined) return refused(EXPIRES_AT_HEADER, expiresAt, 'is not a time');
   }
   if (expiration !== undefined) {
@@ -76,19 +77,10 @@ export function applyTiming(options: Options.Publish, timing: Timing): void {
     options.headers = { ...(options.headers ?? {}), [EXPIRES_AT_HEADER]: timing.expiresAt };
 }
 
-/** A header's time in epoch ms, or undefined when it is not a text that Date.parse reads. */
-function timeOf(value: unknown): number | undefined {
-  const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
-  if (typeof text !== 'string') return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 function refused(name: string, value: unknown, why: string): TimingRefused {
-  const shown = JSON.stringify(Buffer.isBuffer(value) ? value.toString('utf8') : value) ?? '';
   return {
     ok: false,
     code: 'TQ_ERR_DELAY_INVALID',
-    reason: `${name} ${shown.slice(0, 100)} ${why} (TQ_ERR_DELAY_INVALID)`,
+    reason: `${name} ${shownHeader(value)} ${why} (TQ_ERR_DELAY_INVALID)`,
   };
 }

@@ -1,6 +1,7 @@
 import type { MessageProperties } from 'amqplib';
 import { NOT_BEFORE_SLACK_MS } from '../../common/amqp/delay.js';
 import { MAX_DELAY_MS } from '../../common/amqp/delay-names.js';
+import { headerTime, shownHeader } from '../../common/amqp/header-time.js';
 import { EXPIRES_AT_HEADER, NOT_BEFORE_HEADER } from '../../common/amqp/wire.js';
 import { TqError } from '../../common/errors.js';
 
@@ -39,12 +40,12 @@ export function scheduleCheck(
   if (expiresAt === undefined && notBefore === undefined) return undefined;
   const at = now();
   if (expiresAt !== undefined) {
-    const deadline = timeOf(expiresAt);
+    const deadline = headerTime(expiresAt);
     if (deadline === undefined) return unreadable(EXPIRES_AT_HEADER, expiresAt, 'is not a time');
     if (deadline <= at) return { kind: 'expired', expiresAt: new Date(deadline).toISOString() };
   }
   if (notBefore !== undefined) {
-    const due = timeOf(notBefore);
+    const due = headerTime(notBefore);
     if (due === undefined) return unreadable(NOT_BEFORE_HEADER, notBefore, 'is not a time');
     // Sent back, it would come back every 7 days, forever: refused as the dispatcher does.
     if (due - at > MAX_DELAY_MS + NOT_BEFORE_SLACK_MS)
@@ -62,19 +63,9 @@ export function expiredError(expiresAt: string): TqError {
   );
 }
 
-function timeOf(value: unknown): number | undefined {
-  const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
-  if (typeof text !== 'string') return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 function unreadable(name: string, value: unknown, why: string): ScheduleVerdict {
-  const shown = (
-    JSON.stringify(Buffer.isBuffer(value) ? value.toString('utf8') : value) ?? ''
-  ).slice(0, 100);
   return {
     kind: 'unreadable',
-    error: new TqError('TQ_ERR_DELAY_INVALID', `${name} ${shown} ${why}`),
+    error: new TqError('TQ_ERR_DELAY_INVALID', `${name} ${shownHeader(value)} ${why}`),
   };
 }
