@@ -58,6 +58,26 @@ export const scenario: Scenario = {
       }
       tasks.push(task);
     }
+    const publisher = h.publish(broker.urls, tasks);
+    await h.waitFor(() => publisher.confirmed >= TASKS, 60_000);
+    // The whole backlog on worker_stamp before a child takes any (the order is the queue's), and
+    // every delayed task in the ladder (the input queue empty) before the dispatcher is killed.
+    const forwarded = await h.waitFor(async () => {
+      const queues = await broker.queues();
+      const worker = queues.find((q) => q.name === 'worker_stamp');
+      const input = queues.find((q) => q.name === 'taskqueue');
+      return (
+        (worker?.ready ?? 0) >= LOW + HIGH &&
+        input !== undefined &&
+        input.ready + input.unacked === 0
+      );
+    }, 60_000);
+    if (!forwarded) h.fail('the dispatcher did not forward every task within 60 s');
+    if (Date.now() - start > DELAY_FROM_MS)
+      h.note('the backlog took longer to publish than the first delay: order check still valid');
+    const pool = await fleet.pool('stamp', WORKERS);
+    // Only now: `results` is declared by the pool. Results wait there in the order they were
+    // published, so reading them later still gives the order the tasks were answered in.
     const collector = await h.collect(broker.urls, {
       onFirst: (n, { queue, message }) => {
         const body = resultBody(message);
@@ -75,16 +95,6 @@ export const scenario: Scenario = {
         else late.push(lateness);
       },
     });
-    const publisher = h.publish(broker.urls, tasks);
-    await h.waitFor(() => publisher.confirmed >= TASKS, 60_000);
-    // The whole backlog on worker_stamp before a child takes any: the order is the queue's.
-    await h.waitFor(async () => {
-      const queue = (await broker.queues()).find((q) => q.name === 'worker_stamp');
-      return (queue?.ready ?? 0) >= LOW + HIGH;
-    }, 60_000);
-    if (Date.now() - start > DELAY_FROM_MS)
-      h.note('the backlog took longer to publish than the first delay: order check still valid');
-    const pool = await fleet.pool('stamp', WORKERS);
     await fleet.kill(dispatcher);
     h.faults++;
     h.say('killed the dispatcher for good: delayed tasks must come due without it');
