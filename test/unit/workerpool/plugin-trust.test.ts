@@ -16,6 +16,8 @@ if (!isRoot()) {
 
 const NOBODY = 65534;
 const ROOT_ONLY = trustPolicyFor(0);
+/** The pool's own policy as this test runs: root only as root, else root or this user. */
+const THIS_POOL = trustPolicyFor();
 
 /** A plugin package of `type` in `dir`, every file 0644 and every directory 0755. */
 function writePlugin(dir: string, type: string): string {
@@ -41,10 +43,10 @@ afterEach(() => {
 });
 
 describe('plugin paths and packages the pool trusts', () => {
-  it('accepts a root-owned 0755 plugin directory', () => {
+  it("accepts a 0755 plugin directory owned by root (as root) or by the pool's user", () => {
     const root = pluginRoot();
     writePlugin(root, 'good');
-    const found = discoverPlugins([root], ROOT_ONLY);
+    const found = discoverPlugins([root], THIS_POOL);
     expect([...found.plugins.keys()]).toEqual(['good']);
     expect(found.untrusted).toEqual([]);
   });
@@ -53,7 +55,7 @@ describe('plugin paths and packages the pool trusts', () => {
     const root = pluginRoot();
     writePlugin(root, 'planted');
     chmodSync(root, 0o1777);
-    const found = discoverPlugins([root], ROOT_ONLY);
+    const found = discoverPlugins([root], THIS_POOL);
     expect(found.plugins.size).toBe(0);
     expect(found.untrusted).toEqual([
       { path: root, reason: `${root} is group- or world-writable (mode 1777)` },
