@@ -11,8 +11,6 @@ import { useVhost } from '../support/broker.js';
 import { ROOT, runToEnd, testConfig, writeConfig } from '../support/programs.js';
 
 const CLI = join(ROOT, 'dist/cli/main.js');
-/** Ports of this file's private node (48740–48749 are this file's to use). */
-const NODE_PORTS = { port: 48740, distPort: 48741, mgmtPort: 48742 };
 
 interface Row {
   name: string;
@@ -140,11 +138,14 @@ describe('taskqueue queues with the management API (a private node with the plug
   let config: ReturnType<typeof writeConfig>;
 
   beforeAll(async () => {
-    node = await RabbitNode.start({ management: true, ...NODE_PORTS });
+    // Free ports, chosen by RabbitNode (which retries on a clash): a fixed one in the ephemeral
+    // range was once taken by another test's outgoing connection, and the node could not start.
+    node = await RabbitNode.start({ management: true });
+    const mgmtPort = new URL(node.mgmtUrl!).port;
     client = await knownState(node.url);
     const text = testConfig(node.url, ['echo'], ECHO_SECTION).replace(
       'connect_retries = 60\n',
-      `connect_retries = 60\nmanagement_url = http://127.0.0.1:${NODE_PORTS.mgmtPort}\n`,
+      `connect_retries = 60\nmanagement_url = http://127.0.0.1:${mgmtPort}\n`,
     );
     config = writeConfig(text);
   });
