@@ -63,7 +63,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
   }
 
   async function publish(type: string, id: string, fields: Record<string, unknown>) {
-    const { name, options } = workerQueueDeclaration(type, queueType);
+    const { name, options } = workerQueueDeclaration(type, queueType, undefined);
     await client.channel.assertQueue(name, options);
     await client.publish(name, workitem(type, fields), { correlationId: id });
   }

@@ -145,7 +145,7 @@ describe('metrics of the dispatcher and the pool', () => {
 
   it('counts each outcome by type, with run times, and parks an unreadable task', async () => {
     const publish = async (type: string, body: string) => {
-      const { name, options } = workerQueueDeclaration(type, 'classic');
+      const { name, options } = workerQueueDeclaration(type, 'classic', undefined);
       await client.channel.assertQueue(name, options);
       await client.publish(name, body);
     };
@@ -189,7 +189,7 @@ describe('metrics of the dispatcher and the pool', () => {
   }, 120_000);
 
   it('counts a child killed past its timeout as a `stuck` restart and its task as timed out', async () => {
-    const { name, options } = workerQueueDeclaration('hang', 'classic');
+    const { name, options } = workerQueueDeclaration('hang', 'classic', undefined);
     await client.channel.assertQueue(name, options);
     await client.publish(name, workitem('hang', { mode: 'spin' }));
     const got = await until(

@@ -48,7 +48,7 @@ async function knownState(url: string): Promise<TestClient> {
     client.channel.assertQueue(d.name, d.options);
   await declare(plainQueue('taskqueue', 'classic'));
   await declare(plainQueue('taskqueue.invalid', 'classic'));
-  await declare(workerQueueDeclaration('echo', 'classic'));
+  await declare(workerQueueDeclaration('echo', 'classic', undefined));
   await declare(plainQueue('worker_echo.dead', 'classic'));
   await declare(retryQueueDeclaration('echo', 1000, 'classic'));
   await client.declare('other-app');

@@ -265,7 +265,7 @@ describe('a final event the broker does not confirm', () => {
     await pool.waitForRunning('echo');
     // No queue bound: the child's mandatory publish of the final event comes back unroutable.
     await client.channel.unbindQueue(TRACKER_QUEUE, EVENTS_EXCHANGE, TRACKER_BINDING);
-    const { name, options } = workerQueueDeclaration('echo', 'classic');
+    const { name, options } = workerQueueDeclaration('echo', 'classic', undefined);
     await client.channel.assertQueue(name, options);
     await client.publish(name, workitem('echo', {}), { correlationId: 'u-1' });
     // Its result went out each time; the task itself stays with the broker.

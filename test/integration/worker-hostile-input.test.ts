@@ -39,7 +39,7 @@ describe('a child facing hostile input on worker_<type>', () => {
       await client.close();
     });
     await pool.waitFor(/"to":"running"/);
-    const { name, options } = workerQueueDeclaration(type, 'classic');
+    const { name, options } = workerQueueDeclaration(type, 'classic', undefined);
     await client.channel.assertQueue(name, options);
     return { client, pool, queue: name };
   }
@@ -138,7 +138,7 @@ describe('a child facing hostile input on worker_<type>', () => {
   it('consumes again when the broker cancels its consumer (the queue was deleted)', async () => {
     const { client, pool, queue } = await start('cancel', 'echo', 'workers = 1');
     await client.channel.deleteQueue(queue);
-    const { options } = workerQueueDeclaration('echo', 'classic');
+    const { options } = workerQueueDeclaration('echo', 'classic', undefined);
     await client.channel.assertQueue(queue, options);
     await client.publish(queue, workitem('echo', { n: 3 }), { correlationId: 'after-cancel' });
     const [result] = await client.collect('results', 1, 20_000);

@@ -40,7 +40,7 @@ describe.runIf(brokerInfo().kind === 'node')('a result larger than the broker ta
     const pool = startPool(config.file);
     try {
       await pool.waitFor(/"to":"running"/);
-      const { name, options } = workerQueueDeclaration('huge', 'classic');
+      const { name, options } = workerQueueDeclaration('huge', 'classic', undefined);
       await client.channel.assertQueue(name, options);
       const input = workitem('huge', { bytes: 3 * MiB });
       await client.publish(name, input, { correlationId: 'huge-1' });

@@ -48,12 +48,13 @@ export function plainQueue(name: string, queueType: QueueType): QueueDeclaration
  * queue, so even that backstop never drops a task. `maxPriority` is the type's `max_priority`
  * (`config.groupsFor(type)[0].maxPriority`), passed by every program that declares the queue:
  * a classic queue gets `x-max-priority`; a quorum queue has its priorities without any argument
- * (RabbitMQ ≥ 4.0, broker-features.ts), so its declaration does not change with it.
+ * (RabbitMQ ≥ 4.0, broker-features.ts), so its declaration does not change with it. Required,
+ * `undefined` for none: a declaration that forgot it would be refused by a priority queue.
  */
 export function workerQueueDeclaration(
   type: string,
   queueType: QueueType,
-  maxPriority?: number,
+  maxPriority: number | undefined,
 ): QueueDeclaration {
   const args = baseArguments(queueType);
   if (queueType === 'classic' && maxPriority !== undefined) args['x-max-priority'] = maxPriority;
