@@ -9,7 +9,7 @@ import { backoffDelay } from './backoff.js';
 import { connectTargets } from './connect-options.js';
 import { gatherWrites } from './gather-writes.js';
 import { accessRefusedError, brokerRefusal } from './refusal.js';
-import { ReplyCode, replyCodeOf } from './reply-codes.js';
+import { isDeclarationRefusal } from './reply-codes.js';
 
 /**
  * Declares what a program needs on a fresh channel: queues, prefetch, consumers. It runs again
@@ -166,7 +166,7 @@ function describe(err: unknown): string {
 
 function asQueueMismatch(err: unknown): unknown {
   // PRECONDITION_FAILED on a declare: the queue exists with other arguments.
-  if (replyCodeOf(err) !== ReplyCode.PRECONDITION_FAILED) return err;
+  if (!isDeclarationRefusal(err)) return err;
   return new TqError(
     'TQ_ERR_AMQP_QUEUE_MISMATCH',
     `the broker refused a declaration: ${describe(err)}. A queue of this name exists with other ` +

@@ -40,6 +40,26 @@ export const IRRECOVERABLE_REPLY_CODES: ReadonlySet<number> = new Set([
 /** basic.publish's class and method ids, as a channel close names the method it refused. */
 export const BASIC_PUBLISH = { classId: 60, methodId: 40 } as const;
 
+/** queue.declare and exchange.declare, as a channel close names the method it refused. */
+export const QUEUE_DECLARE = { classId: 50, methodId: 10 } as const;
+export const EXCHANGE_DECLARE = { classId: 40, methodId: 10 } as const;
+
+/**
+ * A 406 that refused a declaration: a queue or exchange of that name exists with other
+ * arguments, and another attempt fails the same way. A 406 on another method is not one: a
+ * stream consumed just after it was declared answers basic.consume with 406 until its replica
+ * on this node is up (a few hundred ms on a fresh broker), and another attempt succeeds. A close
+ * without the method's ids (not amqplib's rpc path) counts as a declaration, as before.
+ */
+export function isDeclarationRefusal(err: unknown): boolean {
+  if (replyCodeOf(err) !== ReplyCode.PRECONDITION_FAILED) return false;
+  const { classId, methodId } = err as { classId?: unknown; methodId?: unknown };
+  if (typeof classId !== 'number' || typeof methodId !== 'number') return true;
+  return [QUEUE_DECLARE, EXCHANGE_DECLARE].some(
+    (m) => m.classId === classId && m.methodId === methodId,
+  );
+}
+
 /** The reply code of an amqplib close error (`err.code`), or undefined when it has none. */
 export function replyCodeOf(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
