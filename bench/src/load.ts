@@ -4,9 +4,56 @@
  * `results`, de-duplicated by `seq` (delivery is at-least-once) and timed from publish to result.
  * A task whose result does not come is an error, never a figure.
  */
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { connect, RESULTS_QUEUE } from './amqp.js';
-import { resultFields, taskFactory } from './workitem.js';
+import { type ResultFields, resultFields, taskFactory } from './workitem.js';
+
+/**
+ * How the tasks reach a system and its results come back: AMQP for the ceiling, taskqueue, the
+ * one-hop limit and Celery (which frame a task their own way), Redis for BullMQ
+ * (anchors/bullmq-transport.ts). The window, the de-duplication and the timing are the run's,
+ * the same for all.
+ */
+export interface Transport {
+  /**
+   * Sends one task; `confirmed` is called once the system holds it (the broker's confirm, Redis's
+   * reply), with an error if it refused it. False: wait for `onDrain` before sending more.
+   */
+  send(id: string, body: Buffer, spec: LoadSpec, confirmed: Confirmed): boolean;
+  onDrain(resume: () => void): void;
+  /** While a run goes: each result's run and seq, and a failure the transport saw (a return). */
+  listen(handlers: ResultHandlers | undefined): void;
+  /** Resolves (with the reason) when the connection is gone. */
+  closed: Promise<Error>;
+  close(): Promise<void>;
+}
+
+export type Confirmed = (err: unknown) => void;
+
+export interface ResultHandlers {
+  result(fields: ResultFields): void;
+  fail(err: Error): void;
+}
+
+/** What the AMQP publisher changes per system: the frame of a task, the frame of a result. */
+export interface AmqpFraming {
+  task(id: string, body: Buffer): { content: Buffer; properties: Options.Publish };
+  result(body: Buffer): ResultFields;
+}
+
+/** Ruote workitems as `taskqueue submit` sends them; the result is the workitem itself. */
+export const RUOTE_FRAMING: AmqpFraming = {
+  task: (id, body) => ({
+    content: body,
+    properties: {
+      persistent: true,
+      contentType: 'application/json',
+      messageId: id,
+      correlationId: id,
+    },
+  }),
+  result: resultFields,
+};
 
 export interface LoadSpec {
   /** Tags the tasks; results of any other run are ignored. */
@@ -16,6 +63,11 @@ export interface LoadSpec {
   payloadBytes: number;
   /** Where the tasks go: `taskqueue`, or a worker queue to bypass the dispatcher and the relay. */
   queue: string;
+  /**
+   * Published to this exchange with this routing key instead, mandatory (the direct path and the
+   * one-hop limit): a returned task fails the run.
+   */
+  route?: { exchange: string; routingKey: string };
   /** Tasks per second, evenly spaced (the soak); undefined: as fast as the window allows. */
   ratePerSec?: number;
   /** No result for this long fails the run. */
@@ -41,18 +93,24 @@ export interface LoadResult {
   behindMs: number;
 }
 
-export class Load {
+/** AMQP: a confirm channel to publish, a channel consuming `results` without acks. */
+export class AmqpTransport implements Transport {
   #model: ChannelModel;
   #publish: ConfirmChannel;
-  #onResult: ((message: ConsumeMessage) => void) | undefined;
-  #closed: Promise<Error>;
-  /** Ends the run in progress, if any. */
-  #endRun: ((err: Error) => void) | undefined;
+  #framing: AmqpFraming;
+  #handlers: ResultHandlers | undefined;
+  readonly closed: Promise<Error>;
 
-  private constructor(model: ChannelModel, publish: ConfirmChannel, collect: Channel) {
+  private constructor(
+    model: ChannelModel,
+    publish: ConfirmChannel,
+    collect: Channel,
+    framing: AmqpFraming,
+  ) {
     this.#model = model;
     this.#publish = publish;
-    this.#closed = new Promise((resolve) => {
+    this.#framing = framing;
+    this.closed = new Promise((resolve) => {
       model.once('close', (err?: Error) => resolve(err ?? new Error('load connection closed')));
       for (const channel of [publish, collect]) {
         channel.once('close', () => resolve(new Error('load channel closed')));
@@ -60,26 +118,88 @@ export class Load {
       }
       model.on('error', () => {});
     });
+    // Mandatory publishes (route): a task no queue took comes back; it would never be answered.
+    publish.on('return', (message: ConsumeMessage) =>
+      this.#handlers?.fail(
+        new Error(`a task was returned unrouted (${message.fields.routingKey}): no queue took it`),
+      ),
+    );
   }
 
   /** Connects and consumes results; the results queue must exist. */
-  static async open(url: string): Promise<Load> {
+  static async open(url: string, framing: AmqpFraming = RUOTE_FRAMING): Promise<AmqpTransport> {
     const model = await connect(url, 'bench-load');
     const publish = await model.createConfirmChannel();
     const collect = await model.createChannel();
-    const load = new Load(model, publish, collect);
+    const transport = new AmqpTransport(model, publish, collect, framing);
     // noAck: the collector must never be the bottleneck, and a lost result shows as missing.
-    await collect.consume(RESULTS_QUEUE, (message) => message && load.#onResult?.(message), {
-      noAck: true,
-    });
-    return load;
+    await collect.consume(
+      RESULTS_QUEUE,
+      (message) => message && transport.#onMessage(message.content),
+      { noAck: true },
+    );
+    return transport;
+  }
+
+  #onMessage(content: Buffer): void {
+    const handlers = this.#handlers;
+    if (!handlers) return;
+    let fields: ResultFields;
+    try {
+      fields = this.#framing.result(content);
+    } catch {
+      handlers.fail(new Error(`a result is not JSON: ${content.subarray(0, 80)}`));
+      return;
+    }
+    handlers.result(fields);
+  }
+
+  send(id: string, body: Buffer, spec: LoadSpec, confirmed: Confirmed): boolean {
+    const { content, properties } = this.#framing.task(id, body);
+    const route = spec.route;
+    return route
+      ? this.#publish.publish(
+          route.exchange,
+          route.routingKey,
+          content,
+          { ...properties, mandatory: true },
+          confirmed,
+        )
+      : this.#publish.publish('', spec.queue, content, properties, confirmed);
+  }
+
+  onDrain(resume: () => void): void {
+    this.#publish.once('drain', resume);
+  }
+
+  listen(handlers: ResultHandlers | undefined): void {
+    this.#handlers = handlers;
+  }
+
+  async close(): Promise<void> {
+    await this.#model.close().catch(() => {});
+  }
+}
+
+export class Load {
+  #transport: Transport;
+  /** Ends the run in progress, if any. */
+  #endRun: ((err: Error) => void) | undefined;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  /** The AMQP load of the ceiling and taskqueue; the results queue must exist. */
+  static async open(url: string, framing: AmqpFraming = RUOTE_FRAMING): Promise<Load> {
+    return new Load(await AmqpTransport.open(url, framing));
   }
 
   async close(): Promise<void> {
     // A run still going (the system failed, or Ctrl-C) ends first: its pacing timer must not
     // publish on a connection that is closing.
     this.#endRun?.(new Error('load closed'));
-    await this.#model.close().catch(() => {});
+    await this.#transport.close();
   }
 
   run(spec: LoadSpec): Promise<LoadResult> {
@@ -106,7 +226,7 @@ export class Load {
         this.#endRun = undefined;
         clearInterval(watchdog);
         clearTimeout(paceTimer);
-        this.#onResult = undefined;
+        this.#transport.listen(undefined);
         if (err) {
           reject(err);
           return;
@@ -159,33 +279,20 @@ export class Load {
       const publishOne = (seq: number) => {
         const id = `${spec.run}-${seq}`;
         sentAt.set(seq, performance.now());
-        const options = {
-          persistent: true,
-          contentType: 'application/json',
-          messageId: id,
-          correlationId: id,
-        };
-        const ok = this.#publish.publish('', spec.queue, makeTask(seq), options, (err) => {
-          if (err) finish(new Error(`the broker refused task ${seq}: ${err}`));
+        const ok = this.#transport.send(id, makeTask(seq), spec, (err) => {
+          if (err) finish(new Error(`the system refused task ${seq}: ${err}`));
         });
         if (!ok) {
           blocked = true;
-          this.#publish.once('drain', () => {
+          this.#transport.onDrain(() => {
             blocked = false;
             pump();
           });
         }
       };
 
-      this.#onResult = (message) => {
+      const onResult = (fields: ResultFields) => {
         const now = performance.now();
-        let fields: ReturnType<typeof resultFields>;
-        try {
-          fields = resultFields(message.content);
-        } catch {
-          finish(new Error(`a result is not JSON: ${message.content.subarray(0, 80)}`));
-          return;
-        }
         if (fields.run !== spec.run) {
           strays++;
           return;
@@ -216,7 +323,8 @@ export class Load {
         else if (now - t0 > spec.deadlineMs)
           finish(missing(`run longer than ${spec.deadlineMs} ms`));
       }, 250);
-      void this.#closed.then((err) => finish(missing(err.message)));
+      this.#transport.listen({ result: onResult, fail: (err) => finish(err) });
+      void this.#transport.closed.then((err) => finish(missing(err.message)));
       this.#endRun = (err) => finish(err);
 
       t0 = performance.now();
