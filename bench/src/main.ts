@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { missingFor } from './anchors/requirements.js';
 import { type Broker, openBroker } from './broker.js';
 import { runMatrix } from './matrix.js';
 import { parseOptions, USAGE } from './options.js';
@@ -12,6 +13,7 @@ import { killAllNow, stopAll } from './processes.js';
 import { ResultsFile } from './results.js';
 import type { BenchContext } from './run.js';
 import { runSoak } from './soak.js';
+import { systemsOf } from './system-kinds.js';
 import { TASKQUEUE_DIR } from './systems.js';
 import { selectVariants } from './variants.js';
 
@@ -45,6 +47,17 @@ try {
   variants = selectVariants(plan, options.only);
 } catch (err) {
   usageError(err);
+}
+// Only the systems some selected variant measures (the anchors run in a few).
+const measured = options.soakSeconds
+  ? []
+  : options.systems.filter((kind) =>
+      variants.some((v) => systemsOf(options.systems, v.anchored).includes(kind)),
+    );
+const missing = missingFor(measured);
+if (missing.length > 0) {
+  console.error(`cannot run every system asked for (--systems):\n  ${missing.join('\n  ')}`);
+  process.exit(1);
 }
 
 let broker: Broker | undefined;
@@ -95,7 +108,8 @@ try {
     ok = await runSoak(ctx, variants[0]!, soak, options, results);
   } else {
     log(`variants: ${variants.map((v) => v.name).join(', ')}`);
-    ok = await runMatrix(ctx, variants, results);
+    log(`systems: ${options.systems.join(', ')}`);
+    ok = await runMatrix(ctx, variants, results, options.systems);
   }
 } catch (err) {
   if (!interrupted) log(`bench failed: ${(err as Error).stack ?? err}`);

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseSystems, SYSTEM_KINDS, type SystemKind } from './system-kinds.js';
 
 export interface Options {
   quick: boolean;
@@ -8,6 +9,8 @@ export interface Options {
   soakSeconds: number | undefined;
   rate: number | undefined;
   warmupSeconds: number | undefined;
+  /** The systems each variant measures (the anchors only where the variant names them). */
+  systems: SystemKind[];
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -15,6 +18,8 @@ export const USAGE = `npm run bench -- [options]
   --tasks N        tasks per measured run (default 20000, --quick 3000)
   --rounds R       interleaved rounds per variant (default 3)
   --only A,B       only these variants (see the list printed at start)
+  --systems A,B    these systems, rounds interleaved in this order: ${SYSTEM_KINDS.join(',')}
+                   (default all; --quick: ceiling,taskqueue)
   --soak SECONDS   run taskqueue at half its capacity for that long, report RSS
   --rate R         the soak's tasks/s (default: half the capacity, measured first)
   --warmup SECONDS the soak's growth counts from then (default: a third of the soak)
@@ -40,6 +45,7 @@ export function parseOptions(argv: string[]): Options | undefined {
       soak: { type: 'string' },
       rate: { type: 'string' },
       warmup: { type: 'string' },
+      systems: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -59,5 +65,6 @@ export function parseOptions(argv: string[]): Options | undefined {
     soakSeconds,
     rate: values.rate === undefined ? undefined : positive('rate', values.rate, 0),
     warmupSeconds,
+    systems: parseSystems(values.systems ?? (quick ? 'ceiling,taskqueue' : SYSTEM_KINDS.join(','))),
   };
 }

@@ -3,6 +3,11 @@
  * declarations), then the measured tasks with CPU and memory of every process around them.
  */
 import { INPUT_QUEUE, workerQueue } from './amqp.js';
+import {
+  declareTypesExchange,
+  deleteTypesExchanges,
+  TYPES_ROUTE,
+} from './anchors/types-exchange.js';
 import { type ApiLoadResult, runApiLoad } from './api-load.js';
 import { type Broker, resetQueues } from './broker.js';
 import { Load, type LoadResult, type LoadSpec } from './load.js';
@@ -65,13 +70,28 @@ export interface BenchContext {
 
 const STALL_MS = 30_000;
 
-function loadSpec(run: string, v: Variant, count: number, window: number): LoadSpec {
+/**
+ * The systems whose load publishes as a client that knows the type (to the types exchange): the
+ * one-hop limit always, taskqueue in the `-path` variants.
+ */
+export function directRoute(kind: SystemKind, v: Variant): LoadSpec['route'] {
+  return kind === 'onehop' || (kind === 'taskqueue' && v.path) ? TYPES_ROUTE : undefined;
+}
+
+function loadSpec(
+  run: string,
+  v: Variant,
+  count: number,
+  window: number,
+  route: LoadSpec['route'],
+): LoadSpec {
   return {
     run,
     count,
     window,
     payloadBytes: v.payloadBytes,
     queue: v.direct ? workerQueue(TYPE) : INPUT_QUEUE,
+    ...(route ? { route } : {}),
     stallMs: STALL_MS,
     deadlineMs: 60_000 + count * 20,
     keepLatencies: true,
@@ -143,9 +163,13 @@ export async function measure(
   const runId = `${v.name}-${kind}-r${roundNo}-${Date.now().toString(36)}`;
   const url = ctx.broker.url;
   await resetQueues(url, TYPE);
+  await deleteTypesExchanges(url);
+  const route = directRoute(kind, v);
+  // The one-hop limit binds its worker queue itself; taskqueue's pool must (that is measured).
+  if (route) await declareTypesExchange(url, kind === 'onehop');
   const system = await startSystem(kind, { url, workDir: ctx.workDir, runId }, v);
   try {
-    const load = await Load.open(url);
+    const load = system.openLoad ? await system.openLoad() : await Load.open(url);
     try {
       // Warm-up: V8 optimizes a function after some hundreds of calls, so always 500 tasks, even
       // before a short run (a quarter of 150 round trips left taskqueue's longer path half
@@ -163,25 +187,27 @@ export async function measure(
       await unlessFailed<unknown>(
         api
           ? viaApi(`${runId}-warm`, WARM_UP_TASKS)
-          : load.run(loadSpec(`${runId}-warm`, v, WARM_UP_TASKS, Math.max(100, v.window))),
+          : load.run(loadSpec(`${runId}-warm`, v, WARM_UP_TASKS, Math.max(100, v.window), route)),
         system.failed,
       );
-      const roles = new Map([...system.roles].map(([role, pid]) => [role, [pid]]));
-      const brokerPids = ctx.broker.pids();
+      const measured = system.rolesAfterWarmUp?.() ?? system.roles;
+      const roles = new Map([...measured].map(([role, pid]) => [role, [pid]]));
+      // BullMQ's broker is its redis-server; the RabbitMQ node idles meanwhile.
+      const brokerPids = system.brokerPids?.() ?? ctx.broker.pids();
       if (brokerPids.length > 0) roles.set('broker', brokerPids);
-      const sampler = new RssSampler(system.roles);
+      const sampler = new RssSampler(measured);
       try {
         const before = snapshot(roles);
         const selfBefore = process.cpuUsage();
         const result = await unlessFailed<LoadResult | ApiLoadResult>(
-          api ? viaApi(runId, v.tasks) : load.run(loadSpec(runId, v, v.tasks, v.window)),
+          api ? viaApi(runId, v.tasks) : load.run(loadSpec(runId, v, v.tasks, v.window, route)),
           system.failed,
         );
         const self = process.cpuUsage(selfBefore);
         const used = delta(before, snapshot(roles));
         // A process that died and was replaced (the pool restarts children) took its counters
         // with it, and the run did not measure the system as configured.
-        const gone = [...system.roles].filter(([, pid]) => !alive(pid)).map(([role]) => role);
+        const gone = [...measured].filter(([, pid]) => !alive(pid)).map(([role]) => role);
         if (gone.length > 0) throw new Error(`${gone.join(', ')} exited during the run`);
         Object.assign(row, figures(v, asRows(result), used, (self.user + self.system) / 1000));
         if ('submitsPerSec' in result)

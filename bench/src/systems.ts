@@ -1,6 +1,7 @@
 /**
- * The two systems under test, started fresh for every run and identified by role: the ceiling
- * (relay + K bench workers) and taskqueue (the real dispatcher and pool, with the echo plugin).
+ * The systems under test, started fresh for every run and identified by role: the ceiling
+ * (relay + K bench workers), taskqueue (the real dispatcher and pool, with the echo plugin), and
+ * the anchors (anchors/*.ts: the one-hop limit, Celery, BullMQ).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -8,14 +9,18 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INPUT_QUEUE, TRACKER_QUEUE, workerQueue } from './amqp.js';
+import { startBullmq } from './anchors/bullmq.js';
+import { startCelery } from './anchors/celery.js';
 import { waitForConsumers } from './broker.js';
+import type { Load } from './load.js';
 import { type MetricsSetup, metricsOn, metricsSetup, scrapeEverySecond } from './metrics-scrape.js';
 import { childrenOf, commandLine } from './proc-sampler.js';
 import { adopt, Launched, releaseAdopted } from './processes.js';
+import type { SystemKind } from './system-kinds.js';
 import type { Variant } from './variants.js';
 import { TYPE } from './workitem.js';
 
-export type SystemKind = 'ceiling' | 'taskqueue';
+export type { SystemKind } from './system-kinds.js';
 
 export interface System {
   kind: SystemKind;
@@ -28,6 +33,12 @@ export interface System {
   stop(): Promise<void>;
   /** The -api variants: where taskqueue-api listens and the operate token it accepts. */
   api?: { base: string; token: string };
+  /** The load of a system that speaks otherwise (Celery's framing, BullMQ's Redis). */
+  openLoad?: () => Promise<Load>;
+  /** Its broker's processes, when not the RabbitMQ node (BullMQ's redis-server). */
+  brokerPids?: () => number[];
+  /** Roles that exist only once tasks ran (BullMQ forks its sandboxes on demand). */
+  rolesAfterWarmUp?: () => Map<string, number>;
 }
 
 export interface SystemContext {
@@ -52,7 +63,7 @@ const CHILD_ENTRY = 'workerpool/child/main.js';
  * The environment of every process under test. BENCH_NODE_OPTIONS becomes their NODE_OPTIONS
  * (the pool's children inherit it); BENCH_PROFILE_DIR adds the CPU profiler (cpu-profile.ts).
  */
-function environment(): NodeJS.ProcessEnv {
+export function environment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TASKQUEUE_LOG_PRETTY: '0' };
   delete env.TASKQUEUE_AMQP_URL; // the config names the broker
   const nodeOptions = [process.env.NODE_OPTIONS ?? '', process.env.BENCH_NODE_OPTIONS ?? ''];
@@ -63,14 +74,15 @@ function environment(): NodeJS.ProcessEnv {
   return env;
 }
 
-function launch(
+export function launch(
   ctx: SystemContext,
   role: string,
   args: string[],
   env: NodeJS.ProcessEnv = environment(),
+  program: string = process.execPath,
 ): Launched {
   const log = join(ctx.workDir, `${ctx.runId}.${role}.log`);
-  return new Launched(role, process.execPath, args, log, env);
+  return new Launched(role, program, args, log, env);
 }
 
 /**
@@ -98,12 +110,20 @@ function failureOf(processes: Launched[], running: () => boolean): Promise<never
   return failed;
 }
 
-async function started(
+/** What the ceiling and taskqueue have started: the input queue's and the worker queue's consumers. */
+function relayed(expectedChildren: number, extra: Record<string, number> = {}) {
+  return { [INPUT_QUEUE]: 1, [workerQueue(TYPE)]: expectedChildren, ...extra };
+}
+
+/**
+ * Watches `processes` and waits until each queue of `consumers` has that many; stops them all if
+ * that does not happen (an empty `consumers`: started as soon as launched, the caller checks).
+ */
+export async function started(
   ctx: SystemContext,
   kind: SystemKind,
   processes: Launched[],
-  expectedChildren: number,
-  extraConsumers: Record<string, number> = {},
+  consumers: Record<string, number>,
 ): Promise<{ failed: Promise<never>; stop: () => Promise<void> }> {
   let running = true;
   const failed = failureOf(processes, () => running);
@@ -113,12 +133,7 @@ async function started(
     releaseAdopted();
   };
   try {
-    await waitForConsumers(
-      ctx.url,
-      { [INPUT_QUEUE]: 1, [workerQueue(TYPE)]: expectedChildren, ...extraConsumers },
-      READY_TIMEOUT_MS,
-      failed,
-    );
+    await waitForConsumers(ctx.url, consumers, READY_TIMEOUT_MS, failed);
   } catch (err) {
     await stop();
     throw new Error(`${kind} did not start: ${(err as Error).message}`);
@@ -137,7 +152,7 @@ export async function startCeiling(ctx: SystemContext, v: Variant): Promise<Syst
     launch(ctx, `worker${i + 1}`, [join(dist, 'ceiling-worker.js'), ctx.url, `${v.w}`, TYPE]),
   );
   const all = [relay, ...workers];
-  const { failed, stop } = await started(ctx, 'ceiling', all, v.k);
+  const { failed, stop } = await started(ctx, 'ceiling', all, relayed(v.k));
   return {
     kind: 'ceiling',
     roles: new Map(all.map((p) => [p.name, p.pid])),
@@ -205,8 +220,7 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
     ctx,
     'taskqueue',
     launched,
-    v.k,
-    tracker ? { [TRACKER_QUEUE]: 1 } : {},
+    relayed(v.k, tracker ? { [TRACKER_QUEUE]: 1 } : {}),
   );
   const stopScraping = metrics && scrapeEverySecond(metrics);
   const stop = async () => {
@@ -246,6 +260,25 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
 }
 
 /**
+ * The one-hop limit: the load publishes to the types exchange (bound to `worker_<type>` by the
+ * run, run.ts directRoute) and K ceiling workers answer; no relay, no dispatcher. What a
+ * system with taskqueue's guarantees costs at the least when the client knows the type.
+ */
+export async function startOnehop(ctx: SystemContext, v: Variant): Promise<System> {
+  const workers = Array.from({ length: v.k }, (_, i) =>
+    launch(ctx, `worker${i + 1}`, [join(HERE, 'ceiling-worker.js'), ctx.url, `${v.w}`, TYPE]),
+  );
+  const { failed, stop } = await started(ctx, 'onehop', workers, { [workerQueue(TYPE)]: v.k });
+  return {
+    kind: 'onehop',
+    roles: new Map(workers.map((p) => [p.name, p.pid])),
+    failed,
+    logFiles: workers.map((p) => p.logFile),
+    stop,
+  };
+}
+
+/**
  * The [api] section of an -api variant: a port picked at random in 40000–60000, a tokens file
  * of mode 0600 with one operate token, a fresh SQLite store in the work directory.
  */
@@ -280,5 +313,19 @@ async function untilAnswering(base: string, failed: Promise<never>): Promise<voi
   }
 }
 
-export const startSystem = (kind: SystemKind, ctx: SystemContext, v: Variant) =>
-  kind === 'ceiling' ? startCeiling(ctx, v) : startTaskqueue(ctx, v);
+export function startSystem(kind: SystemKind, ctx: SystemContext, v: Variant): Promise<System> {
+  switch (kind) {
+    case 'ceiling':
+      return startCeiling(ctx, v);
+    case 'taskqueue':
+      return startTaskqueue(ctx, v);
+    case 'onehop':
+      return startOnehop(ctx, v);
+    case 'celery':
+      return startCelery(ctx, v);
+    case 'bullmq-everysec':
+      return startBullmq(ctx, v, 'everysec');
+    case 'bullmq-always':
+      return startBullmq(ctx, v, 'always');
+  }
+}

@@ -1,10 +1,11 @@
 /** The human summary: one table per variant, then the ratios of all variants. */
 import type { RunRow } from './run.js';
 import { median } from './stats.js';
-import type { SystemKind } from './systems.js';
+import { ANCHORS, SYSTEM_KINDS, type SystemKind } from './system-kinds.js';
 import type { Variant } from './variants.js';
 
-const SYSTEMS: SystemKind[] = ['ceiling', 'taskqueue'];
+/** The width of the system column: the longest name (bullmq-everysec) and a space. */
+const NAME_WIDTH = Math.max(...SYSTEM_KINDS.map((k) => k.length)) + 1;
 
 interface Summary {
   rounds: number;
@@ -25,7 +26,10 @@ interface Summary {
   workersUs: number;
 }
 
-/** The router's role in each system; every other role but the pool and broker is a worker. */
+/**
+ * The router's role in each system; every other role but the pool and broker is a worker (the
+ * anchors' roles too: Celery's main process and pool, BullMQ's workers and sandboxes).
+ */
 const ROUTER_ROLES = new Set(['relay', 'dispatcher']);
 // The tracker (tracking variants) is in the system's total, not in the workers' stage.
 // So is taskqueue-api (the -api variants: the HTTP submits, its store and its tracker).
@@ -69,7 +73,7 @@ export function summarize(rows: RunRow[]): Summary | undefined {
 }
 
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
-const ratio = (a: number | undefined, b: number | undefined) =>
+export const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || !Number.isFinite(a / b) ? '   -' : `×${(a / b).toFixed(2)}`;
 
 function sizeOf(bytes: number): string {
@@ -80,29 +84,34 @@ export function describeVariant(v: Variant): string {
   return (
     `${v.name}: K=${v.k} W=${v.w}, ${sizeOf(v.payloadBytes)} tasks, window ${v.window}, ` +
     (v.direct ? 'straight to the worker queue, ' : '') +
+    (v.path ? 'taskqueue through the types exchange (direct path), ' : '') +
     (v.apiClients ? `submitted through taskqueue-api by ${v.apiClients} HTTP clients, ` : '') +
     `${v.tasks} tasks × ${v.rounds} round${v.rounds > 1 ? 's' : ''}`
   );
 }
 
-export function variantTable(v: Variant, rows: RunRow[]): string {
+export function variantTable(
+  v: Variant,
+  rows: RunRow[],
+  kinds: readonly SystemKind[] = ['ceiling', 'taskqueue'],
+): string {
   const out: string[] = [`\n=== ${describeVariant(v)}`];
   out.push(
-    `${'system'.padEnd(10)} ${'tasks/s'.padStart(8)} ${'(min–max)'.padEnd(15)} ` +
+    `${'system'.padEnd(NAME_WIDTH)} ${'tasks/s'.padStart(8)} ${'(min–max)'.padEnd(15)} ` +
       `${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)} ` +
       `${'CPU ms/task'.padStart(12)} ${'broker ms/task'.padStart(15)}`,
   );
   const sums = new Map<SystemKind, Summary | undefined>();
-  for (const kind of SYSTEMS) {
+  for (const kind of kinds) {
     const s = summarize(rows.filter((r) => r.system === kind));
     sums.set(kind, s);
     const failed = rows.filter((r) => r.system === kind && r.error !== undefined).length;
     if (!s) {
-      out.push(`${kind.padEnd(10)} no figure: ${failed} run(s) failed`);
+      out.push(`${kind.padEnd(NAME_WIDTH)} no figure: ${failed} run(s) failed`);
       continue;
     }
     out.push(
-      `${kind.padEnd(10)} ${s.rate.median.toFixed(0).padStart(8)} ` +
+      `${kind.padEnd(NAME_WIDTH)} ${s.rate.median.toFixed(0).padStart(8)} ` +
         `${`(${s.rate.min.toFixed(0)}–${s.rate.max.toFixed(0)})`.padEnd(15)} ` +
         `${ms(s.p50).padStart(8)} ${ms(s.p99).padStart(8)} ${ms(s.max).padStart(8)} ` +
         `${s.cpu.toFixed(3).padStart(12)} ${(Number.isNaN(s.brokerCpu) ? '-' : s.brokerCpu.toFixed(3)).padStart(15)}` +
@@ -111,21 +120,26 @@ export function variantTable(v: Variant, rows: RunRow[]): string {
   }
   const c = sums.get('ceiling');
   const t = sums.get('taskqueue');
-  out.push(
-    `ratio taskqueue/ceiling: tasks/s ${ratio(t?.rate.median, c?.rate.median)}, ` +
-      `p50 ${ratio(t?.p50, c?.p50)}, p99 ${ratio(t?.p99, c?.p99)}, ` +
-      `CPU/task ${ratio(t?.cpu, c?.cpu)}, broker CPU/task ${ratio(t?.brokerCpu, c?.brokerCpu)}`,
-  );
+  for (const other of kinds.filter((k) => k !== 'taskqueue')) {
+    const o = sums.get(other);
+    out.push(
+      `ratio taskqueue/${other}: tasks/s ${ratio(t?.rate.median, o?.rate.median)}, ` +
+        `p50 ${ratio(t?.p50, o?.p50)}, p99 ${ratio(t?.p99, o?.p99)}, ` +
+        `CPU/task ${ratio(t?.cpu, o?.cpu)}, broker CPU/task ${ratio(t?.brokerCpu, o?.brokerCpu)}`,
+    );
+  }
   const api = apiLine(rows);
   if (api) out.push(api);
   const rss = (s: Summary | undefined) =>
     s ? [...s.rss].map(([role, mib]) => `${role} ${mib.toFixed(0)}`).join(', ') : '-';
-  out.push(`peak RSS MiB (VmHWM): ceiling ${rss(c)} | taskqueue ${rss(t)}`);
+  out.push(`peak RSS MiB (VmHWM): ${kinds.map((k) => `${k} ${rss(sums.get(k))}`).join(' | ')}`);
   const perTask = (s: Summary | undefined) =>
     s
       ? `${s.ioCalls.toFixed(1)} read/write syscalls, ${s.switches.toFixed(1)} context switches`
       : '-';
-  out.push(`per task, all its processes: ceiling ${perTask(c)} | taskqueue ${perTask(t)}`);
+  out.push(
+    `per task, all its processes: ${kinds.map((k) => `${k} ${perTask(sums.get(k))}`).join(' | ')}`,
+  );
   // Per stage, because the total hides which side moved (the machine's speed drifts between
   // runs; a stage's ratio to its counterpart in the same round drifts much less).
   if (c && t)
@@ -164,21 +178,49 @@ function apiLine(rows: RunRow[]): string | undefined {
   );
 }
 
-export function overallTable(variants: Variant[], rows: RunRow[]): string {
-  const out = ['\n=== summary (medians; ratio = taskqueue / ceiling)'];
+/**
+ * One line per variant: tasks/s of every system that ran (medians), taskqueue's ratio to the
+ * ceiling in tasks/s, p50 and CPU per task, then its tasks/s ratio to each anchor that ran: the
+ * README's summary table from one run.
+ */
+export function overallTable(
+  variants: Variant[],
+  rows: RunRow[],
+  systems: readonly SystemKind[] = ['ceiling', 'taskqueue'],
+): string {
+  const ran = systems.filter((k) => rows.some((r) => r.system === k));
+  const anchors = ran.filter((k) => ANCHORS.includes(k));
+  const width = (name: string) => Math.max(8, name.length + 1);
+  const out = [
+    '\n=== summary (medians; ratio = taskqueue / ceiling, then taskqueue / each anchor)',
+  ];
   out.push(
-    `${'variant'.padEnd(12)} ${'ceiling/s'.padStart(10)} ${'taskqueue/s'.padStart(12)} ` +
-      `${'tasks/s'.padStart(8)} ${'p50'.padStart(7)} ${'CPU/task'.padStart(9)}`,
+    `${'variant'.padEnd(16)}` +
+      ran.map((k) => `${k}/s`.padStart(width(`${k}/s`) + 1)).join('') +
+      ` ${'tasks/s'.padStart(8)} ${'p50'.padStart(7)} ${'CPU/task'.padStart(9)}` +
+      anchors.map((k) => `tq/${k}`.padStart(width(`tq/${k}`) + 1)).join(''),
   );
   for (const v of variants) {
     const mine = rows.filter((r) => r.variant === v.name);
-    const c = summarize(mine.filter((r) => r.system === 'ceiling'));
-    const t = summarize(mine.filter((r) => r.system === 'taskqueue'));
+    if (mine.length === 0) continue;
+    const sums = new Map(ran.map((k) => [k, summarize(mine.filter((r) => r.system === k))]));
+    const c = sums.get('ceiling');
+    const t = sums.get('taskqueue');
     out.push(
-      `${v.name.padEnd(12)} ${(c ? c.rate.median.toFixed(0) : '-').padStart(10)} ` +
-        `${(t ? t.rate.median.toFixed(0) : '-').padStart(12)} ` +
-        `${ratio(t?.rate.median, c?.rate.median).padStart(8)} ${ratio(t?.p50, c?.p50).padStart(7)} ` +
+      `${v.name.padEnd(16)}` +
+        ran
+          .map((k) => {
+            const s = sums.get(k);
+            return (s ? s.rate.median.toFixed(0) : '-').padStart(width(`${k}/s`) + 1);
+          })
+          .join('') +
+        ` ${ratio(t?.rate.median, c?.rate.median).padStart(8)} ${ratio(t?.p50, c?.p50).padStart(7)} ` +
         `${ratio(t?.cpu, c?.cpu).padStart(9)}` +
+        anchors
+          .map((k) =>
+            ratio(t?.rate.median, sums.get(k)?.rate.median).padStart(width(`tq/${k}`) + 1),
+          )
+          .join('') +
         submits(mine),
     );
   }

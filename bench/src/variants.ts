@@ -30,6 +30,13 @@ export interface Variant {
    * ceiling's rounds are the same as ever, so the ratio is the API's whole path against it.
    */
   apiClients?: number;
+  /**
+   * taskqueue's direct path: the load publishes to the types exchange with the type as routing
+   * key (mandatory), as a client that knows the type does; the pool binds `worker_<type>` there.
+   */
+  path?: boolean;
+  /** The anchors (one-hop limit, Celery, BullMQ) run in this variant too, when chosen. */
+  anchored?: boolean;
 }
 
 export interface Plan {
@@ -69,8 +76,10 @@ export function allVariants({ tasks, rounds }: Plan): Variant[] {
   const big = Math.max(100, Math.round(tasks / 10));
   const rtt = Math.max(100, Math.min(2000, Math.round(tasks / 10)));
   return [
-    variant('k2-w1', 2, 1, { tasks, rounds }),
-    variant('k2-w10', 2, 10, { tasks, rounds }),
+    variant('k2-w1', 2, 1, { tasks, rounds, anchored: true }),
+    variant('k2-w10', 2, 10, { tasks, rounds, anchored: true }),
+    variant('k2-w1-path', 2, 1, { tasks, rounds, path: true, anchored: true }),
+    variant('k2-w10-path', 2, 10, { tasks, rounds, path: true, anchored: true }),
     variant('k1-w1', 1, 1, { tasks, rounds }),
     variant('k1-w10', 1, 10, { tasks, rounds }),
     variant('k4-w1', 4, 1, { tasks, rounds }),
