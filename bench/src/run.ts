@@ -84,13 +84,14 @@ function loadSpec(
   count: number,
   window: number,
   route: LoadSpec['route'],
+  queue: string | undefined,
 ): LoadSpec {
   return {
     run,
     count,
     window,
     payloadBytes: v.payloadBytes,
-    queue: v.direct ? workerQueue(TYPE) : INPUT_QUEUE,
+    queue: queue ?? (v.direct ? workerQueue(TYPE) : INPUT_QUEUE),
     ...(route ? { route } : {}),
     stallMs: STALL_MS,
     deadlineMs: 60_000 + count * 20,
@@ -187,7 +188,16 @@ export async function measure(
       await unlessFailed<unknown>(
         api
           ? viaApi(`${runId}-warm`, WARM_UP_TASKS)
-          : load.run(loadSpec(`${runId}-warm`, v, WARM_UP_TASKS, Math.max(100, v.window), route)),
+          : load.run(
+              loadSpec(
+                `${runId}-warm`,
+                v,
+                WARM_UP_TASKS,
+                Math.max(100, v.window),
+                route,
+                system.queue,
+              ),
+            ),
         system.failed,
       );
       const measured = system.rolesAfterWarmUp?.() ?? system.roles;
@@ -200,7 +210,9 @@ export async function measure(
         const before = snapshot(roles);
         const selfBefore = process.cpuUsage();
         const result = await unlessFailed<LoadResult | ApiLoadResult>(
-          api ? viaApi(runId, v.tasks) : load.run(loadSpec(runId, v, v.tasks, v.window, route)),
+          api
+            ? viaApi(runId, v.tasks)
+            : load.run(loadSpec(runId, v, v.tasks, v.window, route, system.queue)),
           system.failed,
         );
         const self = process.cpuUsage(selfBefore);

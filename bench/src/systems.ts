@@ -33,6 +33,8 @@ export interface System {
   stop(): Promise<void>;
   /** The -api variants: where taskqueue-api listens and the operate token it accepts. */
   api?: { base: string; token: string };
+  /** The queue the load publishes to, when not the variant's (Celery consumes `worker_<type>`). */
+  queue?: string;
   /** The load of a system that speaks otherwise (Celery's framing, BullMQ's Redis). */
   openLoad?: () => Promise<Load>;
   /** Its broker's processes, when not the RabbitMQ node (BullMQ's redis-server). */

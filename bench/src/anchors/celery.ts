@@ -53,7 +53,7 @@ export async function startCelery(ctx: SystemContext, v: Variant): Promise<Syste
       'worker',
       '--pool=prefork',
       `--concurrency=${v.k}`,
-      '--loglevel=WARNING',
+      `--loglevel=${process.env.BENCH_CELERY_LOGLEVEL ?? 'WARNING'}`,
       '--without-gossip',
       '--without-mingle',
       '--without-heartbeat',
@@ -84,6 +84,8 @@ export async function startCelery(ctx: SystemContext, v: Variant): Promise<Syste
     failed,
     logFiles: [worker.logFile],
     stop,
+    // Straight to the queue Celery consumes, as apply_async publishes: Celery has no relay.
+    queue: workerQueue(TYPE),
     openLoad: () => Load.open(ctx.url, CELERY_FRAMING),
   };
 }
