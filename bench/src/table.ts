@@ -7,7 +7,7 @@ import type { Variant } from './variants.js';
 /** The width of the system column: the longest name (bullmq-everysec) and a space. */
 const NAME_WIDTH = Math.max(...SYSTEM_KINDS.map((k) => k.length)) + 1;
 
-interface Summary {
+export interface Summary {
   rounds: number;
   failed: number;
   rate: { median: number; min: number; max: number };
@@ -24,6 +24,8 @@ interface Summary {
   /** CPU µs per task of each stage: the router (relay or dispatcher) and all workers together. */
   routerUs: number;
   workersUs: number;
+  /** The publisher/collector's own CPU µs per task (the bench process; BullMQ's client is dearer). */
+  loadUs: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export function summarize(rows: RunRow[]): Summary | undefined {
     switches: median(ok.map((r) => ownSum(r.switchesPerTask))),
     rss,
     routerUs: median(ok.map((r) => stageUs(r, (role) => ROUTER_ROLES.has(role)))),
+    loadUs: median(ok.map((r) => ((r.loadCpuMs ?? Number.NaN) * 1000) / r.tasks)),
     workersUs: median(ok.map((r) => stageUs(r, (role) => !NOT_WORKER_ROLES.has(role)))),
   };
 }
@@ -135,7 +138,8 @@ export function variantTable(
   out.push(`peak RSS MiB (VmHWM): ${kinds.map((k) => `${k} ${rss(sums.get(k))}`).join(' | ')}`);
   const perTask = (s: Summary | undefined) =>
     s
-      ? `${s.ioCalls.toFixed(1)} read/write syscalls, ${s.switches.toFixed(1)} context switches`
+      ? `${s.ioCalls.toFixed(1)} read/write syscalls, ${s.switches.toFixed(1)} context switches, ` +
+        `load ${s.loadUs.toFixed(0)} µs`
       : '-';
   out.push(
     `per task, all its processes: ${kinds.map((k) => `${k} ${perTask(sums.get(k))}`).join(' | ')}`,
@@ -149,7 +153,29 @@ export function variantTable(
         `workers ${c.workersUs.toFixed(0)} | ${t.workersUs.toFixed(0)} (children) ` +
         `${ratio(t.workersUs, c.workersUs)}`,
     );
+  const note = pathNote(v, t);
+  if (note) out.push(note);
   return out.join('\n');
+}
+
+/**
+ * Dispatcher CPU per task above which a `-path` run's tasks went through the dispatcher: idle, it
+ * spends a few µs a task on timers and heartbeats; forwarding costs it a hundred and more.
+ */
+const FORWARDED_US = 20;
+
+/**
+ * A `-path` variant whose tasks went through the dispatcher: the build's pool does not bind
+ * `worker_<type>` to the types exchange, so the alternate exchange took them to the input queue.
+ * The run is valid (nothing lost) but does not measure the direct path: say so beside it.
+ */
+export function pathNote(v: Variant, taskqueue: Summary | undefined): string | undefined {
+  if (!v.path || !taskqueue || !(taskqueue.routerUs > FORWARDED_US)) return undefined;
+  return (
+    `note: the dispatcher forwarded this variant's tasks (${taskqueue.routerUs.toFixed(0)} µs ` +
+    'a task): worker_echo is not bound to taskqueue.types in this build, so this is not the ' +
+    'direct path'
+  );
 }
 
 /**
