@@ -54,6 +54,13 @@ const measured = options.soakSeconds
   : options.systems.filter((kind) =>
       variants.some((v) => systemsOf(options.systems, v.anchored).includes(kind)),
     );
+if (!options.soakSeconds && measured.length === 0)
+  usageError(
+    new Error(
+      `no selected variant measures ${options.systems.join(', ')}: the anchors run in ` +
+        'k2-w1, k2-w10, k2-w1-path and k2-w10-path',
+    ),
+  );
 const missing = missingFor(measured);
 if (missing.length > 0) {
   console.error(`cannot run every system asked for (--systems):\n  ${missing.join('\n  ')}`);
