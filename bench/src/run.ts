@@ -142,7 +142,7 @@ export async function measure(
   const row = baseRow(v, kind, roundNo);
   const runId = `${v.name}-${kind}-r${roundNo}-${Date.now().toString(36)}`;
   const url = ctx.broker.url;
-  await resetQueues(url, TYPE);
+  await resetQueues(url, TYPE, v.queueType ?? 'classic');
   const system = await startSystem(kind, { url, workDir: ctx.workDir, runId }, v);
   try {
     const load = await Load.open(url);

@@ -132,9 +132,16 @@ export async function startCeiling(ctx: SystemContext, v: Variant): Promise<Syst
     join(dist, 'ceiling-relay.js'),
     ctx.url,
     `${v.relayPrefetch}`,
+    v.queueType ?? 'classic',
   ]);
   const workers = Array.from({ length: v.k }, (_, i) =>
-    launch(ctx, `worker${i + 1}`, [join(dist, 'ceiling-worker.js'), ctx.url, `${v.w}`, TYPE]),
+    launch(ctx, `worker${i + 1}`, [
+      join(dist, 'ceiling-worker.js'),
+      ctx.url,
+      `${v.w}`,
+      TYPE,
+      v.queueType ?? 'classic',
+    ]),
   );
   const all = [relay, ...workers];
   const { failed, stop } = await started(ctx, 'ceiling', all, v.k);
@@ -156,6 +163,7 @@ function taskqueueConfig(
   return `[amqp]
 url = ${url}
 connect_retries = 5
+queue_type = ${v.queueType ?? 'classic'}
 
 [dispatcher]
 prefetch = ${v.relayPrefetch}
