@@ -72,6 +72,9 @@ async function withVersion(url: string, description: string): Promise<string> {
   }
 }
 
+/** taskqueue's delay levels, `taskqueue.delay.00` to `.22`. */
+const DELAY_LEVELS = 23;
+
 /** Every queue a run of either system may leave behind. */
 function queuesOf(type: string): string[] {
   return [
@@ -82,6 +85,10 @@ function queuesOf(type: string): string[] {
     RESULTS_QUEUE,
     'taskqueue.unroutable',
     TRACKER_QUEUE,
+    `${TRACKER_QUEUE}.invalid`,
+    // The delay ladder (src/common/amqp/delay-names.ts): the dispatcher declares its levels with
+    // the queue type's arguments, so a run on the other type must not find them.
+    ...Array.from({ length: DELAY_LEVELS }, (_, i) => `taskqueue.delay.${`${i}`.padStart(2, '0')}`),
   ];
 }
 

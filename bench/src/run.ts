@@ -5,6 +5,7 @@
 import { INPUT_QUEUE, workerQueue } from './amqp.js';
 import { type ApiLoadResult, runApiLoad } from './api-load.js';
 import { type Broker, resetQueues } from './broker.js';
+import { type BrokerDisk, BrokerDiskMeter } from './broker-disk.js';
 import { Load, type LoadResult, type LoadSpec } from './load.js';
 import {
   alive,
@@ -53,6 +54,8 @@ export interface RunRow {
   /** -api variants: 201s a second (recorded and published), and how long the submits took. */
   submitsPerSec?: number;
   submitMs?: number;
+  /** The broker's writes to storage (and fsyncs, with BENCH_BROKER_SYSCALLS=1) per task. */
+  brokerDisk?: BrokerDisk;
 }
 
 export interface BenchContext {
@@ -171,6 +174,7 @@ export async function measure(
       if (brokerPids.length > 0) roles.set('broker', brokerPids);
       const sampler = new RssSampler(system.roles);
       try {
+        const disk = brokerPids.length > 0 ? new BrokerDiskMeter(brokerPids) : undefined;
         const before = snapshot(roles);
         const selfBefore = process.cpuUsage();
         const result = await unlessFailed<LoadResult | ApiLoadResult>(
@@ -179,6 +183,7 @@ export async function measure(
         );
         const self = process.cpuUsage(selfBefore);
         const used = delta(before, snapshot(roles));
+        if (disk) row.brokerDisk = await disk.stop(v.tasks);
         // A process that died and was replaced (the pool restarts children) took its counters
         // with it, and the run did not measure the system as configured.
         const gone = [...system.roles].filter(([, pid]) => !alive(pid)).map(([role]) => role);
