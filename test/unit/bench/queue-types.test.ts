@@ -6,6 +6,7 @@ import {
 } from '../../../bench/src/amqp.js';
 import { parsePerfStat } from '../../../bench/src/broker-disk.js';
 import { parseOptions } from '../../../bench/src/options.js';
+import { queueTypeTable } from '../../../bench/src/queue-type-table.js';
 import {
   allVariants,
   onQueueType,
@@ -78,5 +79,29 @@ describe('bench queue types', () => {
       '<not counted>,,syscalls:sys_enter_fsync,0,0.00,,',
     ].join('\n');
     expect(parsePerfStat(text)).toEqual({ fsync: 12, fdatasync: 4619 });
+  });
+});
+
+describe('queue-type table', () => {
+  const row = (variant: string, system: 'ceiling' | 'taskqueue', tps: number, syncs: number) => ({
+    variant,
+    system,
+    tasksPerSec: tps,
+    cpuMsPerTask: { system: 1, broker: tps / 1000 },
+    brokerDisk: { writeKiBPerTask: syncs * 4, syncsPerTask: { fsync: 0, fdatasync: syncs } },
+  });
+
+  it('pairs each variant with its quorum twin per system, medians over rounds', () => {
+    const lines = queueTypeTable('RabbitMQ 4.0.5', [
+      row('k2-w1', 'ceiling', 1000, 0),
+      row('k2-w1-quorum', 'ceiling', 400, 2),
+      row('k2-w1-quorum', 'ceiling', 600, 3),
+      row('k2-w1-quorum', 'ceiling', 500, 2.5),
+      row('k2-w10', 'taskqueue', 2000, 0),
+      { variant: 'k2-w10-quorum', system: 'taskqueue' as const }, // a failed run
+    ]);
+    expect(lines).toEqual([
+      '| RabbitMQ 4.0.5 | k2-w1 | ceiling | 1000 | 500 | ×0.5 | 1 → 0.5 | 0 → 2.5 | 0 → 10 |',
+    ]);
   });
 });
