@@ -206,7 +206,12 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
         unitEnvironment('taskqueue-api.service'),
       )
     : v.tracking
-      ? launch(ctx, 'tracker', [join(HERE, 'tracker-sink.js'), ctx.url, TASKQUEUE_DIR])
+      ? launch(ctx, 'tracker', [
+          join(HERE, 'tracker-sink.js'),
+          ctx.url,
+          TASKQUEUE_DIR,
+          v.queueType ?? 'classic',
+        ])
       : undefined;
   const launched = tracker ? [dispatcher, pool, tracker] : [dispatcher, pool];
   const { failed, stop: stopProcesses } = await started(
