@@ -2,7 +2,8 @@
  * Classic against quorum queues from the bench's raw rows: `node bench/dist/queue-type-table.js
  * bench/results/A.jsonl [B.jsonl ...]` prints, per broker, variant and system, tasks/s and what
  * the broker spent per task on each queue type (CPU, fsync + fdatasync calls, KiB written to
- * storage), as a Markdown table (bench/FINDINGS.md, _Quorum queues_). Medians over rounds.
+ * storage), as a Markdown table (bench/FINDINGS.md, _Quorum queues_). Medians over rounds, and
+ * over the files of one broker version.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -79,15 +80,18 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(2);
   }
   console.log(HEADER.join('\n'));
+  // Rows of several files on one broker version are one sample: medians over all their rounds.
+  const byBroker = new Map<string, Row[]>();
   for (const file of files) {
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     const parsed = lines.map((l) => JSON.parse(l) as { type: string; broker?: string } & Row);
     const meta = parsed.find((r) => r.type === 'meta');
     const broker = /RabbitMQ [\d.]+/.exec(meta?.broker ?? '')?.[0] ?? meta?.broker ?? file;
-    for (const line of queueTypeTable(
-      broker,
-      parsed.filter((r) => r.type === 'run'),
-    ))
-      console.log(line);
+    byBroker.set(broker, [
+      ...(byBroker.get(broker) ?? []),
+      ...parsed.filter((r) => r.type === 'run'),
+    ]);
   }
+  for (const [broker, rows] of byBroker)
+    for (const line of queueTypeTable(broker, rows)) console.log(line);
 }
