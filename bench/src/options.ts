@@ -86,7 +86,7 @@ function queueTypes(raw: string): QueueType[] {
   for (const t of types) {
     if (!(QUEUE_TYPES as readonly string[]).includes(t))
       throw new Error(
-        `--queue-type ${t}: expected ${QUEUE_TYPES.join(', ')} or both, comma-separated`,
+        `--queue-type ${t}: expected classic, quorum or classic,quorum`,
       );
   }
   return [...new Set(types)] as QueueType[];
