@@ -85,9 +85,7 @@ function queueTypes(raw: string): QueueType[] {
   const types = raw.split(',').map((s) => s.trim());
   for (const t of types) {
     if (!(QUEUE_TYPES as readonly string[]).includes(t))
-      throw new Error(
-        `--queue-type ${t}: expected classic, quorum or classic,quorum`,
-      );
+      throw new Error(`--queue-type ${t}: expected classic, quorum or classic,quorum`);
   }
   return [...new Set(types)] as QueueType[];
 }
