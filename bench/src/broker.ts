@@ -7,12 +7,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RabbitNode } from '@taskqueue/dev/rabbitmq-node';
 import {
   connect,
-  DURABLE,
   INPUT_QUEUE,
+  plainQueueOptions,
+  type QueueType,
   RESULTS_QUEUE,
   TRACKER_QUEUE,
   workerQueue,
+  workerQueueOptions,
 } from './amqp.js';
+import { startTrixieRabbit } from './broker-trixie.js';
+import type { RabbitmqVersion } from './options.js';
 import { treeOf } from './proc-sampler.js';
 import { unlessFailed } from './processes.js';
 
@@ -25,8 +29,21 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-export async function openBroker(log: (line: string) => void): Promise<Broker> {
+/**
+ * `rabbitmq`: the private node's version, the host's 3.10 (Debian bookworm) or trixie's 4.0
+ * (broker-trixie.ts); an external broker is whatever it is.
+ */
+export async function openBroker(
+  log: (line: string) => void,
+  rabbitmq: RabbitmqVersion = '3.10',
+): Promise<Broker> {
   const external = process.env.TASKQUEUE_AMQP_URL;
+  if (external && rabbitmq !== '3.10')
+    throw new Error(`--rabbitmq ${rabbitmq} starts a private broker: unset TASKQUEUE_AMQP_URL`);
+  if (rabbitmq === '4.0') {
+    const node = await startTrixieRabbit(log);
+    return { ...node, description: await withVersion(node.url, node.description) };
+  }
   if (external) {
     return {
       url: external,
@@ -38,11 +55,25 @@ export async function openBroker(log: (line: string) => void): Promise<Broker> {
   const node = await RabbitNode.start({ log });
   return {
     url: node.url,
-    description: `private node ${node.nodeName} on port ${node.port}`,
+    description: await withVersion(node.url, `private node ${node.nodeName} on port ${node.port}`),
     pids: () => treeOf(node.pid),
     close: () => node.destroy(),
   };
 }
+
+/** The description with the version the broker gives in its connection's server properties. */
+async function withVersion(url: string, description: string): Promise<string> {
+  const model = await connect(url, 'bench-admin');
+  try {
+    const { product, version } = model.connection.serverProperties;
+    return `${product ?? 'broker'} ${version ?? '?'}, ${description}`;
+  } finally {
+    await model.close();
+  }
+}
+
+/** taskqueue's delay levels, `taskqueue.delay.00` to `.22`. */
+const DELAY_LEVELS = 23;
 
 /** Every queue a run of either system may leave behind. */
 function queuesOf(type: string): string[] {
@@ -54,6 +85,10 @@ function queuesOf(type: string): string[] {
     RESULTS_QUEUE,
     'taskqueue.unroutable',
     TRACKER_QUEUE,
+    `${TRACKER_QUEUE}.invalid`,
+    // The delay ladder (src/common/amqp/delay-names.ts): the dispatcher declares its levels with
+    // the queue type's arguments, so a run on the other type must not find them.
+    ...Array.from({ length: DELAY_LEVELS }, (_, i) => `taskqueue.delay.${`${i}`.padStart(2, '0')}`),
   ];
 }
 
@@ -61,15 +96,20 @@ function queuesOf(type: string): string[] {
  * Each run starts from empty queues, declared as both systems declare them, so that nothing a
  * previous run left (a redelivered task, a late result) is counted again.
  */
-export async function resetQueues(url: string, type: string): Promise<void> {
+export async function resetQueues(
+  url: string,
+  type: string,
+  queueType: QueueType = 'classic',
+): Promise<void> {
   const model = await connect(url, 'bench-admin');
   try {
     const channel = await model.createChannel();
     for (const queue of queuesOf(type)) await channel.deleteQueue(queue);
     // The tracker queue too: the readiness check asks for its consumers before any program of
     // a tracking variant declared it. Unbound, it receives nothing in the other variants.
-    for (const queue of [INPUT_QUEUE, workerQueue(type), RESULTS_QUEUE, TRACKER_QUEUE])
-      await channel.assertQueue(queue, DURABLE);
+    for (const queue of [INPUT_QUEUE, RESULTS_QUEUE, TRACKER_QUEUE])
+      await channel.assertQueue(queue, plainQueueOptions(queueType));
+    await channel.assertQueue(workerQueue(type), workerQueueOptions(type, queueType));
     await channel.close();
   } finally {
     await model.close();

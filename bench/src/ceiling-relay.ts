@@ -3,13 +3,21 @@
  * each task (to find its type), forwards the same bytes and properties persistent and mandatory
  * on a confirm channel, and acks the input only in the confirm callback.
  *
- * Usage: node ceiling-relay.js URL PREFETCH
+ * Usage: node ceiling-relay.js URL PREFETCH [classic|quorum]
  */
 import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
-import { connect, DURABLE, INPUT_QUEUE, workerQueue } from './amqp.js';
+import {
+  connect,
+  INPUT_QUEUE,
+  plainQueueOptions,
+  queueTypeArgument,
+  workerQueue,
+  workerQueueOptions,
+} from './amqp.js';
 
-const [url, prefetchArg] = process.argv.slice(2);
-if (!url || !prefetchArg) throw new Error('usage: ceiling-relay URL PREFETCH');
+const [url, prefetchArg, queueTypeArg] = process.argv.slice(2);
+if (!url || !prefetchArg) throw new Error('usage: ceiling-relay URL PREFETCH [QUEUE_TYPE]');
+const queueType = queueTypeArgument(queueTypeArg);
 
 /** What the broker carries on; `userId` is checked against the connection's user, so not it. */
 function sameProperties(p: MessageProperties): Options.Publish {
@@ -34,7 +42,7 @@ const channel = await model.createConfirmChannel();
 model.on('error', () => {});
 channel.on('error', () => {});
 model.once('close', () => process.exit(0));
-await channel.assertQueue(INPUT_QUEUE, DURABLE);
+await channel.assertQueue(INPUT_QUEUE, plainQueueOptions(queueType));
 await channel.prefetch(Number(prefetchArg));
 // Declared once per type, as the dispatcher does, so a first task never goes nowhere.
 const declared = new Map<string, Promise<unknown>>();
@@ -46,7 +54,10 @@ function forward(message: ConsumeMessage): void {
   const queue = workerQueue(workitem.fields.params.worker_type);
   let ready = declared.get(queue);
   if (!ready) {
-    ready = channel.assertQueue(queue, DURABLE);
+    ready = channel.assertQueue(
+      queue,
+      workerQueueOptions(workitem.fields.params.worker_type, queueType),
+    );
     declared.set(queue, ready);
   }
   void ready.then(() =>

@@ -3,13 +3,22 @@
  * mandatory on a confirm channel, ack the task in the confirm callback. No supervision, no
  * ledger, no logging: what is left is the work any worker with taskqueue's guarantees must do.
  *
- * Usage: node ceiling-worker.js URL PREFETCH TYPE
+ * Usage: node ceiling-worker.js URL PREFETCH TYPE [classic|quorum]
  */
 import type { ConsumeMessage } from 'amqplib';
-import { connect, DURABLE, RESULTS_QUEUE, workerQueue } from './amqp.js';
+import {
+  connect,
+  plainQueueOptions,
+  queueTypeArgument,
+  RESULTS_QUEUE,
+  workerQueue,
+  workerQueueOptions,
+} from './amqp.js';
 
-const [url, prefetchArg, type] = process.argv.slice(2);
-if (!url || !prefetchArg || !type) throw new Error('usage: ceiling-worker URL PREFETCH TYPE');
+const [url, prefetchArg, type, queueTypeArg] = process.argv.slice(2);
+if (!url || !prefetchArg || !type)
+  throw new Error('usage: ceiling-worker URL PREFETCH TYPE [QUEUE_TYPE]');
+const queueType = queueTypeArgument(queueTypeArg);
 
 type Workitem = Record<string, unknown>;
 /** Stands for a plugin's handleTask: async, like every plugin's. */
@@ -22,8 +31,8 @@ model.on('error', () => {});
 channel.on('error', () => {});
 model.once('close', () => process.exit(0));
 const queue = workerQueue(type);
-await channel.assertQueue(queue, DURABLE);
-await channel.assertQueue(RESULTS_QUEUE, DURABLE);
+await channel.assertQueue(queue, workerQueueOptions(type, queueType));
+await channel.assertQueue(RESULTS_QUEUE, plainQueueOptions(queueType));
 await channel.prefetch(Number(prefetchArg));
 
 async function work(message: ConsumeMessage): Promise<void> {

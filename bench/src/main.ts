@@ -15,7 +15,7 @@ import type { BenchContext } from './run.js';
 import { runSoak } from './soak.js';
 import { systemsOf } from './system-kinds.js';
 import { TASKQUEUE_DIR } from './systems.js';
-import { selectVariants } from './variants.js';
+import { onQueueTypes, selectVariants } from './variants.js';
 
 const log = (line: string) => console.log(line);
 /** A usage error: said in one line, exit 2, before anything starts. */
@@ -45,6 +45,7 @@ const plan = { tasks: options.tasks, rounds: options.rounds, quick: options.quic
 let variants: ReturnType<typeof selectVariants>;
 try {
   variants = selectVariants(plan, options.only);
+  if (options.queueTypes) variants = onQueueTypes(variants, options.queueTypes);
 } catch (err) {
   usageError(err);
 }
@@ -52,7 +53,7 @@ try {
 const measured = options.soakSeconds
   ? []
   : options.systems.filter((kind) =>
-      variants.some((v) => systemsOf(options.systems, v.anchored).includes(kind)),
+      variants.some((v) => systemsOf(options.systems, v.anchored, v.queueType).includes(kind)),
     );
 if (!options.soakSeconds && measured.length === 0)
   usageError(
@@ -98,7 +99,7 @@ const started = Date.now();
 let ok = false;
 try {
   log(`taskqueue bench: logs and configs in ${workDir}`);
-  broker = await openBroker((line) => log(`[broker] ${line}`));
+  broker = await openBroker((line) => log(`[broker] ${line}`), options.rabbitmq);
   log(`broker: ${broker.description}`);
   const ctx: BenchContext = { broker, workDir, log, interrupted: () => interrupted };
   const soak = options.soakSeconds;

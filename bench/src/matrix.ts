@@ -52,7 +52,7 @@ export async function runMatrix(
 ): Promise<boolean> {
   const all: RunRow[] = [];
   for (const v of variants) {
-    const kinds = systemsOf(systems, v.anchored);
+    const kinds = systemsOf(systems, v.anchored, v.queueType);
     if (kinds.length === 0) continue;
     ctx.log(`\n--- ${describeVariant(v)}; systems ${kinds.join(', ')}`);
     const rows: RunRow[] = [];

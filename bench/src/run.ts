@@ -10,6 +10,7 @@ import {
 } from './anchors/types-exchange.js';
 import { type ApiLoadResult, runApiLoad } from './api-load.js';
 import { type Broker, resetQueues } from './broker.js';
+import { type BrokerDisk, BrokerDiskMeter } from './broker-disk.js';
 import { Load, type LoadResult, type LoadSpec } from './load.js';
 import {
   alive,
@@ -58,6 +59,8 @@ export interface RunRow {
   /** -api variants: 201s a second (recorded and published), and how long the submits took. */
   submitsPerSec?: number;
   submitMs?: number;
+  /** The broker's writes to storage (and fsyncs, with BENCH_BROKER_SYSCALLS=1) per task. */
+  brokerDisk?: BrokerDisk;
 }
 
 export interface BenchContext {
@@ -163,7 +166,7 @@ export async function measure(
   const row = baseRow(v, kind, roundNo);
   const runId = `${v.name}-${kind}-r${roundNo}-${Date.now().toString(36)}`;
   const url = ctx.broker.url;
-  await resetQueues(url, TYPE);
+  await resetQueues(url, TYPE, v.queueType ?? 'classic');
   await deleteTypesExchanges(url);
   const route = directRoute(kind, v);
   // The one-hop limit binds its worker queue itself; taskqueue's pool must (that is measured).
@@ -207,6 +210,7 @@ export async function measure(
       if (brokerPids.length > 0) roles.set('broker', brokerPids);
       const sampler = new RssSampler(measured);
       try {
+        const disk = brokerPids.length > 0 ? new BrokerDiskMeter(brokerPids) : undefined;
         const before = snapshot(roles);
         const selfBefore = process.cpuUsage();
         const result = await unlessFailed<LoadResult | ApiLoadResult>(
@@ -217,6 +221,7 @@ export async function measure(
         );
         const self = process.cpuUsage(selfBefore);
         const used = delta(before, snapshot(roles));
+        if (disk) row.brokerDisk = await disk.stop(v.tasks);
         // A process that died and was replaced (the pool restarts children) took its counters
         // with it, and the run did not measure the system as configured.
         const gone = [...measured].filter(([, pid]) => !alive(pid)).map(([role]) => role);

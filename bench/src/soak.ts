@@ -68,7 +68,7 @@ export async function runSoak(
       `RSS MiB every ${everyS} s, warm-up ${warmupS} s`,
   );
   const url = ctx.broker.url;
-  await resetQueues(url, TYPE);
+  await resetQueues(url, TYPE, v.queueType ?? 'classic');
   const system = await startTaskqueue({ url, workDir: ctx.workDir, runId: 'soak' }, v);
   const roles = new Map(system.roles);
   const brokerPid = brokerMainPid(ctx.broker.pids());

@@ -42,11 +42,17 @@ export function parseSystems(list: string): SystemKind[] {
 /**
  * The systems a variant measures, in round order: the chosen ones it applies to. The anchors run
  * only in the variants that name them (the main K=2 ones and the direct path's): the others
- * measure something (tracking, the API, 64 KiB...) that only taskqueue and its ceiling have.
+ * measure something (tracking, the API, 64 KiB...) that only taskqueue and its ceiling have. On
+ * quorum queues only the one-hop limit stays: Celery declares its own classic queue, and BullMQ
+ * has no RabbitMQ queue at all.
  */
 export function systemsOf(
   chosen: readonly SystemKind[],
   anchored: boolean | undefined,
+  queueType: 'classic' | 'quorum' = 'classic',
 ): SystemKind[] {
-  return chosen.filter((kind) => anchored || !ANCHORS.includes(kind));
+  return chosen.filter(
+    (kind) =>
+      !ANCHORS.includes(kind) || (anchored && (queueType === 'classic' || kind === 'onehop')),
+  );
 }

@@ -149,9 +149,16 @@ export async function startCeiling(ctx: SystemContext, v: Variant): Promise<Syst
     join(dist, 'ceiling-relay.js'),
     ctx.url,
     `${v.relayPrefetch}`,
+    v.queueType ?? 'classic',
   ]);
   const workers = Array.from({ length: v.k }, (_, i) =>
-    launch(ctx, `worker${i + 1}`, [join(dist, 'ceiling-worker.js'), ctx.url, `${v.w}`, TYPE]),
+    launch(ctx, `worker${i + 1}`, [
+      join(dist, 'ceiling-worker.js'),
+      ctx.url,
+      `${v.w}`,
+      TYPE,
+      v.queueType ?? 'classic',
+    ]),
   );
   const all = [relay, ...workers];
   const { failed, stop } = await started(ctx, 'ceiling', all, relayed(v.k));
@@ -173,6 +180,7 @@ function taskqueueConfig(
   return `[amqp]
 url = ${url}
 connect_retries = 5
+queue_type = ${v.queueType ?? 'classic'}
 
 [dispatcher]
 prefetch = ${v.relayPrefetch}
@@ -215,7 +223,12 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
         unitEnvironment('taskqueue-api.service'),
       )
     : v.tracking
-      ? launch(ctx, 'tracker', [join(HERE, 'tracker-sink.js'), ctx.url, TASKQUEUE_DIR])
+      ? launch(ctx, 'tracker', [
+          join(HERE, 'tracker-sink.js'),
+          ctx.url,
+          TASKQUEUE_DIR,
+          v.queueType ?? 'classic',
+        ])
       : undefined;
   const launched = tracker ? [dispatcher, pool, tracker] : [dispatcher, pool];
   const { failed, stop: stopProcesses } = await started(
@@ -268,7 +281,13 @@ export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<Sy
  */
 export async function startOnehop(ctx: SystemContext, v: Variant): Promise<System> {
   const workers = Array.from({ length: v.k }, (_, i) =>
-    launch(ctx, `worker${i + 1}`, [join(HERE, 'ceiling-worker.js'), ctx.url, `${v.w}`, TYPE]),
+    launch(ctx, `worker${i + 1}`, [
+      join(HERE, 'ceiling-worker.js'),
+      ctx.url,
+      `${v.w}`,
+      TYPE,
+      v.queueType ?? 'classic',
+    ]),
   );
   const { failed, stop } = await started(ctx, 'onehop', workers, { [workerQueue(TYPE)]: v.k });
   return {

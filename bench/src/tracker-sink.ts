@@ -4,13 +4,16 @@
  * the events are parsed, applied and acked as taskqueue-api would, minus the store's own cost
  * (the SQLite store's is measured with it, at merge).
  *
- *   node tracker-sink.js AMQP_URL TASKQUEUE_DIR
+ *   node tracker-sink.js AMQP_URL TASKQUEUE_DIR [classic|quorum]
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { queueTypeArgument } from './amqp.js';
 
-const [url, dir] = process.argv.slice(2);
-if (!url || !dir) throw new Error('usage: tracker-sink.js AMQP_URL TASKQUEUE_DIR');
+const [url, dir, queueTypeArg] = process.argv.slice(2);
+if (!url || !dir) throw new Error('usage: tracker-sink.js AMQP_URL TASKQUEUE_DIR [QUEUE_TYPE]');
+// The config's queue_type, as taskqueue-api's tracker would read it: it declares its queues so.
+const queueType = queueTypeArgument(queueTypeArg);
 const load = (path: string) => import(pathToFileURL(join(dir, 'dist', path)).href);
 const { Tracker } = await load('api/tracker/tracker.js');
 const { createLogger } = await load('common/logger.js');
@@ -25,7 +28,7 @@ const tracker = new Tracker({
     urls: [url],
     heartbeat: 30,
     tls: { ca: undefined, cert: undefined, key: undefined },
-    queueType: 'classic',
+    queueType,
     connectRetries: 5,
   },
   store,

@@ -1,3 +1,5 @@
+import type { QueueType } from './amqp.js';
+
 /** What one row of the bench varies: children K, prefetch W, payload, in-flight window. */
 export interface Variant {
   name: string;
@@ -37,6 +39,11 @@ export interface Variant {
   path?: boolean;
   /** The anchors (one-hop limit, Celery, BullMQ) run in this variant too, when chosen. */
   anchored?: boolean;
+  /**
+   * `quorum`: taskqueue with `[amqp] queue_type = quorum`, against a ceiling whose queues are
+   * quorum too (declared with taskqueue's arguments). Absent: classic. Named `<variant>-quorum`.
+   */
+  queueType?: QueueType;
 }
 
 export interface Plan {
@@ -109,10 +116,40 @@ export function quickVariants(plan: Plan): Variant[] {
   ];
 }
 
-/** The variants of a plan, narrowed by --only (any variant's name, quick or not). */
+const QUORUM_SUFFIX = '-quorum';
+
+/** The same variant on `queueType` queues (named `<base>-quorum` on quorum). */
+export function onQueueType(v: Variant, queueType: QueueType): Variant {
+  const base = v.name.endsWith(QUORUM_SUFFIX) ? v.name.slice(0, -QUORUM_SUFFIX.length) : v.name;
+  const { queueType: _, ...rest } = v;
+  if (queueType === 'classic') return { ...rest, name: base };
+  return { ...rest, name: `${base}${QUORUM_SUFFIX}`, queueType };
+}
+
+/** Every variant on each of `queueTypes` (--queue-type), in order, each name once. */
+export function onQueueTypes(variants: Variant[], queueTypes: QueueType[]): Variant[] {
+  const out = new Map<string, Variant>();
+  for (const v of variants) {
+    for (const type of queueTypes) {
+      const twin = onQueueType(v, type);
+      if (!out.has(twin.name)) out.set(twin.name, twin);
+    }
+  }
+  return [...out.values()];
+}
+
+/** The variants of a plan, narrowed by --only (any variant's name, quick or not, or `-quorum`). */
 export function selectVariants(plan: Plan, only: string[] | undefined): Variant[] {
   if (!only) return plan.quick ? quickVariants(plan) : allVariants(plan);
-  const all = new Map(allVariants(plan).map((v) => [v.name, v]));
+  const all = new Map(
+    allVariants(plan).flatMap((v) => {
+      const quorum = onQueueType(v, 'quorum');
+      return [
+        [v.name, v],
+        [quorum.name, quorum],
+      ] as [string, Variant][];
+    }),
+  );
   return only.map((name) => {
     const found = all.get(name);
     if (!found) throw new Error(`unknown variant ${name}; known: ${[...all.keys()].join(', ')}`);
