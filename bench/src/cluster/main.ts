@@ -1,0 +1,378 @@
+/**
+ * `npm run bench:cluster`: taskqueue on several "hosts" (network namespaces of this machine), a
+ * RabbitMQ cluster of one node per host with quorum queues on every node, the dispatcher and the
+ * pool on each host, the load spread over the nodes; throughput as the cluster grows from one
+ * host to three, broker CPU per task per node, and what the dispatcher's hop costs.
+ * See bench/README.md (Several hosts) and docs/capacity.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitForConsumers } from '../broker.js';
+import { delta, snapshot } from '../proc-sampler.js';
+import { killAllNow, stopAll, unlessFailed } from '../processes.js';
+import { ResultsFile } from '../results.js';
+import { median, round } from '../stats.js';
+import { TASKQUEUE_DIR } from '../systems.js';
+import { ClusterNode } from './cluster-node.js';
+import { findChildren, type HostPrograms, startHostPrograms } from './host-programs.js';
+import { buildNetwork, type Host, tearDownNetwork } from './network.js';
+import {
+  type ClusterOptions,
+  childrenOfHost,
+  type PathName,
+  parseClusterOptions,
+  USAGE,
+} from './options.js';
+import { declareQueues, purgeQueues, TYPES_EXCHANGE, typesExchangeExists } from './queues.js';
+import { SpreadLoad, type Target } from './spread-load.js';
+
+const log = (line: string) => console.log(line);
+const WARM_UP_TASKS = 500;
+const STALL_MS = 30_000;
+const READY_TIMEOUT_MS = 90_000;
+
+let options: ClusterOptions;
+try {
+  const parsed = parseClusterOptions(process.argv.slice(2));
+  if (!parsed) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  options = parsed;
+} catch (err) {
+  console.error(`${(err as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+for (const program of ['dispatcher', 'workerpool']) {
+  if (!existsSync(join(TASKQUEUE_DIR, `dist/${program}/main.js`))) {
+    console.error(`${TASKQUEUE_DIR}/dist/${program}/main.js is missing: run npm run build first`);
+    process.exit(1);
+  }
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'tq-bench-cluster-'));
+const nodes: ClusterNode[] = [];
+let programs: HostPrograms[] = [];
+let load: SpreadLoad | undefined;
+let interrupted = false;
+
+async function stopPrograms(): Promise<void> {
+  await load?.close();
+  load = undefined;
+  await stopAll();
+  programs = [];
+}
+
+async function cleanup(): Promise<void> {
+  await stopPrograms();
+  // The joined nodes first, the seed last, as one takes a cluster down.
+  for (const node of [...nodes].reverse()) await node.stop().catch((e: Error) => log(e.message));
+  nodes.length = 0;
+  tearDownNetwork(log);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) {
+      killAllNow();
+      tearDownNetwork();
+      process.exit(130);
+    }
+    interrupted = true;
+    log(`\n${signal}: stopping everything the bench started (again: kill at once)`);
+    void cleanup().finally(() => {
+      log(`logs kept in ${workDir}`);
+      process.exit(130);
+    });
+  });
+}
+// The last resort: whatever still runs in our namespaces is ours, killed by PID.
+process.on('exit', () => {
+  killAllNow();
+  tearDownNetwork();
+});
+
+/** Busy jiffies and all jiffies of the whole machine (/proc/stat), for how loaded it was. */
+function machineTicks(): { busy: number; all: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const f = line.split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const all = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: all - idle, all };
+}
+
+interface Row {
+  type: 'run';
+  at: string;
+  hosts: number;
+  path: PathName;
+  target: string;
+  round: number;
+  childrenPerHost: number[];
+  w: number;
+  tasks: number;
+  tasksPerSec?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  /** CPU ms per task of each node's broker. */
+  brokerMsPerTask?: Record<string, number>;
+  /** CPU ms per task of each host's dispatcher, and of its pool with its children. */
+  dispatcherMsPerTask?: Record<string, number>;
+  workersMsPerTask?: Record<string, number>;
+  loadMsPerTask?: number;
+  /** Cores of this machine busy during the run (all processes, not only ours). */
+  machineCoresBusy?: number;
+  duplicates?: number;
+  error?: string;
+}
+
+function roleMap(): Map<string, number[]> {
+  const roles = new Map<string, number[]>();
+  for (const node of nodes) roles.set(`broker.${node.host.ns}`, node.pids());
+  for (const p of programs) {
+    roles.set(`dispatcher.${p.host.ns}`, [p.dispatcher.pid]);
+    roles.set(`workers.${p.host.ns}`, [p.pool.pid, ...p.children]);
+  }
+  roles.set('load', [process.pid]);
+  return roles;
+}
+
+async function startStep(hosts: Host[], urls: string[]): Promise<Promise<never>> {
+  const n = hosts.length;
+  programs = hosts.map((host, i) => {
+    // Its own node first, then the others in order: a host's programs prefer the local broker.
+    const own = [urls[i]!, ...urls.filter((_, j) => j !== i)];
+    return startHostPrograms(host, own, childrenOfHost(options, n, i), options.w, workDir, `h${n}`);
+  });
+  const failed = new Promise<never>((_, reject) => {
+    for (const p of programs)
+      for (const l of [p.dispatcher, p.pool])
+        void l.exited.then(({ code, signal }) => {
+          if (!interrupted && programs.length)
+            reject(new Error(`${l.name} exited (${signal ?? code}); see ${l.logFile}`));
+        });
+  });
+  failed.catch(() => {});
+  const kTotal = hosts.reduce((sum, _, i) => sum + childrenOfHost(options, n, i), 0);
+  await waitForConsumers(urls[0]!, { taskqueue: n, worker_echo: kTotal }, READY_TIMEOUT_MS, failed);
+  for (const p of programs) findChildren(p);
+  return failed;
+}
+
+async function measure(
+  rows: Row[],
+  results: ResultsFile,
+  base: Omit<Row, 'type' | 'at' | 'path' | 'target' | 'round'>,
+  path: PathName,
+  target: Target,
+  round_: number,
+  failed: Promise<never>,
+): Promise<void> {
+  const targetName = target.exchange
+    ? `${target.exchange}/${target.routingKey}`
+    : target.routingKey;
+  const row: Row = {
+    type: 'run',
+    at: new Date().toISOString(),
+    ...base,
+    path,
+    target: targetName,
+    round: round_,
+  };
+  const tasks = options.tasks;
+  try {
+    await purgeQueues(nodes[0]!.url);
+    const roles = roleMap();
+    const before = snapshot(roles);
+    const ticks0 = machineTicks();
+    const r = await unlessFailed(
+      load!.run({
+        run: `c${base.hosts}-${path}-${round_}-${randomBytes(3).toString('hex')}`,
+        count: tasks,
+        window: options.window,
+        payloadBytes: options.payloadBytes,
+        target,
+        stallMs: STALL_MS,
+      }),
+      failed,
+    );
+    const ticks1 = machineTicks();
+    const used = delta(before, snapshot(roles));
+    const per = (prefix: string) =>
+      Object.fromEntries(
+        Object.entries(used)
+          .filter(([role]) => role.startsWith(`${prefix}.`))
+          .map(([role, c]) => [role.slice(prefix.length + 1), round(c.cpuMs / tasks, 3)]),
+      );
+    Object.assign(row, {
+      tasksPerSec: round(r.tasksPerSec, 0),
+      p50Ms: round(r.p50Ms, 1),
+      p99Ms: round(r.p99Ms, 1),
+      brokerMsPerTask: per('broker'),
+      dispatcherMsPerTask: per('dispatcher'),
+      workersMsPerTask: per('workers'),
+      loadMsPerTask: round((used.load?.cpuMs ?? 0) / tasks, 3),
+      machineCoresBusy: round(
+        ((ticks1.busy - ticks0.busy) / (ticks1.all - ticks0.all)) * cpus().length,
+        2,
+      ),
+      duplicates: r.duplicates,
+    });
+    log(
+      `  ${base.hosts} host(s) ${path.padEnd(10)} round ${round_}: ${row.tasksPerSec} tasks/s, ` +
+        `p50 ${row.p50Ms} ms, broker ms/task ${JSON.stringify(row.brokerMsPerTask)}, ` +
+        `machine ${row.machineCoresBusy} cores busy`,
+    );
+  } catch (err) {
+    row.error = (err as Error).message;
+    log(`  ${base.hosts} host(s) ${path} round ${round_}: FAILED ${row.error}`);
+  }
+  rows.push(row);
+  results.write(row);
+}
+
+const sum = (record: Record<string, number> | undefined) =>
+  Object.values(record ?? {}).reduce((a, b) => a + b, 0);
+
+function summary(rows: Row[]): void {
+  log(
+    '\nhosts path        tasks/s (min–max)      p50 ms  broker ms/task: per node (sum)        dispatcher  workers  cores busy',
+  );
+  const sizes = [...new Set(rows.map((r) => r.hosts))];
+  const byKey = new Map<string, Row[]>();
+  for (const r of rows) {
+    if (r.error) continue;
+    const key = `${r.hosts}/${r.path}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), r]);
+  }
+  const med = (rs: Row[], f: (r: Row) => number) => median(rs.map(f));
+  for (const n of sizes) {
+    for (const path of options.paths) {
+      const rs = byKey.get(`${n}/${path}`);
+      if (!rs) {
+        log(`${String(n).padEnd(5)} ${path.padEnd(11)} no figure (every round failed)`);
+        continue;
+      }
+      const tps = rs.map((r) => r.tasksPerSec!);
+      const nodesOf = Object.keys(rs[0]!.brokerMsPerTask ?? {});
+      const perNode = nodesOf
+        .map((ns) => med(rs, (r) => r.brokerMsPerTask?.[ns] ?? 0).toFixed(3))
+        .join(' ');
+      log(
+        `${String(n).padEnd(5)} ${path.padEnd(11)} ${String(median(tps)).padStart(6)} ` +
+          `(${Math.min(...tps)}–${Math.max(...tps)})`.padEnd(16) +
+          `${med(rs, (r) => r.p50Ms!)
+            .toFixed(1)
+            .padStart(7)}  ` +
+          `${perNode} (${med(rs, (r) => sum(r.brokerMsPerTask)).toFixed(3)})`.padEnd(40) +
+          `${med(rs, (r) => sum(r.dispatcherMsPerTask))
+            .toFixed(3)
+            .padStart(10)} ` +
+          `${med(rs, (r) => sum(r.workersMsPerTask))
+            .toFixed(3)
+            .padStart(8)} ` +
+          `${med(rs, (r) => r.machineCoresBusy!)
+            .toFixed(2)
+            .padStart(10)}`,
+      );
+    }
+    const d = byKey.get(`${n}/dispatcher`);
+    const o = byKey.get(`${n}/direct`);
+    if (d && o) {
+      const total = (r: Row) =>
+        sum(r.brokerMsPerTask) + sum(r.dispatcherMsPerTask) + sum(r.workersMsPerTask);
+      log(
+        `      the dispatcher's hop at ${n} host(s): throughput ×${(median(d.map((r) => r.tasksPerSec!)) / median(o.map((r) => r.tasksPerSec!))).toFixed(2)} ` +
+          `of direct; +${(med(d, total) - med(o, total)).toFixed(3)} CPU ms/task ` +
+          `(broker +${(med(d, (r) => sum(r.brokerMsPerTask)) - med(o, (r) => sum(r.brokerMsPerTask))).toFixed(3)})`,
+      );
+    }
+  }
+}
+
+const started = Date.now();
+let ok = false;
+try {
+  const max = Math.max(...options.hosts);
+  log(`taskqueue cluster bench: logs and configs in ${workDir}`);
+  const hosts = buildNetwork(max, log);
+  const cookie = randomBytes(20).toString('hex').toUpperCase();
+  const results = new ResultsFile('cluster', {
+    taskqueue: TASKQUEUE_DIR,
+    options,
+    argv: process.argv.slice(2),
+  });
+  log(`raw rows: ${results.path}`);
+  const rows: Row[] = [];
+  for (const n of options.hosts) {
+    if (interrupted) break;
+    // Grow the cluster to n nodes: each new one starts alone and joins the first.
+    while (nodes.length < n) {
+      const node = new ClusterNode(hosts[nodes.length]!, workDir, cookie, log);
+      nodes.push(node);
+      await node.start();
+      if (nodes.length > 1) await node.join(nodes[0]!);
+    }
+    const urls = nodes.map((node) => node.url);
+    const placements = await declareQueues(
+      urls,
+      nodes.map((node) => node.nodeName),
+    );
+    log(
+      `\n${n} host(s): quorum queues on ${n} node(s), leaders ${placements.map((p) => `${p.queue}@${p.leader}`).join(', ')}`,
+    );
+    const failed = await startStep(hosts.slice(0, n), urls);
+    const direct: Target = (await typesExchangeExists(urls[0]!))
+      ? { exchange: TYPES_EXCHANGE, routingKey: 'echo' }
+      : { exchange: '', routingKey: 'worker_echo' };
+    const targets: Record<PathName, Target> = {
+      dispatcher: { exchange: '', routingKey: 'taskqueue' },
+      direct,
+    };
+    log(
+      `  children per host ${programs.map((p) => p.children.length).join(', ')}, W=${options.w}; direct path: ` +
+        (direct.exchange
+          ? `${TYPES_EXCHANGE} key echo`
+          : `worker_echo by the default exchange (no ${TYPES_EXCHANGE} in this build)`),
+    );
+    load = await SpreadLoad.open(urls);
+    // Warm-up: JIT, connections, the queues' first segments; both paths.
+    for (const path of options.paths)
+      await unlessFailed(
+        load.run({
+          run: `warm-${n}-${path}`,
+          count: WARM_UP_TASKS,
+          window: Math.max(100, Math.min(options.window, WARM_UP_TASKS)),
+          payloadBytes: options.payloadBytes,
+          target: targets[path],
+          stallMs: STALL_MS,
+        }),
+        failed,
+      );
+    const base = {
+      hosts: n,
+      childrenPerHost: programs.map((p) => p.children.length),
+      w: options.w,
+      tasks: options.tasks,
+    };
+    // Rounds interleave the paths (A B A B) so that the drift of a shared machine hits both.
+    for (let r = 1; r <= options.rounds && !interrupted; r++)
+      for (const path of options.paths)
+        await measure(rows, results, base, path, targets[path], r, failed);
+    await stopPrograms();
+  }
+  if (!interrupted) summary(rows);
+  ok = rows.length > 0 && rows.every((r) => !r.error);
+} catch (err) {
+  if (!interrupted) log(`cluster bench failed: ${(err as Error).stack ?? err}`);
+} finally {
+  if (!interrupted) {
+    await cleanup();
+    log(`\ntook ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (ok && !process.env.BENCH_KEEP_LOGS) rmSync(workDir, { recursive: true, force: true });
+    else log(`logs kept in ${workDir}`);
+    process.exitCode = ok ? 0 : 1;
+  }
+}
