@@ -13,7 +13,7 @@ import { waitForConsumers } from '../broker.js';
 import { delta, snapshot } from '../proc-sampler.js';
 import { killAllNow, stopAll, unlessFailed } from '../processes.js';
 import { ResultsFile } from '../results.js';
-import { median, round } from '../stats.js';
+import { round } from '../stats.js';
 import { TASKQUEUE_DIR } from '../systems.js';
 import { ClusterNode } from './cluster-node.js';
 import { findChildren, type HostPrograms, startHostPrograms } from './host-programs.js';
@@ -27,6 +27,7 @@ import {
 } from './options.js';
 import { declareQueues, purgeQueues, TYPES_EXCHANGE, typesExchangeExists } from './queues.js';
 import { SpreadLoad, type Target } from './spread-load.js';
+import { type Row, summary } from './table.js';
 
 const log = (line: string) => console.log(line);
 const WARM_UP_TASKS = 500;
@@ -103,31 +104,6 @@ function machineTicks(): { busy: number; all: number } {
   return { busy: all - idle, all };
 }
 
-interface Row {
-  type: 'run';
-  at: string;
-  hosts: number;
-  path: PathName;
-  target: string;
-  round: number;
-  childrenPerHost: number[];
-  w: number;
-  tasks: number;
-  tasksPerSec?: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  /** CPU ms per task of each node's broker. */
-  brokerMsPerTask?: Record<string, number>;
-  /** CPU ms per task of each host's dispatcher, and of its pool with its children. */
-  dispatcherMsPerTask?: Record<string, number>;
-  workersMsPerTask?: Record<string, number>;
-  loadMsPerTask?: number;
-  /** Cores of this machine busy during the run (all processes, not only ours). */
-  machineCoresBusy?: number;
-  duplicates?: number;
-  error?: string;
-}
-
 function roleMap(): Map<string, number[]> {
   const roles = new Map<string, number[]>();
   for (const node of nodes) roles.set(`broker.${node.host.ns}`, node.pids());
@@ -139,7 +115,8 @@ function roleMap(): Map<string, number[]> {
   return roles;
 }
 
-async function startStep(hosts: Host[], urls: string[]): Promise<Promise<never>> {
+/** Starts taskqueue on every host; `failed` rejects when one of its programs exits. */
+async function startStep(hosts: Host[], urls: string[]): Promise<{ failed: Promise<never> }> {
   const n = hosts.length;
   programs = hosts.map((host, i) => {
     // Its own node first, then the others in order: a host's programs prefer the local broker.
@@ -158,7 +135,8 @@ async function startStep(hosts: Host[], urls: string[]): Promise<Promise<never>>
   const kTotal = hosts.reduce((sum, _, i) => sum + childrenOfHost(options, n, i), 0);
   await waitForConsumers(urls[0]!, { taskqueue: n, worker_echo: kTotal }, READY_TIMEOUT_MS, failed);
   for (const p of programs) findChildren(p);
-  return failed;
+  // Wrapped: an async function returning the promise itself would wait for it to settle.
+  return { failed };
 }
 
 async function measure(
@@ -214,6 +192,10 @@ async function measure(
       dispatcherMsPerTask: per('dispatcher'),
       workersMsPerTask: per('workers'),
       loadMsPerTask: round((used.load?.cpuMs ?? 0) / tasks, 3),
+      oursCoresBusy: round(
+        Object.values(used).reduce((total, c) => total + c.cpuMs, 0) / r.elapsedMs,
+        2,
+      ),
       machineCoresBusy: round(
         ((ticks1.busy - ticks0.busy) / (ticks1.all - ticks0.all)) * cpus().length,
         2,
@@ -223,7 +205,7 @@ async function measure(
     log(
       `  ${base.hosts} host(s) ${path.padEnd(10)} round ${round_}: ${row.tasksPerSec} tasks/s, ` +
         `p50 ${row.p50Ms} ms, broker ms/task ${JSON.stringify(row.brokerMsPerTask)}, ` +
-        `machine ${row.machineCoresBusy} cores busy`,
+        `ours ${row.oursCoresBusy} of ${row.machineCoresBusy} busy cores`,
     );
   } catch (err) {
     row.error = (err as Error).message;
@@ -231,65 +213,6 @@ async function measure(
   }
   rows.push(row);
   results.write(row);
-}
-
-const sum = (record: Record<string, number> | undefined) =>
-  Object.values(record ?? {}).reduce((a, b) => a + b, 0);
-
-function summary(rows: Row[]): void {
-  log(
-    '\nhosts path        tasks/s (min–max)      p50 ms  broker ms/task: per node (sum)        dispatcher  workers  cores busy',
-  );
-  const sizes = [...new Set(rows.map((r) => r.hosts))];
-  const byKey = new Map<string, Row[]>();
-  for (const r of rows) {
-    if (r.error) continue;
-    const key = `${r.hosts}/${r.path}`;
-    byKey.set(key, [...(byKey.get(key) ?? []), r]);
-  }
-  const med = (rs: Row[], f: (r: Row) => number) => median(rs.map(f));
-  for (const n of sizes) {
-    for (const path of options.paths) {
-      const rs = byKey.get(`${n}/${path}`);
-      if (!rs) {
-        log(`${String(n).padEnd(5)} ${path.padEnd(11)} no figure (every round failed)`);
-        continue;
-      }
-      const tps = rs.map((r) => r.tasksPerSec!);
-      const nodesOf = Object.keys(rs[0]!.brokerMsPerTask ?? {});
-      const perNode = nodesOf
-        .map((ns) => med(rs, (r) => r.brokerMsPerTask?.[ns] ?? 0).toFixed(3))
-        .join(' ');
-      log(
-        `${String(n).padEnd(5)} ${path.padEnd(11)} ${String(median(tps)).padStart(6)} ` +
-          `(${Math.min(...tps)}–${Math.max(...tps)})`.padEnd(16) +
-          `${med(rs, (r) => r.p50Ms!)
-            .toFixed(1)
-            .padStart(7)}  ` +
-          `${perNode} (${med(rs, (r) => sum(r.brokerMsPerTask)).toFixed(3)})`.padEnd(40) +
-          `${med(rs, (r) => sum(r.dispatcherMsPerTask))
-            .toFixed(3)
-            .padStart(10)} ` +
-          `${med(rs, (r) => sum(r.workersMsPerTask))
-            .toFixed(3)
-            .padStart(8)} ` +
-          `${med(rs, (r) => r.machineCoresBusy!)
-            .toFixed(2)
-            .padStart(10)}`,
-      );
-    }
-    const d = byKey.get(`${n}/dispatcher`);
-    const o = byKey.get(`${n}/direct`);
-    if (d && o) {
-      const total = (r: Row) =>
-        sum(r.brokerMsPerTask) + sum(r.dispatcherMsPerTask) + sum(r.workersMsPerTask);
-      log(
-        `      the dispatcher's hop at ${n} host(s): throughput ×${(median(d.map((r) => r.tasksPerSec!)) / median(o.map((r) => r.tasksPerSec!))).toFixed(2)} ` +
-          `of direct; +${(med(d, total) - med(o, total)).toFixed(3)} CPU ms/task ` +
-          `(broker +${(med(d, (r) => sum(r.brokerMsPerTask)) - med(o, (r) => sum(r.brokerMsPerTask))).toFixed(3)})`,
-      );
-    }
-  }
 }
 
 const started = Date.now();
@@ -319,12 +242,13 @@ try {
     const placements = await declareQueues(
       urls,
       nodes.map((node) => node.nodeName),
+      (args) => nodes[0]!.ctl(args),
     );
     log(
       `\n${n} host(s): quorum queues on ${n} node(s), leaders ${placements.map((p) => `${p.queue}@${p.leader}`).join(', ')}`,
     );
-    const failed = await startStep(hosts.slice(0, n), urls);
-    const direct: Target = (await typesExchangeExists(urls[0]!))
+    const { failed } = await startStep(hosts.slice(0, n), urls);
+    const direct: Target = (await typesExchangeExists((args) => nodes[0]!.ctl(args)))
       ? { exchange: TYPES_EXCHANGE, routingKey: 'echo' }
       : { exchange: '', routingKey: 'worker_echo' };
     const targets: Record<PathName, Target> = {
@@ -363,7 +287,7 @@ try {
         await measure(rows, results, base, path, targets[path], r, failed);
     await stopPrograms();
   }
-  if (!interrupted) summary(rows);
+  if (!interrupted) summary(rows, options.paths, log);
   ok = rows.length > 0 && rows.every((r) => !r.error);
 } catch (err) {
   if (!interrupted) log(`cluster bench failed: ${(err as Error).stack ?? err}`);

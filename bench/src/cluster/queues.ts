@@ -22,16 +22,6 @@ interface QueuesModule {
   workerQueueDeclaration(type: string, queueType: 'quorum', maxPriority: undefined): Declaration;
 }
 
-/** Every queue a run may leave behind; deleted when the cluster grows. */
-const ALL = [
-  INPUT_QUEUE,
-  `${INPUT_QUEUE}.invalid`,
-  workerQueue(TYPE),
-  `${workerQueue(TYPE)}.dead`,
-  RESULTS_QUEUE,
-  'taskqueue.unroutable',
-];
-
 export const TYPES_EXCHANGE = 'taskqueue.types';
 
 export interface Placement {
@@ -39,7 +29,16 @@ export interface Placement {
   leader: string;
 }
 
-export async function declareQueues(urls: string[], nodeNames: string[]): Promise<Placement[]> {
+/**
+ * Deletes every queue of the cluster (this bench's private cluster: the programs' delay ladder
+ * and cancels stream too, so that they are declared again on all its nodes), then declares the
+ * three of the hot path with their leaders spread.
+ */
+export async function declareQueues(
+  urls: string[],
+  nodeNames: string[],
+  ctl: (args: string[]) => Promise<string>,
+): Promise<Placement[]> {
   const queues = (await import(
     pathToFileURL(join(TASKQUEUE_DIR, 'dist/common/amqp/queues.js')).href
   )) as QueuesModule;
@@ -51,7 +50,9 @@ export async function declareQueues(urls: string[], nodeNames: string[]): Promis
   const admin = await connect(urls[0]!, 'bench-cluster-admin');
   try {
     const channel = await admin.createChannel();
-    for (const queue of ALL) await channel.deleteQueue(queue);
+    const listed = await ctl(['list_queues', '--quiet', '--no-table-headers', 'name']);
+    for (const queue of listed.split('\n').map((line) => line.trim()))
+      if (queue) await channel.deleteQueue(queue);
   } finally {
     await admin.close();
   }
@@ -82,18 +83,13 @@ export async function purgeQueues(url: string): Promise<void> {
   }
 }
 
-/** Whether the build under test declared the direct path's exchange (issue 31, helper direct). */
-export async function typesExchangeExists(url: string): Promise<boolean> {
-  const model = await connect(url, 'bench-cluster-admin');
-  model.on('error', () => {});
-  try {
-    const channel = await model.createChannel();
-    channel.on('error', () => {});
-    await channel.checkExchange(TYPES_EXCHANGE);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await model.close().catch(() => {});
-  }
+/**
+ * Whether the build under test declared the direct path's exchange (issue 31, helper direct),
+ * asked of the node by rabbitmqctl (a passive declare of an absent exchange closes the channel).
+ */
+export async function typesExchangeExists(
+  ctl: (args: string[]) => Promise<string>,
+): Promise<boolean> {
+  const listed = await ctl(['list_exchanges', '--quiet', '--no-table-headers', 'name']);
+  return listed.split('\n').some((line) => line.trim() === TYPES_EXCHANGE);
 }
