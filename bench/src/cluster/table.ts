@@ -109,10 +109,11 @@ function capacity(n: number, groups: Map<string, Row[]>, log: (line: string) => 
     const busiest = m((r) => Math.max(...Object.values(r.brokerMsPerTask ?? {})));
     const perCore = (ms: number) => (ms > 0 ? (1000 / ms).toFixed(0) : '–');
     log(
-      `      ${name}: tasks/s per core of broker ${perCore(m((r) => sum(r.brokerMsPerTask)))} ` +
-        `(busiest node alone on a core: ${perCore(busiest)}), of pool ${perCore(m((r) => sum(r.workersMsPerTask)))}` +
+      `      ${name}: tasks per CPU-second of all brokers ${perCore(m((r) => sum(r.brokerMsPerTask)))}, ` +
+        `busiest node on a core of its own caps at ${perCore(busiest)}/s; ` +
+        `per core of pool ${perCore(m((r) => sum(r.workersMsPerTask)))}/s` +
         (name === 'dispatcher'
-          ? `, of dispatcher ${perCore(m((r) => sum(r.dispatcherMsPerTask)))}`
+          ? `, of dispatcher ${perCore(m((r) => sum(r.dispatcherMsPerTask)))}/s`
           : ''),
     );
   }
