@@ -17,7 +17,7 @@ import { round } from '../stats.js';
 import { TASKQUEUE_DIR } from '../systems.js';
 import { ClusterNode } from './cluster-node.js';
 import { findChildren, type HostPrograms, startHostPrograms } from './host-programs.js';
-import { buildNetwork, type Host, tearDownNetwork } from './network.js';
+import { BRIDGE_ADDRESS, buildNetwork, type Host, tearDownNetwork } from './network.js';
 import {
   type ClusterOptions,
   childrenOfHost,
@@ -58,6 +58,7 @@ const nodes: ClusterNode[] = [];
 let programs: HostPrograms[] = [];
 let load: SpreadLoad | undefined;
 let interrupted = false;
+let hosts: Host[] = [];
 
 async function stopPrograms(): Promise<void> {
   await load?.close();
@@ -113,6 +114,26 @@ function roleMap(): Map<string, number[]> {
   }
   roles.set('load', [process.pid]);
   return roles;
+}
+
+/** Which node each host's programs are connected to, as the cluster lists its connections. */
+async function connectionPlacement(node: ClusterNode): Promise<string> {
+  const listed = await node.ctl([
+    'list_connections',
+    '--quiet',
+    '--no-table-headers',
+    'peer_host',
+    'node',
+  ]);
+  const counts = new Map<string, number>();
+  for (const line of listed.split('\n')) {
+    const [peer, on] = line.trim().split(/\s+/);
+    if (!peer || !on || peer === BRIDGE_ADDRESS) continue;
+    const host = hosts.find((h) => h.address === peer)?.ns ?? peer;
+    const key = `${host} → ${on}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, count]) => `${key} ×${count}`).join(', ');
 }
 
 /** Starts taskqueue on every host; `failed` rejects when one of its programs exits. */
@@ -220,7 +241,7 @@ let ok = false;
 try {
   const max = Math.max(...options.hosts);
   log(`taskqueue cluster bench: logs and configs in ${workDir}`);
-  const hosts = buildNetwork(max, log);
+  hosts = buildNetwork(max, log);
   const cookie = randomBytes(20).toString('hex').toUpperCase();
   const results = new ResultsFile('cluster', {
     taskqueue: TASKQUEUE_DIR,
@@ -247,7 +268,13 @@ try {
     log(
       `\n${n} host(s): quorum queues on ${n} node(s), leaders ${placements.map((p) => `${p.queue}@${p.leader}`).join(', ')}`,
     );
+    // A first start declares what the programs declare themselves (the cancels stream, the delay
+    // ladder) on every node; a child that came first while a new replica was still starting
+    // failed over to the next URL and stayed there. The second start finds it all in place.
+    await startStep(hosts.slice(0, n), urls);
+    await stopPrograms();
     const { failed } = await startStep(hosts.slice(0, n), urls);
+    log(`  connections (client host → node): ${await connectionPlacement(nodes[0]!)}`);
     const direct: Target = (await typesExchangeExists((args) => nodes[0]!.ctl(args)))
       ? { exchange: TYPES_EXCHANGE, routingKey: 'echo' }
       : { exchange: '', routingKey: 'worker_echo' };

@@ -16,7 +16,7 @@ export const PREFIX = 'tq31c';
 const BRIDGE = `${PREFIX}-br`;
 /** A /24 that nothing else on this machine uses (checked at start). */
 const SUBNET = '10.231.31';
-const BRIDGE_ADDRESS = `${SUBNET}.1`;
+export const BRIDGE_ADDRESS = `${SUBNET}.1`;
 export const MAX_HOSTS = 3;
 
 export interface Host {
