@@ -116,21 +116,24 @@ function roleMap(): Map<string, number[]> {
   return roles;
 }
 
-/** Which node each host's programs are connected to, as the cluster lists its connections. */
+/**
+ * Which node each host's programs are connected to: the cluster lists every connection with the
+ * client's address and the server address it connected to (a host's node is its namespace's).
+ */
 async function connectionPlacement(node: ClusterNode): Promise<string> {
+  const nameOf = (address: string) => hosts.find((h) => h.address === address)?.ns ?? address;
   const listed = await node.ctl([
     'list_connections',
     '--quiet',
     '--no-table-headers',
     'peer_host',
-    'node',
+    'host',
   ]);
   const counts = new Map<string, number>();
   for (const line of listed.split('\n')) {
-    const [peer, on] = line.trim().split(/\s+/);
-    if (!peer || !on || peer === BRIDGE_ADDRESS) continue;
-    const host = hosts.find((h) => h.address === peer)?.ns ?? peer;
-    const key = `${host} → ${on}`;
+    const [peer, server] = line.trim().split(/\s+/);
+    if (!peer || !server || peer === BRIDGE_ADDRESS) continue;
+    const key = `${nameOf(peer)} → ${nameOf(server)}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [...counts].map(([key, count]) => `${key} ×${count}`).join(', ');
@@ -274,7 +277,8 @@ try {
     await startStep(hosts.slice(0, n), urls);
     await stopPrograms();
     const { failed } = await startStep(hosts.slice(0, n), urls);
-    log(`  connections (client host → node): ${await connectionPlacement(nodes[0]!)}`);
+    const placement = await connectionPlacement(nodes[0]!).catch((e: Error) => e.message);
+    log(`  connections (client host → node): ${placement}`);
     const direct: Target = (await typesExchangeExists((args) => nodes[0]!.ctl(args)))
       ? { exchange: TYPES_EXCHANGE, routingKey: 'echo' }
       : { exchange: '', routingKey: 'worker_echo' };
