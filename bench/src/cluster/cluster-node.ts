@@ -62,7 +62,18 @@ export class ClusterNode {
   #epmd: ChildProcess | undefined;
   readonly #log: (line: string) => void;
 
-  constructor(host: Host, workDir: string, cookie: string, log: (line: string) => void) {
+  readonly #erlArgs: string;
+
+  constructor(
+    host: Host,
+    workDir: string,
+    cookie: string,
+    busyWait: boolean,
+    log: (line: string) => void,
+  ) {
+    this.#erlArgs = busyWait
+      ? '-start_epmd false'
+      : '-start_epmd false +sbwt none +sbwtdcpu none +sbwtdio none';
     this.host = host;
     this.nodeName = `rabbit@${host.ns}`;
     this.url = `amqp://guest:guest@${host.address}:${AMQP_PORT}`;
@@ -99,7 +110,7 @@ export class ClusterNode {
       RABBITMQ_ADVANCED_CONFIG_FILE: join(d, 'advanced.config'),
       RABBITMQ_ENABLED_PLUGINS_FILE: join(d, 'enabled_plugins'),
       RABBITMQ_PID_FILE: join(d, 'rabbitmq.pid'),
-      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-start_epmd false',
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: this.#erlArgs,
       RABBITMQ_CTL_ERL_ARGS: '-start_epmd false',
     };
   }

@@ -257,7 +257,7 @@ try {
     if (interrupted) break;
     // Grow the cluster to n nodes: each new one starts alone and joins the first.
     while (nodes.length < n) {
-      const node = new ClusterNode(hosts[nodes.length]!, workDir, cookie, log);
+      const node = new ClusterNode(hosts[nodes.length]!, workDir, cookie, options.busyWait, log);
       nodes.push(node);
       await node.start();
       if (nodes.length > 1) await node.join(nodes[0]!);

@@ -15,6 +15,8 @@ export interface ClusterOptions {
   window: number;
   payloadBytes: number;
   paths: PathName[];
+  /** Erlang's schedulers spin a while before they sleep (the default); off: CPU is work only. */
+  busyWait: boolean;
 }
 
 export const USAGE = `npm run bench:cluster -- [options]
@@ -48,6 +50,7 @@ export function parseClusterOptions(argv: string[]): ClusterOptions | undefined 
     window: 1000,
     payloadBytes: 200,
     paths: ['dispatcher', 'direct'],
+    busyWait: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -81,6 +84,9 @@ export function parseClusterOptions(argv: string[]): ClusterOptions | undefined 
         break;
       case '--payload':
         o.payloadBytes = integer(flag, value(), 100);
+        break;
+      case '--no-busy-wait':
+        o.busyWait = false;
         break;
       case '--paths': {
         const paths = (value() ?? '').split(',');
