@@ -120,7 +120,9 @@ function roleMap(): Map<string, number[]> {
  * Which node each host's programs are connected to: the cluster lists every connection with the
  * client's address and the server address it connected to (a host's node is its namespace's).
  */
-async function connectionPlacement(node: ClusterNode): Promise<string> {
+async function connectionPlacement(
+  node: ClusterNode,
+): Promise<{ text: string; allLocal: boolean }> {
   const nameOf = (address: string) => hosts.find((h) => h.address === address)?.ns ?? address;
   const listed = await node.ctl([
     'list_connections',
@@ -130,13 +132,16 @@ async function connectionPlacement(node: ClusterNode): Promise<string> {
     'host',
   ]);
   const counts = new Map<string, number>();
+  let allLocal = true;
   for (const line of listed.split('\n')) {
     const [peer, server] = line.trim().split(/\s+/);
     if (!peer || !server || peer === BRIDGE_ADDRESS) continue;
+    if (peer !== server) allLocal = false;
     const key = `${nameOf(peer)} → ${nameOf(server)}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return [...counts].map(([key, count]) => `${key} ×${count}`).join(', ');
+  const text = [...counts].map(([key, count]) => `${key} ×${count}`).join(', ');
+  return { text, allLocal };
 }
 
 /** Starts taskqueue on every host; `failed` rejects when one of its programs exits. */
@@ -272,13 +277,21 @@ try {
       `\n${n} host(s): quorum queues on ${n} node(s), leaders ${placements.map((p) => `${p.queue}@${p.leader}`).join(', ')}`,
     );
     // A first start declares what the programs declare themselves (the cancels stream, the delay
-    // ladder) on every node; a child that came first while a new replica was still starting
-    // failed over to the next URL and stayed there. The second start finds it all in place.
+    // ladder) on every node. A program that connected while a new replica was still starting
+    // fails over to the next URL and stays there: started again until each host's programs are
+    // on its own node (or said so, after three tries).
     await startStep(hosts.slice(0, n), urls);
-    await stopPrograms();
-    const { failed } = await startStep(hosts.slice(0, n), urls);
-    const placement = await connectionPlacement(nodes[0]!).catch((e: Error) => e.message);
-    log(`  connections (client host → node): ${placement}`);
+    let failed: Promise<never> | undefined;
+    for (let attempt = 1; ; attempt++) {
+      await stopPrograms();
+      ({ failed } = await startStep(hosts.slice(0, n), urls));
+      const placement = await connectionPlacement(nodes[0]!).catch((e: Error) => ({
+        text: e.message,
+        allLocal: false,
+      }));
+      log(`  connections (client host → node): ${placement.text}`);
+      if (placement.allLocal || attempt === 3) break;
+    }
     const direct: Target = (await typesExchangeExists((args) => nodes[0]!.ctl(args)))
       ? { exchange: TYPES_EXCHANGE, routingKey: 'echo' }
       : { exchange: '', routingKey: 'worker_echo' };
