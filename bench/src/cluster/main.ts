@@ -268,13 +268,9 @@ try {
       if (nodes.length > 1) await node.join(nodes[0]!);
     }
     const urls = nodes.map((node) => node.url);
-    const placements = await declareQueues(
-      urls,
-      nodes.map((node) => node.nodeName),
-      (args) => nodes[0]!.ctl(args),
-    );
+    const placements = await declareQueues(urls, (args) => nodes[0]!.ctl(args));
     log(
-      `\n${n} host(s): quorum queues on ${n} node(s), leaders ${placements.map((p) => `${p.queue}@${p.leader}`).join(', ')}`,
+      `\n${n} host(s): quorum queues, leaders ${placements.map((p) => `${p.queue}@${p.leader} (${p.members} members)`).join(', ')}`,
     );
     // A first start declares what the programs declare themselves (the cancels stream, the delay
     // ladder) on every node. A program that connected while a new replica was still starting

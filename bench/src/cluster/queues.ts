@@ -26,7 +26,9 @@ export const TYPES_EXCHANGE = 'taskqueue.types';
 
 export interface Placement {
   queue: string;
+  /** As the cluster says after the declarations, not as intended. */
   leader: string;
+  members: number;
 }
 
 /**
@@ -36,7 +38,6 @@ export interface Placement {
  */
 export async function declareQueues(
   urls: string[],
-  nodeNames: string[],
   ctl: (args: string[]) => Promise<string>,
 ): Promise<Placement[]> {
   const queues = (await import(
@@ -56,7 +57,6 @@ export async function declareQueues(
   } finally {
     await admin.close();
   }
-  const placements: Placement[] = [];
   for (const [i, d] of declarations.entries()) {
     const node = i % urls.length;
     const model = await connect(urls[node]!, 'bench-cluster-admin');
@@ -66,7 +66,21 @@ export async function declareQueues(
     } finally {
       await model.close();
     }
-    placements.push({ queue: d.name, leader: nodeNames[node]! });
+  }
+  const listed = await ctl([
+    'list_queues',
+    '--quiet',
+    '--no-table-headers',
+    'name',
+    'leader',
+    'members',
+  ]);
+  const placements: Placement[] = [];
+  for (const line of listed.split('\n')) {
+    const [name, leader, ...members] = line.trim().split(/\s+/);
+    if (!name || !leader || !declarations.some((d) => d.name === name)) continue;
+    const count = members.join(' ').match(/rabbit@/g)?.length ?? 0;
+    placements.push({ queue: name, leader, members: count });
   }
   return placements;
 }
