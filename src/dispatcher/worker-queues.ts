@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { bindDelayDestination } from '../common/amqp/delay.js';
-import { bindToTypes } from '../common/amqp/direct-path.js';
+import { bindTypeQueue } from '../common/amqp/direct-path.js';
 import { workerQueueDeclaration } from '../common/amqp/queues.js';
 import { ReplyCode, replyCodeOf } from '../common/amqp/reply-codes.js';
 import type { QueueType } from '../common/config/types.js';
@@ -122,7 +122,7 @@ export class WorkerQueues {
     const binding = await this.#openChannel();
     try {
       await bindDelayDestination(binding, name);
-      await bindToTypes(binding, type);
+      await bindTypeQueue(binding, type);
     } catch (err) {
       this.#channel = undefined; // the broker closed it
       throw err;
