@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TYPES_EXCHANGE } from '../../src/common/amqp/direct-path.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER } from '../../src/common/amqp/wire.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
-import { type RunningApi, startTestApi } from '../support/api-program.js';
+import {
+  type ApiStack,
+  type RunningApi,
+  startApiStack,
+  startTestApi,
+} from '../support/api-program.js';
+import { OPERATE_TOKEN, READ_TOKEN } from '../support/api-server.js';
 import { useVhost } from '../support/broker.js';
 import {
   type Program,
@@ -247,4 +253,55 @@ describe('the direct path with nowhere to go', () => {
     expect(body.error.code).toBe('TQ_ERR_API_PUBLISH');
     expect(body.error.message).toMatch(/no queue receives/);
   });
+});
+
+describe('the API submitting direct, with tracking', () => {
+  let stack: ApiStack;
+
+  beforeAll(async () => {
+    stack = await startApiStack(await useVhost('direct-path-api'), ['echo'], {
+      sections: '[dispatcher]\nmax_body_size = 300\n',
+    });
+    await stack.pool.waitForRunning('echo');
+    // From now on only the direct path can bring a task to the pool.
+    await stack.dispatcher.stop();
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('a submit with reply ends succeeded with no dispatcher running: queued, then done', async () => {
+    const submitted = await stack.call('POST', '/v1/tasks', OPERATE_TOKEN, {
+      type: 'echo',
+      fields: { n: 1 },
+      reply: 30,
+    });
+    expect(submitted.status).toBe(201);
+    const task = submitted.json.task as { id: string; state: string };
+    expect(task.state).toBe('succeeded');
+    const read = await stack.call('GET', `/v1/tasks/${task.id}`, READ_TOKEN);
+    const stored = read.json.task as { state: string; workitem?: unknown; attempts: unknown[] };
+    expect(stored.state).toBe('succeeded');
+    expect(stored.attempts).toHaveLength(1);
+  }, 60_000);
+
+  it('refuses a body above [dispatcher] max_body_size with 413, storing nothing', async () => {
+    const big = await stack.call('POST', '/v1/tasks', OPERATE_TOKEN, {
+      type: 'echo',
+      fields: { pad: 'x'.repeat(400) },
+      idempotencyKey: 'too-large',
+    });
+    expect(big.status).toBe(413);
+    expect(big.json.error).toMatchObject({ code: 'TQ_ERR_TASK_TOO_LARGE' });
+    const again = await stack.call('POST', '/v1/tasks', OPERATE_TOKEN, {
+      type: 'echo',
+      fields: { n: 2 },
+      idempotencyKey: 'too-large',
+      reply: 30,
+    });
+    // The key was not used by the refused submit: this one is a new task, and it runs.
+    expect(again.json.created).toBe(true);
+    expect((again.json.task as { state: string }).state).toBe('succeeded');
+  }, 60_000);
 });
