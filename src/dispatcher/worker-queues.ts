@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { bindDelayDestination } from '../common/amqp/delay.js';
-import { bindTypeQueue } from '../common/amqp/direct-path.js';
+import { bindToTypes } from '../common/amqp/direct-path.js';
 import { workerQueueDeclaration } from '../common/amqp/queues.js';
 import { ReplyCode, replyCodeOf } from '../common/amqp/reply-codes.js';
 import type { QueueType } from '../common/config/types.js';
@@ -117,12 +117,14 @@ export class WorkerQueues {
           'and restart the pools and the dispatcher (docs/priorities.md)',
       );
     }
-    // The ladder and TYPES_EXCHANGE are declared by the dispatcher's setup, before any task is
-    // taken. Bound to the direct path too: the next task of the type skips the dispatcher.
+    // The ladder is declared by the dispatcher's setup, before any task is taken. Bound to the
+    // direct path too, its exchange declared again (once per type: an exchange deleted since
+    // the setup would fail every forward of the type until a reconnect): the next task of the
+    // type skips the dispatcher.
     const binding = await this.#openChannel();
     try {
       await bindDelayDestination(binding, name);
-      await bindTypeQueue(binding, type);
+      await bindToTypes(binding, type);
     } catch (err) {
       this.#channel = undefined; // the broker closed it
       throw err;

@@ -32,11 +32,6 @@ export async function declareTypesExchange(channel: Channel): Promise<void> {
 /** Lets the direct path reach `worker_<type>` (declared before); idempotent. */
 export async function bindToTypes(channel: Channel, type: string): Promise<void> {
   await declareTypesExchange(channel);
-  await bindTypeQueue(channel, type);
-}
-
-/** As bindToTypes, where TYPES_EXCHANGE is known declared on this connection (the dispatcher). */
-export async function bindTypeQueue(channel: Channel, type: string): Promise<void> {
   await channel.bindQueue(workerQueue(type), TYPES_EXCHANGE, type);
 }
 

@@ -15,6 +15,7 @@ function fakeModel(declared: string[], bound: string[] = []): ChannelModel {
       declared.push(name);
       return { queue: name, messageCount: 0, consumerCount: 0 };
     },
+    assertExchange: async (exchange: string) => ({ exchange }),
     bindQueue: async (queue: string, exchange: string, key: string) => {
       bound.push(`${queue} ${exchange} ${key}`);
       return {};
