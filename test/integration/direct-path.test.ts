@@ -170,6 +170,17 @@ describe('the direct path, served by a pool, beside a dispatcher', () => {
     expect(await received()).toBe(before);
   });
 
+  it('a child binds its queue again after the queue was deleted under it', async () => {
+    await client.channel.deleteQueue('worker_echo');
+    await pool.waitFor(/consumer cancelled by the broker; consuming again/);
+    await expect.poll(() => client.consumerCount('worker_echo'), { timeout: 30_000 }).toBe(1);
+    const before = await received();
+    const result = await taskqueue(['submit', 'echo', '{"c":3}', '--wait', '-c', config.file]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ fields: { c: 3 } });
+    expect(await received()).toBe(before);
+  });
+
   it('refuses a type outside [dispatcher] types before publishing, saying why', async () => {
     const limited = writeConfig(
       `[amqp]\nurl = ${url}\n\n[dispatcher]\ntypes = echo\nmax_body_size = 100\n`,
