@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rabbitmqctl } from '@taskqueue/dev/rabbitmq-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TYPES_EXCHANGE } from '../../src/common/amqp/direct-path.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER } from '../../src/common/amqp/wire.js';
@@ -12,7 +13,7 @@ import {
   startTestApi,
 } from '../support/api-program.js';
 import { OPERATE_TOKEN, READ_TOKEN } from '../support/api-server.js';
-import { useVhost } from '../support/broker.js';
+import { brokerInfo, useUser, useVhost } from '../support/broker.js';
 import {
   type Program,
   RUN_ROOT,
@@ -315,4 +316,35 @@ describe('the API submitting direct, with tracking', () => {
     expect(again.json.created).toBe(true);
     expect((again.json.task as { state: string }).state).toBe('succeeded');
   }, 60_000);
+});
+
+describe('a sender that may not declare the direct path', () => {
+  it('submit fails saying why, never reporting success; --via-dispatcher still publishes', async () => {
+    const info = brokerInfo();
+    if (info.kind !== 'node') throw new Error('permissions are set on a private node only');
+    const url = await useVhost('direct-path-perms');
+    const user = await useUser('direct-path-perms', 'secret');
+    const vhost = decodeURIComponent(new URL(url).pathname.slice(1));
+    // May declare the input queue, not the direct path's exchanges.
+    await rabbitmqctl(info.node, ['set_permissions', '-p', vhost, user, '^taskqueue$', '.*', '.*']);
+    const restricted = new URL(url);
+    restricted.username = user;
+    restricted.password = 'secret';
+    const config = writeConfig(`[amqp]\nurl = ${restricted.href}\nconnect_retries = 1\n`);
+    const client = await TestClient.connect(url);
+    try {
+      const direct = await taskqueue(['submit', 'echo', '{}', '-c', config.file]);
+      expect(direct.code).toBe(78);
+      expect(direct.stdout).toBe('');
+      expect(direct.stderr).toMatch(
+        /exchange 'taskqueue\.types\.unrouted'.*TQ_ERR_AMQP_ACCESS_REFUSED/,
+      );
+      const via = await taskqueue(['submit', 'echo', '{}', '--via-dispatcher', '-c', config.file]);
+      expect(via.code, via.stderr).toBe(0);
+      expect(await client.messageCount('taskqueue')).toBe(1);
+    } finally {
+      await client.close();
+      config.cleanup();
+    }
+  });
 });
