@@ -9,6 +9,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TQ_ERR_API_MALFORMED_JSON: 400,
   TQ_ERR_API_INVALID_REQUEST: 400,
   TQ_ERR_DELAY_INVALID: 400,
+  // Refused by the direct path as the dispatcher would park them ([dispatcher] types, max_body_size).
+  TQ_ERR_TASK_TYPE_NOT_ALLOWED: 400,
+  TQ_ERR_TASK_TOO_LARGE: 413,
   TQ_ERR_API_BODY_TOO_LARGE: 413,
   TQ_ERR_API_MEDIA_TYPE: 415,
   TQ_ERR_API_TASK_NOT_FOUND: 404,

@@ -4,6 +4,7 @@ import { declareQueue } from '../common/amqp/queues.js';
 import { runDaemon } from '../common/daemon.js';
 import { hasCode, TqError } from '../common/errors.js';
 import { exitStatusFor } from '../common/exit.js';
+import { DirectSubmitter } from '../common/forward/direct-submitter.js';
 import { loadApiTokens } from './auth/load.js';
 import { cancelPublisher } from './cancel.js';
 import { dashboardBuilt, dashboardUrl } from './dashboard.js';
@@ -34,10 +35,15 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
     onError: (err) =>
       log.warn({ err: (err as Error).message }, 'retention sweep failed; next one retries'),
   });
+  // Submits go straight to each type's queue unless [dispatcher] direct_path = no.
+  const direct = config.dispatcher.directPath ? new DirectSubmitter(config) : undefined;
   const connection = new AmqpConnection(config.amqp, {
     name: 'taskqueue-api',
     logger: log,
-    setup: (channel) => declareQueue(channel, config.dispatcher.queue, config.amqp.queueType),
+    setup: (channel, model) =>
+      direct
+        ? direct.setup(channel, model)
+        : declareQueue(channel, config.dispatcher.queue, config.amqp.queueType),
   });
   connection.on('fatal', (err) => {
     log.fatal({ code: err.code }, err.message);
@@ -71,7 +77,7 @@ await runDaemon('taskqueue-api', async ({ config, log, exit }) => {
     config,
     store,
     changes,
-    publish: taskPublisher(connection, config.dispatcher.queue),
+    publish: taskPublisher(connection, config.dispatcher.queue, direct),
     cancel: cancelPublisher(connection),
     tokens: () => tokens,
     loopbackWithoutToken: api.loopbackWithoutToken,

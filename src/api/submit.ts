@@ -131,6 +131,9 @@ export async function submitTask(
   const now = deps.now ?? (() => new Date());
   const at = now();
   const schedule = scheduleOf(request, at.getTime());
+  // What the broker's side would refuse is said now, before anything is stored.
+  const check = deps.publish.check;
+  if (check) for (const type of types) check(type, messageFor(workitem, type).length);
   const { record, created } = await deps.store.submit({
     id: randomUUID(),
     types,

@@ -87,7 +87,7 @@ await yargs(args)
   })
   .command(
     'submit <type> [fields]',
-    'wrap JSON fields in a Ruote workitem and publish it to the input queue',
+    'wrap JSON fields in a Ruote workitem and publish it (direct to the queue of TYPE by default)',
     (y) =>
       y
         .positional('type', { type: 'string', demandOption: true, describe: 'worker type' })
@@ -114,6 +114,11 @@ await yargs(args)
           requiresArg: true,
         })
         .option('ttl', { type: 'string', describe: SCHEDULE_HELP.ttl, requiresArg: true })
+        .option('via-dispatcher', {
+          type: 'boolean',
+          default: false,
+          describe: 'publish to the input queue, not direct to the type (docs/direct-path.md)',
+        })
         .example('$0 submit echo \'{"n":1}\' --wait', 'publish a task for echo, print its result')
         .example('$0 submit report --delay 10m --ttl 1h', 'run it in 10 min, not after 1 h 10 min')
         .example('$0 submit report --at "2026-12-24 08:00"', '8:00 local time (TZ of this command)')
@@ -133,6 +138,7 @@ await yargs(args)
           fields: asksForStdin(args) ? STDIN_ARGUMENT : argv.fields,
           wait: argv.wait,
           timeoutSeconds: argv.timeout,
+          viaDispatcher: argv.viaDispatcher,
           schedule: {
             ...(argv.priority === undefined ? {} : { priority: argv.priority }),
             ...(argv.delay === undefined ? {} : { delay: argv.delay }),

@@ -12,16 +12,26 @@ const PUBLISH_TRIES = 3;
  * confirm (a failover between cluster nodes, say), it waits for the reconnect and publishes
  * again, with the same message id: at least once, never reported done unconfirmed.
  */
-export async function publishWithRetry(
+export function publishWithRetry(
   connection: AmqpConnection,
   queue: string,
   content: Buffer,
   options: Options.Publish,
 ): Promise<void> {
+  return withRetry(connection, (channel) =>
+    new ConfirmedPublisher(channel).publish('', queue, content, options),
+  );
+}
+
+/** Runs `publish` on the live channel, again on the next one when the channel closed first. */
+export async function withRetry(
+  connection: AmqpConnection,
+  publish: (channel: ConfirmChannel) => Promise<void>,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const channel = connection.channel ?? (await reconnected(connection));
     try {
-      await new ConfirmedPublisher(channel).publish('', queue, content, options);
+      await publish(channel);
       return;
     } catch (err) {
       if (!hasCode(err, 'TQ_ERR_AMQP_CHANNEL_CLOSED') || attempt >= PUBLISH_TRIES) throw err;

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Workitem } from '@taskqueue/plugin-api';
+import type { Options } from 'amqplib';
 import { declareQueue, workerQueue } from '../common/amqp/queues.js';
 import { DIRECT_REPLY_TO } from '../common/amqp/wire.js';
 import type { Config } from '../common/config/types.js';
 import { TqError } from '../common/errors.js';
 import { ExitStatus } from '../common/exit.js';
+import { DirectSubmitter } from '../common/forward/direct-submitter.js';
 import type { Logger } from '../common/logger.js';
 import { connectForCommand } from './broker.js';
-import { publishWithRetry } from './publish-with-retry.js';
+import { publishWithRetry, withRetry } from './publish-with-retry.js';
 import { inspectQueue, type QueueLook } from './queue-state.js';
 import {
   type ScheduleOptions,
@@ -28,6 +30,8 @@ export interface SubmitOptions {
   timeoutSeconds: number;
   /** --priority, --delay, --at, --ttl as typed. */
   schedule?: ScheduleOptions;
+  /** --via-dispatcher: to the input queue even when `[dispatcher] direct_path` is on. */
+  viaDispatcher?: boolean;
 }
 
 /** Wraps fields in a Ruote workitem for `type` (SPEC §4). */
@@ -52,7 +56,9 @@ export function buildWorkitem(type: string, fieldsJson: string | undefined): Wor
 }
 
 /**
- * Publishes one task to the input queue and waits for the broker's confirm; with `wait`, prints
+ * Publishes one task, direct to its type's queue (docs/direct-path.md) unless `[dispatcher]
+ * direct_path = no` or --via-dispatcher sends it to the input queue, and waits for the broker's
+ * confirm; with `wait`, prints
  * the result that comes back through direct reply-to. Warns on stderr when no dispatcher or no
  * worker would take the task now. Returns the exit status.
  */
@@ -63,7 +69,14 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
   const schedule = scheduleFromOptions(options.schedule ?? {}, Date.now());
   const waitMs = schedule.notBefore === undefined ? 0 : Date.parse(schedule.notBefore) - Date.now();
   const workitem = buildWorkitem(options.type, readFields(options.fields));
+  const body = Buffer.from(JSON.stringify(workitem));
   const queue = config.dispatcher.queue;
+  const direct =
+    config.dispatcher.directPath && !options.viaDispatcher
+      ? new DirectSubmitter(config)
+      : undefined;
+  // Refused before the broker is reached: what the dispatcher would park, the user reads now.
+  direct?.check(options.type, body.length);
   let input: QueueLook = 'unknown';
   let worker: QueueLook = 'unknown';
   const { connection, channel } = await connectForCommand(
@@ -71,13 +84,20 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
     log,
     'taskqueue-submit',
     async (ch, model) => {
-      await declareQueue(ch, queue, config.amqp.queueType);
+      if (direct) await direct.setup(ch, model);
+      else await declareQueue(ch, queue, config.amqp.queueType);
       input = await inspectQueue(model, queue);
       worker = await inspectQueue(model, workerQueue(options.type));
     },
   );
   try {
-    const hints = waitingHints(options.type, { name: queue, look: input }, worker);
+    // Direct, a task for an existing worker queue never passes the input queue.
+    const passesInput = !direct || (worker as QueueLook) === 'missing';
+    const hints = waitingHints(
+      options.type,
+      { name: queue, look: passesInput ? input : 'unknown' },
+      worker,
+    );
     for (const hint of hints) process.stderr.write(`taskqueue: warning: ${hint}\n`);
     const id = randomUUID();
     let result: Promise<Buffer> | undefined;
@@ -107,7 +127,7 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
         { noAck: true },
       );
     }
-    await publishWithRetry(connection, queue, Buffer.from(JSON.stringify(workitem)), {
+    const properties: Options.Publish = {
       persistent: true,
       contentType: 'application/json',
       messageId: id,
@@ -115,7 +135,13 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
       timestamp: Math.floor(Date.now() / 1000),
       ...(options.wait ? { replyTo: DIRECT_REPLY_TO } : {}),
       ...scheduleProperties(schedule),
-    });
+    };
+    if (direct) {
+      const task = { type: options.type, content: body, options: properties };
+      await withRetry(connection, (ch) => direct.publish(ch, task));
+    } else {
+      await publishWithRetry(connection, queue, body, properties);
+    }
     // On stderr: stdout stays the task id alone (or its result), which scripts read.
     if (schedule.notBefore !== undefined) {
       process.stderr.write(`taskqueue: ${waitsLine(id, schedule.notBefore, Date.now())}\n`);
@@ -124,9 +150,9 @@ export async function submit(config: Config, log: Logger, options: SubmitOptions
       process.stdout.write(`${id}\n`);
       return ExitStatus.OK;
     }
-    const body = await result;
-    process.stdout.write(`${body.toString('utf8')}\n`);
-    return isErrorResult(body) ? ExitStatus.FAILURE : ExitStatus.OK;
+    const answer = await result;
+    process.stdout.write(`${answer.toString('utf8')}\n`);
+    return isErrorResult(answer) ? ExitStatus.FAILURE : ExitStatus.OK;
   } finally {
     await connection.close();
   }

@@ -8,8 +8,9 @@ import type {
 import { AckBatcher } from '../common/amqp/acks.js';
 import { brokerVersionOf } from '../common/amqp/broker-features.js';
 import { AmqpConnection } from '../common/amqp/connection.js';
-import { declareDelayLadder, publishDelayed } from '../common/amqp/delay.js';
+import { declareDelayLadder } from '../common/amqp/delay.js';
 import { DELAY_UNROUTED_EXCHANGE } from '../common/amqp/delay-names.js';
+import { declareDirectPath } from '../common/amqp/direct-path.js';
 import { forwardProperties } from '../common/amqp/properties.js';
 import { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { declareQueue, declareTracking, invalidQueue, workerQueue } from '../common/amqp/queues.js';
@@ -17,18 +18,20 @@ import { requeueAfterPause } from '../common/amqp/requeue.js';
 import { ERROR_CODE_HEADER, ERROR_HEADER, PARKED_AT_HEADER } from '../common/amqp/wire.js';
 import type { Config } from '../common/config/types.js';
 import { type ErrorCode, hasCode } from '../common/errors.js';
+import { Admission } from '../common/forward/admission.js';
+import { type ForwardSession, forwardTask } from '../common/forward/forward.js';
 import type { Logger } from '../common/logger.js';
 import { DispatcherCounts } from './counts.js';
 import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
-import { applyTiming, type Timing, timingOf } from './schedule.js';
+import { type Timing, timingOf } from './schedule.js';
 import type { DispatcherFacts } from './status.js';
 import { DispatcherEvents } from './task-events.js';
 import { TypePriorities } from './type-priorities.js';
 import { WorkerQueues } from './worker-queues.js';
 
 /** One channel's consumer and what its deliveries are settled with; new on every reconnect. */
-interface Session {
+interface Session extends ForwardSession {
   channel: ConfirmChannel;
   acks: AckBatcher;
   publisher: ConfirmedPublisher;
@@ -61,22 +64,20 @@ export class Dispatcher {
   #stopping = false;
   #debug: boolean;
   #intake: Intake;
-  #maxBodySize: number;
-  /** `[dispatcher] types` as a set, or undefined for any type. */
-  #allowed: Set<string> | undefined;
+  /** `[dispatcher] max_body_size` and `types`, as a direct submitter checks them too. */
+  #admission: Admission;
   /** What it did, for the metrics (dispatcher-metrics.ts). */
   readonly counts: DispatcherCounts;
   #everConnected = false;
-  /** Lifecycle events, with [tracking] enabled only. */
+  /** Lifecycle events, with [tracking] enabled only (also each session's, for forwardTask). */
   #events: DispatcherEvents | undefined;
 
   constructor(config: Config, log: Logger) {
     this.#config = config;
     this.#log = log;
     this.#debug = log.isLevelEnabled('debug');
-    const { maxBodySize, maxBytesInFlight, types } = config.dispatcher;
-    this.#maxBodySize = maxBodySize;
-    this.#allowed = types === '*' ? undefined : new Set(types);
+    const { maxBytesInFlight, types } = config.dispatcher;
+    this.#admission = new Admission(config.dispatcher);
     this.counts = new DispatcherCounts(types === '*' ? undefined : types);
     if (config.tracking.enabled) this.#events = new DispatcherEvents();
     this.#intake = new Intake(maxBytesInFlight, (paused) => this.#intakeChanged(paused));
@@ -141,6 +142,9 @@ export class Dispatcher {
     // Delayed tasks: the ladder, and its way back here for a task whose destination is gone.
     await declareDelayLadder(channel, queueType);
     await channel.bindQueue(queue, DELAY_UNROUTED_EXCHANGE, '');
+    // The direct path (docs/direct-path.md): its unroutable tasks come here, and the worker
+    // queues declared below are bound to its exchange.
+    await declareDirectPath(channel, queue, queueType);
     if (this.#events) await declareTracking(channel, queueType);
     await channel.prefetch(prefetch);
     this.#everConnected = true;
@@ -152,6 +156,7 @@ export class Dispatcher {
         priorities.maxPriority(type),
       ),
       priorities,
+      events: this.#events,
       consumerTag: undefined,
     };
     const session = this.#session;
@@ -228,31 +233,19 @@ export class Dispatcher {
   /** Why a task is not forwarded, or where it goes (and when: its timing, schedule.ts). */
   #route(message: ConsumeMessage): (Route & { timing?: Timing }) | Parked {
     const { content, properties } = message;
-    if (content.length > this.#maxBodySize) {
-      return {
-        ok: false,
-        code: 'TQ_ERR_TASK_TOO_LARGE',
-        reason:
-          `body of ${content.length} bytes is above [dispatcher] max_body_size ` +
-          `(${this.#maxBodySize} bytes); not read`,
-      };
-    }
+    const tooLarge = this.#admission.sizeRefusal(content.length);
+    if (tooLarge) return tooLarge;
     const route = routeTask(content, properties.contentType);
-    if (route.ok && this.#allowed !== undefined && !this.#allowed.has(route.type)) {
-      return {
-        ok: false,
-        code: 'TQ_ERR_TASK_TYPE_NOT_ALLOWED',
-        reason: `worker type ${JSON.stringify(route.type)} is not in [dispatcher] types`,
-      };
-    }
     if (!route.ok) return route;
+    const notAllowed = this.#admission.typeRefusal(route.type);
+    if (notAllowed) return notAllowed;
     const timing = timingOf(properties);
     if (timing === undefined) return route;
     return timing.ok ? { ...route, timing } : timing;
   }
 
   async #handle(session: Session, message: ConsumeMessage): Promise<void> {
-    const { acks, publisher, workerQueues, priorities } = session;
+    const { acks, publisher, workerQueues } = session;
     const { properties, content } = message;
     const ids = { messageId: properties.messageId, correlationId: properties.correlationId };
     const route = this.#route(message);
@@ -263,25 +256,15 @@ export class Dispatcher {
       if (route.ok) {
         const target = workerQueue(route.type);
         if (!workerQueues.declared(route.type)) await workerQueues.ensure(route.type);
-        const options = forwardProperties(properties);
-        priorities.adjust(route.type, options);
-        const { timing } = route;
-        if (timing) applyTiming(options, timing);
-        const dueMs = timing?.dueMs;
-        if (this.#events) {
-          this.#events.identify(options);
-          // Both confirms come back in the same read: the ack waits no longer than without.
-          await Promise.all([
-            dueMs === undefined
-              ? publisher.publish('', target, content, options)
-              : publishDelayed(publisher, content, options, target, dueMs),
-            this.#events.received(publisher, message, route.type, options, timing),
-          ]);
-        } else if (dueMs === undefined) {
-          await publisher.publish('', target, content, options);
-        } else {
-          await publishDelayed(publisher, content, options, target, dueMs);
-        }
+        await forwardTask(session, {
+          type: route.type,
+          content,
+          received: properties,
+          options: forwardProperties(properties),
+          timing: route.timing,
+          exchange: '',
+          routingKey: target,
+        });
         this.counts.forward(route.type);
         // Guarded: building the fields for every task costs at full speed, even when dropped.
         if (this.#debug)

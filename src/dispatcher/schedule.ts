@@ -27,7 +27,7 @@ export interface TimingRefused {
  * undefined for a task that has none of them (the usual one: two lookups and no clock read).
  */
 export function timingOf(
-  properties: MessageProperties,
+  properties: { headers?: MessageProperties['headers']; expiration?: unknown },
   now: () => number = Date.now,
 ): Timing | TimingRefused | undefined {
   const headers = properties.headers;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ConsumeMessage, Options } from 'amqplib';
+import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
 import type { ConfirmedPublisher } from '../common/amqp/publisher.js';
 import { isPlainText } from '../common/content-type.js';
 import type { ErrorCode } from '../common/errors.js';
@@ -7,6 +7,12 @@ import { type Copy, copyOfJson, copyOfText, cutUtf8 } from '../common/tracking/c
 import { ERROR_CAP_CHARS } from '../common/tracking/limits.js';
 import { publishEvent, trackedIdOf, trackedRunOf } from '../common/tracking/publish.js';
 import type { Timing } from './schedule.js';
+
+/** A task as received: the input message, or what a direct submitter publishes. */
+export interface ReceivedTask {
+  content: Buffer;
+  properties: Pick<MessageProperties, 'headers' | 'contentType'>;
+}
 
 /**
  * The dispatcher's lifecycle events ([tracking] enabled): `received` for a task it forwards,
@@ -32,7 +38,7 @@ export class DispatcherEvents {
    */
   received(
     publisher: ConfirmedPublisher,
-    message: ConsumeMessage,
+    message: ReceivedTask,
     type: string,
     forwarded: Options.Publish,
     timing?: Timing,
@@ -83,7 +89,7 @@ export class DispatcherEvents {
  * A forwarded JSON body was validated by the route: its text goes in as it is. Anything else
  * (text/plain, or a parked body that may not be JSON at all) is copied as text.
  */
-function copyOfBody(message: ConsumeMessage, validJson: boolean): Copy {
+function copyOfBody(message: ReceivedTask, validJson: boolean): Copy {
   let text = message.content.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return validJson && !isPlainText(message.properties.contentType)

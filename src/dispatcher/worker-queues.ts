@@ -1,5 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { bindDelayDestination } from '../common/amqp/delay.js';
+import { bindToTypes } from '../common/amqp/direct-path.js';
 import { workerQueueDeclaration } from '../common/amqp/queues.js';
 import { ReplyCode, replyCodeOf } from '../common/amqp/reply-codes.js';
 import type { QueueType } from '../common/config/types.js';
@@ -15,7 +16,8 @@ export const MAX_REMEMBERED_TYPES = 10_000;
 
 /**
  * Declares `worker_<type>` before the first task of a type goes there, once per connection, and
- * binds it to the delay ladder's deliver exchange (delay.ts) so that its delayed tasks come out.
+ * binds it to the delay ladder's deliver exchange (delay.ts) so that its delayed tasks come out,
+ * and to the direct path's exchange (direct-path.ts) so that direct tasks reach it.
  * It uses a channel of its own: a declaration the broker refuses (the queue exists with other
  * arguments) closes that channel only, never the one tasks flow on. Such a queue is reported
  * loudly and used as it is, so tasks keep flowing to the consumers that are already there.
@@ -115,10 +117,14 @@ export class WorkerQueues {
           'and restart the pools and the dispatcher (docs/priorities.md)',
       );
     }
-    // The ladder is declared by the dispatcher's setup, before any task is taken.
+    // The ladder is declared by the dispatcher's setup, before any task is taken. Bound to the
+    // direct path too, its exchange declared again (once per type: an exchange deleted since
+    // the setup would fail every forward of the type until a reconnect): the next task of the
+    // type skips the dispatcher.
     const binding = await this.#openChannel();
     try {
       await bindDelayDestination(binding, name);
+      await bindToTypes(binding, type);
     } catch (err) {
       this.#channel = undefined; // the broker closed it
       throw err;

@@ -7,8 +7,9 @@ import { ROOT, runToEnd, testConfig, writeConfig } from '../support/programs.js'
 
 /**
  * `taskqueue submit --priority/--delay/--at/--ttl` (issue 30): the real program publishes to
- * the input queue with the headers and the priority property; no dispatcher runs, so the
- * message is read back from the input queue as the dispatcher would get it. Refusals exit 64
+ * the input queue with the headers and the priority property (`--via-dispatcher`: the direct
+ * path puts a delayed task into the delay ladder, direct-path.test.ts); no dispatcher runs, so
+ * the message is read back from the input queue as the dispatcher would get it. Refusals exit 64
  * before anything is published.
  */
 
@@ -19,7 +20,10 @@ describe('taskqueue submit with a schedule', () => {
   let client: TestClient;
   let config: ReturnType<typeof writeConfig>;
   const taskqueue = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    runToEnd([process.execPath, CLI, ...args, '-c', config.file], { env, input: '' });
+    runToEnd([process.execPath, CLI, ...args, '--via-dispatcher', '-c', config.file], {
+      env,
+      input: '',
+    });
 
   beforeAll(async () => {
     const url = await useVhost('cli-schedule');

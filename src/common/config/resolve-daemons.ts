@@ -16,6 +16,7 @@ export function resolveDispatcher(doc: IniDocument, problems: ProblemList): Disp
     maxBodySize: read('max_body_size'),
     maxBytesInFlight: read('max_bytes_in_flight'),
     types: read('types'),
+    directPath: read('direct_path'),
     metrics: { listen: read('metrics_listen'), tokenFile: read('metrics_token_file') },
     statusSocket: read('status_socket'),
   };

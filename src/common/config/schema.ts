@@ -149,6 +149,8 @@ export const DISPATCHER_KEYS = {
     64 * 1024 ** 2,
   ),
   types: key<'*' | string[]>('* or a comma-separated list of worker type names', enabledTypes, '*'),
+  /** `taskqueue submit` and taskqueue-api publish straight to the type's queue (docs/direct-path.md). */
+  direct_path: key('yes or no', yesNo, true),
   metrics_listen: METRICS_LISTEN,
   metrics_token_file: METRICS_TOKEN_FILE,
   status_socket: key<string | undefined>(

@@ -59,6 +59,11 @@ export interface DispatcherConfig {
   maxBytesInFlight: number;
   /** The only types forwarded (`*`: any); the others are parked on `<queue>.invalid`. */
   types: '*' | string[];
+  /**
+   * `taskqueue submit` and taskqueue-api publish to TYPES_EXCHANGE, skipping the dispatcher
+   * (default yes); `no`: to the input queue, through the dispatcher (docs/direct-path.md).
+   */
+  directPath: boolean;
   metrics: MetricsConfig;
   /** The dispatcher's status socket (`taskqueue status`), or undefined for none. */
   statusSocket: string | undefined;

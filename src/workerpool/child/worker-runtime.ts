@@ -6,6 +6,7 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqp
 import { AckBatcher } from '../../common/amqp/acks.js';
 import { brokerVersionOf } from '../../common/amqp/broker-features.js';
 import { AmqpConnection } from '../../common/amqp/connection.js';
+import { bindToTypes } from '../../common/amqp/direct-path.js';
 import { ConfirmedPublisher } from '../../common/amqp/publisher.js';
 import {
   deadQueue,
@@ -212,6 +213,8 @@ export class WorkerRuntime extends EventEmitter {
     // A max_priority this broker cannot honour fails the start, as a group's config refusal.
     checkPriorities(group, amqp.queueType, brokerVersionOf(model), this.#log);
     await declare(channel, workerQueueDeclaration(group.type, amqp.queueType, group.maxPriority));
+    // Direct submitters' tasks reach the queue without the dispatcher (docs/direct-path.md).
+    await bindToTypes(channel, group.type);
     await declareQueue(channel, deadQueue(group.type), amqp.queueType);
     await declareQueue(channel, UNROUTABLE_RESULTS_QUEUE, amqp.queueType);
     if (this.#events) await declareTracking(channel, amqp.queueType);
@@ -318,6 +321,8 @@ export class WorkerRuntime extends EventEmitter {
     );
     try {
       await declare(channel, workerQueueDeclaration(group.type, amqp.queueType, group.maxPriority));
+      // A queue deleted and declared again lost its bindings.
+      await bindToTypes(channel, group.type);
       await declareQueue(channel, deadQueue(group.type), amqp.queueType);
       if (!this.#lifecycle.taking) return;
       await this.#consume(tools);

@@ -6,12 +6,18 @@ import { thrownBy } from './helpers.js';
 const load = (text: string) => parseConfigText(text, 'test.ini', {});
 
 describe('[dispatcher] limits', () => {
-  it('defaults: max_body_size 16 MiB, max_bytes_in_flight 64 MiB, any type', () => {
+  it('defaults: max_body_size 16 MiB, max_bytes_in_flight 64 MiB, any type, direct path on', () => {
     expect(load('').dispatcher).toMatchObject({
       maxBodySize: 16 * 1024 * 1024,
       maxBytesInFlight: 64 * 1024 * 1024,
       types: '*',
+      directPath: true,
     });
+  });
+
+  it('reads direct_path as yes or no', () => {
+    expect(load('[dispatcher]\ndirect_path = no\n').dispatcher.directPath).toBe(false);
+    expect(load('[dispatcher]\ndirect_path = yes\n').dispatcher.directPath).toBe(true);
   });
 
   it('reads sizes in bytes or with a binary unit, and types as a list', () => {
@@ -34,6 +40,7 @@ describe('[dispatcher] limits', () => {
     ['max_bytes_in_flight', 'lots'],
     ['types', 'echo, flaky.dead'],
     ['types', 'echo,,x'],
+    ['direct_path', 'maybe'],
   ])('refuses %s = %s', (key, value) => {
     const err = thrownBy(() => load(`[dispatcher]\n${key} = ${value}\n`));
     expect(err.code).toBe('TQ_ERR_CONFIG_VALUE');

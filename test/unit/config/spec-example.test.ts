@@ -47,6 +47,7 @@ describe('the SPEC §2 example', () => {
       maxBodySize: 16 * 1024 * 1024,
       maxBytesInFlight: 64 * 1024 * 1024,
       types: '*',
+      directPath: true,
       metrics: { listen: undefined, tokenFile: '/etc/taskqueue/metrics.token' },
       statusSocket: '/run/taskqueue/dispatcher/status.sock',
     });

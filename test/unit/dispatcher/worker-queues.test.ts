@@ -7,7 +7,7 @@ import { WorkerQueues } from '../../../src/dispatcher/worker-queues.js';
  * Just enough of a connection for declarations: every assertQueue succeeds, and is counted; the
  * delay ladder's binding of each queue succeeds too.
  */
-function fakeModel(declared: string[]): ChannelModel {
+function fakeModel(declared: string[], bound: string[] = []): ChannelModel {
   const channel = {
     on: () => channel,
     once: () => channel,
@@ -15,7 +15,11 @@ function fakeModel(declared: string[]): ChannelModel {
       declared.push(name);
       return { queue: name, messageCount: 0, consumerCount: 0 };
     },
-    bindQueue: async () => ({}),
+    assertExchange: async (exchange: string) => ({ exchange }),
+    bindQueue: async (queue: string, exchange: string, key: string) => {
+      bound.push(`${queue} ${exchange} ${key}`);
+      return {};
+    },
   };
   return { createChannel: async () => channel } as unknown as ChannelModel;
 }
@@ -45,5 +49,15 @@ describe('WorkerQueues', () => {
     ]);
     expect(queues.size).toBe(3);
     expect(queues.declared('c')).toBe(false);
+  });
+
+  it('binds each queue it declares to the delay ladder and to the direct path', async () => {
+    const bound: string[] = [];
+    const queues = new WorkerQueues(fakeModel([], bound), 'classic', createLogger('t', 'silent'));
+    await queues.ensure('echo');
+    expect(bound).toContain('worker_echo taskqueue.types echo');
+    expect(bound.filter((b) => b.startsWith('worker_echo taskqueue.delay.deliver '))).toHaveLength(
+      1,
+    );
   });
 });
