@@ -61,7 +61,9 @@ describe('expiry: a task past its deadline is answered, never run', () => {
     await client.channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
     await client.channel.assertQueue(events, { durable: true });
     await client.channel.bindQueue(events, EVENTS_EXCHANGE, 'task.#');
-    program(startDispatcher);
+    // Consuming before the sends: the `ttl` task's 1.5 s must not run out on the input queue
+    // while the dispatcher is still starting (a slow start under load dropped it there).
+    await program(startDispatcher).waitFor(/dispatcher consuming/);
     const now = Date.now();
     const past = new Date(now - 60_000).toISOString();
     const send = (id: string, options: Record<string, unknown>) =>
