@@ -17,7 +17,8 @@ export const SETPRIV = '/usr/bin/setpriv';
  * promoting less) are below the bench's noise. The cap came down in steps, the last once the
  * plugin's context stopped keeping every task alive through scavenges (invoke.ts). With large
  * tasks the peak no longer depends on the cap but the CPU per task does: an operator with large
- * workitems sets a larger `--max-semi-space-size` in the pool's NODE_OPTIONS.
+ * workitems gives the group a fixed, larger one (`semi_space_size`, on the command line, where it
+ * wins over NODE_OPTIONS).
  *
  * `--v8-pool-size=1`: one thread for V8's background work (optimizing compiles, concurrent GC)
  * instead of the default few. When a child warms up, parallel compile jobs each fill a malloc
@@ -26,9 +27,16 @@ export const SETPRIV = '/usr/bin/setpriv';
  * child's heap is small; it has no use for parallel GC threads. libuv's threadpool (a plugin's
  * async fs, crypto, dns) is not this pool.
  */
-export function childNodeFlags(nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+export function childNodeFlags(
+  nodeOptions = process.env.NODE_OPTIONS ?? '',
+  semiSpaceMiB?: number,
+): string[] {
   const flags: string[] = [];
-  if (!/--max-semi-space-size\b/.test(nodeOptions)) flags.push('--max-semi-space-size=1');
+  // Fixed, not a cap: V8 starts a semi-space at 1 MiB and grows it only after much has survived,
+  // which is the promotion the setting is there to avoid (bench/FINDINGS.md, issue 31).
+  if (semiSpaceMiB !== undefined)
+    flags.push(`--max-semi-space-size=${semiSpaceMiB}`, `--min-semi-space-size=${semiSpaceMiB}`);
+  else if (!/--max-semi-space-size\b/.test(nodeOptions)) flags.push('--max-semi-space-size=1');
   if (!/--v8-pool-size\b/.test(nodeOptions)) flags.push('--v8-pool-size=1');
   return flags;
 }
@@ -46,8 +54,9 @@ export function childNodeFlags(nodeOptions = process.env.NODE_OPTIONS ?? ''): st
 export function childCommand(
   identity: ChildIdentity | undefined,
   entry: string,
+  semiSpaceMiB?: number,
 ): { file: string; args: string[]; env: Record<string, string> } {
-  const node = [...childNodeFlags(), entry];
+  const node = [...childNodeFlags(undefined, semiSpaceMiB), entry];
   if (!identity) return { file: process.execPath, args: node, env: {} };
   return {
     file: SETPRIV,

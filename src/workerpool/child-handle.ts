@@ -81,7 +81,11 @@ export class ChildHandle extends EventEmitter implements SupervisedChild {
     const spec = this.spec;
     const heldFd = openHeldTasksFile();
     this.#heldFd = heldFd;
-    const command = childCommand(spec.identity, fileURLToPath(CHILD_ENTRY));
+    const command = childCommand(
+      spec.identity,
+      fileURLToPath(CHILD_ENTRY),
+      spec.group.semiSpaceSize,
+    );
     const env = { ...process.env, ...command.env };
     for (const name of PRIVATE_ENV) delete env[name];
     const stdio: Array<'ignore' | 'inherit' | 'pipe' | number> = ['ignore', 'inherit', 'inherit'];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, workitem } from '../support/amqp-client.js';
@@ -326,5 +327,29 @@ describe('worker pool supervision', () => {
     expect([...overLimit].filter(([, rss]) => rss.length > 1)).toEqual([]);
     const retiring = program.logs().find((l) => l.to === 'retiring');
     expect(String(retiring?.cause)).toContain('max_memory_per_child');
+  });
+  it("starts a group's children with its semi_space_size, the others with 1 MiB", async () => {
+    const { program } = pool(
+      ['echo', 'slow'],
+      '[echo]\nworkers = 1\nsemi_space_size = 8M\n[slow]\nworkers = 1\nsleep_ms = 1\n',
+    );
+    await expect.poll(() => childPids(program.pid).length, { timeout: 20_000 }).toBe(2);
+    await expect
+      .poll(() => stateLines(program, 'echo', 'running').length, { timeout: 20_000 })
+      .toBe(1);
+    await expect
+      .poll(() => stateLines(program, 'slow', 'running').length, { timeout: 20_000 })
+      .toBe(1);
+    // After setpriv's exec (the pool runs as root here) the pid is Node's, its argv the child's.
+    const argvs = childPids(program.pid).map((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'),
+    );
+    const semiSpace = argvs.map((argv) => argv.filter((a) => /^--(max|min)-semi-space/.test(a)));
+    expect(semiSpace.sort()).toEqual([
+      ['--max-semi-space-size=1'],
+      ['--max-semi-space-size=8', '--min-semi-space-size=8'],
+    ]);
+    await publishTasks(client, 'echo', 3, 'semi');
+    expect(ids(await client.collect('results', 3, 30_000))).toEqual(expectedIds('semi', 3));
   });
 });

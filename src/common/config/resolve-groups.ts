@@ -74,6 +74,7 @@ function readGroup(
     maxTasksPerChild: read('max_tasks_per_child'),
     maxMemoryPerChild: read('max_memory_per_child'),
     maxBodySize: read('max_body_size'),
+    semiSpaceSize: read('semi_space_size'),
     maxPriority: read('max_priority'),
     rateLimit: read('rate_limit'),
     settings: settingsOf(view, problems),

@@ -22,6 +22,7 @@ import {
   typeName,
   unixName,
   type ValueParser,
+  wholeMiB,
   yesNo,
 } from './values.js';
 
@@ -290,6 +291,15 @@ export const GROUP_KEYS = {
   // RabbitMQ 4's own default max_message_size: a child refuses a larger task before parsing it.
   /** The same bound as the dispatcher's, for tasks published straight to `worker_<type>`. */
   max_body_size: BODY_SIZE,
+  /**
+   * Each child's young generation (V8's --max-semi-space-size), in MiB; none: 1 MiB, the lowest
+   * RSS. Larger for tasks of tens of KiB, which otherwise outlive scavenges (bench/FINDINGS.md).
+   */
+  semi_space_size: key<number | undefined>(
+    'a whole number of MiB from 1M to 64M (8M, …), or none',
+    optional(wholeMiB(1, 64)),
+    undefined,
+  ),
   // A type's, not an instance's (TYPE_LEVEL_KEYS): one worker queue serves every instance.
   /** `worker_<type>`'s priority levels above 0 (RabbitMQ's x-max-priority); none: no priorities. */
   max_priority: key<number | undefined>(

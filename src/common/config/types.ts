@@ -140,6 +140,8 @@ export interface GroupConfig {
   maxMemoryPerChild: number | undefined;
   /** Bytes: a larger task body is parked on `worker_<type>.dead` unparsed. */
   maxBodySize: number;
+  /** MiB of each child's young-generation semi-space (V8's --max-semi-space-size); undefined: 1. */
+  semiSpaceSize: number | undefined;
   /** `worker_<type>`'s highest priority (x-max-priority), or undefined: a plain FIFO queue. The type's. */
   maxPriority: number | undefined;
   /** Tasks a second the type may start across all pools and hosts, or undefined. The type's. */

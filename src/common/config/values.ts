@@ -48,6 +48,15 @@ export function byteSize(min: number, max: number): ValueParser<number> {
   };
 }
 
+/** A size in whole MiB in [min, max] MiB, written as byteSize takes it (`8M`, `8 MiB`); in MiB. */
+export function wholeMiB(min: number, max: number): ValueParser<number> {
+  const bytes = byteSize(min * 1024 ** 2, max * 1024 ** 2);
+  return (text) => {
+    const n = bytes(text);
+    return n !== INVALID && n % 1024 ** 2 === 0 ? n / 1024 ** 2 : INVALID;
+  };
+}
+
 /** A non-negative decimal number of seconds in [min, max] (or (min, max] when `aboveMin`). */
 export function seconds(min: number, max: number, aboveMin = false): ValueParser<number> {
   return (text) => {

@@ -17,6 +17,19 @@ describe('childNodeFlags', () => {
     expect(childNodeFlags('--v8-pool-size=4')).toEqual(['--max-semi-space-size=1']);
     expect(childNodeFlags('--v8-pool-size=2 --max-semi-space-size=2')).toEqual([]);
   });
+
+  it("fixes the young generation at the group's semi_space_size, over NODE_OPTIONS'", () => {
+    expect(childNodeFlags('', 8)).toEqual([
+      '--max-semi-space-size=8',
+      '--min-semi-space-size=8',
+      '--v8-pool-size=1',
+    ]);
+    expect(childNodeFlags('--max-semi-space-size=2', 16)).toEqual([
+      '--max-semi-space-size=16',
+      '--min-semi-space-size=16',
+      '--v8-pool-size=1',
+    ]);
+  });
 });
 
 describe('childCommand', () => {
@@ -26,6 +39,12 @@ describe('childCommand', () => {
     const command = childCommand(undefined, '/x/child/main.js');
     expect(command.file).toBe(process.execPath);
     expect(command.args).toEqual([...flags, '/x/child/main.js']);
+  });
+
+  it("puts the group's semi_space_size before the entry", () => {
+    const command = childCommand(undefined, '/x/child/main.js', 8);
+    expect(command.args).toEqual([...childNodeFlags(undefined, 8), '/x/child/main.js']);
+    expect(command.args).toContain('--max-semi-space-size=8');
   });
 
   it('runs Node through setpriv, the flags after the Node binary, for a group user', () => {
