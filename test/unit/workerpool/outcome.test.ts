@@ -39,6 +39,7 @@ const group: GroupConfig = {
   maxTasksPerChild: undefined,
   maxMemoryPerChild: undefined,
   maxBodySize: 1_000_000,
+  semiSpaceSize: undefined,
   maxPriority: undefined,
   rateLimit: undefined,
   settings: {},
