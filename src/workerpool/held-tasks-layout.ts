@@ -6,8 +6,9 @@
  * ```
  * offset  size  field
  *      0     4  settled    u32  tasks settled in this slot so far (the pool sums every slot)
- *      4     1  state      u8   SLOT_HELD while a task is in hand, SLOT_FREE once it is settled
- *      5     8  since      f64  ms since the epoch the task was taken; 0 while free
+ *      4     1  state      u8   SLOT_HELD while its plugin has the task, SLOT_WAITING while it
+ *                                waits for its turn (`concurrency`), SLOT_FREE once it is settled
+ *      5     8  since      f64  ms since the epoch the task was taken (or began to wait); 0 while free
  *     13     2  keyLength  u16  bytes of the key that follow
  *     15     …  key             the task's key (attempts.ts taskKey), UTF-8, ≤ MAX_KEY_BYTES
  * ```
@@ -26,7 +27,7 @@ export const HELD_TASKS_FD = 4;
 
 /** `settled`, u32: settlements written in this slot. */
 export const SETTLED_OFFSET = 0;
-/** `state`, u8: SLOT_HELD or SLOT_FREE. */
+/** `state`, u8: SLOT_HELD, SLOT_WAITING or SLOT_FREE. */
 export const STATE_OFFSET = SETTLED_OFFSET + 4;
 /** `since`, f64: when the held task was taken, ms since the epoch; 0 while free. */
 export const SINCE_OFFSET = STATE_OFFSET + 1;
@@ -44,5 +45,10 @@ export const MAX_KEY_BYTES = SLOT_BYTES - HEADER_BYTES;
 
 /** `state` of a slot whose task is in hand. */
 export const SLOT_HELD = 1;
+/**
+ * `state` of a slot whose task the child holds but has not given its plugin yet (the group's
+ * `concurrency` is below its `prefetch`): a death of the child is not that task's doing.
+ */
+export const SLOT_WAITING = 2;
 /** `state` of a slot whose task is settled (and of a slot never written: the file is zeros). */
 export const SLOT_FREE = 0;

@@ -12,6 +12,7 @@ import {
   SLOT_BYTES,
   SLOT_FREE,
   SLOT_HELD,
+  SLOT_WAITING,
   STATE_OFFSET,
 } from './held-tasks-layout.js';
 
@@ -63,13 +64,25 @@ export class HeldTasksWriter {
     this.#onError = onError;
   }
 
-  /** Writes that the child took `key`; returns the slot to pass to `settled`. */
-  took(key: string): number {
-    const slot = this.#free.pop() ?? this.#slots++;
+  /**
+   * Writes that the child took `key`, in `slot` when it waited there (`waiting`); returns the
+   * slot to pass to `settled`.
+   */
+  took(key: string, slot?: number): number {
+    return this.#hold(key, SLOT_HELD, slot);
+  }
+
+  /** Writes that the child holds `key` but has not started it; returns its slot. */
+  waiting(key: string): number {
+    return this.#hold(key, SLOT_WAITING);
+  }
+
+  #hold(key: string, state: number, taken?: number): number {
+    const slot = taken ?? this.#free.pop() ?? this.#slots++;
     this.#unwritten.delete(slot); // this record carries its settled count
     const record = this.#record;
     record.writeUInt32LE((this.#settled[slot] ?? 0) >>> 0, SETTLED_OFFSET);
-    record.writeUInt8(SLOT_HELD, STATE_OFFSET);
+    record.writeUInt8(state, STATE_OFFSET);
     record.writeDoubleLE(Date.now(), SINCE_OFFSET);
     const length = record.write(key, KEY_OFFSET, MAX_KEY_BYTES, 'utf8');
     record.writeUInt16LE(length, KEY_LENGTH_OFFSET);
@@ -124,6 +137,8 @@ export class HeldTasksWriter {
 /** What a child's file says: the tasks it holds (key → since, ms) and how many it settled. */
 export interface HeldTasks {
   held: Map<string, number>;
+  /** Tasks held but not started (SLOT_WAITING): not counted by the watchdog, nor as crashed. */
+  waiting?: Set<string>;
   settled: number;
   /** The file is larger than the slots read: the child wrote where no task of its can be. */
   oversized?: { bytes: number; slots: number };
@@ -155,6 +170,7 @@ export function readHeldTasks(fd: number, maxSlots: number): HeldTasks {
   const size = fstatSync(fd).size;
   const end = Math.min(size, maxSlots * SLOT_BYTES);
   const held = new Map<string, number>();
+  const waiting = new Set<string>();
   let settled = 0;
   for (let start = 0; start < end; start += readBuffer.length) {
     const want = Math.min(readBuffer.length, end - start);
@@ -166,19 +182,21 @@ export function readHeldTasks(fd: number, maxSlots: number): HeldTasks {
     }
     for (let at = 0; at + SETTLE_BYTES <= read; at += SLOT_BYTES) {
       settled += readBuffer.readUInt32LE(at + SETTLED_OFFSET);
-      if (readBuffer.readUInt8(at + STATE_OFFSET) !== SLOT_HELD || at + HEADER_BYTES > read)
-        continue;
+      const state = readBuffer.readUInt8(at + STATE_OFFSET);
+      if ((state !== SLOT_HELD && state !== SLOT_WAITING) || at + HEADER_BYTES > read) continue;
       const since = readBuffer.readDoubleLE(at + SINCE_OFFSET);
       const length = Math.min(readBuffer.readUInt16LE(at + KEY_LENGTH_OFFSET), MAX_KEY_BYTES);
       // NaN, ±Infinity and times before the epoch are no time: skipped like a torn slot.
       if (!(since > 0 && since < Number.MAX_SAFE_INTEGER)) continue;
       if (at + KEY_OFFSET + length > read) continue;
-      held.set(readBuffer.toString('utf8', at + KEY_OFFSET, at + KEY_OFFSET + length), since);
+      const key = readBuffer.toString('utf8', at + KEY_OFFSET, at + KEY_OFFSET + length);
+      if (state === SLOT_HELD) held.set(key, since);
+      else waiting.add(key);
     }
     if (read < want) break; // shrunk while read
   }
-  if (size > end) return { held, settled, oversized: { bytes: size, slots: maxSlots } };
-  return { held, settled };
+  if (size > end) return { held, waiting, settled, oversized: { bytes: size, slots: maxSlots } };
+  return { held, waiting, settled };
 }
 
 /** The size of a child's file, beyond `maxSlots` slots, or undefined: one fstat, no read. */

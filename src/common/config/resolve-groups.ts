@@ -24,7 +24,7 @@ export function resolveGroups(
     if ('count' in workers) {
       const view = new SectionView(doc, [section]);
       const identity = { name: type, type, instance: undefined };
-      groups.set(type, [readGroup(view, identity, workers.count, problems)]);
+      groups.set(type, [readGroup(view, identity, workers.count, problems, doc.file)]);
       continue;
     }
     const instances = workers.instances.map(({ name, section: instanceSection }) => {
@@ -35,7 +35,7 @@ export function resolveGroups(
       const countView = new SectionView(doc, [instanceSection]);
       const count = readKey(countView, 'workers', INSTANCE_WORKERS, problems);
       const identity = { name: instanceSection.name, type, instance: name };
-      return readGroup(view, identity, count, problems);
+      return readGroup(view, identity, count, problems, doc.file);
     });
     groups.set(type, instances);
   }
@@ -49,7 +49,7 @@ export function resolveGroups(
 export function resolveDefaultGroup(doc: IniDocument, problems: ProblemList): GroupConfig {
   const view = new SectionView(doc, []);
   const count = readKey(view, 'workers', INSTANCE_WORKERS, problems);
-  return readGroup(view, { name: '', type: '', instance: undefined }, count, problems);
+  return readGroup(view, { name: '', type: '', instance: undefined }, count, problems, doc.file);
 }
 
 function readGroup(
@@ -57,9 +57,10 @@ function readGroup(
   identity: GroupIdentity,
   workers: number,
   problems: ProblemList,
+  file: string,
 ): GroupConfig {
   const read = tableReader(view, GROUP_KEYS, problems);
-  return {
+  const group: GroupConfig = {
     ...identity,
     workers,
     user: read('user'),
@@ -67,6 +68,7 @@ function readGroup(
     resultsExchange: read('results_exchange'),
     resultsRoutingKey: read('results_routing_key'),
     prefetch: read('prefetch'),
+    concurrency: read('concurrency'),
     maxAttempts: read('max_attempts'),
     retryDelay: read('retry_delay'),
     maxCrashes: read('max_crashes'),
@@ -79,6 +81,27 @@ function readGroup(
     rateLimit: read('rate_limit'),
     settings: settingsOf(view, problems),
   };
+  refuseConcurrencyAbovePrefetch(view, group, file, problems);
+  return group;
+}
+
+/** A child runs only tasks it holds: `concurrency` above `prefetch` could never be reached. */
+function refuseConcurrencyAbovePrefetch(
+  view: SectionView,
+  group: GroupConfig,
+  file: string,
+  problems: ProblemList,
+): void {
+  if (group.concurrency === undefined || group.concurrency <= group.prefetch) return;
+  const found = view.find('concurrency');
+  problems.add({
+    file,
+    line: found?.entry.line ?? 0,
+    section: found?.section,
+    key: 'concurrency',
+    value: found?.entry.raw ?? String(group.concurrency),
+    expected: `at most the group's prefetch (${group.prefetch}): a child runs only the tasks it holds`,
+  });
 }
 
 /** A type-level key written in an instance section is a problem where it is written. */

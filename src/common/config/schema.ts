@@ -269,6 +269,12 @@ export const GROUP_KEYS = {
     '',
   ),
   prefetch: key(PREFETCH, integer(1, 65535), 1),
+  /** Tasks a child runs at once; the rest of its prefetch wait in hand. None: all of them. */
+  concurrency: key<number | undefined>(
+    'an integer from 1 to 65535 (at most prefetch), or none',
+    optional(integer(1, 65535)),
+    undefined,
+  ),
   max_attempts: key('an integer from 1 to 1000', integer(1, 1000), 1),
   retry_delay: key(SECONDS, seconds(0, MAX_TIMER_SECONDS), 10),
   // At most 100: well under the quorum queues' delivery limit (QUORUM_DELIVERY_LIMIT).

@@ -129,6 +129,8 @@ export interface GroupConfig {
   resultsRoutingKey: string;
   /** Per-child prefetch (default 1). */
   prefetch: number;
+  /** Tasks a child's plugin runs at once, ≤ prefetch; undefined: as many as prefetch. */
+  concurrency: number | undefined;
   maxAttempts: number;
   /** Seconds before the first retry (default 10); doubles each retry. */
   retryDelay: number;

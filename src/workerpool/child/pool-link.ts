@@ -17,8 +17,13 @@ const ASK_TIMEOUT_MS = 5_000;
  * Losses and questions, which are rare, go over the channel (channel.ts).
  */
 export interface PoolLink {
-  /** Call before the plugin sees the task; returns what to pass to `finished`. */
-  started(key: string): number;
+  /**
+   * Call before the plugin sees the task; returns what to pass to `finished`. `slot`: the one
+   * `waiting` gave it, when it waited for its turn.
+   */
+  started(key: string, slot?: number): number;
+  /** A task held but not started yet (`concurrency`): its crash would not be its own. */
+  waiting(key: string): number;
   finished(slot: number): void;
   /** `code`, when given, comes back in the verdict of each key (ipc.ts Verdict). */
   lost(keys: string[], cause: string, code?: string): void;
@@ -40,7 +45,8 @@ export function poolLink(
     waiting.get(message.id)?.(message.verdict);
   });
   return {
-    started: (key) => held.took(key),
+    started: (key, slot) => held.took(key, slot),
+    waiting: (key) => held.waiting(key),
     finished: (slot) => held.settled(slot),
     lost: (keys, cause, code) => {
       if (keys.length === 0) return;

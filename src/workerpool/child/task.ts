@@ -41,6 +41,8 @@ export class TaskInHand {
   readonly type: string;
   readonly abort = new LazyAbort();
   abandoned = false;
+  /** Held, not started: it waits for the plugin to be free (`concurrency`). */
+  waiting = false;
   /** Its cancel was read while it was in hand (cancel/feed.ts): its signal was aborted. */
   cancelRequested = false;
   /** How long the plugin took; 0 for a task it never saw. */

@@ -37,9 +37,13 @@ import { ChildEvents } from './task-events.js';
 import { TaskRouter } from './task-router.js';
 import { taskIdOf } from './workitem.js';
 
+/** Thrown by a task's wait for its turn when it will not start (#waitTurn). */
+const NOT_STARTED = Symbol('not started');
+
 /** Nobody would ask about this task: the pool has no memory of it (a child started by hand). */
 const NO_POOL: PoolLink = {
   started: () => 0,
+  waiting: () => 0,
   finished: () => {},
   lost: () => {},
   verdict: async () => undefined,
@@ -86,6 +90,12 @@ export class WorkerRuntime extends EventEmitter {
   #cancels: CancelFeed;
   /** A type with rate_limit takes a token before each task (rate-gate.ts); others: undefined. */
   #gate: RateGate | undefined;
+  /** Tasks the plugin may run at once: the group's concurrency, else its prefetch. */
+  #concurrency: number;
+  /** Turns taken: tasks the plugin runs now, or that are checked before it would. */
+  #plugins = 0;
+  /** Starts of the tasks in hand waiting for their turn, first come first. */
+  #turns: Array<() => void> = [];
 
   constructor(
     spec: ChildSpec,
@@ -101,6 +111,7 @@ export class WorkerRuntime extends EventEmitter {
     this.#log = log;
     this.#pool = pool;
     this.#recycle = new RecyclePolicy(spec.group.maxTasksPerChild, spec.group.maxMemoryPerChild);
+    this.#concurrency = spec.group.concurrency ?? spec.group.prefetch;
     if (spec.tracking) this.#events = new ChildEvents();
     this.#outcome = new OutcomePolicy(
       spec,
@@ -152,6 +163,7 @@ export class WorkerRuntime extends EventEmitter {
     const consumer = this.#consumer;
     if (consumer) await consumer.channel.cancel(consumer.tag).catch(() => {});
     await this.#gate?.drained();
+    await this.#handBackWaiting();
     if (this.#running.size > 0) {
       const drained = new Promise<void>((resolve) => (this.#idle = resolve));
       let abandoning: Promise<void> | undefined;
@@ -189,23 +201,43 @@ export class WorkerRuntime extends EventEmitter {
       'handed back at shutdown',
     );
     await Promise.all(
-      tasks.map(async (task) => {
-        task.abandoned = true;
+      tasks.map((task) => {
         task.abort.abort(new Error('worker stopping: shutdown_timeout passed'));
-        const { acks, router } = task.tools;
-        try {
-          await router.handBack(task.message);
-          acks.ack(task.message);
-        } catch {
-          try {
-            acks.nack(task.message, true);
-          } catch {
-            // The channel is gone: the broker requeues the task by itself.
-          }
-        }
+        return this.#handBack(task);
       }),
     );
     this.#idle?.();
+  }
+
+  /**
+   * At a stop, the tasks in hand that never started go back at once, for another child: only
+   * the running ones get the grace of shutdown_timeout.
+   */
+  async #handBackWaiting(): Promise<void> {
+    const tasks = [...this.#running.values()].filter((t) => t.waiting && !t.abandoned);
+    if (tasks.length === 0) return;
+    this.#log.info({ tasks: tasks.length }, 'stopping: tasks not started yet handed back');
+    this.#pool.lost(
+      tasks.map((t) => t.key),
+      'handed back at shutdown, not started',
+    );
+    await Promise.all(tasks.map((task) => this.#handBack(task)));
+  }
+
+  /** A copy to the end of the queue and the original acked; a plain requeue if that fails. */
+  async #handBack(task: TaskInHand): Promise<void> {
+    task.abandoned = true;
+    const { acks, router } = task.tools;
+    try {
+      await router.handBack(task.message);
+      acks.ack(task.message);
+    } catch {
+      try {
+        acks.nack(task.message, true);
+      } catch {
+        // The channel is gone: the broker requeues the task by itself.
+      }
+    }
   }
 
   async #setup(channel: ConfirmChannel, model: ChannelModel): Promise<void> {
@@ -336,14 +368,63 @@ export class WorkerRuntime extends EventEmitter {
     const task = this.#taskOf(tools, message);
     this.#running.add(task);
     this.#report?.taken(task);
-    const slot = this.#pool.started(task.key);
+    let slot: number | undefined;
     try {
-      await this.#outcome.settle(task, await this.#attempt(task));
+      slot = this.#takeTurn(task) ?? (await this.#waitTurn(task));
+      let outcome: Outcome;
+      try {
+        outcome = await this.#attempt(task);
+      } finally {
+        // The plugin is done with it: the next task in hand starts while this one's result is
+        // confirmed and acked, which is what a second task in hand is for.
+        this.#passTurn();
+      }
+      await this.#outcome.settle(task, outcome);
+    } catch (err) {
+      // Handed back or its connection lost while it waited: never started, nothing to settle.
+      if (err !== NOT_STARTED) throw err;
     } finally {
-      this.#pool.finished(slot);
+      if (slot !== undefined) this.#pool.finished(slot);
       release?.(false);
       this.#done(task);
     }
+  }
+
+  /**
+   * A turn for the plugin now, if one is free (`concurrency`, default the prefetch): its slot in
+   * the pool's ledger, written as held. Not async: most tasks never wait, and pay no promise.
+   */
+  #takeTurn(task: TaskInHand): number | undefined {
+    if (this.#plugins >= this.#concurrency) return undefined;
+    this.#plugins++;
+    return this.#pool.started(task.key);
+  }
+
+  /**
+   * Waits for a turn, the task written as waiting meanwhile; returns its slot, written as held.
+   * Throws NOT_STARTED, the slot settled, when it was handed back or its channel closed.
+   */
+  async #waitTurn(task: TaskInHand): Promise<number> {
+    const slot = this.#pool.waiting(task.key);
+    task.waiting = true;
+    await new Promise<void>((resolve) => this.#turns.push(resolve));
+    task.waiting = false;
+    if (task.abandoned || task.tools.closed) {
+      this.#pool.finished(slot);
+      this.#passTurn();
+      throw NOT_STARTED;
+    }
+    return this.#pool.started(task.key, slot);
+  }
+
+  /**
+   * A turn ends: it goes to the first task waiting, handed over as it is (no count that a new
+   * delivery could take in between), or it is free.
+   */
+  #passTurn(): void {
+    const next = this.#turns.shift();
+    if (next) next();
+    else this.#plugins--;
   }
 
   /** Runs the task through the plugin, unless what is known of it says otherwise. */

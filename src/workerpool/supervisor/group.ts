@@ -420,16 +420,23 @@ export class GroupSupervisor {
     const completed = child.heldTasks().settled;
     this.#countProgress(child);
     this.#overdue.delete(child);
-    this.#ledger.holderGone(child, (key): Verdict => {
-      const who = `pid ${child.pid} on ${HOST}`;
-      if (overdue?.has(key))
-        return {
-          kind: 'timeout',
-          cause: `task timed out after ${this.#spec.group.timeout} s (its child, ${who}, was stuck and killed)`,
-        };
-      if (meaning === 'planned') return { kind: 'lost', cause: `its child (${who}) was stopped` };
-      return { kind: 'crash', cause: `child ${who} ended with ${how}` };
-    });
+    this.#ledger.holderGone(
+      child,
+      (key): Verdict => {
+        const who = `pid ${child.pid} on ${HOST}`;
+        if (overdue?.has(key))
+          return {
+            kind: 'timeout',
+            cause: `task timed out after ${this.#spec.group.timeout} s (its child, ${who}, was stuck and killed)`,
+          };
+        if (meaning === 'planned') return { kind: 'lost', cause: `its child (${who}) was stopped` };
+        return { kind: 'crash', cause: `child ${who} ended with ${how}` };
+      },
+      {
+        kind: 'lost',
+        cause: `it waited for its turn in child pid ${child.pid} on ${HOST}, which ended with ${how}`,
+      },
+    );
     // Failed already: the pause's timer brings the group back, no restart before.
     if (this.#state === 'stopping' || this.#state === 'failed') return;
     if (meaning === 'planned') {

@@ -10,9 +10,12 @@ const MAX_ENTRIES = 100_000;
  */
 const ASK_WAIT_MS = 3_000;
 
-/** A child as the ledger sees it: the tasks it holds now, key → since when (ms). */
+/**
+ * A child as the ledger sees it: the tasks it holds now, key → since when (ms), and those it
+ * holds without having started them (`concurrency` below `prefetch`).
+ */
 export interface TaskHolder {
-  heldTasks(): { held: Map<string, number> };
+  heldTasks(): { held: Map<string, number>; waiting?: Set<string> };
 }
 
 /**
@@ -41,11 +44,19 @@ export class TaskLedger {
     return holder.heldTasks().held;
   }
 
-  /** `holder` is gone: what happened to each task it still held is `verdictFor(key)`. */
-  holderGone(holder: TaskHolder, verdictFor: (key: string) => Verdict): void {
-    const held = holder.heldTasks().held;
+  /**
+   * `holder` is gone: what happened to each task it still held is `verdictFor(key)`; a task it
+   * held without having started it was `notStarted`'s (a loss: it did nothing there).
+   */
+  holderGone(
+    holder: TaskHolder,
+    verdictFor: (key: string) => Verdict,
+    notStarted?: Verdict & { kind: 'lost' },
+  ): void {
+    const { held, waiting } = holder.heldTasks();
     this.#holders.delete(holder);
     for (const key of held.keys()) this.record(key, verdictFor(key));
+    if (notStarted) for (const key of waiting ?? []) this.record(key, notStarted);
   }
 
   record(key: string, verdict: Verdict): void {
@@ -66,7 +77,11 @@ export class TaskLedger {
   async ask(asker: unknown, key: string, waitMs = ASK_WAIT_MS): Promise<Verdict | undefined> {
     const known = this.#take(key);
     if (known) return known;
-    const holdsIt = (h: TaskHolder) => h !== asker && h.heldTasks().held.has(key);
+    const holdsIt = (h: TaskHolder) => {
+      if (h === asker) return false;
+      const { held, waiting } = h.heldTasks();
+      return held.has(key) || waiting?.has(key) === true;
+    };
     if (![...this.#holders].some(holdsIt)) return undefined;
     await new Promise<void>((resolve) => {
       const waiters = this.#waiting.get(key) ?? new Set<() => void>();

@@ -30,6 +30,31 @@ describe('task ledger', () => {
     expect(await ledger.ask({}, 'b', 10)).toBeUndefined();
   });
 
+  it("records a gone holder's tasks that never started as lost, not as its crash", async () => {
+    const ledger = new TaskLedger();
+    const held = new Map([['a', Date.now()]]);
+    const waiting = new Set(['b']);
+    const child: TaskHolder = { heldTasks: () => ({ held, waiting }) };
+    ledger.attach(child);
+    ledger.holderGone(child, () => ({ kind: 'crash', cause: 'exit 7' }), {
+      kind: 'lost',
+      cause: 'it waited for its turn',
+    });
+    expect(await ledger.ask({}, 'a')).toEqual({ kind: 'crash', cause: 'exit 7' });
+    expect(await ledger.ask({}, 'b')).toEqual({ kind: 'lost', cause: 'it waited for its turn' });
+  });
+
+  it('waits for the exit of a holder that has the task waiting, as for one running it', async () => {
+    const ledger = new TaskLedger();
+    const held = new Map<string, number>();
+    const waiting = new Set(['b']);
+    const child: TaskHolder = { heldTasks: () => ({ held, waiting }) };
+    ledger.attach(child);
+    const asked = ledger.ask({}, 'b', 5_000);
+    ledger.holderGone(child, () => ({ kind: 'crash', cause: 'x' }), { kind: 'lost', cause: 'w' });
+    expect(await asked).toEqual({ kind: 'lost', cause: 'w' });
+  });
+
   it('waits for the exit of another holder that the pool has not seen yet', async () => {
     const ledger = new TaskLedger();
     const dead = holder('k');

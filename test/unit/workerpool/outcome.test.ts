@@ -40,6 +40,7 @@ const group: GroupConfig = {
   maxMemoryPerChild: undefined,
   maxBodySize: 1_000_000,
   semiSpaceSize: undefined,
+  concurrency: undefined,
   maxPriority: undefined,
   rateLimit: undefined,
   settings: {},
@@ -110,6 +111,7 @@ function fakePool() {
   const lost: { keys: string[]; cause: string; code?: string }[] = [];
   const pool: PoolLink = {
     started: () => 0,
+    waiting: () => 0,
     finished: () => {},
     lost: (keys, cause, code) =>
       lost.push(code === undefined ? { keys, cause } : { keys, cause, code }),

@@ -41,3 +41,28 @@ describe('semi_space_size', () => {
     expect(err.message).toContain('whole number of MiB from 1M to 64M');
   });
 });
+
+describe('concurrency', () => {
+  it('is absent unless written: a child runs as many tasks as it holds', () => {
+    const [group] = load(ini('[echo]', 'prefetch = 4')).groupsFor('echo');
+    expect(group).toMatchObject({ prefetch: 4, concurrency: undefined });
+  });
+
+  it('is read per group, up to its prefetch', () => {
+    const [group] = load(ini('[build]', 'prefetch = 2', 'concurrency = 1')).groupsFor('build');
+    expect(group).toMatchObject({ prefetch: 2, concurrency: 1 });
+  });
+
+  it('is refused above the prefetch, naming it', () => {
+    const err = thrownBy(() => load(ini('[build]', 'prefetch = 2', 'concurrency = 3')));
+    expect(err.code).toBe('TQ_ERR_CONFIG_VALUE');
+    expect(err.message).toMatch(
+      /test\.ini:3: \[build\] concurrency = 3: .*at most.*prefetch \(2\)/,
+    );
+  });
+
+  it.each(['0', '-1', '1.5', 'two'])('refuses concurrency = %s', (value) => {
+    const err = thrownBy(() => load(ini('[echo]', `concurrency = ${value}`)));
+    expect(err.code).toBe('TQ_ERR_CONFIG_VALUE');
+  });
+});

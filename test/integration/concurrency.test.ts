@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TestClient, workitem } from '../support/amqp-client.js';
+import { useVhost } from '../support/broker.js';
+import { childPids } from '../support/processes.js';
+import { type Program, startPool, testConfig, writeConfig } from '../support/programs.js';
+
+/**
+ * `concurrency` below `prefetch`: a child holds a second task while its plugin runs one
+ * (docs/configuration.md). Real pool, real children, real broker.
+ */
+describe('a second task in hand (concurrency below prefetch)', () => {
+  let url: string;
+  let client: TestClient;
+  const cleanups: Array<() => Promise<void> | void> = [];
+
+  beforeAll(async () => {
+    url = await useVhost('concurrency');
+    client = await TestClient.connect(url);
+  });
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  function pool(type: string, section: string): Program {
+    const config = writeConfig(testConfig(url, [type], `[${type}]\n${section}`));
+    const program = startPool(config.file);
+    cleanups.push(async () => {
+      await program.stop();
+      config.cleanup();
+    });
+    return program;
+  }
+
+  async function publish(type: string, count: number, prefix: string, fields = {}) {
+    await client.declare(`worker_${type}`);
+    for (let n = 0; n < count; n++) {
+      await client.publish(`worker_${type}`, workitem(type, { n, ...fields }), {
+        correlationId: `${prefix}-${n}`,
+      });
+    }
+  }
+
+  it('runs one task at a time while holding two', async () => {
+    const program = pool('stamp', 'workers = 1\nprefetch = 2\nconcurrency = 1\nsleep_ms = 400\n');
+    await program.waitFor(/worker consuming/);
+    await publish('stamp', 4, 'turn');
+    // Both held by the one child: two left ready in the queue while the first runs.
+    await expect.poll(() => client.messageCount('worker_stamp'), { timeout: 5_000 }).toBe(2);
+    const results = await client.collect('results', 4, 30_000);
+    const starts = results
+      .map((m) => JSON.parse(m.content.toString()).fields.started_at as number)
+      .sort((a, b) => a - b);
+    for (let i = 1; i < starts.length; i++)
+      expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(390);
+  });
+
+  it('does not count a crash against the task that waited behind the one that crashed', async () => {
+    const program = pool(
+      'slow',
+      'workers = 1\nprefetch = 2\nconcurrency = 1\nmax_crashes = 1\nsleep_ms = 2000\n',
+    );
+    await program.waitFor(/worker consuming/);
+    await publish('slow', 2, 'crash');
+    // Both in the child: crash-0 running, crash-1 waiting for its turn.
+    await expect.poll(() => client.messageCount('worker_slow'), { timeout: 5_000 }).toBe(0);
+    await sleep(300);
+    const [victim] = childPids(program.pid);
+    process.kill(victim!, 'SIGKILL');
+    // The running one was the crash's: poison at max_crashes 1, parked with an error result.
+    await expect.poll(() => client.messageCount('worker_slow.dead'), { timeout: 15_000 }).toBe(1);
+    const results = await client.collect('results', 2, 30_000);
+    const byId = new Map(
+      results.map((m) => [m.properties.correlationId, JSON.parse(m.content.toString())]),
+    );
+    expect(String(byId.get('crash-0')?.error)).toContain('died');
+    // The waiting one ran again in the new child, as a task that never ran.
+    expect(byId.get('crash-1')?.error).toBeUndefined();
+    expect(byId.get('crash-1')?.fields.pid).not.toBe(victim);
+  });
+
+  it('hands a waiting task back at once when stopped, and lets the running one finish', async () => {
+    const program = pool('stamp', 'workers = 1\nprefetch = 2\nconcurrency = 1\nsleep_ms = 3000\n');
+    await program.waitFor(/worker consuming/);
+    await publish('stamp', 2, 'stop');
+    await expect.poll(() => client.messageCount('worker_stamp'), { timeout: 5_000 }).toBe(0);
+    const stopped = program.stop();
+    // Back in the queue well before the running task's 3 s are up.
+    await expect.poll(() => client.messageCount('worker_stamp'), { timeout: 1_500 }).toBe(1);
+    await stopped;
+    const results = await client.collect('results', 1, 10_000);
+    expect(results.map((m) => m.properties.correlationId)).toEqual(['stop-0']);
+    const [back] = await client.drain('worker_stamp');
+    expect(back?.properties.correlationId).toBe('stop-1');
+  });
+});
