@@ -203,8 +203,8 @@ log_level = info
 
 [${TYPE}]
 workers = ${v.k}
-prefetch = ${v.w}
-${v.semiSpaceMiB ? `semi_space_size = ${v.semiSpaceMiB}M\n` : ''}${v.tracking ? '\n[tracking]\nenabled = yes\n' : ''}${api}`;
+prefetch = ${v.inHand ?? v.w}
+${v.inHand ? `concurrency = ${v.w}\n` : ''}${v.semiSpaceMiB ? `semi_space_size = ${v.semiSpaceMiB}M\n` : ''}${v.tracking ? '\n[tracking]\nenabled = yes\n' : ''}${api}`;
 }
 
 export async function startTaskqueue(ctx: SystemContext, v: Variant): Promise<System> {

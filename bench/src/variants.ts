@@ -52,6 +52,12 @@ export interface Variant {
    * with V8's own default, a semi-space that starts at 1 MiB and may grow to 16.
    */
   semiSpaceMiB?: number;
+  /**
+   * Tasks a taskqueue child holds (`prefetch`) while its plugin runs `w` at once
+   * (`concurrency = w`): the next task is in hand when the plugin returns. The anchors run with
+   * `w` as ever (BullMQ's worker fetches its next job in the call that completes one).
+   */
+  inHand?: number;
 }
 
 export interface Plan {
@@ -95,6 +101,7 @@ export function allVariants({ tasks, rounds }: Plan): Variant[] {
     variant('k2-w10', 2, 10, { tasks, rounds, anchored: true }),
     variant('k2-w1-path', 2, 1, { tasks, rounds, path: true, anchored: true }),
     variant('k2-w10-path', 2, 10, { tasks, rounds, path: true, anchored: true }),
+    variant('k2-w1-path-ahead', 2, 1, { tasks, rounds, path: true, anchored: true, inHand: 2 }),
     variant('k1-w1', 1, 1, { tasks, rounds }),
     variant('k1-w10', 1, 10, { tasks, rounds }),
     variant('k4-w1', 4, 1, { tasks, rounds }),
