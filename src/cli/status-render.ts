@@ -110,7 +110,10 @@ function restarts(group: GroupStatus): string {
 function inHand(child: ChildStatus): string {
   if (child.inHand.length === 0) return '-';
   return child.inHand
-    .map((task) => `${task.id ?? '(no id)'} (${task.type}, ${duration(task.forS)})`)
+    .map(
+      (task) =>
+        `${task.id ?? '(no id)'} (${task.type}, ${task.waiting ? 'waiting ' : ''}${duration(task.forS)})`,
+    )
     .join(', ');
 }
 

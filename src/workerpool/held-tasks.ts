@@ -137,8 +137,11 @@ export class HeldTasksWriter {
 /** What a child's file says: the tasks it holds (key → since, ms) and how many it settled. */
 export interface HeldTasks {
   held: Map<string, number>;
-  /** Tasks held but not started (SLOT_WAITING): not counted by the watchdog, nor as crashed. */
-  waiting?: Set<string>;
+  /**
+   * Tasks held but not started (SLOT_WAITING), key → since they came: not counted by the
+   * watchdog, nor as crashed.
+   */
+  waiting?: Map<string, number>;
   settled: number;
   /** The file is larger than the slots read: the child wrote where no task of its can be. */
   oversized?: { bytes: number; slots: number };
@@ -170,7 +173,7 @@ export function readHeldTasks(fd: number, maxSlots: number): HeldTasks {
   const size = fstatSync(fd).size;
   const end = Math.min(size, maxSlots * SLOT_BYTES);
   const held = new Map<string, number>();
-  const waiting = new Set<string>();
+  const waiting = new Map<string, number>();
   let settled = 0;
   for (let start = 0; start < end; start += readBuffer.length) {
     const want = Math.min(readBuffer.length, end - start);
@@ -191,7 +194,7 @@ export function readHeldTasks(fd: number, maxSlots: number): HeldTasks {
       if (at + KEY_OFFSET + length > read) continue;
       const key = readBuffer.toString('utf8', at + KEY_OFFSET, at + KEY_OFFSET + length);
       if (state === SLOT_HELD) held.set(key, since);
-      else waiting.add(key);
+      else waiting.set(key, since);
     }
     if (read < want) break; // shrunk while read
   }

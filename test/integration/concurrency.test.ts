@@ -1,9 +1,20 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolStatus } from '../../src/workerpool/status/snapshot.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
 import { childPids } from '../support/processes.js';
-import { type Program, startPool, testConfig, writeConfig } from '../support/programs.js';
+import {
+  type Program,
+  RUN_ROOT,
+  runToEnd,
+  startPool,
+  testConfig,
+  writeConfig,
+} from '../support/programs.js';
 
 /**
  * `concurrency` below `prefetch`: a child holds a second task while its plugin runs one
@@ -27,8 +38,13 @@ describe('a second task in hand (concurrency below prefetch)', () => {
     await client?.close();
   });
 
-  function pool(type: string, section: string): Program {
-    const config = writeConfig(testConfig(url, [type], `[${type}]\n${section}`));
+  function pool(type: string, section: string, workerpool = ''): Program {
+    const config = writeConfig(
+      testConfig(url, [type], `[${type}]\n${section}`).replace(
+        '[workerpool]\n',
+        `[workerpool]\n${workerpool}`,
+      ),
+    );
     const program = startPool(config.file);
     cleanups.push(async () => {
       await program.stop();
@@ -58,6 +74,42 @@ describe('a second task in hand (concurrency below prefetch)', () => {
       .sort((a, b) => a - b);
     for (let i = 1; i < starts.length; i++)
       expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(390);
+  });
+
+  it('shows the waiting task as waiting in `taskqueue status`, and the running one as not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tq-concurrency-status-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const socket = join(dir, 'pool.sock');
+    const program = pool(
+      'stamp',
+      'workers = 1\nprefetch = 2\nconcurrency = 1\nsleep_ms = 3000\n',
+      `status_socket = ${socket}\n`,
+    );
+    await program.waitFor(/worker consuming/);
+    await publish('stamp', 2, 'seen');
+    const cli = join(RUN_ROOT, 'dist/cli/main.js');
+    const inHand = async () => {
+      const { stdout } = await runToEnd([
+        process.execPath,
+        cli,
+        'status',
+        '--json',
+        '--socket',
+        socket,
+      ]);
+      const pool = JSON.parse(stdout).daemons[0].status as PoolStatus;
+      return pool.groups[0]?.children[0]?.inHand ?? [];
+    };
+    await expect.poll(async () => (await inHand()).length, { timeout: 10_000 }).toBe(2);
+    const tasks = await inHand();
+    expect(tasks.map((t) => [t.id, t.waiting]).sort()).toEqual([
+      ['seen-0', false],
+      ['seen-1', true],
+    ]);
+    const human = await runToEnd([process.execPath, cli, 'status', '--socket', socket]);
+    expect(human.stdout).toMatch(
+      /seen-0 \(stamp, \d+s\), seen-1 \(stamp, waiting \d+s\)|seen-1 \(stamp, waiting \d+s\), seen-0 \(stamp, \d+s\)/,
+    );
   });
 
   it('does not count a crash against the task that waited behind the one that crashed', async () => {

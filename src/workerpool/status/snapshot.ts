@@ -85,8 +85,11 @@ export interface TaskInHand {
   /** The message id (or correlation id); null for a task that has neither. */
   id: string | null;
   type: string;
+  /** When the child took it (started it), or when it came while `waiting`. */
   since: string;
   forS: number;
+  /** Held but not started: the plugin runs `concurrency` tasks at once and this one waits. */
+  waiting: boolean;
 }
 
 /** What a snapshot needs besides the groups; given, so that building it is a pure function. */
@@ -123,13 +126,16 @@ export function buildPoolStatus(
     .map((group): GroupStatus => {
       const children = group.children
         .map((child): ChildStatus => {
-          const inHand = [...child.held]
-            .map(([key, since]) => ({
-              ...taskOfKey(key),
-              since: iso(since),
-              forS: seconds(now - since),
-            }))
-            .sort((a, b) => a.since.localeCompare(b.since));
+          const task = (key: string, since: number, waiting: boolean): TaskInHand => ({
+            ...taskOfKey(key),
+            since: iso(since),
+            forS: seconds(now - since),
+            waiting,
+          });
+          const inHand = [
+            ...[...child.held].map(([key, since]) => task(key, since, false)),
+            ...[...child.waiting].map(([key, since]) => task(key, since, true)),
+          ].sort((a, b) => a.since.localeCompare(b.since));
           const rss = child.pid === undefined ? undefined : context.rss(child.pid);
           return {
             pid: child.pid ?? null,

@@ -111,6 +111,8 @@ export interface ChildFacts {
   restarts: number;
   /** Its held-tasks file: the tasks in hand (key → since) and how many it settled. */
   held: Map<string, number>;
+  /** The tasks in hand not started yet (`concurrency`): key → since they came. */
+  waiting: ReadonlyMap<string, number>;
   settled: number;
 }
 
@@ -262,7 +264,7 @@ export class GroupSupervisor {
     const children: ChildFacts[] = [];
     for (const [child, state] of this.#children) {
       const placed = this.#placed.get(child);
-      const { held, settled } = child.heldTasks();
+      const { held, waiting, settled } = child.heldTasks();
       const slot = placed?.slot ?? -1;
       children.push({
         pid: child.pid,
@@ -271,6 +273,7 @@ export class GroupSupervisor {
         startedAt: placed?.startedAt ?? this.#clock.now(),
         restarts: this.#slotRestarts[slot] ?? 0,
         held,
+        waiting: waiting ?? new Map(),
         settled,
       });
     }

@@ -15,7 +15,7 @@ const ASK_WAIT_MS = 3_000;
  * holds without having started them (`concurrency` below `prefetch`).
  */
 export interface TaskHolder {
-  heldTasks(): { held: Map<string, number>; waiting?: Set<string> };
+  heldTasks(): { held: Map<string, number>; waiting?: Map<string, number> };
 }
 
 /**
@@ -56,7 +56,7 @@ export class TaskLedger {
     const { held, waiting } = holder.heldTasks();
     this.#holders.delete(holder);
     for (const key of held.keys()) this.record(key, verdictFor(key));
-    if (notStarted) for (const key of waiting ?? []) this.record(key, notStarted);
+    if (notStarted) for (const key of waiting?.keys() ?? []) this.record(key, notStarted);
   }
 
   record(key: string, verdict: Verdict): void {

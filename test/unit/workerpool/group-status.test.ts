@@ -58,6 +58,7 @@ describe('GroupSupervisor snapshot and summary (taskqueue status)', () => {
         startedAt: started,
         restarts: 0,
         held: new Map([['g\0t-7', clock.now() - 1_000]]),
+        waiting: new Map(),
         settled: 3,
       },
       {
@@ -67,6 +68,7 @@ describe('GroupSupervisor snapshot and summary (taskqueue status)', () => {
         startedAt: started,
         restarts: 0,
         held: new Map(),
+        waiting: new Map(),
         settled: 0,
       },
     ]);

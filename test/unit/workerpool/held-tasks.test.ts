@@ -43,7 +43,7 @@ describe('held-tasks file', () => {
     writer.settled(b);
     writer.settled(c);
     writer.flush();
-    expect(readHeldTasks(fd, SLOTS)).toEqual({ held: new Map(), waiting: new Set(), settled: 3 });
+    expect(readHeldTasks(fd, SLOTS)).toEqual({ held: new Map(), waiting: new Map(), settled: 3 });
   });
 
   it('shows a task waiting for its turn apart from those held, in the slot it then takes', () => {
@@ -55,7 +55,7 @@ describe('held-tasks file', () => {
     const waiting = writer.waiting('echo\0b');
     let read = readHeldTasks(fd, SLOTS);
     expect([...read.held.keys()]).toEqual(['echo\0a']);
-    expect([...(read.waiting ?? [])]).toEqual(['echo\0b']);
+    expect([...(read.waiting?.keys() ?? [])]).toEqual(['echo\0b']);
     writer.settled(running);
     expect(writer.took('echo\0b', waiting)).toBe(waiting);
     read = readHeldTasks(fd, SLOTS);
@@ -73,7 +73,7 @@ describe('held-tasks file', () => {
       });
       const a = writer.took('echo\0a');
       writer.settled(a); // the first one at once
-      expect(readHeldTasks(fd, SLOTS)).toEqual({ held: new Map(), waiting: new Set(), settled: 1 });
+      expect(readHeldTasks(fd, SLOTS)).toEqual({ held: new Map(), waiting: new Map(), settled: 1 });
       const b = writer.took('echo\0b');
       const c = writer.took('echo\0c');
       writer.settled(b);
@@ -89,7 +89,7 @@ describe('held-tasks file', () => {
       expect(readHeldTasks(fd, SLOTS).settled).toBe(3);
       writer.settled(d);
       writer.flush(); // as on exit
-      expect(readHeldTasks(fd, SLOTS)).toEqual({ held: new Map(), waiting: new Set(), settled: 4 });
+      expect(readHeldTasks(fd, SLOTS)).toEqual({ held: new Map(), waiting: new Map(), settled: 4 });
     } finally {
       vi.useRealTimers();
     }
@@ -102,7 +102,7 @@ describe('held-tasks file', () => {
     writeSync(fd, torn, 0, torn.length, 0);
     expect(readHeldTasks(fd, SLOTS).held.size).toBe(0);
     writeSync(fd, Buffer.alloc(SLOT_BYTES), 0, SLOT_BYTES, 0);
-    expect(readHeldTasks(fd, SLOTS)).toEqual({ held: new Map(), waiting: new Set(), settled: 0 });
+    expect(readHeldTasks(fd, SLOTS)).toEqual({ held: new Map(), waiting: new Map(), settled: 0 });
   });
 
   it('reports a failed write once and goes on', () => {

@@ -33,7 +33,7 @@ describe('task ledger', () => {
   it("records a gone holder's tasks that never started as lost, not as its crash", async () => {
     const ledger = new TaskLedger();
     const held = new Map([['a', Date.now()]]);
-    const waiting = new Set(['b']);
+    const waiting = new Map([['b', 1]]);
     const child: TaskHolder = { heldTasks: () => ({ held, waiting }) };
     ledger.attach(child);
     ledger.holderGone(child, () => ({ kind: 'crash', cause: 'exit 7' }), {
@@ -47,7 +47,7 @@ describe('task ledger', () => {
   it('waits for the exit of a holder that has the task waiting, as for one running it', async () => {
     const ledger = new TaskLedger();
     const held = new Map<string, number>();
-    const waiting = new Set(['b']);
+    const waiting = new Map([['b', 1]]);
     const child: TaskHolder = { heldTasks: () => ({ held, waiting }) };
     ledger.attach(child);
     const asked = ledger.ask({}, 'b', 5_000);

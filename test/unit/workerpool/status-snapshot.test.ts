@@ -24,10 +24,8 @@ function facts(overrides: Partial<GroupFacts> = {}): GroupFacts {
         slot: 1,
         startedAt: T0 - 60_000,
         restarts: 1,
-        held: new Map([
-          ['echo\0t-2', T0 - 2_500],
-          ['echo\0#hash', T0 - 4_000],
-        ]),
+        held: new Map([['echo\0#hash', T0 - 4_000]]),
+        waiting: new Map([['echo\0t-2', T0 - 2_500]]),
         settled: 7,
       },
       {
@@ -37,6 +35,7 @@ function facts(overrides: Partial<GroupFacts> = {}): GroupFacts {
         startedAt: T0 - 120_000,
         restarts: 0,
         held: new Map(),
+        waiting: new Map(),
         settled: 5,
       },
     ],
@@ -120,8 +119,8 @@ describe('the pool status snapshot', () => {
     });
     expect(echo!.children[1]!.rssBytes).toBeNull();
     expect(echo!.children[1]!.inHand).toEqual([
-      { id: null, type: 'echo', since: '2026-12-06T19:59:56.000Z', forS: 4 },
-      { id: 't-2', type: 'echo', since: '2026-12-06T19:59:57.500Z', forS: 2 },
+      { id: null, type: 'echo', since: '2026-12-06T19:59:56.000Z', forS: 4, waiting: false },
+      { id: 't-2', type: 'echo', since: '2026-12-06T19:59:57.500Z', forS: 2, waiting: true },
     ]);
   });
 
