@@ -82,7 +82,7 @@ describe('a second task in hand (concurrency below prefetch)', () => {
     const socket = join(dir, 'pool.sock');
     const program = pool(
       'stamp',
-      'workers = 1\nprefetch = 2\nconcurrency = 1\nsleep_ms = 3000\n',
+      'workers = 1\nprefetch = 2\nconcurrency = 1\nsleep_ms = 4000\n',
       `status_socket = ${socket}\n`,
     );
     await program.waitFor(/worker consuming/);
@@ -100,8 +100,17 @@ describe('a second task in hand (concurrency below prefetch)', () => {
       const pool = JSON.parse(stdout).daemons[0].status as PoolStatus;
       return pool.groups[0]?.children[0]?.inHand ?? [];
     };
-    await expect.poll(async () => (await inHand()).length, { timeout: 10_000 }).toBe(2);
-    const tasks = await inHand();
+    // One answer with both in it: the first is running, the second waits for its turn.
+    let tasks: Awaited<ReturnType<typeof inHand>> = [];
+    await expect
+      .poll(
+        async () => {
+          tasks = await inHand();
+          return tasks.length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(2);
     expect(tasks.map((t) => [t.id, t.waiting]).sort()).toEqual([
       ['seen-0', false],
       ['seen-1', true],
@@ -110,6 +119,9 @@ describe('a second task in hand (concurrency below prefetch)', () => {
     expect(human.stdout).toMatch(
       /seen-0 \(stamp, \d+s\), seen-1 \(stamp, waiting \d+s\)|seen-1 \(stamp, waiting \d+s\), seen-0 \(stamp, \d+s\)/,
     );
+    // Both answered, so that no result of theirs is left for the next test.
+    const results = await client.collect('results', 2, 20_000);
+    expect(results.map((m) => m.properties.correlationId).sort()).toEqual(['seen-0', 'seen-1']);
   });
 
   it('does not count a crash against the task that waited behind the one that crashed', async () => {
