@@ -161,6 +161,32 @@ describe('rate_limit', () => {
     },
   );
 
+  it('runs a capped type one task at a time with a second in hand (concurrency), none lost, none twice', async () => {
+    const { url, client } = await setUp('rate-concurrency');
+    const p = pool(
+      url,
+      `[${TYPE}]\nworkers = 1\nprefetch = 2\nconcurrency = 1\nrate_limit = 4\nsleep_ms = 600\n`,
+    );
+    await p.waitForRunning(TYPE, 1, 60_000);
+    await publishTasks(client, 6);
+    // Tokens come every 250 ms and a task runs 600: the child gets a second task while its first
+    // runs, and holds it waiting (two out of the queue), never a third.
+    await expect
+      .poll(() => client.messageCount(`worker_${TYPE}`), { timeout: 10_000, interval: 50 })
+      .toBe(4);
+    const results = await client.collect('results', 6, 60_000);
+    const stamps = stampsOf(results);
+    expect(new Set(stamps.map((s) => s.n)).size).toBe(6);
+    expect(stamps).toHaveLength(6);
+    // One at a time: each started once the one before it had run its 600 ms.
+    for (let i = 1; i < stamps.length; i++)
+      expect(stamps[i]!.startedAt - stamps[i - 1]!.startedAt).toBeGreaterThanOrEqual(590);
+    expect(await client.messageCount(`worker_${TYPE}.dead`)).toBe(0);
+    expect(results.every((m) => m.properties.headers?.['x-taskqueue-crashes'] === undefined)).toBe(
+      true,
+    );
+  });
+
   it('recycles children of a capped type (max_tasks_per_child) without losing or repeating a task', async () => {
     const { url, client } = await setUp('rate-recycle');
     const p = pool(
