@@ -20,14 +20,14 @@ import type { Config } from '../common/config/types.js';
 import { type ErrorCode, hasCode } from '../common/errors.js';
 import { Admission } from '../common/forward/admission.js';
 import { type ForwardSession, forwardTask } from '../common/forward/forward.js';
+import { type Timing, timingOf } from '../common/forward/schedule.js';
+import { DispatcherEvents } from '../common/forward/task-events.js';
+import { TypePriorities } from '../common/forward/type-priorities.js';
 import type { Logger } from '../common/logger.js';
 import { DispatcherCounts } from './counts.js';
 import { Intake } from './intake.js';
 import { type Route, routeTask } from './route.js';
-import { type Timing, timingOf } from './schedule.js';
 import type { DispatcherFacts } from './status.js';
-import { DispatcherEvents } from './task-events.js';
-import { TypePriorities } from './type-priorities.js';
 import { WorkerQueues } from './worker-queues.js';
 
 /** One channel's consumer and what its deliveries are settled with; new on every reconnect. */

@@ -1,7 +1,4 @@
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
-import { timingOf } from '../../dispatcher/schedule.js';
-import { DispatcherEvents } from '../../dispatcher/task-events.js';
-import { TypePriorities } from '../../dispatcher/type-priorities.js';
 import { brokerVersionOf } from '../amqp/broker-features.js';
 import { declareDelayLadder } from '../amqp/delay.js';
 import { DELAY_UNROUTED_EXCHANGE } from '../amqp/delay-names.js';
@@ -12,6 +9,9 @@ import type { Config } from '../config/types.js';
 import { TqError } from '../errors.js';
 import { Admission } from './admission.js';
 import { type ForwardSession, forwardTask } from './forward.js';
+import { timingOf } from './schedule.js';
+import { DispatcherEvents } from './task-events.js';
+import { TypePriorities } from './type-priorities.js';
 
 /** One channel's means: made by `setup`, again after each reconnect. */
 interface Session extends ForwardSession {

@@ -1,11 +1,11 @@
 import type { MessageProperties, Options } from 'amqplib';
-import type { Timing } from '../../dispatcher/schedule.js';
-import { applyTiming } from '../../dispatcher/schedule.js';
-import type { DispatcherEvents } from '../../dispatcher/task-events.js';
-import type { TypePriorities } from '../../dispatcher/type-priorities.js';
 import { publishDelayed } from '../amqp/delay.js';
 import type { ConfirmedPublisher } from '../amqp/publisher.js';
 import { workerQueue } from '../amqp/queues.js';
+import type { Timing } from './schedule.js';
+import { applyTiming } from './schedule.js';
+import type { DispatcherEvents } from './task-events.js';
+import type { TypePriorities } from './type-priorities.js';
 
 /** One connection's means to forward: its publisher, its broker's priority plans, its events. */
 export interface ForwardSession {

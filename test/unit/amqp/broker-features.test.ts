@@ -12,7 +12,7 @@ import {
 import { parseConfigText } from '../../../src/common/config/load.js';
 import type { QueueType } from '../../../src/common/config/types.js';
 import { hasCode, type TqError } from '../../../src/common/errors.js';
-import { TypePriorities } from '../../../src/dispatcher/type-priorities.js';
+import { TypePriorities } from '../../../src/common/forward/type-priorities.js';
 
 const v = (text: string): BrokerVersion => parseBrokerVersion(text)!;
 

@@ -2,7 +2,11 @@ import type { MessageProperties, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { MAX_DELAY_MS } from '../../../src/common/amqp/delay-names.js';
 import { EXPIRES_AT_HEADER, NOT_BEFORE_HEADER } from '../../../src/common/amqp/wire.js';
-import { applyTiming, NOT_BEFORE_SLACK_MS, timingOf } from '../../../src/dispatcher/schedule.js';
+import {
+  applyTiming,
+  NOT_BEFORE_SLACK_MS,
+  timingOf,
+} from '../../../src/common/forward/schedule.js';
 
 const NOW = Date.parse('2026-12-07T05:00:00.000Z');
 const clock = () => NOW;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
-import type { ConfirmedPublisher } from '../common/amqp/publisher.js';
-import { isPlainText } from '../common/content-type.js';
-import type { ErrorCode } from '../common/errors.js';
-import { type Copy, copyOfJson, copyOfText, cutUtf8 } from '../common/tracking/copy.js';
-import { ERROR_CAP_CHARS } from '../common/tracking/limits.js';
-import { publishEvent, trackedIdOf, trackedRunOf } from '../common/tracking/publish.js';
+import type { ConfirmedPublisher } from '../amqp/publisher.js';
+import { isPlainText } from '../content-type.js';
+import type { ErrorCode } from '../errors.js';
+import { type Copy, copyOfJson, copyOfText, cutUtf8 } from '../tracking/copy.js';
+import { ERROR_CAP_CHARS } from '../tracking/limits.js';
+import { publishEvent, trackedIdOf, trackedRunOf } from '../tracking/publish.js';
 import type { Timing } from './schedule.js';
 
 /** A task as received: the input message, or what a direct submitter publishes. */

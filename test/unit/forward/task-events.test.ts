@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ConfirmedPublisher } from '../../../src/common/amqp/publisher.js';
 import { EVENTS_EXCHANGE } from '../../../src/common/amqp/queues.js';
 import { RUN_HEADER } from '../../../src/common/amqp/wire.js';
+import { DispatcherEvents } from '../../../src/common/forward/task-events.js';
 import { COPY_CAP_BYTES, parseEvent, type WireEvent } from '../../../src/common/tracking/index.js';
-import { DispatcherEvents } from '../../../src/dispatcher/task-events.js';
 
 function fakePublisher() {
   const sent: { exchange: string; routingKey: string; event: WireEvent }[] = [];

@@ -7,9 +7,9 @@ import {
   planAdvice,
   priorityPlan,
   rewritesPriority,
-} from '../common/amqp/broker-features.js';
-import type { Config } from '../common/config/types.js';
-import type { Logger } from '../common/logger.js';
+} from '../amqp/broker-features.js';
+import type { Config } from '../config/types.js';
+import type { Logger } from '../logger.js';
 
 /**
  * Every type's priority plan on the broker of one connection (common/amqp/broker-features.ts),

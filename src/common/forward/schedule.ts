@@ -1,8 +1,8 @@
 import type { MessageProperties, Options } from 'amqplib';
-import { NOT_BEFORE_SLACK_MS } from '../common/amqp/delay.js';
-import { DELAY_UNIT_MS, MAX_DELAY_MS } from '../common/amqp/delay-names.js';
-import { headerTime, shownHeader } from '../common/amqp/header-time.js';
-import { EXPIRES_AT_HEADER, NOT_BEFORE_HEADER } from '../common/amqp/wire.js';
+import { NOT_BEFORE_SLACK_MS } from '../amqp/delay.js';
+import { DELAY_UNIT_MS, MAX_DELAY_MS } from '../amqp/delay-names.js';
+import { headerTime, shownHeader } from '../amqp/header-time.js';
+import { EXPIRES_AT_HEADER, NOT_BEFORE_HEADER } from '../amqp/wire.js';
 
 export { NOT_BEFORE_SLACK_MS };
 
