@@ -2,61 +2,29 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PoolStatus } from '../../src/workerpool/status/snapshot.js';
-import { TestClient, workitem } from '../support/amqp-client.js';
-import { useVhost } from '../support/broker.js';
+import { workitem } from '../support/amqp-client.js';
 import { childPids } from '../support/processes.js';
-import {
-  type Program,
-  RUN_ROOT,
-  runToEnd,
-  startPool,
-  testConfig,
-  writeConfig,
-} from '../support/programs.js';
+import { type Program, RUN_ROOT, runToEnd, testConfig } from '../support/programs.js';
+import { useTestScope } from '../support/scope.js';
 
 /**
  * `concurrency` below `prefetch`: a child holds a second task while its plugin runs one
  * (docs/configuration.md). Real pool, real children, real broker.
  */
 describe('a second task in hand (concurrency below prefetch)', () => {
-  let url: string;
-  let client: TestClient;
-  const cleanups: Array<() => Promise<void> | void> = [];
-
-  beforeAll(async () => {
-    url = await useVhost('concurrency');
-    client = await TestClient.connect(url);
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  afterAll(async () => {
-    await client?.close();
-  });
+  const scope = useTestScope('concurrency');
 
   function pool(type: string, section: string, workerpool = ''): Program {
-    const config = writeConfig(
-      testConfig(url, [type], `[${type}]\n${section}`).replace(
-        '[workerpool]\n',
-        `[workerpool]\n${workerpool}`,
-      ),
-    );
-    const program = startPool(config.file);
-    cleanups.push(async () => {
-      await program.stop();
-      config.cleanup();
-    });
-    return program;
+    const text = testConfig(scope.url, [type], `[${type}]\n${section}`);
+    return scope.program(text.replace('[workerpool]\n', `[workerpool]\n${workerpool}`));
   }
 
   async function publish(type: string, count: number, prefix: string, fields = {}) {
-    await client.declare(`worker_${type}`);
+    await scope.client.declare(`worker_${type}`);
     for (let n = 0; n < count; n++) {
-      await client.publish(`worker_${type}`, workitem(type, { n, ...fields }), {
+      await scope.client.publish(`worker_${type}`, workitem(type, { n, ...fields }), {
         correlationId: `${prefix}-${n}`,
       });
     }
@@ -67,8 +35,8 @@ describe('a second task in hand (concurrency below prefetch)', () => {
     await program.waitFor(/worker consuming/);
     await publish('stamp', 4, 'turn');
     // Both held by the one child: two left ready in the queue while the first runs.
-    await expect.poll(() => client.messageCount('worker_stamp'), { timeout: 5_000 }).toBe(2);
-    const results = await client.collect('results', 4, 30_000);
+    await expect.poll(() => scope.client.messageCount('worker_stamp'), { timeout: 5_000 }).toBe(2);
+    const results = await scope.client.collect('results', 4, 30_000);
     const starts = results
       .map((m) => JSON.parse(m.content.toString()).fields.started_at as number)
       .sort((a, b) => a - b);
@@ -78,7 +46,7 @@ describe('a second task in hand (concurrency below prefetch)', () => {
 
   it('shows the waiting task as waiting in `taskqueue status`, and the running one as not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tq-concurrency-status-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    scope.cleanup(() => rmSync(dir, { recursive: true, force: true }));
     const socket = join(dir, 'pool.sock');
     const program = pool(
       'stamp',
@@ -120,7 +88,7 @@ describe('a second task in hand (concurrency below prefetch)', () => {
       /seen-0 \(stamp, \d+s\), seen-1 \(stamp, waiting \d+s\)|seen-1 \(stamp, waiting \d+s\), seen-0 \(stamp, \d+s\)/,
     );
     // Both answered, so that no result of theirs is left for the next test.
-    const results = await client.collect('results', 2, 20_000);
+    const results = await scope.client.collect('results', 2, 20_000);
     expect(results.map((m) => m.properties.correlationId).sort()).toEqual(['seen-0', 'seen-1']);
   });
 
@@ -132,13 +100,15 @@ describe('a second task in hand (concurrency below prefetch)', () => {
     await program.waitFor(/worker consuming/);
     await publish('slow', 2, 'crash');
     // Both in the child: crash-0 running, crash-1 waiting for its turn.
-    await expect.poll(() => client.messageCount('worker_slow'), { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => scope.client.messageCount('worker_slow'), { timeout: 5_000 }).toBe(0);
     await sleep(300);
     const [victim] = childPids(program.pid);
     process.kill(victim!, 'SIGKILL');
     // The running one was the crash's: poison at max_crashes 1, parked with an error result.
-    await expect.poll(() => client.messageCount('worker_slow.dead'), { timeout: 15_000 }).toBe(1);
-    const results = await client.collect('results', 2, 30_000);
+    await expect
+      .poll(() => scope.client.messageCount('worker_slow.dead'), { timeout: 15_000 })
+      .toBe(1);
+    const results = await scope.client.collect('results', 2, 30_000);
     const byId = new Map(
       results.map((m) => [m.properties.correlationId, JSON.parse(m.content.toString())]),
     );
@@ -152,14 +122,14 @@ describe('a second task in hand (concurrency below prefetch)', () => {
     const program = pool('stamp', 'workers = 1\nprefetch = 2\nconcurrency = 1\nsleep_ms = 3000\n');
     await program.waitFor(/worker consuming/);
     await publish('stamp', 2, 'stop');
-    await expect.poll(() => client.messageCount('worker_stamp'), { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => scope.client.messageCount('worker_stamp'), { timeout: 5_000 }).toBe(0);
     const stopped = program.stop();
     // Back in the queue well before the running task's 3 s are up.
-    await expect.poll(() => client.messageCount('worker_stamp'), { timeout: 1_500 }).toBe(1);
+    await expect.poll(() => scope.client.messageCount('worker_stamp'), { timeout: 1_500 }).toBe(1);
     await stopped;
-    const results = await client.collect('results', 1, 10_000);
+    const results = await scope.client.collect('results', 1, 10_000);
     expect(results.map((m) => m.properties.correlationId)).toEqual(['stop-0']);
-    const [back] = await client.drain('worker_stamp');
+    const [back] = await scope.client.drain('worker_stamp');
     expect(back?.properties.correlationId).toBe('stop-1');
   });
 });

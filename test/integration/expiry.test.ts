@@ -2,72 +2,56 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTS_EXCHANGE, workerQueue } from '../../src/common/amqp/queues.js';
 import { EXPIRES_AT_HEADER } from '../../src/common/amqp/wire.js';
 import { parseEvent, type WireEvent } from '../../src/common/tracking/index.js';
-import { TestClient, workitem } from '../support/amqp-client.js';
-import { useVhost } from '../support/broker.js';
-import {
-  type Program,
-  startDispatcher,
-  startPool,
-  testConfig,
-  writeConfig,
-} from '../support/programs.js';
+import { workitem } from '../support/amqp-client.js';
+import { type Program, startDispatcher, startPool, testConfig } from '../support/programs.js';
+import { useTestScope } from '../support/scope.js';
 
 /** The fixture that leaves `<dir>/<taskId>.ran` for every task it runs. */
 const TYPE = 'cancellable';
 
 describe('expiry: a task past its deadline is answered, never run', () => {
-  let url: string;
-  let client: TestClient;
+  const scope = useTestScope('expiry');
   let runs: string;
-  const cleanups: Array<() => unknown> = [];
 
   beforeAll(async () => {
-    url = await useVhost('expiry');
-    client = await TestClient.connect(url);
-    await client.declare('taskqueue');
-    await client.declare('results');
+    await scope.client.declare('taskqueue');
+    await scope.client.declare('results');
     // Children run as another user when the tests run as root: they must be able to write here.
     runs = mkdtempSync(join(tmpdir(), 'tq-expiry-'));
     chmodSync(runs, 0o777);
   });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await client?.close();
+  afterAll(() => {
     rmSync(runs, { recursive: true, force: true });
   });
 
   function program(start: (file: string) => Program): Program {
-    const config = writeConfig(
-      testConfig(url, [TYPE], `[tracking]\nenabled = yes\n\n[${TYPE}]\nworkers = 2\n`),
+    return scope.program(
+      testConfig(scope.url, [TYPE], `[tracking]\nenabled = yes\n\n[${TYPE}]\nworkers = 2\n`),
+      start,
     );
-    const p = start(config.file);
-    cleanups.push(async () => {
-      await p.stop();
-      config.cleanup();
-    });
-    return p;
   }
 
   const ran = (id: string) => existsSync(join(runs, `${id}.ran`));
 
   it('answers TQ_ERR_TASK_EXPIRED for a deadline past and an AMQP expiration run out while no pool ran; runs one with a future deadline', async () => {
     const events = 'test.expiry.events';
-    await client.channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
-    await client.channel.assertQueue(events, { durable: true });
-    await client.channel.bindQueue(events, EVENTS_EXCHANGE, 'task.#');
+    await scope.client.channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+    await scope.client.channel.assertQueue(events, { durable: true });
+    await scope.client.channel.bindQueue(events, EVENTS_EXCHANGE, 'task.#');
     // Consuming before the sends: the `ttl` task's 1.5 s must not run out on the input queue
     // while the dispatcher is still starting (a slow start under load dropped it there).
     await program(startDispatcher).waitFor(/dispatcher consuming/);
     const now = Date.now();
     const past = new Date(now - 60_000).toISOString();
     const send = (id: string, options: Record<string, unknown>) =>
-      client.publish('taskqueue', workitem(TYPE, { dir: runs }), { correlationId: id, ...options });
+      scope.client.publish('taskqueue', workitem(TYPE, { dir: runs }), {
+        correlationId: id,
+        ...options,
+      });
     await send('past', { headers: { [EXPIRES_AT_HEADER]: past } });
     await send('ttl', { expiration: '1500' });
     await send('future', {
@@ -75,13 +59,15 @@ describe('expiry: a task past its deadline is answered, never run', () => {
     });
     // All three wait on worker_<type>: the dispatcher took the expiration off, so the broker
     // did not drop the `ttl` task when it ran out; it is there, answered when a pool takes it.
-    await expect.poll(() => client.messageCount(workerQueue(TYPE)), { timeout: 90_000 }).toBe(3);
+    await expect
+      .poll(() => scope.client.messageCount(workerQueue(TYPE)), { timeout: 90_000 })
+      .toBe(3);
     await sleep(Math.max(0, now + 2500 - Date.now()));
-    expect(await client.messageCount(workerQueue(TYPE))).toBe(3);
+    expect(await scope.client.messageCount(workerQueue(TYPE))).toBe(3);
 
     const pool = program(startPool);
     await pool.waitForRunning(TYPE, 2);
-    const results = await client.collect('results', 3, 60_000);
+    const results = await scope.client.collect('results', 3, 60_000);
     const byId = new Map(
       results.map((m) => [m.properties.correlationId as string, JSON.parse(m.content.toString())]),
     );
@@ -102,9 +88,9 @@ describe('expiry: a task past its deadline is answered, never run', () => {
 
     // Events: received with its deadline; the finals `expired` with the code, no `started`.
     await expect
-      .poll(async () => (await client.messageCount(events)) >= 3 + 3 + 1, { timeout: 90_000 })
+      .poll(async () => (await scope.client.messageCount(events)) >= 3 + 3 + 1, { timeout: 90_000 })
       .toBe(true);
-    const seen: WireEvent[] = (await client.drain(events)).map((m) => parseEvent(m.content));
+    const seen: WireEvent[] = (await scope.client.drain(events)).map((m) => parseEvent(m.content));
     for (const id of ['past', 'ttl']) {
       const of = seen.filter((e) => e.taskId === id);
       expect(of.map((e) => e.event).sort(), id).toEqual(['expired', 'received']);

@@ -1,5 +1,5 @@
 import type { ConsumeMessage } from 'amqplib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DELAY_LEVELS, delayQueue } from '../../src/common/amqp/delay-names.js';
 import { workerQueueDeclaration } from '../../src/common/amqp/queues.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
@@ -12,6 +12,7 @@ import {
   testConfig,
   writeConfig,
 } from '../support/programs.js';
+import { useTestScope } from '../support/scope.js';
 
 type QueueType = 'classic' | 'quorum';
 
@@ -33,39 +34,19 @@ function quorumConfig(url: string): string {
 
 /** SPEC §1 *Failure*, *Crash*, *Timeout*, against the real pool, on classic and quorum queues. */
 describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueType) => {
-  let url: string;
-  let client: TestClient;
-  const cleanups: Array<() => Promise<void> | void> = [];
-
-  beforeAll(async () => {
-    url = await useVhost(`failures-${queueType}`);
-    client = await TestClient.connect(url);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
+  const scope = useTestScope(`failures-${queueType}`);
 
   function pool(type: string, section: string): Program {
-    const text = testConfig(url, [type], `[${type}]\n${section}\n`).replace(
-      'connect_retries = 60\n',
-      `connect_retries = 60\nqueue_type = ${queueType}\n`,
+    const text = testConfig(scope.url, [type], `[${type}]\n${section}\n`);
+    return scope.program(
+      text.replace('connect_retries = 60\n', `connect_retries = 60\nqueue_type = ${queueType}\n`),
     );
-    const config = writeConfig(text);
-    const program = startPool(config.file);
-    cleanups.push(async () => {
-      await program.stop();
-      config.cleanup();
-    });
-    return program;
   }
 
   async function publish(type: string, id: string, fields: Record<string, unknown>) {
     const { name, options } = workerQueueDeclaration(type, queueType, undefined);
-    await client.channel.assertQueue(name, options);
-    await client.publish(name, workitem(type, fields), { correlationId: id });
+    await scope.client.channel.assertQueue(name, options);
+    await scope.client.publish(name, workitem(type, fields), { correlationId: id });
   }
 
   const resultsFor = (messages: ConsumeMessage[], prefix: string) =>
@@ -75,7 +56,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     const program = pool('flaky', 'workers = 1\nmax_attempts = 5\nretry_delay = 0.2');
     await program.waitFor(/"to":"running"/);
     await publish('flaky', 'retry-1', { succeed_on: 3 });
-    const [result] = await client.collect('results', 1, 30_000);
+    const [result] = await scope.client.collect('results', 1, 30_000);
     expect(result).toBeDefined();
     expect(result!.properties.correlationId).toBe('retry-1');
     expect(body(result!).fields.succeeded_on).toBe(3);
@@ -89,7 +70,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     expect(delays[0]).toBeLessThanOrEqual(200);
     expect(delays[1]).toBeGreaterThanOrEqual(300);
     expect(delays[1]).toBeLessThanOrEqual(400);
-    expect(await client.drain('results')).toEqual([]);
+    expect(await scope.client.drain('results')).toEqual([]);
   });
 
   it('keeps a waiting retry in the broker across a restart of the pool', async () => {
@@ -101,11 +82,11 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     // It waits in the delay ladder (docs/delays.md), in one of its levels, not in a process.
     let waiting = 0;
     for (let level = 0; level < DELAY_LEVELS; level++)
-      waiting += await client.messageCount(delayQueue(level));
+      waiting += await scope.client.messageCount(delayQueue(level));
     expect(waiting).toBe(1);
-    expect(await client.messageCount('worker_flaky')).toBe(0);
+    expect(await scope.client.messageCount('worker_flaky')).toBe(0);
     const second = pool('flaky', 'workers = 1\nmax_attempts = 2\nretry_delay = 3');
-    const [result] = await client.collect('results', 1, 30_000);
+    const [result] = await scope.client.collect('results', 1, 30_000);
     expect(result?.properties.correlationId).toBe('survive-1');
     expect(body(result!).fields.succeeded_on).toBe(2);
     expect(second.logs().some((l) => l.msg === 'task failed')).toBe(false);
@@ -116,7 +97,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     await program.waitFor(/"to":"running"/);
     await publish('flaky', 'exhaust-1', { succeed_on: 10 });
     await publish('flaky', 'fatal-1', { fatal: true });
-    const results = await client.collect('results', 2, 30_000);
+    const results = await scope.client.collect('results', 2, 30_000);
     const exhausted = resultsFor(results, 'exhaust-1');
     const fatal = resultsFor(results, 'fatal-1');
     expect(exhausted).toHaveLength(1);
@@ -126,7 +107,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     expect(fatal).toHaveLength(1);
     expect(body(fatal[0]!).error).toBe('fatal: retrying cannot fix this');
     expect(header(fatal[0]!, 'x-attempts')).toBe(1);
-    expect(await client.drain('results')).toEqual([]);
+    expect(await scope.client.drain('results')).toEqual([]);
   });
 
   it('parks a poison task after max_crashes deaths, with each crash recorded, and answers the others', async () => {
@@ -136,7 +117,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     for (let n = 0; n < 5; n++) await publish(type, `good-${n}`, { n });
     await publish(type, 'poison-1', { die: true });
     for (let n = 5; n < 10; n++) await publish(type, `good-${n}`, { n });
-    const results = await client.collect('results', 11, 90_000);
+    const results = await scope.client.collect('results', 11, 90_000);
     expect(
       resultsFor(results, 'good-')
         .map((m) => Number(body(m).fields.n))
@@ -145,7 +126,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     const poison = resultsFor(results, 'poison-1');
     expect(poison).toHaveLength(1);
     expect(body(poison[0]!).error).toMatch(/^poison: 3 consumers died/);
-    const dead = await client.collect(`worker_${type}.dead`, 1, 10_000);
+    const dead = await scope.client.collect(`worker_${type}.dead`, 1, 10_000);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.properties.correlationId).toBe('poison-1');
     expect(header(dead[0]!, 'x-taskqueue-crashes')).toBe(3);
@@ -155,7 +136,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     expect(dead[0]!.content.toString()).toBe(workitem(type, { die: true }));
     // Three children died, every one replaced: the group is still serving.
     expect(program.logs().some((l) => l.code === 'TQ_ERR_GROUP_FAILED')).toBe(false);
-    expect(await client.drain('results')).toEqual([]);
+    expect(await scope.client.drain('results')).toEqual([]);
   });
 
   it('fails a task past its timeout: the signal first, then the child, and never a crash', async () => {
@@ -166,7 +147,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
     await publish('hang', 'ignore-1', { mode: 'ignore' });
     await publish('hang', 'spin-1', { mode: 'spin' });
     await publish('hang', 'quick-1', { mode: 'quick' });
-    const results = await client.collect('results', 4, 60_000);
+    const results = await scope.client.collect('results', 4, 60_000);
     for (const id of ['abortable-1', 'ignore-1', 'spin-1']) {
       const [result, ...more] = resultsFor(results, id);
       expect(more).toEqual([]);
@@ -181,7 +162,7 @@ describe.each<QueueType>(['classic', 'quorum'])('failures on %s queues', (queueT
       true,
     );
     expect(program.logs().some((l) => l.code === 'TQ_ERR_TASK_CRASHED')).toBe(false);
-    expect(await client.drain(`worker_hang.dead`)).toEqual([]);
+    expect(await scope.client.drain(`worker_hang.dead`)).toEqual([]);
   });
 });
 
