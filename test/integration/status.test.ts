@@ -165,7 +165,13 @@ describe('taskqueue status with a real pool and dispatcher', () => {
     );
     const holder = group(holding, 'slow').children.find((c) => c.inHand.length > 0)!;
     expect(holder.inHand).toEqual([
-      { id: 'held-1', type: 'slow', since: expect.any(String), forS: expect.any(Number) },
+      {
+        id: 'held-1',
+        type: 'slow',
+        since: expect.any(String),
+        forS: expect.any(Number),
+        waiting: false,
+      },
     ]);
     expect(holding.totals.tasksInHand).toBe(1);
     const [result] = await client.collect('results', 1, 30_000);
