@@ -182,7 +182,7 @@ export class ChildHandle extends EventEmitter implements SupervisedChild {
    * past its slots breaks the child (`broken`); what its slots say is still returned.
    */
   heldTasks(): HeldTasks {
-    if (this.#heldFd === undefined) return { held: new Map(), settled: 0 };
+    if (this.#heldFd === undefined) return { held: new Map(), waiting: new Map(), settled: 0 };
     let tasks: HeldTasks;
     try {
       tasks = readHeldTasks(this.#heldFd, this.#heldSlots);
@@ -191,7 +191,7 @@ export class ChildHandle extends EventEmitter implements SupervisedChild {
         code: 'TQ_ERR_CHILD_HELD_TASKS',
         reason: `unreadable: ${(err as Error).message}`,
       });
-      return { held: new Map(), settled: 0 };
+      return { held: new Map(), waiting: new Map(), settled: 0 };
     }
     if (tasks.oversized) this.#heldOversized(tasks.oversized.bytes);
     return tasks;

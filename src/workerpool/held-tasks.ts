@@ -141,7 +141,7 @@ export interface HeldTasks {
    * Tasks held but not started (SLOT_WAITING), key → since they came: not counted by the
    * watchdog, nor as crashed.
    */
-  waiting?: Map<string, number>;
+  waiting: Map<string, number>;
   settled: number;
   /** The file is larger than the slots read: the child wrote where no task of its can be. */
   oversized?: { bytes: number; slots: number };

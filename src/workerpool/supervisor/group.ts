@@ -273,7 +273,7 @@ export class GroupSupervisor {
         startedAt: placed?.startedAt ?? this.#clock.now(),
         restarts: this.#slotRestarts[slot] ?? 0,
         held,
-        waiting: waiting ?? new Map(),
+        waiting,
         settled,
       });
     }

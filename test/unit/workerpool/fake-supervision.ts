@@ -104,7 +104,7 @@ export class FakeChild extends EventEmitter implements SupervisedChild {
   }
 
   heldTasks(): HeldTasks {
-    return { held: new Map(this.held), settled: this.settled };
+    return { held: new Map(this.held), waiting: new Map(), settled: this.settled };
   }
 
   checkHeldTasks(): void {}

@@ -55,12 +55,12 @@ describe('held-tasks file', () => {
     const waiting = writer.waiting('echo\0b');
     let read = readHeldTasks(fd, SLOTS);
     expect([...read.held.keys()]).toEqual(['echo\0a']);
-    expect([...(read.waiting?.keys() ?? [])]).toEqual(['echo\0b']);
+    expect([...read.waiting.keys()]).toEqual(['echo\0b']);
     writer.settled(running);
     expect(writer.took('echo\0b', waiting)).toBe(waiting);
     read = readHeldTasks(fd, SLOTS);
     expect([...read.held.keys()]).toEqual(['echo\0b']);
-    expect(read.waiting?.size).toBe(0);
+    expect(read.waiting.size).toBe(0);
     expect(read.settled).toBe(1);
   });
 
