@@ -3,7 +3,8 @@ import { rateTokenQueue } from '../../src/common/amqp/queues.js';
 import { TestClient, workitem } from '../support/amqp-client.js';
 import { useVhost } from '../support/broker.js';
 import { childPids } from '../support/processes.js';
-import { type Program, startPool, testConfig, writeConfig } from '../support/programs.js';
+import { type Program, testConfig } from '../support/programs.js';
+import { type Cleanup, startProgram } from '../support/scope.js';
 
 /**
  * rate_limit (docs/rate-limits.md), on the real programs and broker: pools on one machine stand
@@ -48,7 +49,7 @@ async function publishTasks(client: TestClient, count: number): Promise<void> {
 }
 
 describe('rate_limit', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanups: Cleanup[] = [];
 
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -66,13 +67,7 @@ describe('rate_limit', () => {
       '[amqp]\n',
       `[amqp]\nqueue_type = ${queueType}\n`,
     );
-    const config = writeConfig(text);
-    const program = startPool(config.file);
-    cleanups.push(async () => {
-      await program.stop();
-      config.cleanup();
-    });
-    return program;
+    return startProgram(text, (step) => cleanups.push(step));
   }
 
   it('two pools together start a capped type at its rate_limit (±10 %), tasks waiting in the broker', async () => {

@@ -24,6 +24,24 @@ export interface TestScope {
   program(text: string, start?: (file: string) => Program): Program;
 }
 
+/**
+ * Writes the config `text` and starts a program on it (the pool unless told); `cleanup` is given
+ * the step that stops it and removes its config.
+ */
+export function startProgram(
+  text: string,
+  cleanup: (step: Cleanup) => void,
+  start: (file: string) => Program = startPool,
+): Program {
+  const config = writeConfig(text);
+  const program = start(config.file);
+  cleanup(async () => {
+    await program.stop();
+    config.cleanup();
+  });
+  return program;
+}
+
 /** Call inside a `describe`: registers its hooks and returns the scope they fill in. */
 export function useTestScope(label: string): TestScope {
   let url: string | undefined;
@@ -45,6 +63,9 @@ export function useTestScope(label: string): TestScope {
     if (value === undefined) throw new Error(`test scope ${label}: ${what} read before beforeAll`);
     return value;
   };
+  const cleanup = (step: Cleanup) => {
+    steps.push(step);
+  };
   return {
     get url() {
       return ready(url, 'url');
@@ -52,17 +73,7 @@ export function useTestScope(label: string): TestScope {
     get client() {
       return ready(client, 'client');
     },
-    cleanup: (step) => {
-      steps.push(step);
-    },
-    program: (text, start = startPool) => {
-      const config = writeConfig(text);
-      const program = start(config.file);
-      steps.push(async () => {
-        await program.stop();
-        config.cleanup();
-      });
-      return program;
-    },
+    cleanup,
+    program: (text, start) => startProgram(text, cleanup, start),
   };
 }
