@@ -147,10 +147,12 @@ export class OutcomePolicy {
       case 'result':
         task.ending = 'succeeded'; // unless publishing parks it
         await this.#publish(task, outcome.workitem, this.#facts(task));
+        // Without tracking, no await of nothing on every result (bench/FINDINGS.md).
+        if (!this.#events) break;
         // Parked instead (a result that cannot be sent): poisoned, its reason already logged.
         if (parkedMeanwhile(task))
-          await this.#events?.final(task, 'poisoned', { error: 'result not published; parked' });
-        else await this.#events?.final(task, 'succeeded', { result: outcome.workitem });
+          await this.#events.final(task, 'poisoned', { error: 'result not published; parked' });
+        else await this.#events.final(task, 'succeeded', { result: outcome.workitem });
         break;
       case 'cancelled':
         await this.#cancelled(task, outcome.ran);
@@ -375,28 +377,32 @@ export class OutcomePolicy {
     await report.call(this.#worker, result, publish);
   }
 
-  async #publishOne(task: TaskInHand, item: Workitem, facts: RunFacts): Promise<void> {
+  #publishOne(task: TaskInHand, item: Workitem, facts: RunFacts): Promise<void> {
+    // A `catch` on the send, not an async layer around it: one promise less every result.
+    return this.#sendResult(task, item, facts).catch((err: unknown) =>
+      this.#notSent(task, item, facts, err),
+    );
+  }
+
+  /** The result was not sent: too large, or not serializable (parked); anything else rethrown. */
+  async #notSent(task: TaskInHand, item: Workitem, facts: RunFacts, err: unknown): Promise<void> {
     const { group } = this.#spec;
-    try {
-      await this.#sendResult(task, item, facts);
-    } catch (err) {
-      if (hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE')) {
-        await this.#resultTooLarge(task, err as TqError, facts);
-        return;
-      }
-      if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
-      // The input stays available to the operator; the workflow gets an error it can read.
-      const reason = (err as Error).message;
-      task.ending = 'parked';
-      await task.tools.router.park(task.message, reason, {
-        [ERROR_CODE_HEADER]: 'TQ_ERR_RESULT_UNSERIALIZABLE',
-      });
-      task
-        .log()
-        .error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
-      const fallback = shallowErrorWorkitem(item, err);
-      await this.#sendResult(task, fallback, facts, Number.POSITIVE_INFINITY);
+    if (hasCode(err, 'TQ_ERR_RESULT_TOO_LARGE')) {
+      await this.#resultTooLarge(task, err as TqError, facts);
+      return;
     }
+    if (!hasCode(err, 'TQ_ERR_RESULT_UNSERIALIZABLE')) throw err;
+    // The input stays available to the operator; the workflow gets an error it can read.
+    const reason = (err as Error).message;
+    task.ending = 'parked';
+    await task.tools.router.park(task.message, reason, {
+      [ERROR_CODE_HEADER]: 'TQ_ERR_RESULT_UNSERIALIZABLE',
+    });
+    task
+      .log()
+      .error({ queue: deadQueue(group.type), reason }, 'result unserializable; task parked');
+    const fallback = shallowErrorWorkitem(item, err);
+    await this.#sendResult(task, fallback, facts, Number.POSITIVE_INFINITY);
   }
 
   /** Publishes `item` as the result of the task; refused unsent at `refusedBytes` or above. */

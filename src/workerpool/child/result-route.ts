@@ -40,7 +40,7 @@ export interface RunFacts {
  * TQ_ERR_RESULT_TOO_LARGE (`byBroker`: the channel is gone); so does, before anything is sent, a
  * result of at least `refusedBytes`, the size of one the broker refused before.
  */
-export async function publishResult(
+export function publishResult(
   publisher: ConfirmedPublisher,
   group: GroupConfig,
   inputQueue: string,
@@ -50,24 +50,30 @@ export async function publishResult(
   log: () => Logger,
   refusedBytes = Number.POSITIVE_INFINITY,
 ): Promise<void> {
-  const body = serialize(workitem);
+  let body: Buffer;
+  try {
+    body = serialize(workitem);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   if (body.length >= refusedBytes) {
-    throw new TqError(
-      'TQ_ERR_RESULT_TOO_LARGE',
-      `the result of ${body.length} bytes is too large: the broker refused one of ${refusedBytes} bytes (max_message_size)`,
-      { details: { bytes: body.length, byBroker: false } },
+    return Promise.reject(
+      new TqError(
+        'TQ_ERR_RESULT_TOO_LARGE',
+        `the result of ${body.length} bytes is too large: the broker refused one of ${refusedBytes} bytes (max_message_size)`,
+        { details: { bytes: body.length, byBroker: false } },
+      ),
     );
   }
-  try {
-    await publishBody(publisher, group, inputQueue, task, body, facts, log);
-  } catch (err) {
+  // A `catch` on the publish, not an async layer around it: one promise less every result.
+  return publishBody(publisher, group, inputQueue, task, body, facts, log).catch((err) => {
     if (!hasCode(err, 'TQ_ERR_AMQP_REFUSED')) throw err;
     throw new TqError(
       'TQ_ERR_RESULT_TOO_LARGE',
       `the broker refused the result of ${body.length} bytes (above its max_message_size)`,
       { cause: err, details: { bytes: body.length, byBroker: true } },
     );
-  }
+  });
 }
 
 async function publishBody(
