@@ -18,7 +18,7 @@
  * counts another build.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +27,14 @@ import { openBroker, resetQueues, waitForConsumers } from './broker.js';
 import { Load } from './load.js';
 import { childrenOf, commandLine } from './proc-sampler.js';
 import { killAllNow, Launched } from './processes.js';
-import { environment, ROOT, TASKQUEUE_DIR } from './systems.js';
+import {
+  environment,
+  failureOf,
+  ROOT,
+  TASKQUEUE_DIR,
+  unitEnvironment,
+  workerpoolSection,
+} from './systems.js';
 import { TYPE } from './workitem.js';
 
 const ROLES = ['child', 'dispatcher', 'ceiling-worker', 'relay'] as const;
@@ -106,24 +113,21 @@ async function countTasks(url: string): Promise<{ all: number; main: number }> {
   const dispatcher = [join(TASKQUEUE_DIR, 'dist/dispatcher/main.js'), '-c', config];
   const worker = [join(BENCH_DIST, 'ceiling-worker.js'), url, '1', TYPE, 'classic'];
   const relay = [join(BENCH_DIST, 'ceiling-relay.js'), url, '100', 'classic'];
-  const dispatcherEnv = { ...environment(), NODE_OPTIONS: unitNodeOptions() };
-  let processes: Launched[];
-  let counted: Launched;
-  if (role === 'child') counted = callgrind('pool', pool);
-  else if (role === 'dispatcher') counted = callgrind('dispatcher', dispatcher, dispatcherEnv);
-  else if (role === 'ceiling-worker') counted = callgrind('worker', worker);
-  else counted = callgrind('relay', relay);
-  if (role === 'dispatcher') processes = [native('pool', pool), counted];
-  else if (role === 'relay') processes = [native('worker', worker), counted];
-  else processes = [counted];
-  const through = role === 'dispatcher' || role === 'relay';
-  const failed = new Promise<never>((_, reject) => {
-    for (const p of processes)
-      void p.exited.then(({ code, signal }) =>
-        reject(new Error(`${p.name} exited (${signal ?? code}): ${p.logFile}`)),
-      );
-  });
-  failed.catch(() => {});
+  // The process counted, and the one its system needs beside it (started first).
+  const systems: Record<Role, () => { counted: Launched; beside?: Launched }> = {
+    child: () => ({ counted: callgrind('pool', pool) }),
+    dispatcher: () => ({
+      beside: native('pool', pool),
+      counted: callgrind('dispatcher', dispatcher, unitEnvironment('taskqueue-dispatcher.service')),
+    }),
+    'ceiling-worker': () => ({ counted: callgrind('worker', worker) }),
+    relay: () => ({ beside: native('worker', worker), counted: callgrind('relay', relay) }),
+  };
+  const { counted, beside } = systems[role]();
+  const processes = beside ? [beside, counted] : [counted];
+  const through = beside !== undefined;
+  let running = true;
+  const failed = failureOf(processes, () => running);
   const load = await Load.open(url);
   try {
     const consumers: Record<string, number> = { [workerQueue(TYPE)]: 1 };
@@ -147,6 +151,7 @@ async function countTasks(url: string): Promise<{ all: number; main: number }> {
     }
     return { all: after.all - before.all, main: after.main - before.main };
   } finally {
+    running = false;
     await load.close();
     await Promise.all(processes.map((p) => p.stop(120_000)));
   }
@@ -188,23 +193,11 @@ connect_retries = 5
 [dispatcher]
 prefetch = 100
 
-[workerpool]
-plugin_paths = ${join(TASKQUEUE_DIR, 'node_modules')}
-enabled = ${TYPE}
-shutdown_timeout = 10
-log_level = info
-
+${workerpoolSection()}
 [${TYPE}]
 workers = 1
 prefetch = 1
 ${asRoot}`;
-}
-
-/** The dispatcher's unit's NODE_OPTIONS, as the bench gives them (systems.ts). */
-function unitNodeOptions(): string {
-  const unit = readFileSync(join(TASKQUEUE_DIR, 'systemd/taskqueue-dispatcher.service'), 'utf8');
-  const fromUnit = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.trim() ?? '';
-  return `${fromUnit} ${environment().NODE_OPTIONS ?? ''}`.trim();
 }
 
 /**

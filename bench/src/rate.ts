@@ -14,7 +14,7 @@ import { connect, RESULTS_QUEUE, workerQueue } from './amqp.js';
 import { openBroker } from './broker.js';
 import { delta, snapshot, treeOf } from './proc-sampler.js';
 import { killAllNow, Launched, stopAll, unlessFailed } from './processes.js';
-import { TASKQUEUE_DIR } from './systems.js';
+import { TASKQUEUE_DIR, workerpoolSection } from './systems.js';
 
 const TYPE = 'echo';
 /** Children of the pool (BENCH_RATE_K, default 2). */
@@ -39,12 +39,7 @@ function config(url: string, cap: number | undefined): string {
 url = ${url}
 connect_retries = 5
 
-[workerpool]
-plugin_paths = ${join(TASKQUEUE_DIR, 'node_modules')}
-enabled = ${TYPE}
-shutdown_timeout = 10
-log_level = info
-
+${workerpoolSection()}
 [${TYPE}]
 workers = ${K}
 prefetch = ${W}

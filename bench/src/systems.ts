@@ -91,7 +91,7 @@ export function launch(
  * The environment of a taskqueue program as its systemd unit gives it: the unit's
  * `Environment=NODE_OPTIONS=…` (V8 flags that belong to the product) before the bench's own.
  */
-function unitEnvironment(unit: string, dropIn = ''): NodeJS.ProcessEnv {
+export function unitEnvironment(unit: string, dropIn = ''): NodeJS.ProcessEnv {
   const env = environment();
   const text = readFileSync(join(TASKQUEUE_DIR, 'systemd', unit), 'utf8');
   const fromUnit = /^Environment=NODE_OPTIONS=(.*)$/m.exec(text)?.[1]?.trim();
@@ -110,7 +110,7 @@ function semiSpaceDropIn(v: Variant): string {
 }
 
 /** A promise that rejects when any of `processes` exits while `running()` still holds. */
-function failureOf(processes: Launched[], running: () => boolean): Promise<never> {
+export function failureOf(processes: Launched[], running: () => boolean): Promise<never> {
   const failed = new Promise<never>((_, reject) => {
     for (const p of processes) {
       void p.exited.then(({ code, signal }) => {
@@ -181,6 +181,19 @@ export async function startCeiling(ctx: SystemContext, v: Variant): Promise<Syst
   };
 }
 
+/**
+ * The `[workerpool]` section every bench config gives the pool: the checkout's plugins (the echo
+ * plugin), the bench's type only, `extra` lines first (the metrics listener).
+ */
+export function workerpoolSection(extra = ''): string {
+  return `[workerpool]
+${extra}plugin_paths = ${join(TASKQUEUE_DIR, 'node_modules')}
+enabled = ${TYPE}
+shutdown_timeout = 10
+log_level = info
+`;
+}
+
 function taskqueueConfig(
   url: string,
   v: Variant,
@@ -195,12 +208,7 @@ queue_type = ${v.queueType ?? 'classic'}
 [dispatcher]
 prefetch = ${v.relayPrefetch}
 ${metrics?.dispatcher ?? ''}
-[workerpool]
-${metrics?.workerpool ?? ''}plugin_paths = ${join(TASKQUEUE_DIR, 'node_modules')}
-enabled = ${TYPE}
-shutdown_timeout = 10
-log_level = info
-
+${workerpoolSection(metrics?.workerpool)}
 [${TYPE}]
 workers = ${v.k}
 prefetch = ${v.inHand ?? v.w}

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childrenOf, commandLine } from '../proc-sampler.js';
 import { adopt, Launched } from '../processes.js';
-import { TASKQUEUE_DIR } from '../systems.js';
+import { TASKQUEUE_DIR, workerpoolSection } from '../systems.js';
 import { TYPE } from '../workitem.js';
 import { type Host, inHost } from './network.js';
 
@@ -43,12 +43,7 @@ connect_retries = 5
 [dispatcher]
 prefetch = 100
 
-[workerpool]
-plugin_paths = ${join(TASKQUEUE_DIR, 'node_modules')}
-enabled = ${TYPE}
-shutdown_timeout = 10
-log_level = info
-
+${workerpoolSection()}
 [${TYPE}]
 workers = ${k}
 prefetch = ${w}
