@@ -26,6 +26,12 @@ export interface Broker {
   description: string;
   /** The broker's processes right now (empty for an external broker: its CPU is not ours to see). */
   pids(): number[];
+  /**
+   * The work the broker has done so far, in Erlang reductions (all its processes, the exited
+   * ones' too), where the bench can ask the node (its private 3.10 node). Unlike its CPU time,
+   * it does not count the schedulers' busy-waiting, nor move with what else the machine does.
+   */
+  reductions?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -57,6 +63,8 @@ export async function openBroker(
     url: node.url,
     description: await withVersion(node.url, `private node ${node.nodeName} on port ${node.port}`),
     pids: () => treeOf(node.pid),
+    reductions: async () =>
+      Number(await node.ctl(['eval', 'element(1, erlang:statistics(exact_reductions)).'])),
     close: () => node.destroy(),
   };
 }

@@ -31,7 +31,7 @@ async function measureOrError(
       `  round ${roundNo} ${kind.padEnd(15)} ${row.tasksPerSec!.toFixed(0).padStart(6)} tasks/s, ` +
         `p50 ${row.latencyMs!.p50.toFixed(2)} ms, ` +
         `${row.cpuMsPerTask!.system.toFixed(3)} CPU ms/task ` +
-        `(${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+        `(${((Date.now() - t0) / 1000).toFixed(1)} s, steal ${row.stealPct ?? '-'} %)`,
     );
     return row;
   } catch (err) {

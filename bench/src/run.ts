@@ -22,6 +22,7 @@ import {
 } from './proc-sampler.js';
 import { unlessFailed } from './processes.js';
 import { percentile, round } from './stats.js';
+import { cpuTicks, stealPercent } from './steal.js';
 import { type SystemKind, startSystem } from './systems.js';
 import type { Variant } from './variants.js';
 import { TYPE } from './workitem.js';
@@ -61,6 +62,10 @@ export interface RunRow {
   submitMs?: number;
   /** The broker's writes to storage (and fsyncs, with BENCH_BROKER_SYSCALLS=1) per task. */
   brokerDisk?: BrokerDisk;
+  /** The broker's Erlang reductions per task (Broker.reductions), where it can be asked. */
+  brokerReductions?: number;
+  /** Per cent of the machine's CPU time the hypervisor took during the measured tasks (steal.ts). */
+  stealPct?: number;
 }
 
 export interface BenchContext {
@@ -211,7 +216,11 @@ export async function measure(
       const sampler = new RssSampler(measured);
       try {
         const disk = brokerPids.length > 0 ? new BrokerDiskMeter(brokerPids) : undefined;
+        // Not for a system with its own broker: the RabbitMQ node then does nothing of its work.
+        const reductions = system.brokerPids ? undefined : ctx.broker.reductions;
+        const reductionsBefore = await reductions?.();
         const before = snapshot(roles);
+        const ticksBefore = cpuTicks();
         const selfBefore = process.cpuUsage();
         const result = await unlessFailed<LoadResult | ApiLoadResult>(
           api
@@ -221,7 +230,10 @@ export async function measure(
         );
         const self = process.cpuUsage(selfBefore);
         const used = delta(before, snapshot(roles));
+        row.stealPct = round(stealPercent(ticksBefore, cpuTicks()), 1);
         if (disk) row.brokerDisk = await disk.stop(v.tasks);
+        if (reductions && reductionsBefore !== undefined)
+          row.brokerReductions = Math.round(((await reductions()) - reductionsBefore) / v.tasks);
         // A process that died and was replaced (the pool restarts children) took its counters
         // with it, and the run did not measure the system as configured.
         const gone = [...measured].filter(([, pid]) => !alive(pid)).map(([role]) => role);

@@ -16,6 +16,8 @@ export interface Summary {
   max: number;
   cpu: number;
   brokerCpu: number;
+  /** The broker's Erlang reductions per task, NaN where not measured (RunRow.brokerReductions). */
+  brokerReductions: number;
   /** read/write syscalls and context switches per task, all processes of the system. */
   ioCalls: number;
   switches: number;
@@ -66,6 +68,7 @@ export function summarize(rows: RunRow[]): Summary | undefined {
     max: Math.max(...ok.map((r) => r.latencyMs!.max)),
     cpu: median(ok.map((r) => r.cpuMsPerTask!.system)),
     brokerCpu: brokers.length ? median(brokers) : Number.NaN,
+    brokerReductions: medianOrNaN(ok.map((r) => r.brokerReductions)),
     ioCalls: median(ok.map((r) => ownSum(r.ioCallsPerTask))),
     switches: median(ok.map((r) => ownSum(r.switchesPerTask))),
     rss,
@@ -73,6 +76,11 @@ export function summarize(rows: RunRow[]): Summary | undefined {
     loadUs: median(ok.map((r) => ((r.loadCpuMs ?? Number.NaN) * 1000) / r.tasks)),
     workersUs: median(ok.map((r) => stageUs(r, (role) => !NOT_WORKER_ROLES.has(role)))),
   };
+}
+
+function medianOrNaN(values: (number | undefined)[]): number {
+  const known = values.filter((n): n is number => n !== undefined);
+  return known.length ? median(known) : Number.NaN;
 }
 
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
@@ -139,7 +147,10 @@ export function variantTable(
   const perTask = (s: Summary | undefined) =>
     s
       ? `${s.ioCalls.toFixed(1)} read/write syscalls, ${s.switches.toFixed(1)} context switches, ` +
-        `load ${s.loadUs.toFixed(0)} µs`
+        `load ${s.loadUs.toFixed(0)} µs` +
+        (Number.isNaN(s.brokerReductions)
+          ? ''
+          : `, broker ${s.brokerReductions.toFixed(0)} reductions`)
       : '-';
   out.push(
     `per task, all its processes: ${kinds.map((k) => `${k} ${perTask(sums.get(k))}`).join(' | ')}`,

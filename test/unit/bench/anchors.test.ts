@@ -184,4 +184,18 @@ describe('tables with anchors', () => {
     expect(pathNote(v, forwarded)).toContain('not the direct path');
     expect(pathNote(named('k2-w10'), forwarded)).toBeUndefined();
   });
+
+  it("gives the broker's reductions a task, the median of the rounds that have them", () => {
+    const rounds = [
+      { ...row('ceiling', v, 1000), brokerReductions: 6500 },
+      { ...row('ceiling', v, 1000), brokerReductions: 6600 },
+      { ...row('ceiling', v, 1000), brokerReductions: 6900 },
+      row('ceiling', v, 1000),
+    ];
+    expect(summarize(rounds)?.brokerReductions).toBe(6600);
+    const text = variantTable(v, [...rounds, row('taskqueue', v, 1200)], ['ceiling', 'taskqueue']);
+    expect(text).toMatch(/ceiling [^|]*, broker 6600 reductions \|/);
+    // Where the broker could not be asked (an external broker, BullMQ's Redis): nothing.
+    expect(text).toMatch(/taskqueue [^|]*load 100 µs$/m);
+  });
 });
