@@ -16,6 +16,14 @@ export function count(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : String(value);
 }
 
+/**
+ * A child's tasks in hand, "3 in hand, 2 waiting": the waiting ones are held but not started, the
+ * group's `concurrency` reached (a pool older than that count sends none).
+ */
+export function inHandText(inHand: number, waiting: number | undefined): string {
+  return waiting ? `${inHand} in hand, ${waiting} waiting` : `${inHand} in hand`;
+}
+
 export function rate(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : value.toFixed(value < 10 ? 1 : 0);
 }

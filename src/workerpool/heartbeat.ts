@@ -96,6 +96,7 @@ export class PoolHeartbeats {
           state: child.state,
           tasksDone: child.tasksDone,
           inHand: child.inHand.length,
+          waiting: child.inHand.filter((task) => task.waiting).length,
           restarts: child.restarts,
         })),
       })),

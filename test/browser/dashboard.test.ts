@@ -253,6 +253,11 @@ describe('the dashboard, for an operator', () => {
     await waitForText(failedGroups, /crash-on-start/, 120_000);
     expect(await textOf(failedGroups)).not.toMatch(/\b(echo|throw|slow)\b/);
     await page.locator('canvas').first().waitFor();
+    // Three slow tasks to a child that runs one at a time and holds three: the pools table
+    // shows the ones held but not started as waiting.
+    for (const n of [1, 2, 3]) await dash.submit({ type: 'slow', fields: { n } });
+    const pools = heading(page, 'Pools', 2).locator('xpath=..');
+    await waitForText(pools, /\b[23] in hand, [12] waiting\b/, 30_000);
     // A task finishing while the page is open shows up on it without a reload.
     await waitForText(page.getByTestId('live'), 'live');
     const fresh = await dash.submit({ type: 'echo', fields: { n: 'overview' } });

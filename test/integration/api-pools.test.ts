@@ -67,6 +67,8 @@ describe('GET /v1/pools', () => {
     expect(group).toMatchObject({ name: 'echo', type: 'echo', wanted: 2, running: 2 });
     expect(group!.children.map((c) => c.state)).toEqual(['running', 'running']);
     for (const child of group!.children) expect(child.pid).toBeGreaterThan(0);
+    // Idle children: nothing in hand, nothing waiting (the API's schema keeps both counts).
+    for (const child of group!.children) expect(child).toMatchObject({ inHand: 0, waiting: 0 });
     expect(typeof group!.user).toBe('string');
 
     await first.stop();

@@ -99,7 +99,12 @@ export interface ApiStack {
 export async function startApiStack(
   url: string,
   types: string[],
-  options: { sections?: string; store?: string; apiLines?: string[] } = {},
+  options: {
+    sections?: string;
+    store?: string;
+    apiLines?: string[];
+    trackingLines?: string[];
+  } = {},
 ): Promise<ApiStack> {
   const { file, dir, cleanup } = writeConfig('');
   const tokens = join(dir, 'api.tokens');
@@ -117,7 +122,7 @@ export async function startApiStack(
     testConfig(
       url,
       types,
-      `${options.sections ?? ''}\n[tracking]\nenabled = yes\n\n${api.join('\n')}\n`,
+      `${options.sections ?? ''}\n[tracking]\nenabled = yes\n${(options.trackingLines ?? []).join('\n')}\n\n${api.join('\n')}\n`,
     ),
   );
   const programs = {

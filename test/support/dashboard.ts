@@ -49,11 +49,14 @@ export async function startDashboard(label: string): Promise<DashboardStack> {
     stack = await startApiStack(url, ['echo', 'throw', 'slow', POISON_TYPE, 'crash-on-start'], {
       sections: [
         `[${POISON_TYPE}]\nworkers = 1\nmax_crashes = 2`,
-        // Long enough that a row is seen running before it succeeds.
-        '[slow]\nworkers = 1\nsleep_ms = 6000',
+        // Long enough that a row is seen running before it succeeds; one at a time, the next two
+        // held waiting (the pools table shows them).
+        '[slow]\nworkers = 1\nprefetch = 3\nconcurrency = 1\nsleep_ms = 6000',
         // A group that fails (its plugin cannot start), for the overview to flag.
         '[crash-on-start]\nworkers = 1',
       ].join('\n\n'),
+      // The pools table shows the heartbeats: every second, not every 10.
+      trackingLines: ['heartbeat_interval = 1'],
     });
     await stack.pool.waitForRunning(POISON_TYPE);
     browser = await launchBrowser();

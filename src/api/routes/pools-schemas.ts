@@ -9,6 +9,11 @@ const CHILD = {
     state: { type: 'string' },
     tasksDone: { type: 'integer' },
     inHand: { type: 'integer', description: 'tasks it holds now' },
+    waiting: {
+      type: 'integer',
+      description:
+        "of inHand, tasks held but not started (the group's concurrency is reached); absent from a pool older than this field",
+    },
     restarts: { type: 'integer', description: 'unasked ends of the children of its slot' },
   },
 } as const;

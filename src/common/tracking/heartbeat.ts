@@ -45,6 +45,11 @@ export interface HeartbeatChild {
   state: string;
   tasksDone: number;
   inHand: number;
+  /**
+   * Of `inHand`, the tasks held but not started: the group's `concurrency` is reached and they
+   * wait for a turn. Absent from the heartbeats of a pool older than this field.
+   */
+  waiting?: number;
   restarts: number;
 }
 
@@ -114,6 +119,8 @@ function isGroup(value: unknown): boolean {
         isText(child.state) &&
         isCount(child.tasksDone) &&
         isCount(child.inHand) &&
+        (child.waiting === undefined ||
+          (isCount(child.waiting) && child.waiting <= (child.inHand as number))) &&
         isCount(child.restarts),
     )
   );

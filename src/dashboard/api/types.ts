@@ -73,6 +73,8 @@ export interface PoolChild {
   state: string;
   tasksDone?: number;
   inHand?: number;
+  /** Of inHand, held but not started (`concurrency` reached); absent from older pools. */
+  waiting?: number;
   restarts?: number;
 }
 

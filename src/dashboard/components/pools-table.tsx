@@ -1,5 +1,5 @@
 import { HEALTHY_GROUP_STATES, type PoolsReport } from '../api/types';
-import { count } from '../format';
+import { count, inHandText } from '../format';
 import { StateBadge } from './state-badge';
 import { TableBox } from './table-box';
 import { Time } from './time';
@@ -82,6 +82,9 @@ export function PoolsTable({ report }: { report: PoolsReport }) {
                       {(group.children ?? []).map((child) => (
                         <li key={child.pid}>
                           <span class="mono">{child.pid}</span> <StateBadge state={child.state} />
+                          {child.inHand ? (
+                            <div class="muted">{inHandText(child.inHand, child.waiting)}</div>
+                          ) : null}
                         </li>
                       ))}
                     </ul>

@@ -3,6 +3,7 @@ import { PoolRegistry } from '../../../src/api/pools/pool-registry.js';
 import { parseConfigText } from '../../../src/common/config/load.js';
 import {
   encodeHeartbeat,
+  type HeartbeatChild,
   type PoolHeartbeat,
   parseHeartbeat,
 } from '../../../src/common/tracking/heartbeat.js';
@@ -32,10 +33,25 @@ const heartbeat = (over: Partial<PoolHeartbeat> = {}): PoolHeartbeat => ({
   ...over,
 });
 
+const child = (over: Partial<HeartbeatChild> = {}): HeartbeatChild => ({
+  pid: 11,
+  slot: 0,
+  state: 'running',
+  tasksDone: 3,
+  inHand: 0,
+  restarts: 0,
+  ...over,
+});
+
 describe('pool heartbeats', () => {
   it('parse what they encode, and refuse anything else', () => {
     const hb = heartbeat();
     expect(parseHeartbeat(encodeHeartbeat(hb))).toEqual(hb);
+    // A child's waiting tasks, and a pool older than that count (none sent).
+    const waiting = heartbeat({
+      groups: [{ ...hb.groups[0]!, children: [child({ inHand: 3, waiting: 2 })] }],
+    });
+    expect(parseHeartbeat(encodeHeartbeat(waiting))).toEqual(waiting);
     for (const bad of [
       'not json',
       '[]',
@@ -43,6 +59,9 @@ describe('pool heartbeats', () => {
       JSON.stringify({ ...hb, pid: -1 }),
       JSON.stringify({ ...hb, state: 'dead' }),
       JSON.stringify({ ...hb, groups: [{ ...hb.groups[0], children: [{ pid: 'x' }] }] }),
+      JSON.stringify({ ...hb, groups: [{ ...hb.groups[0], children: [child({ waiting: -1 })] }] }),
+      // More waiting than held cannot be.
+      JSON.stringify({ ...hb, groups: [{ ...hb.groups[0], children: [child({ waiting: 1 })] }] }),
     ]) {
       expect(parseHeartbeat(Buffer.from(bad)), bad).toBeUndefined();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { duration } from '../../../src/dashboard/format';
+import { duration, inHandText } from '../../../src/dashboard/format';
 import {
   fieldSearch,
   filtersOf,
@@ -75,5 +75,14 @@ describe('duration', () => {
     ['2026-12-07T00:00:00.000Z', undefined, '—'],
   ])('%s to %s is %s', (from, to, text) => {
     expect(duration(from, to)).toBe(text);
+  });
+});
+
+describe("a pool child's tasks in hand", () => {
+  it('names the waiting ones only when there are some', () => {
+    expect(inHandText(3, 2)).toBe('3 in hand, 2 waiting');
+    expect(inHandText(1, 0)).toBe('1 in hand');
+    // A pool older than the waiting count.
+    expect(inHandText(1, undefined)).toBe('1 in hand');
   });
 });

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../../src/common/config/load.js';
+import { createLogger } from '../../../src/common/logger.js';
+import { PoolHeartbeats } from '../../../src/workerpool/heartbeat.js';
 import { buildPoolStatus, taskOfKey } from '../../../src/workerpool/status/snapshot.js';
 import { poolStatusLine } from '../../../src/workerpool/status/status-line.js';
 import type { GroupFacts, GroupSummary } from '../../../src/workerpool/supervisor/group.js';
@@ -122,6 +125,19 @@ describe('the pool status snapshot', () => {
       { id: null, type: 'echo', since: '2026-12-06T19:59:56.000Z', forS: 4, waiting: false },
       { id: 't-2', type: 'echo', since: '2026-12-06T19:59:57.500Z', forS: 2, waiting: true },
     ]);
+  });
+
+  it("gives the heartbeat each child's tasks in hand and how many of them wait", () => {
+    const status = buildPoolStatus([facts()], context);
+    const heartbeats = new PoolHeartbeats({
+      amqp: parseConfigText('', 'test.ini', {}).amqp,
+      intervalS: 10,
+      snapshot: () => status,
+      log: createLogger('test', 'error', () => {}),
+    });
+    const [child11, child12] = heartbeats.heartbeat('running').groups[0]!.children;
+    expect(child11).toMatchObject({ pid: 11, inHand: 0, waiting: 0 });
+    expect(child12).toMatchObject({ pid: 12, inHand: 2, waiting: 1 });
   });
 
   it('lists the groups of the config that do not run, and counts them', () => {
