@@ -54,7 +54,6 @@ export function summarize(rows: RunRow[]): Summary | undefined {
   for (const r of ok)
     for (const [role, m] of Object.entries(r.rssMiB ?? {}))
       rss.set(role, Math.max(rss.get(role) ?? 0, m.hwmMiB));
-  const brokers = ok.map((r) => r.cpuMsPerTask!.broker).filter((b): b is number => b !== null);
   const ownSum = (perRole: Record<string, number> | undefined) =>
     Object.entries(perRole ?? {})
       .filter(([role]) => role !== 'broker')
@@ -67,7 +66,7 @@ export function summarize(rows: RunRow[]): Summary | undefined {
     p99: median(ok.map((r) => r.latencyMs!.p99)),
     max: Math.max(...ok.map((r) => r.latencyMs!.max)),
     cpu: median(ok.map((r) => r.cpuMsPerTask!.system)),
-    brokerCpu: brokers.length ? median(brokers) : Number.NaN,
+    brokerCpu: medianOrNaN(ok.map((r) => r.cpuMsPerTask!.broker)),
     brokerReductions: medianOrNaN(ok.map((r) => r.brokerReductions)),
     ioCalls: median(ok.map((r) => ownSum(r.ioCallsPerTask))),
     switches: median(ok.map((r) => ownSum(r.switchesPerTask))),
@@ -78,8 +77,9 @@ export function summarize(rows: RunRow[]): Summary | undefined {
   };
 }
 
-function medianOrNaN(values: (number | undefined)[]): number {
-  const known = values.filter((n): n is number => n !== undefined);
+/** The median of the rounds that have the figure (null or absent: not measured); else NaN. */
+function medianOrNaN(values: (number | null | undefined)[]): number {
+  const known = values.filter((n): n is number => n !== null && n !== undefined);
   return known.length ? median(known) : Number.NaN;
 }
 
